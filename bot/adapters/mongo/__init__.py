@@ -1,0 +1,7 @@
+"""MongoDB adapters (PyMongo's async API) for the core's ports."""
+
+from bot.adapters.mongo.client import create_mongo_client
+from bot.adapters.mongo.schema import ensure_schema
+from bot.adapters.mongo.store import MongoStore
+
+__all__ = ["MongoStore", "create_mongo_client", "ensure_schema"]

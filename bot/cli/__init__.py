@@ -1,0 +1,101 @@
+"""The ``digitaly`` command.
+
+Settings are loaded once here and passed down; a bad value exits with code 2
+and one line naming the problem, never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+
+import click
+
+from bot.adapters.embedded import embedded_servers
+from bot.core.errors import BotError, ConfigError
+from bot.logs import configure_logging
+from bot.settings import Settings, load_settings
+
+__all__ = ["main", "resolved_settings"]
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"digitaly: {message}", err=True)
+    sys.exit(code)
+
+
+def load_or_exit() -> Settings:
+    """Settings from config.yaml and the environment, or exit 2 with one line."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
+    configure_logging(settings.log_level)
+    return settings
+
+
+@contextlib.contextmanager
+def resolved_settings(settings: Settings) -> Iterator[Settings]:
+    """Settings whose MONGODB_URL / REDIS_URL point somewhere: embedded servers if unset.
+
+    The embedded servers are shared with every other ``digitaly`` process using the
+    same DATA_DIR, and stopped by the last one to leave.
+    """
+    if settings.mongodb_url and settings.redis_url:
+        yield settings
+        return
+    try:
+        with embedded_servers(settings.data_dir) as urls:
+            yield settings.model_copy(
+                update={
+                    "mongodb_url": settings.mongodb_url or urls.mongodb_url,
+                    "redis_url": settings.redis_url or urls.redis_url,
+                }
+            )
+    except BotError as exc:
+        _fail(str(exc), 1)
+
+
+@click.group()
+@click.version_option(package_name="digitaly")
+def main() -> None:
+    """Digitaly: WhatsApp appointment confirmation for clinics."""
+
+
+def _serve(web: bool, worker: bool, scheduler: bool) -> None:
+    from bot.cli.serve import serve
+
+    settings = load_or_exit()
+    with resolved_settings(settings) as resolved:
+        try:
+            serve(resolved, web=web, worker=worker, scheduler=scheduler)
+        except BotError as exc:
+            _fail(str(exc), 1)
+        except OSError as exc:
+            _fail(f"cannot listen on {resolved.host}:{resolved.port}: {exc.strerror}", 1)
+
+
+@main.command()
+def run() -> None:
+    """Web, worker and scheduler in one process (embedded servers if no URLs are set)."""
+    _serve(web=True, worker=True, scheduler=True)
+
+
+@main.command("web")
+def web_command() -> None:
+    """The web process: webhooks, the robot's API, pages (production)."""
+    _serve(web=True, worker=False, scheduler=False)
+
+
+@main.command()
+def worker() -> None:
+    """A taskiq worker: sends messages, builds reports (production; run any number)."""
+    _serve(web=False, worker=True, scheduler=False)
+
+
+@main.command()
+def scheduler() -> None:
+    """The scheduler: due reminders, timeouts, the outbox sweep, report times."""
+    _serve(web=False, worker=False, scheduler=True)

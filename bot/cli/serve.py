@@ -1,0 +1,75 @@
+"""Running the long-lived processes until SIGINT/SIGTERM, then draining them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from aiohttp import web
+
+from bot.settings import Settings
+from bot.web import create_app
+from workers.broker import create_broker
+from workers.jobs import create_jobs
+from workers.runtime import run_worker
+from workers.scheduler import create_scheduler
+from workers.tasks import register_tasks
+
+__all__ = ["serve"]
+
+log = logging.getLogger("digitaly")
+
+_WORKER_STOP_SECONDS = 15.0
+
+
+def serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool) -> None:
+    """Run the chosen parts in one event loop until a stop signal."""
+    asyncio.run(_serve(settings, web=web, worker=worker, scheduler=scheduler))
+
+
+async def _serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    if not settings.twilio_enabled:
+        log.warning("no Twilio credentials: outbound messages go to the simulator channel only")
+
+    async with contextlib.AsyncExitStack() as stack:
+        broker = create_broker(settings)
+        if web:
+            runner = _web_runner(settings)
+            await runner.setup()
+            stack.push_async_callback(runner.cleanup)
+            await web_site(runner, settings).start()
+            address = f"http://{settings.host}:{settings.port}"
+            log.info("web listening", extra={"address": address})
+            print(f"Digitaly is running at {address}  (Ctrl-C to stop)", flush=True)
+        if scheduler:
+            jobs = await stack.enter_async_context(create_jobs(settings, broker))
+            sched = create_scheduler(jobs)
+            sched.start()
+            stack.callback(sched.shutdown, wait=False)
+            log.info("scheduler started", extra={"jobs": sorted(jobs)})
+        worker_task: asyncio.Task[None] | None = None
+        if worker:
+            register_tasks(broker, settings)
+            worker_task = asyncio.create_task(run_worker(broker, stop))
+            log.info("worker started")
+        await stop.wait()
+        log.info("stopping")
+        if worker_task is not None:
+            try:
+                await asyncio.wait_for(worker_task, _WORKER_STOP_SECONDS)
+            except TimeoutError:
+                log.warning("worker did not stop in time; its tasks will be redelivered")
+
+
+def _web_runner(settings: Settings) -> web.AppRunner:
+    return web.AppRunner(create_app(settings), access_log=None, shutdown_timeout=10.0)
+
+
+def web_site(runner: web.AppRunner, settings: Settings) -> web.TCPSite:
+    return web.TCPSite(runner, settings.host, settings.port)

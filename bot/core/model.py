@@ -1,0 +1,73 @@
+"""The domain's plain data: appointments and conversations.
+
+Frozen dataclasses; adapters translate them to and from storage documents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+__all__ = ["Appointment", "AppointmentStatus", "Conversation", "ConversationStatus"]
+
+
+class AppointmentStatus(StrEnum):
+    """Where an appointment stands, as the clinic and the reports see it."""
+
+    SCHEDULED = "scheduled"  # known, no answer yet
+    CONFIRMED = "confirmed"
+    CANCEL_REQUESTED = "cancel_requested"  # the patient cancelled; the robot has not applied it yet
+    CANCELLED = "cancelled"  # cancelled in the legacy system
+    RESCHEDULE_REQUESTED = "reschedule_requested"
+    NO_RESPONSE = "no_response"
+    DELIVERY_FAILED = "delivery_failed"  # the reminder could not be delivered: call the patient
+    OPTED_OUT = "opted_out"
+
+
+@dataclass(frozen=True, slots=True)
+class Appointment:
+    """One appointment as pushed by the clinic's legacy system (through the RPA robot)."""
+
+    id: str
+    external_id: str
+    patient_name: str
+    phone: str  # E.164, e.g. +5511987654321
+    starts_at: datetime  # timezone-aware
+    doctor: str
+    unit: str  # unit key from config.yaml
+    specialty: str = ""
+    status: AppointmentStatus = AppointmentStatus.SCHEDULED
+
+    @property
+    def first_name(self) -> str:
+        return self.patient_name.split()[0] if self.patient_name.strip() else ""
+
+
+class ConversationStatus(StrEnum):
+    ACTIVE = "active"
+    HANDED_OFF = "handed_off"  # a person took over
+    DONE = "done"  # reached a terminal state
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """A patient's conversation: where it stands in its flow, at a pinned flow version.
+
+    ``version`` increases by one for every accepted step; storage only accepts a
+    write whose ``version`` is the stored one plus one (optimistic concurrency).
+    """
+
+    id: str
+    phone: str
+    flow: str
+    flow_version: str
+    state: str
+    appointment_ids: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+    version: int = 0
+    status: ConversationStatus = ConversationStatus.ACTIVE
+    timeout_at: datetime | None = None
+    data: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,57 @@
+"""Structured logs: one JSON object a line, no patient data.
+
+Callers put context in ``extra=``; phone numbers go through :func:`mask_phone`
+first, names and message bodies are never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = ["configure_logging", "mask_phone"]
+
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+def mask_phone(phone: str) -> str:
+    """Keep the country code and the last two digits: +55*********21."""
+    digits = phone.removeprefix("whatsapp:")
+    if len(digits) <= 5:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 5) + digits[-2:]
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": record.getMessage(),
+        }
+        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """JSON lines on stderr; chatty third-party loggers turned down."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # twilio logs request bodies (patients' messages) at INFO; pymongo and taskiq are chatty.
+    for name, quiet in {
+        "twilio": "WARNING",
+        "pymongo": "WARNING",
+        "taskiq": "WARNING",
+        "aiohttp.access": "WARNING",
+        "apscheduler": "WARNING",
+    }.items():
+        logging.getLogger(name).setLevel(quiet)

@@ -1,0 +1,268 @@
+"""One Settings object: ``config.yaml`` first, then ``.env``, then the environment.
+
+Loaded once by a composition root and passed down. Secrets come only from the
+environment (or ``.env``); a secret found in ``config.yaml`` is refused. Any bad
+value raises :class:`ConfigError` with one line naming the key, where it came
+from (``file:line`` or the variable) and what is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from dotenv import dotenv_values
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    model_validator,
+)
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bot.core.errors import ConfigError
+
+__all__ = ["Settings", "Unit", "load_settings"]
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _parse_duration(value: Any) -> Any:
+    """Accept "48h", "30m", "2d", "90s" besides pydantic's own forms."""
+    if isinstance(value, str) and (match := _DURATION.match(value)):
+        return timedelta(seconds=int(match[1]) * _UNIT_SECONDS[match[2]])
+    return value
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown timezone {value!r} (use an IANA name like America/Sao_Paulo)"
+        ) from None
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_parse_duration)]
+TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Unit(_Section):
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str
+    address: str
+    timezone: TimeZoneName = "America/Sao_Paulo"
+    whatsapp_sender: str = Field(pattern=r"^whatsapp:\+\d{8,15}$")
+    report_recipients: list[str] = Field(default_factory=list)
+
+
+class SendingHours(_Section):
+    start: time = time(8, 0)
+    end: time = time(20, 0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SendingHours:
+        if self.start >= self.end:
+            raise ValueError("start must be before end")
+        return self
+
+
+class Reminders(_Section):
+    offsets: list[Duration] = Field(default_factory=lambda: [timedelta(hours=24)], min_length=1)
+    sending_hours: SendingHours = SendingHours()
+    flow: str = "confirmation"
+    notify_patient_on_clinic_cancel: bool = True
+
+
+class ReportSchedule(_Section):
+    cron: str
+    kind: str = Field(pattern=r"^(expected|summary)$")
+
+
+class Reports(_Section):
+    schedules: list[ReportSchedule] = Field(default_factory=list)
+
+
+class RateLimits(_Section):
+    messages_per_second: float = Field(default=80.0, gt=0)
+    burst: int = Field(default=10, ge=1)
+
+
+class Clinic(_Section):
+    name: str = "Digitaly"
+
+
+class Settings(BaseSettings):
+    """Everything a process needs to know, validated once at start."""
+
+    model_config = SettingsConfigDict(extra="forbid", frozen=True, case_sensitive=False)
+
+    # From the environment (operators' contract) -------------------------------------
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    mongodb_url: str | None = None
+    mongodb_db: str = "digitaly"
+    redis_url: str | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_api_base_url: str = "https://api.twilio.com"
+    public_base_url: str | None = None
+    smtp_url: SecretStr | None = None
+    data_dir: Path = Path("var")
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+
+    # From config.yaml ----------------------------------------------------------------
+    clinic: Clinic = Clinic()
+    units: list[Unit] = Field(default_factory=list)
+    reminders: Reminders = Reminders()
+    reports: Reports = Reports()
+    rate_limits: RateLimits = RateLimits()
+    flows_dir: Path = Path("flows")
+
+    @model_validator(mode="after")
+    def _unique_units(self) -> Settings:
+        keys = [unit.key for unit in self.units]
+        if len(keys) != len(set(keys)):
+            raise ValueError("unit keys must be unique")
+        return self
+
+    @property
+    def twilio_enabled(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    def unit(self, key: str) -> Unit | None:
+        return next((unit for unit in self.units if unit.key == key), None)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # load_settings merges the sources itself (to know where each value came
+        # from); only explicit keyword arguments reach the model.
+        return (init_settings,)
+
+
+# Keys that may only come from the environment, never from a committed file.
+_SECRETS = {"twilio_auth_token", "smtp_url", "mongodb_url", "redis_url", "twilio_account_sid"}
+_ENV_KEYS = {
+    "host", "port", "mongodb_url", "mongodb_db", "redis_url", "twilio_account_sid",
+    "twilio_auth_token", "twilio_api_base_url", "public_base_url", "smtp_url", "data_dir",
+    "log_level",
+}  # fmt: skip
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A SafeLoader that remembers the line of every mapping key."""
+
+
+def _load_yaml_with_lines(text: str) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
+    lines: dict[tuple[Any, ...], int] = {}
+
+    def walk(node: yaml.Node, path: tuple[Any, ...]) -> None:
+        lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                child = (*path, key_node.value)
+                lines[child] = key_node.start_mark.line + 1
+                walk(value_node, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                walk(item, (*path, index))
+
+    loader = _LineLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return {}, {}
+        walk(root, ())
+        data = loader.construct_document(root)
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        raise ConfigError("the top level must be a mapping of keys")
+    return data, lines
+
+
+def _where(path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int:
+    while path and path not in lines:
+        path = path[:-1]
+    return lines.get(path, 1)
+
+
+def load_settings(
+    environ: dict[str, str] | None = None, *, config_path: Path | None = None
+) -> Settings:
+    """Build the Settings from config.yaml, .env and the environment; raise ConfigError."""
+    env = dict(os.environ if environ is None else environ)
+    lowered = {key.lower(): value for key, value in env.items()}
+    dotenv_path = Path(".env")
+    dotenv = {
+        key.lower(): value
+        for key, value in (dotenv_values(dotenv_path) if dotenv_path.is_file() else {}).items()
+        if value is not None
+    }
+    path = config_path or Path(
+        lowered.get("digitaly_config") or dotenv.get("digitaly_config") or "config.yaml"
+    )
+    file_data: dict[str, Any] = {}
+    lines: dict[tuple[Any, ...], int] = {}
+    if path.is_file():
+        try:
+            file_data, lines = _load_yaml_with_lines(path.read_text(encoding="utf-8"))
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            line = f":{mark.line + 1}" if mark is not None else ""
+            raise ConfigError(f"{path}{line}: not valid YAML: {exc.problem}") from None
+        except ConfigError as exc:
+            raise ConfigError(f"{path}:1: {exc}") from None
+    elif config_path is not None or "digitaly_config" in lowered:
+        raise ConfigError(f"DIGITALY_CONFIG: no such file {path}")
+    for key in file_data:
+        if key in _SECRETS:
+            raise ConfigError(
+                f"{path}:{lines.get((key,), 1)}: {key}: secrets come only from the environment "
+                f"(set {key.upper()}), never from {path.name}"
+            )
+
+    values: dict[str, Any] = dict(file_data)
+    origin: dict[str, str] = {}
+    for source_name, source in ((".env", dotenv), ("environment", lowered)):
+        for key in _ENV_KEYS:
+            if key in source and source[key] != "":
+                values[key] = source[key]
+                origin[key] = source_name
+
+    try:
+        return Settings(**values)
+    except PydanticValidationError as exc:
+        error = exc.errors()[0]
+        loc = tuple(error["loc"])
+        key = ".".join(str(part) for part in loc) or "config"
+        message = error["msg"].removeprefix("Value error, ")
+        top = str(loc[0]) if loc else ""
+        if top in origin:
+            where = f"{top.upper()} ({origin[top]} variable)"
+            raise ConfigError(f"{where}: {message}; got {values[top]!r}") from None
+        if top in file_data or not loc:
+            raise ConfigError(f"{path}:{_where(loc, lines)}: {key}: {message}") from None
+        raise ConfigError(f"{key}: {message}") from None

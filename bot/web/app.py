@@ -1,0 +1,97 @@
+"""The composition root of the web process: ``create_app(settings, overrides=...)``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from bot.adapters.mongo import MongoStore, create_mongo_client, ensure_schema
+from bot.core.errors import ConfigError
+from bot.settings import Settings
+from bot.web import health
+from bot.web.errors import error_middleware
+from bot.web.keys import CLOCK, DB, MONGO, REDIS, SCHEMA_READY, SETTINGS, STORE
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+_SCHEMA_RETRY_SECONDS = 1.0
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _mongo_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    owned = MONGO not in app
+    if owned:
+        assert settings.mongodb_url is not None
+        app[MONGO] = create_mongo_client(settings.mongodb_url)
+    if DB not in app:
+        app[DB] = app[MONGO][settings.mongodb_db]
+    if STORE not in app:
+        app[STORE] = MongoStore(app[DB])
+    schema = asyncio.create_task(_create_schema(app))
+    yield
+    schema.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await schema
+    if owned:
+        await app[MONGO].close()
+
+
+async def _create_schema(app: web.Application) -> None:
+    """Create indexes as soon as MongoDB answers; it may come up after us."""
+    while True:
+        try:
+            await ensure_schema(app[DB])
+        except Exception as exc:
+            log.warning("mongodb not ready; retrying", extra={"error": type(exc).__name__})
+            await asyncio.sleep(_SCHEMA_RETRY_SECONDS)
+        else:
+            app[SCHEMA_READY]["mongodb"] = True
+            return
+
+
+async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
+    owned = REDIS not in app
+    if owned:
+        url = app[SETTINGS].redis_url
+        assert url is not None
+        app[REDIS] = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    yield
+    if owned:
+        await app[REDIS].aclose()
+
+
+def create_app(
+    settings: Settings, *, overrides: Mapping[web.AppKey[Any], Any] | None = None
+) -> web.Application:
+    """Build the web application; every shared object lives on it under a typed key.
+
+    ``overrides`` replaces any of them (a clock, a client) before start-up.
+    """
+    overrides = dict(overrides or {})
+    if settings.mongodb_url is None and MONGO not in overrides:
+        raise ConfigError("MONGODB_URL is not set (digitaly run starts an embedded server)")
+    if settings.redis_url is None and REDIS not in overrides:
+        raise ConfigError("REDIS_URL is not set (digitaly run starts an embedded server)")
+    app = web.Application(middlewares=[error_middleware])
+    app[SETTINGS] = settings
+    app[CLOCK] = _utcnow
+    app[SCHEMA_READY] = {}
+    for key, value in overrides.items():
+        app[key] = value
+    app.cleanup_ctx.append(_mongo_ctx)
+    app.cleanup_ctx.append(_redis_ctx)
+    app.add_routes(health.routes)
+    return app

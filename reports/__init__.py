@@ -1,0 +1,1 @@
+"""Daily reports: data (pure), PDF (reportlab), CSV, email."""

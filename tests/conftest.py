@@ -1,0 +1,111 @@
+"""Shared fixtures: real servers for the whole session, a fresh database per test.
+
+MongoDB-wire and Redis-wire servers are the embedded ones the product itself
+starts (SecantusDB, Valkey), unless MONGODB_URL / REDIS_URL are set, in which
+case the same tests run against those servers.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+from redis.asyncio import Redis
+
+from bot.adapters.embedded import start_mongo, start_valkey, stop_server
+from bot.adapters.mongo import MongoStore, create_mongo_client, ensure_schema
+from bot.settings import Settings, load_settings
+from tests.fakes.smtp import SmtpServer
+from tests.fakes.twilio import FakeTwilio
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def mongodb_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if url := os.environ.get("MONGODB_URL"):
+        yield url
+        return
+    pid, port = start_mongo(tmp_path_factory.mktemp("mongo"))
+    yield f"mongodb://127.0.0.1:{port}/?retryWrites=false&directConnection=true"
+    stop_server(pid)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if url := os.environ.get("REDIS_URL"):
+        yield url
+        return
+    pid, port = start_valkey(tmp_path_factory.mktemp("valkey"))
+    yield f"redis://127.0.0.1:{port}/0"
+    stop_server(pid)
+
+
+@pytest.fixture
+def settings(mongodb_url: str, redis_url: str, tmp_path: Path) -> Settings:
+    """Settings from the shipped config.yaml, on a fresh database and a clean Redis."""
+    return load_settings(
+        {
+            "DIGITALY_CONFIG": str(ROOT / "config.yaml"),
+            "MONGODB_URL": mongodb_url,
+            "MONGODB_DB": f"t_{uuid.uuid4().hex[:12]}",
+            "REDIS_URL": redis_url,
+            "DATA_DIR": str(tmp_path / "var"),
+            "PUBLIC_BASE_URL": "https://digitaly.test",
+        }
+    )
+
+
+@pytest.fixture
+async def redis(settings: Settings) -> AsyncIterator[Redis]:
+    assert settings.redis_url
+    client = Redis.from_url(settings.redis_url)
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+@asynccontextmanager
+async def open_mongo_store(settings: Settings) -> AsyncIterator[MongoStore]:
+    """A MongoStore on the test's own database, dropped afterwards."""
+    assert settings.mongodb_url
+    client = create_mongo_client(settings.mongodb_url)
+    db = client[settings.mongodb_db]
+    await ensure_schema(db)
+    try:
+        yield MongoStore(db)
+    finally:
+        await client.drop_database(settings.mongodb_db)
+        await client.close()
+
+
+@pytest.fixture
+async def mongo_store(settings: Settings) -> AsyncIterator[MongoStore]:
+    async with open_mongo_store(settings) as store:
+        yield store
+
+
+@pytest.fixture
+async def fake_twilio() -> AsyncIterator[tuple[FakeTwilio, str]]:
+    """The fake and its base URL (what TWILIO_API_BASE_URL would be)."""
+    fake = FakeTwilio()
+    server = TestServer(fake.app(), host="127.0.0.1")
+    await server.start_server()
+    yield fake, str(server.make_url("")).rstrip("/")
+    await server.close()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    with SmtpServer() as server:
+        yield server
+
+
+def pytest_configure(config: Any) -> None:
+    os.environ.setdefault("TZ", "UTC")

@@ -1,0 +1,1 @@
+"""Local fakes of the outside world: Twilio's HTTP API, an SMTP server."""

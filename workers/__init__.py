@@ -1,0 +1,1 @@
+"""Background work: the taskiq broker and tasks, and the scheduler."""

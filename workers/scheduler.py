@@ -1,0 +1,49 @@
+"""The scheduler: periodic scans that find due work and hand it on.
+
+Every job is an idempotent scan: its effects are keyed by unique indexes, so
+zero, one or three schedulers running give the same result.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+__all__ = ["Job", "create_scheduler"]
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[], Awaitable[object]]
+
+
+def create_scheduler(
+    jobs: dict[str, tuple[timedelta, Job]], *, timezone: str = "UTC"
+) -> AsyncIOScheduler:
+    """An AsyncIOScheduler running each named job every ``interval`` (never two at once)."""
+    scheduler = AsyncIOScheduler(timezone=timezone)
+    for name, (interval, job) in jobs.items():
+        scheduler.add_job(
+            _logged(name, job),
+            IntervalTrigger(seconds=interval.total_seconds(), timezone=timezone),
+            id=name,
+            max_instances=1,
+            coalesce=True,
+            replace_existing=True,
+        )
+    return scheduler
+
+
+def _logged(name: str, job: Job) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        try:
+            await job()
+        except Exception:
+            log.exception(
+                "scheduled job failed; it runs again at its next tick", extra={"job": name}
+            )
+
+    return run
