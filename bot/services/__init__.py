@@ -1,0 +1,1 @@
+"""Async use cases over the core's ports: conversations, appointments, outbox, cancellations."""
