@@ -1,0 +1,228 @@
+"""Staff tools for flows: ``digitaly flows check|diagram|test|classify`` and ``digitaly chat``.
+
+Registered on the root ``digitaly`` group as ``flows_group`` and ``chat_command``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from bot.adapters.flow_files import check_file
+from bot.core.diagram import mermaid, svg
+from bot.core.effects import Effect, HandOff, OptOut, RequestCancellation, SendMessage
+from bot.core.engine import Step, start, step
+from bot.core.events import Reply, Timeout, Unit
+from bot.core.flow_spec import parse_duration
+from bot.core.flow_tests import parse_tests, run_tests
+from bot.core.intents import classify
+from bot.core.machine import CompiledFlow
+from bot.core.model import Appointment, ConversationStatus
+
+__all__ = ["chat_command", "flows_group"]
+
+_DIR = click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("flows"),
+    show_default=True,
+    help="The flows directory.",
+)
+
+
+def _load(directory: Path, name: str) -> CompiledFlow:
+    path = directory / f"{name}.yaml"
+    if not path.is_file():
+        raise click.ClickException(f"no flow file {path}")
+    result = check_file(path)
+    if result.flow is None:
+        click.echo("\n".join(str(p) for p in result.problems), err=True)
+        raise click.ClickException(f"{path} has problems: run `digitaly flows check`")
+    return result.flow
+
+
+def _load_all(directory: Path) -> dict[str, CompiledFlow]:
+    flows = {}
+    for path in sorted(directory.glob("*.yaml")):
+        result = check_file(path)
+        if result.flow is not None:
+            flows[result.flow.name] = result.flow
+    return flows
+
+
+@click.group("flows")
+def flows_group() -> None:
+    """Check, draw, test and try the conversation flows (flows/*.yaml)."""
+
+
+@flows_group.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, exists=True))
+def check_command(paths: tuple[Path, ...]) -> None:
+    """Check flow files (default: flows/); print problems as file:line: message, exit 1 if any."""
+    files: list[Path] = []
+    for path in paths or (Path("flows"),):
+        files += sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    if not files:
+        raise click.ClickException("no flow files found")
+    bad = 0
+    for file in files:
+        result = check_file(file)
+        if result.flow is None:
+            bad += 1
+            click.echo("\n".join(str(p) for p in result.problems))
+        else:
+            click.echo(f"ok {file} ({result.flow.name}@{result.flow.version})", err=True)
+    if bad:
+        click.echo(f"{bad} of {len(files)} flow file(s) have problems", err=True)
+        sys.exit(1)
+
+
+@flows_group.command("diagram")
+@click.argument("name")
+@_DIR
+@click.option("--highlight", metavar="STATE", help="Draw this state highlighted.")
+@click.option(
+    "--svg",
+    "svg_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Where to write the SVG picture [default: <dir>/diagrams/NAME.svg].",
+)
+def diagram_command(
+    name: str, directory: Path, highlight: str | None, svg_path: Path | None
+) -> None:
+    """Print the flow as Mermaid text and write an SVG picture of it."""
+    flow = _load(directory, name)
+    if highlight is not None and highlight not in flow.spec.states:
+        raise click.BadParameter(f"no state {highlight!r} in {name}", param_hint="--highlight")
+    click.echo(mermaid(flow.spec, highlight), nl=False)
+    target = svg_path or directory / "diagrams" / f"{name}.svg"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(svg(flow.spec, highlight), encoding="utf-8")
+    click.echo(f"SVG written to {target}", err=True)
+
+
+@flows_group.command("test")
+@_DIR
+def test_command(directory: Path) -> None:
+    """Run the conversation tests in <dir>/tests/*.yaml; exit 1 if one fails."""
+    flows = _load_all(directory)
+    files = sorted((directory / "tests").glob("*.yaml"))
+    failed = total = 0
+    for file in files:
+        try:
+            tests = parse_tests(file.read_text(encoding="utf-8"))
+        except ValueError as error:
+            click.echo(f"{file}: {error}")
+            failed += 1
+            continue
+        for outcome in run_tests(tests, flows):
+            total += 1
+            click.echo(f"{'PASS' if outcome.passed else 'FAIL'} {file.name}: {outcome.name}")
+            for failure in outcome.failures:
+                click.echo(f"    {failure}")
+            failed += not outcome.passed
+    click.echo(f"{total - failed} passed, {failed} failed", err=True)
+    if failed or not total:
+        sys.exit(1)
+
+
+def _unescape(line: str) -> str:
+    return "" if line == "<empty>" else line.replace("\\n", "\n")
+
+
+@flows_group.command("classify")
+@click.option("--flow", "name", required=True, help="Flow whose phrases to use.")
+@click.option("--state", help="State to classify in [default: where the flow waits first].")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@_DIR
+def classify_command(name: str, state: str | None, as_json: bool, directory: Path) -> None:
+    """Read replies from stdin (one a line; \\n = line break, <empty> = empty) and classify them."""
+    flow = _load(directory, name)
+    state = state or flow.waiting_state
+    if state not in flow.spec.states:
+        raise click.BadParameter(f"no state {state!r} in {name}", param_hint="--state")
+    accepted, menu = flow.accepted[state], flow.spec.states[state].menu
+    for raw in sys.stdin:
+        line = raw.rstrip("\r\n")
+        decision = classify(
+            flow.lexicon, _unescape(line), accepted=accepted, buttons=flow.buttons, menu=menu
+        )
+        if as_json:
+            record = {"intent": decision.intent, "reason": decision.reason}
+            click.echo(json.dumps(record, ensure_ascii=False))
+        else:
+            click.echo(f"{decision.intent}\t{decision.reason}")
+
+
+def _describe(effect: Effect) -> str:
+    if isinstance(effect, SendMessage):
+        buttons = "  ".join(f"[{label}]" for _, label in effect.buttons)
+        return f"bot: {effect.text}" + (f"\n     {buttons}" if buttons else "")
+    if isinstance(effect, HandOff):
+        return f"  (hand-off to a person: {effect.reason})"
+    if isinstance(effect, RequestCancellation):
+        return f"  (cancellation recorded for the robot: {effect.appointment_id})"
+    if isinstance(effect, OptOut):
+        return "  (opted out)"
+    values = ", ".join(str(getattr(effect, f.name)) for f in dataclasses.fields(effect))
+    return f"  ({type(effect).__name__}: {values})"
+
+
+def _show(result: Step, verbose: bool) -> None:
+    if verbose and result.decision is not None:
+        click.echo(f"  [{result.decision.intent}: {result.decision.reason}]")
+    for effect in result.effects:
+        click.echo(_describe(effect))
+    click.echo(f"  [state: {result.conversation.state}]")
+
+
+@click.command("chat")
+@click.argument("name")
+@_DIR
+@click.option("--patient", default="Maria da Silva", show_default=True)
+@click.option("--doctor", default="Dra. Ana Souza", show_default=True)
+@click.option("--verbose/--quiet", default=True, help="Show why each reply was understood.")
+def chat_command(name: str, directory: Path, patient: str, doctor: str, verbose: bool) -> None:
+    """Talk to a flow in the terminal. /wait 24h, /button ID, /media, /quit."""
+    flow = _load(directory, name)
+    now = datetime.now(UTC)
+    appointment = Appointment(
+        "a1", "ext1", patient, "+5511987654321", now + timedelta(days=1), doctor, "centro"
+    )
+    unit = Unit("Clínica Digitaly Centro", "Rua Barão de Itapetininga, 120 - São Paulo")
+    result = start(
+        flow, conversation_id="chat", phone=appointment.phone, appointments=[appointment],
+        unit=unit, now=now,
+    )  # fmt: skip
+    _show(result, verbose)
+    n = 0
+    for raw in sys.stdin:
+        conversation = result.conversation
+        if conversation.status != ConversationStatus.ACTIVE:
+            break
+        line, n = raw.rstrip("\r\n"), n + 1
+        if line == "/quit":
+            break
+        if line.startswith("/wait"):
+            now += parse_duration(line.removeprefix("/wait").strip() or "1h")
+            due = conversation.timeout_at
+            if due is None or due > now:
+                click.echo("  [nothing happens]")
+                continue
+            result = step(flow, conversation, Timeout(due), now)
+        else:
+            now += timedelta(seconds=30)
+            reply = Reply(f"m{n}", now, _unescape(line))
+            if line.startswith("/button "):
+                reply = Reply(f"m{n}", now, button_id=line.removeprefix("/button ").strip())
+            elif line == "/media":
+                reply = Reply(f"m{n}", now, media_count=1)
+            result = step(flow, conversation, reply, now)
+        _show(result, verbose)
+    click.echo(f"[conversation ended in {result.conversation.state}]")

@@ -1,0 +1,245 @@
+"""The conversation engine: ``step(flow, conversation, event, now) -> Step``.
+
+Pure: it reads no clock (``now`` is passed in), does no I/O and never raises
+on what a patient writes. A step that changes nothing (a stale timeout, a
+reply to a finished conversation) returns the conversation unchanged with
+``changed=False``; every other step returns ``version + 1``.
+
+``conversation.data`` keeps the flow-local bookkeeping, all JSON-able:
+``vars`` (rendered variables), ``sent`` (messages sent per kind), ``asks``
+(unknown replies in the current state), ``decisions`` (the last few, with the
+rule that matched), and the flags the actions set.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.core.effects import Effect, SendMessage
+from bot.core.events import Burst, Event, Reply, Timeout, Unit
+from bot.core.intents import UNKNOWN, Decision, classify
+from bot.core.machine import ACTIONS, TRIGGER_NEXT, TRIGGER_TIMEOUT, CompiledFlow, Context
+from bot.core.model import Appointment, Conversation, ConversationStatus
+from bot.core.render import render, variables_for
+
+__all__ = ["Step", "start", "step"]
+
+_KEEP_DECISIONS = 20
+_MAX_HOPS = 32  # ``next`` chains longer than this are a loop the checker missed
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Step:
+    """The result of a step: the new conversation, what to do, and why."""
+
+    conversation: Conversation
+    effects: tuple[Effect, ...]
+    decision: Decision | None = None
+    changed: bool = True
+
+
+def _ms(moment: datetime) -> datetime:
+    # BSON keeps milliseconds: a timeout read back from storage must still compare equal.
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def _copy(data: dict[str, Any]) -> dict[str, Any]:
+    """One level deeper than ``dict(data)``: enough for the containers a step mutates."""
+    copied: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            copied[key] = dict(value)
+        elif isinstance(value, list):
+            copied[key] = list(value)
+        else:
+            copied[key] = value
+    return copied
+
+
+class _Run:
+    """The working state of one step."""
+
+    def __init__(self, flow: CompiledFlow, conversation: Conversation, now: datetime) -> None:
+        self.flow = flow
+        self.conversation = conversation
+        self.now = now
+        self.state = conversation.state
+        self.status = conversation.status
+        self.timeout_at = conversation.timeout_at
+        self.data = _copy(conversation.data)
+        self.effects: list[Effect] = []
+        self.decision: Decision | None = None
+        self.reason = ""
+
+    def context(self) -> Context:
+        return Context(
+            appointment_ids=self.conversation.appointment_ids,
+            state=self.state,
+            data=self.data,
+            allow_reconfirm=self.flow.spec.allow_reconfirm,
+            decision=self.decision,
+            reason=self.reason,
+        )
+
+    def fire(self, trigger: str, hops: int = 0) -> bool:
+        """Take the first transition for ``trigger`` whose conditions hold; False if none."""
+        for transition in self.flow.table.get((self.state, trigger), ()):
+            ctx = self.context()
+            if all(bool(check(ctx)) == want for check, want in transition.conditions):
+                for _, action in transition.actions:
+                    self.effects += action(ctx)
+                self.enter(transition.dest, hops)
+                return True
+        return False
+
+    def enter(self, state: str, hops: int = 0) -> None:
+        spec = self.flow.spec.states[state]
+        self.state = state
+        self.data["asks"] = 0
+        ctx = self.context()
+        for action in spec.do:
+            self.effects += ACTIONS[action](ctx)
+        for message in spec.send:
+            self.send(message)
+        self.timeout_at = _ms(self.now + spec.timeout.delta) if spec.timeout else None
+        if spec.terminal:
+            handed = self.data.get("handed_off")
+            self.status = ConversationStatus.HANDED_OFF if handed else ConversationStatus.DONE
+        elif spec.next is not None and hops < _MAX_HOPS:
+            self.fire(TRIGGER_NEXT, hops + 1)
+
+    def send(self, name: str) -> None:
+        message = self.flow.spec.messages[name]
+        sent: dict[str, int] = self.data.setdefault("sent", {})
+        count = sent.get(message.kind, 0)
+        if message.kind != "reply" and count:
+            return  # never two reminders of one kind to the same patient
+        sent[message.kind] = count + 1
+        values: dict[str, str] = self.data.get("vars", {})
+        content_sid, variables = None, {}
+        if message.template is not None:
+            content_sid = message.template.content_sid
+            variables = {slot: values[var] for slot, var in message.template.variables.items()}
+        conversation = self.conversation
+        self.effects.append(
+            SendMessage(
+                key=f"{conversation.id}:{self.state}:{message.kind}:{count + 1}",
+                conversation_id=conversation.id,
+                phone=conversation.phone,
+                kind=message.kind,
+                message=name,
+                text=render(message.text, values),
+                content_sid=content_sid,
+                variables=variables,
+                buttons=tuple((b.id, b.label) for b in message.buttons),
+            )
+        )
+
+    def fall_back(self, decision: Decision) -> None:
+        """A reply the state does not take: ask again (at most N times), then a person."""
+        fallback = self.flow.spec.fallback
+        asks = int(self.data.get("asks", 0))
+        if decision.non_text and fallback.non_text == "handoff":
+            self.reason = f"needs a person: {decision.reason}"
+        elif asks < fallback.max_asks:
+            self.send(self.flow.spec.states[self.state].ask_again or fallback.ask_again)
+            self.data["asks"] = asks + 1
+            return
+        else:
+            self.reason = f"not understood {asks + 1} time(s): {decision.reason}"
+        self.enter(fallback.then)
+
+    def result(self) -> Step:
+        conversation = dataclasses.replace(
+            self.conversation,
+            state=self.state,
+            status=self.status,
+            timeout_at=self.timeout_at,
+            data=self.data,
+            version=self.conversation.version + 1,
+            updated_at=self.now,
+        )
+        return Step(conversation, tuple(self.effects), self.decision)
+
+
+def start(
+    flow: CompiledFlow,
+    *,
+    conversation_id: str,
+    phone: str,
+    appointments: Sequence[Appointment],
+    unit: Unit,
+    now: datetime,
+) -> Step:
+    """Begin a conversation at the flow's newest version: enter its initial state (the reminder).
+
+    Several appointments (same patient, same window) share one conversation:
+    the reminder covers them all and every action applies to each.
+    """
+    conversation = Conversation(
+        id=conversation_id,
+        phone=phone,
+        flow=flow.name,
+        flow_version=flow.version,
+        state=flow.spec.initial,
+        appointment_ids=tuple(a.id for a in appointments),
+        created_at=now,
+        updated_at=now,
+        version=-1,  # entering the initial state is its first step: version 0, for create()
+        data={"vars": variables_for(appointments, unit), "sent": {}, "asks": 0, "decisions": []},
+    )
+    run = _Run(flow, conversation, now)
+    run.enter(flow.spec.initial)
+    return run.result()
+
+
+def _decide(flow: CompiledFlow, run: _Run, replies: Sequence[Reply]) -> Decision:
+    pressed = [r.button_id for r in replies if r.button_id is not None]
+    return classify(
+        flow.lexicon,
+        [r.text for r in replies],
+        accepted=flow.accepted.get(run.state, frozenset()),
+        button_id=pressed[-1] if pressed else None,
+        buttons=flow.buttons,
+        menu=flow.spec.states[run.state].menu,
+        media_count=sum(r.media_count for r in replies),
+        is_reaction=all(r.is_reaction for r in replies),
+    )
+
+
+def step(flow: CompiledFlow, conversation: Conversation, event: Event, now: datetime) -> Step:
+    """Apply one event to a conversation, on the flow version it is pinned to.
+
+    Raises ValueError only for a caller's mistake (a flow that is not the
+    conversation's version); never for anything a patient sends.
+    """
+    if (conversation.flow, conversation.flow_version) != (flow.name, flow.version):
+        raise ValueError(
+            f"conversation {conversation.id} runs {conversation.flow}@{conversation.flow_version}, "
+            f"not {flow.name}@{flow.version}"
+        )
+    unchanged = Step(conversation, (), None, changed=False)
+    if conversation.status != ConversationStatus.ACTIVE:
+        return unchanged
+    run = _Run(flow, conversation, now)
+    if isinstance(event, Timeout):
+        due = conversation.timeout_at
+        if due is None or _ms(event.due_at) != due or now < due:
+            return unchanged  # stale or early: the conversation moved on
+        run.reason = "no answer before the timeout"
+        return run.result() if run.fire(TRIGGER_TIMEOUT) else unchanged
+    replies = event.replies if isinstance(event, Burst) else (event,)
+    if not replies:
+        return unchanged
+    decision = _decide(flow, run, replies)
+    run.decision = decision
+    run.data["last_reply_at"] = now.isoformat()
+    record = {"at": now.isoformat(), "state": run.state, "intent": decision.intent}
+    record |= {"rule": decision.rule, "reason": decision.reason}
+    run.data["decisions"] = [*run.data.get("decisions", []), record][-_KEEP_DECISIONS:]
+    if decision.intent == UNKNOWN or not run.fire(decision.intent):
+        run.fall_back(decision)
+    return run.result()

@@ -1,0 +1,254 @@
+"""A checked FlowSpec compiled into one shared ``transitions.Machine`` per flow version.
+
+Flow files name actions and conditions; they resolve here against a closed
+registry of Python callables, so no string from YAML ever reaches
+``transitions`` (which would import a dotted path). The machine is built once
+per version and never bound to a model: :func:`bot.core.engine.step` reads its
+transitions through :attr:`CompiledFlow.table`, a frozen index of the same
+``Transition`` objects, instead of building a machine per message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from transitions import Machine
+
+from bot.core.effects import (
+    Effect,
+    HandOff,
+    OptOut,
+    RecordAnswer,
+    RequestCancellation,
+    SetAppointmentStatus,
+)
+from bot.core.errors import FlowError
+from bot.core.flow_spec import FlowSpec, Target
+from bot.core.intents import Decision, Lexicon
+from bot.core.model import AppointmentStatus
+
+__all__ = [
+    "ACTIONS",
+    "CONDITIONS",
+    "TRIGGER_NEXT",
+    "TRIGGER_TIMEOUT",
+    "CompiledFlow",
+    "CompiledTransition",
+    "Context",
+    "compile_flow",
+]
+
+TRIGGER_TIMEOUT = "timeout"
+TRIGGER_NEXT = "next"
+
+
+@dataclass(slots=True)
+class Context:
+    """What an action or condition may look at; ``data`` is the step's working copy."""
+
+    appointment_ids: tuple[str, ...]
+    state: str
+    data: dict[str, Any]
+    allow_reconfirm: bool
+    decision: Decision | None = None
+    reason: str = ""
+
+
+Action = Callable[[Context], list[Effect]]
+Condition = Callable[[Context], bool]
+
+
+def _set_status(ctx: Context, status: AppointmentStatus) -> list[Effect]:
+    return [SetAppointmentStatus(a, status) for a in ctx.appointment_ids]
+
+
+def confirm_appointment(ctx: Context) -> list[Effect]:
+    """Mark the appointments confirmed, unless cancelled earlier and the flow forbids it."""
+    if ctx.data.get("cancelled") and not ctx.allow_reconfirm:
+        return []
+    ctx.data["confirmed"] = True
+    ctx.data["cancelled"] = False
+    return _set_status(ctx, AppointmentStatus.CONFIRMED)
+
+
+def request_cancellation(ctx: Context) -> list[Effect]:
+    """Record the cancellation for the RPA robot (once per conversation)."""
+    if ctx.data.get("cancelled"):
+        return []
+    ctx.data["cancelled"] = True
+    ctx.data["confirmed"] = False
+    effects = _set_status(ctx, AppointmentStatus.CANCEL_REQUESTED)
+    return effects + [RequestCancellation(a) for a in ctx.appointment_ids]
+
+
+def request_reschedule(ctx: Context) -> list[Effect]:
+    """Mark a reschedule request; a recorded cancellation stands (staff offer a new slot)."""
+    ctx.data["reschedule"] = True
+    if ctx.data.get("cancelled"):
+        return []
+    return _set_status(ctx, AppointmentStatus.RESCHEDULE_REQUESTED)
+
+
+def hand_off(ctx: Context) -> list[Effect]:
+    """Hand the conversation to a person."""
+    ctx.data["handed_off"] = True
+    return [HandOff(ctx.reason or f"the flow reached {ctx.state}")]
+
+
+def opt_out(ctx: Context) -> list[Effect]:
+    """Stop messaging this patient; an appointment already answered keeps its answer."""
+    ctx.data["opted_out"] = True
+    effects: list[Effect] = [OptOut()]
+    if not ctx.data.get("confirmed") and not ctx.data.get("cancelled"):
+        effects += _set_status(ctx, AppointmentStatus.OPTED_OUT)
+    return effects
+
+
+def mark_no_response(ctx: Context) -> list[Effect]:
+    """The patient never answered the reminders."""
+    if ctx.data.get("confirmed") or ctx.data.get("cancelled"):
+        return []
+    return _set_status(ctx, AppointmentStatus.NO_RESPONSE)
+
+
+def record_answer(ctx: Context) -> list[Effect]:
+    """Keep the intent just understood as the answer to the current state's question."""
+    value = ctx.decision.intent if ctx.decision else ""
+    ctx.data.setdefault("answers", {})[ctx.state] = value
+    return [RecordAnswer(ctx.state, value)]
+
+
+ACTIONS: Mapping[str, Action] = {
+    f.__name__: f
+    for f in (
+        confirm_appointment,
+        request_cancellation,
+        request_reschedule,
+        hand_off,
+        opt_out,
+        mark_no_response,
+        record_answer,
+    )
+}
+
+CONDITIONS: Mapping[str, Condition] = {
+    "single_appointment": lambda ctx: len(ctx.appointment_ids) == 1,
+    "several_appointments": lambda ctx: len(ctx.appointment_ids) > 1,
+    "cancelled": lambda ctx: bool(ctx.data.get("cancelled")),
+    "not_cancelled": lambda ctx: not ctx.data.get("cancelled"),
+    "may_confirm": lambda ctx: ctx.allow_reconfirm or not ctx.data.get("cancelled"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTransition:
+    """One way out of a state: guards, actions (named, for the decision log), destination."""
+
+    dest: str
+    conditions: tuple[tuple[Condition, bool], ...]
+    actions: tuple[tuple[str, Action], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledFlow:
+    """Everything a step needs about one flow version, built once and shared."""
+
+    spec: FlowSpec
+    version: str
+    source: str
+    machine: Machine
+    lexicon: Lexicon
+    table: Mapping[tuple[str, str], tuple[CompiledTransition, ...]]
+    buttons: Mapping[str, str]  # payload id -> intent
+    accepted: Mapping[str, frozenset[str]]  # state -> intents it listens for
+
+    @property
+    def name(self) -> str:
+        return self.spec.flow
+
+    @property
+    def waiting_state(self) -> str:
+        """The state a new conversation waits in (after any ``next`` hops)."""
+        state, seen = self.spec.initial, set()
+        while (nxt := self.spec.states[state].next) and state not in seen:
+            seen.add(state)
+            state = nxt
+        return state
+
+
+def _resolve(names: tuple[str, ...], registry: Mapping[str, Any], what: str) -> list[Any]:
+    missing = [n for n in names if n not in registry]
+    if missing:
+        raise FlowError(f"unknown {what}: {', '.join(missing)}")
+    return [registry[n] for n in names]
+
+
+def _add(machine: Machine, trigger: str, source: str, target: Target) -> None:
+    machine.add_transition(
+        trigger,
+        source,
+        target.to,
+        conditions=_resolve(target.when, CONDITIONS, "condition"),
+        after=_resolve(target.do, ACTIONS, "action"),
+    )
+
+
+def _build_machine(spec: FlowSpec) -> Machine:
+    machine = Machine(
+        model=None,
+        states=list(spec.states),
+        initial=spec.initial,
+        auto_transitions=False,
+        send_event=True,
+    )
+    for name, state in spec.states.items():
+        for intent, targets in state.on.items():
+            for target in targets:
+                _add(machine, intent, name, target)
+        if not state.terminal:
+            for intent, targets in spec.anywhere.items():
+                if intent not in state.on:
+                    for target in targets:
+                        _add(machine, intent, name, target)
+        if state.timeout is not None:
+            timeout = state.timeout
+            _add(machine, TRIGGER_TIMEOUT, name, Target(to=timeout.to, do=timeout.do))
+        if state.next is not None:
+            _add(machine, TRIGGER_NEXT, name, Target(to=state.next))
+    return machine
+
+
+def compile_flow(spec: FlowSpec, version: str, source: str = "") -> CompiledFlow:
+    """Build the flow's single machine and the index ``step`` reads; FlowError on bad names."""
+    try:
+        machine = _build_machine(spec)
+    except ValueError as error:  # transitions refuses an unknown state
+        raise FlowError(f"flow {spec.flow}: {error}") from error
+    names = {id(f): n for n, f in ACTIONS.items()}
+    table: dict[tuple[str, str], tuple[CompiledTransition, ...]] = {}
+    accepted: dict[str, set[str]] = {s: set() for s in spec.states}
+    for trigger, event in machine.events.items():
+        for source, transitions in event.transitions.items():
+            table[(source, trigger)] = tuple(
+                CompiledTransition(
+                    dest=cast(str, t.dest),  # never None: no internal transitions are added
+                    conditions=tuple((cast(Condition, c.func), c.target) for c in t.conditions),
+                    actions=tuple((names[id(a)], cast(Action, a)) for a in t.after),
+                )
+                for t in transitions
+            )
+            if trigger not in (TRIGGER_TIMEOUT, TRIGGER_NEXT):
+                accepted[source].add(trigger)
+    buttons = {b.id: b.intent for m in spec.messages.values() for b in m.buttons}
+    return CompiledFlow(
+        spec=spec,
+        version=version,
+        source=source,
+        machine=machine,
+        lexicon=Lexicon(spec.intents),
+        table=table,
+        buttons=buttons,
+        accepted={s: frozenset(i) for s, i in accepted.items()},
+    )

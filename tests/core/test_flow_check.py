@@ -1,0 +1,181 @@
+"""Static checks of flow files: every problem with the right file line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.core.errors import FlowError
+from bot.core.flow_check import check_flow, flow_version, load_flow
+from bot.core.flow_spec import json_schema, parse_duration
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD = (ROOT / "flows/confirmation.yaml").read_text(encoding="utf-8")
+
+
+def line_of(text: str, needle: str) -> int:
+    """1-based line of the last line containing ``needle`` (states come after messages)."""
+    found = [n for n, line in enumerate(text.splitlines(), 1) if needle in line]
+    assert found, f"{needle!r} not in text"
+    return found[-1]
+
+
+def problems(text: str) -> list[str]:
+    return [str(p) for p in check_flow(text, "flows/broken.yaml").problems]
+
+
+def test_the_shipped_flows_pass() -> None:
+    for path in (ROOT / "flows").glob("*.yaml"):
+        result = check_flow(path.read_text(encoding="utf-8"), str(path))
+        assert result.problems == ()
+        assert result.flow is not None
+        assert result.flow.version == flow_version(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "at", "message"),
+    [
+        # unknown state in a transition
+        (
+            "      cancel: confirm_cancel\n",
+            "      cancel: confirm_cancle\n",
+            "cancel: confirm_cancle",
+            'unknown state "confirm_cancle"',
+        ),
+        # unknown action
+        (
+            "do: [request_reschedule, hand_off]",
+            "do: [request_reschedule, hand_of]",
+            "hand_of]",
+            'unknown action "hand_of"',
+        ),
+        # unknown intent in "on"
+        (
+            "      reschedule: reschedule\n    timeout: {after: 24h",
+            "      reshedule: reschedule\n    timeout: {after: 24h",
+            "reshedule: reschedule",
+            'unknown intent "reshedule"',
+        ),
+        # unknown variable in a text
+        ("Um momento!", "Um momento, {nome}!", "{nome}", 'unknown variable "{nome}"'),
+        # template variables that do not match the text
+        (
+            'variables: {"1": appointment_phrase}',
+            'variables: {"1": first_name}',
+            'variables: {"1": first_name}',
+            "do not match",
+        ),
+        # a waiting state without a timeout
+        ("    timeout: {after: 12h, to: closed_quietly}\n", "", "  cancelled:", "has no timeout"),
+        # a misspelt key (pydantic, extra=forbid)
+        (
+            "    terminal: true\n  reschedule:",
+            "    terminal: yes\n    termnal: true\n  reschedule:",
+            "termnal: true",
+            "Extra inputs are not permitted",
+        ),
+        # an unknown message
+        ("    send: kept\n", "    send: kpt\n", "send: kpt", 'unknown message "kpt"'),
+        # a bad duration
+        (
+            "{after: 6h, to: handoff}",
+            "{after: 6 hours, to: handoff}",
+            "after: 6 hours",
+            "String should match pattern",
+        ),
+        # unknown condition
+        (
+            "confirm: {to: confirmed, do: confirm_appointment}\n      cancel: confirm_cancel\n      reschedule: reschedule\n    timeout: {after: 24h",
+            "confirm: {to: confirmed, do: confirm_appointment, when: is_vip}\n      cancel: confirm_cancel\n      reschedule: reschedule\n    timeout: {after: 24h",
+            "when: is_vip",
+            'unknown condition "is_vip"',
+        ),
+        # a YAML syntax error
+        (
+            "  closed_quietly:\n    terminal: true",
+            "  closed_quietly:\n    terminal: true\n\tsend: closed",
+            "\tsend: closed",
+            "YAML",
+        ),
+        # a button label WhatsApp would refuse (over 20 characters)
+        (
+            "label: Manter consulta",
+            "label: Manter a minha consulta marcada",
+            "Manter a minha",
+            "at most 20 characters",
+        ),
+    ],
+)
+def test_a_broken_copy_fails_at_the_right_line(old: str, new: str, at: str, message: str) -> None:
+    assert old in GOOD
+    broken = GOOD.replace(old, new, 1)
+    found = problems(broken)
+    expected = f"flows/broken.yaml:{line_of(broken, at)}:"
+    assert any(p.startswith(expected) and message in p for p in found), found
+
+
+def test_unreachable_and_dead_end_states() -> None:
+    broken = GOOD.replace(
+        "  closed_quietly:\n    terminal: true\n",
+        "  closed_quietly:\n    terminal: true\n  forgotten:\n    send: closed\n",
+    )
+    found = problems(broken)
+    line = line_of(broken, "  forgotten:")
+    assert (
+        f'flows/broken.yaml:{line}: state "forgotten" can never be reached from "awaiting_reply"'
+        in found
+    )
+    assert any(f":{line}:" in p and "no way out" in p for p in found)
+
+
+def test_business_initiated_messages_need_a_template() -> None:
+    # the second reminder goes out 24h after silence: free text would be refused by WhatsApp
+    broken = GOOD.replace("    send: reminder_2\n", "    send: kept\n")
+    line = broken.splitlines().index("  second_reminder:") + 3  # its "send:" line
+    assert broken.splitlines()[line - 1] == "    send: kept"
+    found = problems(broken)
+    assert any(p.startswith(f"flows/broken.yaml:{line}:") and "24-hour window" in p for p in found)
+
+
+def test_a_duplicate_key_is_reported_where_it_repeats() -> None:
+    broken = GOOD.replace(
+        "  closed_quietly:\n", "  closed:\n    terminal: true\n  closed_quietly:\n"
+    )
+    lines = broken.splitlines()
+    first, second = [n for n, line in enumerate(lines, 1) if line == "  closed:"][-2:]
+    message = f'flows/broken.yaml:{second}: duplicate key "closed" (first on line {first})'
+    assert message in problems(broken)
+
+
+def test_not_a_mapping_and_empty() -> None:
+    assert problems("") == ["flows/broken.yaml:1: the file is empty"]
+    assert "a flow file is a mapping" in problems("- a\n- b\n")[0]
+
+
+def test_load_flow_raises_with_every_problem() -> None:
+    with pytest.raises(FlowError) as caught:
+        load_flow(GOOD.replace("send: kept", "send: kpt"), "x.yaml")
+    assert caught.value.problems[0].startswith("x.yaml:")
+
+
+def test_yaml_1_1_booleans_stay_words() -> None:
+    # "on:" and "no" are words in a flow, never the booleans YAML 1.1 would make of them
+    result = check_flow(GOOD, "f.yaml")
+    assert result.flow is not None
+    assert "no" in result.flow.spec.intents
+    assert result.flow.spec.states["kept"].on
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("30m", 1800), ("24h", 86400), ("2d", 172800), ("90s", 90)]
+)
+def test_durations(text: str, seconds: int) -> None:
+    assert parse_duration(text).total_seconds() == seconds
+
+
+def test_schema_json_is_up_to_date() -> None:
+    shipped = (ROOT / "flows/schema.json").read_text(encoding="utf-8")
+    assert shipped == json_schema(), (
+        "regenerate: python -c 'from bot.core.flow_spec import json_schema; ...'"
+    )

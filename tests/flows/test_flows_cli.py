@@ -1,0 +1,149 @@
+"""The staff's commands, through click (digitaly flows ... / digitaly chat)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli.flows import chat_command, flows_group
+from bot.core.diagram import svg
+from bot.core.flow_check import check_flow
+
+ROOT = Path(__file__).resolve().parents[2]
+FLOWS = ROOT / "flows"
+FIXTURE = ROOT.parent / "shared/fixtures/replies_pt.tsv"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_check_passes_on_the_shipped_flows(runner: CliRunner) -> None:
+    result = runner.invoke(flows_group, ["check", str(FLOWS)])
+    assert result.exit_code == 0, result.output
+    assert "ok " in result.output
+    assert "confirmation@" in result.output
+
+
+def test_check_fails_on_a_broken_copy_with_line_numbers(runner: CliRunner, tmp_path: Path) -> None:
+    broken = tmp_path / "confirmation.yaml"
+    text = (FLOWS / "confirmation.yaml").read_text(encoding="utf-8")
+    text = text.replace("    send: kept\n", "    send: kpet\n").replace(
+        "Até lá!", "Até lá, {nome}!"
+    )
+    broken.write_text(text, encoding="utf-8")
+    shutil.copy(FLOWS / "satisfaction.yaml", tmp_path)
+    result = runner.invoke(flows_group, ["check", str(tmp_path)])
+    assert result.exit_code == 1
+    lines = text.splitlines()
+    send_line = lines.index("    send: kpet") + 1
+    text_line = lines.index("  confirmed:") + 1 + 1  # the "text:" key under the message
+    assert f'{broken}:{send_line}: unknown message "kpet"' in result.output
+    assert f'{broken}:{text_line}: unknown variable "{{nome}}"' in result.output
+    assert "1 of 2 flow file(s) have problems" in result.output
+
+
+def test_classify_meets_the_figures_on_the_fixture(runner: CliRunner) -> None:
+    rows = [
+        line.split("\t")
+        for line in FIXTURE.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    replies = "\n".join(text for text, _ in rows) + "\n"
+    result = runner.invoke(
+        flows_group, ["classify", "--flow", "confirmation", "--dir", str(FLOWS)], input=replies
+    )
+    assert result.exit_code == 0, result.output
+    got = [line.split("\t")[0] for line in result.output.splitlines()]
+    assert len(got) == len(rows)
+    pairs = list(zip([want for _, want in rows], got, strict=True))
+    agree = sum(want == intent for want, intent in pairs) / len(pairs)
+    assert agree >= 0.97
+    assert not [p for p in pairs if set(p) == {"confirm", "cancel"}]
+    assert not [p for p in pairs if p[1] == "opt_out" and p[0] != "opt_out"]
+
+
+def test_classify_json_and_state(runner: CliRunner) -> None:
+    args = [
+        "classify",
+        "--flow",
+        "confirmation",
+        "--dir",
+        str(FLOWS),
+        "--json",
+        "--state",
+        "confirm_cancel",
+    ]
+    result = runner.invoke(flows_group, args, input="sim\n2\n<empty>\n")
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["intent"] for r in records] == ["yes", "no", "unknown"]
+    assert records[1]["reason"] == 'menu digit "2" -> no'
+    bad = runner.invoke(
+        flows_group, ["classify", "--flow", "confirmation", "--dir", str(FLOWS), "--state", "nope"]
+    )
+    assert bad.exit_code == 2
+
+
+def test_diagram_prints_mermaid_and_writes_svg(runner: CliRunner, tmp_path: Path) -> None:
+    svg = tmp_path / "c.svg"
+    args = [
+        "diagram",
+        "confirmation",
+        "--dir",
+        str(FLOWS),
+        "--highlight",
+        "kept",
+        "--svg",
+        str(svg),
+    ]
+    result = runner.invoke(flows_group, args)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("stateDiagram-v2\n    [*] --> awaiting_reply\n")
+    assert "    awaiting_reply --> second_reminder: after 24h" in result.output
+    assert "    class kept current" in result.output
+    picture = svg.read_text(encoding="utf-8")
+    assert picture.startswith("<svg")
+    assert picture.rstrip().endswith("</svg>")
+    assert picture.count("<rect") == 12  # one box per state
+    assert 'fill="#ffe082" stroke="#e65100"' in picture
+
+
+def test_flows_test_runs_the_conversation_tests(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(flows_group, ["test", "--dir", str(FLOWS)])
+    assert result.exit_code == 0, result.output
+    assert "FAIL" not in result.output
+    assert result.output.count("PASS") >= 15
+    shutil.copytree(FLOWS, tmp_path / "flows")
+    failing = tmp_path / "flows/tests/confirmation.yaml"
+    failing.write_text(
+        failing.read_text(encoding="utf-8").replace("state: confirmed", "state: kept", 1),
+        encoding="utf-8",
+    )
+    result = runner.invoke(flows_group, ["test", "--dir", str(tmp_path / "flows")])
+    assert result.exit_code == 1
+    assert "state: expected 'kept', got 'confirmed'" in result.output
+
+
+def test_chat_talks_to_a_flow(runner: CliRunner) -> None:
+    result = runner.invoke(
+        chat_command, ["confirmation", "--dir", str(FLOWS)], input="hã?\ndesmarcar\n1\n2\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "bot: Olá, Maria!" in result.output
+    assert "bot: Desculpe, não entendi." in result.output
+    assert "(cancellation recorded for the robot: a1)" in result.output
+    assert result.output.rstrip().endswith("[conversation ended in closed]")
+
+
+@pytest.mark.parametrize("name", ["confirmation", "satisfaction"])
+def test_shipped_diagrams_are_up_to_date(name: str) -> None:
+    flow = check_flow((FLOWS / f"{name}.yaml").read_text(encoding="utf-8")).flow
+    assert flow is not None
+    shipped = (FLOWS / "diagrams" / f"{name}.svg").read_text(encoding="utf-8")
+    assert shipped == svg(flow.spec), f"regenerate: digitaly flows diagram {name}"
