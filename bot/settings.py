@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from datetime import time, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,7 +32,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from bot.core.errors import ConfigError
 
-__all__ = ["Settings", "Unit", "load_settings"]
+__all__ = ["ErrorAction", "Settings", "Unit", "load_settings"]
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -62,18 +63,10 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Unit(_Section):
-    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    name: str
-    address: str
-    timezone: TimeZoneName = "America/Sao_Paulo"
-    whatsapp_sender: str = Field(pattern=r"^whatsapp:\+\d{8,15}$")
-    report_recipients: list[str] = Field(default_factory=list)
-
-
 class SendingHours(_Section):
     start: time = time(8, 0)
     end: time = time(20, 0)
+    sundays: bool = False
 
     @model_validator(mode="after")
     def _ordered(self) -> SendingHours:
@@ -82,11 +75,28 @@ class SendingHours(_Section):
         return self
 
 
+class Unit(_Section):
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str
+    address: str
+    timezone: TimeZoneName = "America/Sao_Paulo"
+    whatsapp_sender: str = Field(pattern=r"^whatsapp:\+\d{8,15}$")
+    report_recipients: list[str] = Field(default_factory=list)
+    # This unit's own sending hours; without it, reminders.sending_hours applies.
+    sending_hours: SendingHours | None = None
+
+
 class Reminders(_Section):
     offsets: list[Duration] = Field(default_factory=lambda: [timedelta(hours=24)], min_length=1)
     sending_hours: SendingHours = SendingHours()
+    # No reminder for an appointment closer than this.
+    min_lead: Duration = timedelta(hours=2)
     flow: str = "confirmation"
     notify_patient_on_clinic_cancel: bool = True
+    clinic_cancel_message: str = (
+        "Olá, {first_name}. A clínica precisou desmarcar {appointment_phrase} de {date_time} "
+        "com {doctor} ({unit_name}). Entraremos em contato para remarcar."
+    )
 
 
 class ReportSchedule(_Section):
@@ -101,6 +111,46 @@ class Reports(_Section):
 class RateLimits(_Section):
     messages_per_second: float = Field(default=80.0, gt=0)
     burst: int = Field(default=10, ge=1)
+
+
+class ErrorAction(StrEnum):
+    """What to do when Twilio refuses a send with a given error code."""
+
+    RETRY = "retry"  # temporary: back off and try again, up to max_attempts
+    PERMANENT = (
+        "permanent"  # never works as sent: record the code, put the patient on the call list
+    )
+    ALERT = "alert"  # unexpected: no retry, dead-letter it for a person to look at
+    OPT_OUT = "opt_out"  # the patient blocked us: suppress the number
+
+
+class Sending(_Section):
+    max_attempts: int = Field(default=5, ge=1)
+    backoff_base: Duration = timedelta(seconds=2)
+    backoff_cap: Duration = timedelta(minutes=5)
+    request_timeout: Duration = timedelta(seconds=15)
+    # A send whose outcome is unknown is looked up at Twilio after this long, then resent if absent.
+    unknown_grace: Duration = timedelta(minutes=2)
+    circuit_failures: int = Field(default=5, ge=1)
+    circuit_reset: Duration = timedelta(seconds=30)
+    errors: dict[int, ErrorAction] = Field(default_factory=dict)
+    default_error_action: ErrorAction = ErrorAction.ALERT
+
+    def action_for(self, code: int | None) -> ErrorAction:
+        return (
+            self.errors.get(code, self.default_error_action) if code else self.default_error_action
+        )
+
+
+class Conversations(_Section):
+    # Messages a patient sends this close together are read as one answer.
+    burst_window: Duration = timedelta(seconds=3)
+    # Whole-message words that stop / restart messages when no conversation is running
+    # (inside a conversation, the flow's opt_out intent decides).
+    opt_out_words: list[str] = Field(default_factory=lambda: ["sair", "parar", "pare", "stop"])
+    opt_out_message: str = "Pronto, você não vai mais receber nossas mensagens por aqui."
+    opt_in_words: list[str] = Field(default_factory=lambda: ["voltar"])
+    opt_in_message: str = "Que bom ter você de volta! Você voltará a receber nossos lembretes."
 
 
 class Clinic(_Section):
@@ -132,6 +182,8 @@ class Settings(BaseSettings):
     reminders: Reminders = Reminders()
     reports: Reports = Reports()
     rate_limits: RateLimits = RateLimits()
+    sending: Sending = Sending()
+    conversations: Conversations = Conversations()
     flows_dir: Path = Path("flows")
 
     @model_validator(mode="after")
@@ -147,6 +199,9 @@ class Settings(BaseSettings):
 
     def unit(self, key: str) -> Unit | None:
         return next((unit for unit in self.units if unit.key == key), None)
+
+    def sending_hours(self, unit: Unit) -> SendingHours:
+        return unit.sending_hours or self.reminders.sending_hours
 
     @classmethod
     def settings_customise_sources(

@@ -7,12 +7,21 @@ sweeper in the scheduler is what guarantees delivery either way.
 
 from __future__ import annotations
 
-from taskiq import AsyncBroker
+import asyncio
+import logging
+from collections.abc import AsyncGenerator
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from taskiq import AckableMessage, AsyncBroker
 from taskiq_redis import RedisStreamBroker
 
 from bot.settings import Settings
 
 __all__ = ["QUEUE", "create_broker"]
+
+log = logging.getLogger(__name__)
 
 QUEUE = "digitaly:tasks"
 
@@ -21,10 +30,37 @@ _IDLE_TIMEOUT_MS = 60_000
 _LOCK_TIMEOUT_S = 30.0
 
 
+_RECONNECT_SECONDS = 1.0
+
+
+class _StreamBroker(RedisStreamBroker):
+    """Keeps listening through a flushed or restarted Redis.
+
+    taskiq-redis's listen() ends the worker on the first Redis error: a flushed
+    Redis (no consumer group: NOGROUP) or a restart would silently stop all
+    sending. Lost tasks are the outbox sweeper's business; this only keeps the
+    worker consuming.
+    """
+
+    async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+        while True:
+            try:
+                async for message in super().listen():
+                    yield message
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                log.warning("task stream or group gone (Redis flushed?); recreating it")
+                await self._declare_consumer_group()
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                log.warning("redis unavailable; reconnecting", extra={"error": type(exc).__name__})
+                await asyncio.sleep(_RECONNECT_SECONDS)
+
+
 def create_broker(settings: Settings, *, queue: str = QUEUE) -> AsyncBroker:
     """A broker bound to ``REDIS_URL``; tasks are registered by ``workers.tasks``."""
     assert settings.redis_url is not None, "REDIS_URL is resolved by the composition root"
-    return RedisStreamBroker(
+    return _StreamBroker(
         settings.redis_url,
         queue_name=queue,
         consumer_group_name="digitaly-workers",

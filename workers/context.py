@@ -1,4 +1,4 @@
-"""What a task needs (storage, settings), opened once per worker process."""
+"""What a task or a scheduled job needs, opened once per process."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from pymongo import AsyncMongoClient
+from redis.asyncio import Redis
 
+from bot.adapters.circuit import RedisCircuitBreaker
+from bot.adapters.messenger import create_messenger
 from bot.adapters.mongo import MongoStore, create_mongo_client, ensure_schema
-from bot.core.ports import Store
+from bot.adapters.ratelimit import RedisRateLimiter
+from bot.core.ports import CircuitBreaker, Messenger, RateLimiter, Store
 from bot.settings import Settings
 
 __all__ = ["WorkerContext", "open_context"]
@@ -21,16 +25,41 @@ class WorkerContext:
     settings: Settings
     store: Store
     mongo: AsyncMongoClient[dict[str, Any]]
+    redis: Redis
+    messenger: Messenger
+    limiter: RateLimiter
+    breaker: CircuitBreaker
 
 
 @asynccontextmanager
 async def open_context(settings: Settings) -> AsyncIterator[WorkerContext]:
-    """Connect to MongoDB (in the running loop) and make sure the schema exists."""
+    """Connect to MongoDB and Redis (in the running loop); make sure the schema exists."""
     assert settings.mongodb_url is not None
+    assert settings.redis_url is not None
     mongo = create_mongo_client(settings.mongodb_url)
+    redis = Redis.from_url(settings.redis_url)
+    db = mongo[settings.mongodb_db]
+    messenger = create_messenger(settings, db)
     try:
-        db = mongo[settings.mongodb_db]
         await ensure_schema(db)
-        yield WorkerContext(settings=settings, store=MongoStore(db), mongo=mongo)
+        yield WorkerContext(
+            settings=settings,
+            store=MongoStore(db),
+            mongo=mongo,
+            redis=redis,
+            messenger=messenger,
+            limiter=RedisRateLimiter(
+                redis,
+                rate=settings.rate_limits.messages_per_second,
+                burst=settings.rate_limits.burst,
+            ),
+            breaker=RedisCircuitBreaker(
+                redis,
+                failures=settings.sending.circuit_failures,
+                reset=settings.sending.circuit_reset,
+            ),
+        )
     finally:
+        await messenger.aclose()
+        await redis.aclose()
         await mongo.close()

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from taskiq import AsyncBroker
 
+from bot.adapters.queue import TaskiqQueue
+from bot.services.outbox import sweep
 from bot.settings import Settings
-from workers.context import open_context
+from workers.context import WorkerContext, open_context
 from workers.scheduler import Job
 
 __all__ = ["create_jobs"]
+
+_SWEEP_EVERY = timedelta(seconds=1)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 @asynccontextmanager
@@ -21,5 +29,18 @@ async def create_jobs(
 ) -> AsyncIterator[dict[str, tuple[timedelta, Job]]]:
     """Every periodic job with its interval, over a connection opened for the scheduler."""
     async with open_context(settings) as context:
-        del context, broker  # the jobs arrive with the features that need them
-        yield {}
+        yield {"outbox_sweep": (_SWEEP_EVERY, _outbox_sweep(context, TaskiqQueue(broker)))}
+
+
+def _outbox_sweep(context: WorkerContext, queue: TaskiqQueue) -> Job:
+    async def run() -> object:
+        return await sweep(
+            store=context.store,
+            queue=queue,
+            messenger=context.messenger,
+            breaker=context.breaker,
+            settings=context.settings,
+            clock=_utcnow,
+        )
+
+    return run

@@ -7,18 +7,28 @@ start-up (``broker.state.context``); nothing global.
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
+from datetime import UTC, datetime
 
-from taskiq import AsyncBroker, TaskiqEvents, TaskiqState
+from taskiq import AsyncBroker, TaskiqDepends, TaskiqEvents, TaskiqState
+from taskiq import Context as TaskiqContext
 
+from bot.adapters.queue import SEND_MESSAGE
+from bot.services.outbox import send_entry
 from bot.settings import Settings
 from workers.context import WorkerContext, open_context
 
 __all__ = ["register_tasks", "worker_context"]
 
+_TASK_CONTEXT: TaskiqContext = TaskiqDepends()  # taskiq injects the running task's Context here
+
 
 def worker_context(state: TaskiqState) -> WorkerContext:
     context: WorkerContext = state.context
     return context
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def register_tasks(broker: AsyncBroker, settings: Settings) -> None:
@@ -34,3 +44,18 @@ def register_tasks(broker: AsyncBroker, settings: Settings) -> None:
 
     broker.add_event_handler(TaskiqEvents.WORKER_STARTUP, startup)
     broker.add_event_handler(TaskiqEvents.WORKER_SHUTDOWN, shutdown)
+
+    async def send_message(key: str, task: TaskiqContext = _TASK_CONTEXT) -> None:
+        """One attempt at outbox entry ``key``; retries are scheduled by the outbox, not here."""
+        context = worker_context(task.state)
+        await send_entry(
+            key,
+            store=context.store,
+            messenger=context.messenger,
+            limiter=context.limiter,
+            breaker=context.breaker,
+            settings=context.settings,
+            clock=_utcnow,
+        )
+
+    broker.register_task(send_message, task_name=SEND_MESSAGE)

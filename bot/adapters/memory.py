@@ -8,7 +8,7 @@ contents if its block raises.
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -16,9 +16,17 @@ from typing import Any
 
 from bot.core.errors import ConflictError
 from bot.core.model import Appointment, AppointmentStatus, Conversation, ConversationStatus
-from bot.core.ports import InboundMessage, OutboxEntry, OutboxState, UpsertOutcome
+from bot.core.ports import (
+    Cancellation,
+    DeadLetter,
+    InboundMessage,
+    OutboxEntry,
+    OutboxState,
+    StatusEvent,
+    UpsertOutcome,
+)
 
-__all__ = ["MemoryStore"]
+__all__ = ["MemoryQueue", "MemoryStore"]
 
 
 class MemoryAppointments:
@@ -28,9 +36,9 @@ class MemoryAppointments:
     async def upsert(self, appointment: Appointment) -> UpsertOutcome:
         current = await self.get_by_external_id(appointment.external_id)
         if current is None:
-            self.items[appointment.id] = appointment
+            self.items[appointment.id] = replace(appointment, reminder_due_at=None)
             return UpsertOutcome.CREATED
-        updated = replace(appointment, id=current.id)
+        updated = replace(appointment, id=current.id, reminder_due_at=current.reminder_due_at)
         if updated == current:
             return UpsertOutcome.UNCHANGED
         self.items[current.id] = updated
@@ -50,6 +58,14 @@ class MemoryAppointments:
         found = [a for a in self.items.values() if a.phone == phone]
         return sorted(found, key=lambda a: a.starts_at)
 
+    async def set_reminder_due(self, appointment_id: str, due_at: datetime | None) -> None:
+        if appointment_id in self.items:
+            self.items[appointment_id] = replace(self.items[appointment_id], reminder_due_at=due_at)
+
+    async def reminders_due(self, now: datetime, limit: int) -> list[Appointment]:
+        found = [a for a in self.items.values() if a.reminder_due_at and a.reminder_due_at <= now]
+        return sorted(found, key=lambda a: a.reminder_due_at or now)[:limit]
+
 
 class MemoryConversations:
     def __init__(self) -> None:
@@ -58,13 +74,25 @@ class MemoryConversations:
     async def get(self, conversation_id: str) -> Conversation | None:
         return self.items.get(conversation_id)
 
-    async def active_for_phone(self, phone: str) -> Conversation | None:
+    async def active_for_phone(self, phones: Sequence[str]) -> Conversation | None:
         found = [
             c
             for c in self.items.values()
-            if c.phone == phone and c.status != ConversationStatus.DONE
+            if c.phone in phones and c.status != ConversationStatus.DONE
         ]
         return max(found, key=lambda c: c.created_at, default=None)
+
+    async def for_appointment(self, appointment_id: str) -> list[Conversation]:
+        found = [c for c in self.items.values() if appointment_id in c.appointment_ids]
+        return sorted(found, key=lambda c: c.created_at, reverse=True)
+
+    async def timed_out(self, now: datetime, limit: int) -> list[Conversation]:
+        found = [
+            c
+            for c in self.items.values()
+            if c.timeout_at and c.timeout_at <= now and c.status == ConversationStatus.ACTIVE
+        ]
+        return sorted(found, key=lambda c: c.timeout_at or now)[:limit]
 
     async def create(self, conversation: Conversation) -> bool:
         if conversation.id in self.items:
@@ -101,6 +129,10 @@ class MemoryInbound:
         ]
         return sorted(found, key=lambda m: m.received_at)[:limit]
 
+    async def unprocessed_for(self, phone: str) -> list[InboundMessage]:
+        found = [m for m in self.items.values() if m.phone == phone and m.processed_at is None]
+        return sorted(found, key=lambda m: (m.received_at, m.sid))
+
 
 class MemoryOutbox:
     def __init__(self) -> None:
@@ -114,6 +146,9 @@ class MemoryOutbox:
 
     async def get(self, key: str) -> OutboxEntry | None:
         return self.items.get(key)
+
+    async def by_provider_sid(self, sid: str) -> OutboxEntry | None:
+        return next((e for e in self.items.values() if e.provider_sid == sid), None)
 
     async def update(self, key: str, expected: OutboxState, **changes: Any) -> bool:
         current = self.items.get(key)
@@ -131,6 +166,100 @@ class MemoryOutbox:
         ]
         return sorted(found, key=lambda e: e.created_at)[:limit]
 
+    async def in_state(self, state: OutboxState, limit: int) -> list[OutboxEntry]:
+        found = [e for e in self.items.values() if e.state == state]
+        return sorted(found, key=lambda e: e.created_at)[:limit]
+
+
+class MemoryStatuses:
+    def __init__(self, outbox: MemoryOutbox) -> None:
+        self.items: dict[str, StatusEvent] = {}
+        self.outbox = outbox
+
+    async def append(self, event: StatusEvent) -> bool:
+        key = f"{event.sid}:{event.status}"
+        if key in self.items:
+            return False
+        self.items[key] = event
+        return True
+
+    async def project(self, event: StatusEvent, rank: int) -> bool:
+        entry = self.outbox.items.get(event.key or "") or next(
+            (e for e in self.outbox.items.values() if e.provider_sid == event.sid), None
+        )
+        if entry is None or entry.delivery_rank >= rank:
+            return False
+        self.outbox.items[entry.key] = replace(
+            entry,
+            delivery_status=event.status,
+            delivery_rank=rank,
+            delivery_error_code=event.error_code,
+        )
+        return True
+
+
+class MemoryCancellations:
+    def __init__(self) -> None:
+        self.items: dict[str, Cancellation] = {}
+
+    async def add(self, cancellation: Cancellation) -> bool:
+        if await self.for_appointment(cancellation.appointment_id) is not None:
+            return False
+        seq = max((c.seq for c in self.items.values()), default=0) + 1
+        self.items[cancellation.id] = replace(cancellation, seq=seq)
+        return True
+
+    async def for_appointment(self, appointment_id: str) -> Cancellation | None:
+        return next((c for c in self.items.values() if c.appointment_id == appointment_id), None)
+
+
+class MemoryFlowVersions:
+    def __init__(self) -> None:
+        self.items: dict[str, str] = {}
+
+    async def save(self, name: str, version: str, source: str) -> None:
+        self.items.setdefault(f"{name}@{version}", source)
+
+    async def source(self, name: str, version: str) -> str | None:
+        return self.items.get(f"{name}@{version}")
+
+
+class MemorySuppressions:
+    def __init__(self) -> None:
+        self.items: dict[str, tuple[str, datetime]] = {}
+
+    async def is_suppressed(self, *phones: str) -> bool:
+        return any(phone in self.items for phone in phones)
+
+    async def add(self, phone: str, reason: str, at: datetime) -> bool:
+        if phone in self.items:
+            return False
+        self.items[phone] = (reason, at)
+        return True
+
+    async def remove(self, phone: str) -> bool:
+        return self.items.pop(phone, None) is not None
+
+
+class MemoryDeadLetters:
+    def __init__(self) -> None:
+        self.items: dict[str, DeadLetter] = {}
+
+    async def add(self, letter: DeadLetter) -> bool:
+        if letter.key in self.items:
+            return False
+        self.items[letter.key] = letter
+        return True
+
+    async def get(self, key: str) -> DeadLetter | None:
+        return self.items.get(key)
+
+    async def newest(self, limit: int) -> list[DeadLetter]:
+        return sorted(self.items.values(), key=lambda d: (d.at, d.key), reverse=True)[:limit]
+
+    async def remove(self, key: str) -> bool:
+        return self.items.pop(key, None) is not None
+
 
 class MemoryStore:
     """All repositories in dicts; ``transaction()`` rolls back on an exception."""
@@ -140,17 +269,29 @@ class MemoryStore:
         self.conversations = MemoryConversations()
         self.inbound = MemoryInbound()
         self.outbox = MemoryOutbox()
+        self.statuses = MemoryStatuses(self.outbox)
+        self.cancellations = MemoryCancellations()
+        self.suppressions = MemorySuppressions()
+        self.dead_letters = MemoryDeadLetters()
+        self.flow_versions = MemoryFlowVersions()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[MemoryStore]:
-        snapshot = copy.copy(self.__dict__)
-        contents = {
-            name: {field: copy.copy(value) for field, value in vars(repo).items()}
-            for name, repo in snapshot.items()
-        }
+        repositories = list(vars(self).values())
+        saved = [copy.copy(repo.items) for repo in repositories]
         try:
             yield self
         except BaseException:
-            for name, repo in snapshot.items():
-                repo.__dict__.update(contents[name])
+            for repo, items in zip(repositories, saved, strict=True):
+                repo.items = items
             raise
+
+
+class MemoryQueue:
+    """A TaskQueue that only records what was handed off (for tests of the web side)."""
+
+    def __init__(self) -> None:
+        self.sends: list[str] = []
+
+    async def enqueue_send(self, key: str) -> None:
+        self.sends.append(key)

@@ -99,3 +99,13 @@ def worker() -> None:
 def scheduler() -> None:
     """The scheduler: due reminders, timeouts, the outbox sweep, report times."""
     _serve(web=False, worker=False, scheduler=True)
+
+
+def _register() -> None:
+    from bot.cli.flows import chat_command, flows_group
+
+    main.add_command(flows_group)
+    main.add_command(chat_command)
+
+
+_register()

@@ -39,6 +39,9 @@ class Appointment:
     unit: str  # unit key from config.yaml
     specialty: str = ""
     status: AppointmentStatus = AppointmentStatus.SCHEDULED
+    # When its reminder is due; None once claimed (or when none will be sent).
+    # Written by the reminder service, never by the robot's upserts.
+    reminder_due_at: datetime | None = None
 
     @property
     def first_name(self) -> str:

@@ -12,18 +12,39 @@ from typing import Any
 from aiohttp import web
 from redis.asyncio import Redis
 
+from bot.adapters.flow_files import FlowDirectory
 from bot.adapters.mongo import MongoStore, create_mongo_client, ensure_schema
+from bot.adapters.queue import TaskiqQueue
+from bot.adapters.signing import signing_key
 from bot.core.errors import ConfigError
 from bot.settings import Settings
-from bot.web import health
+from bot.web import health, twilio
 from bot.web.errors import error_middleware
-from bot.web.keys import CLOCK, DB, MONGO, REDIS, SCHEMA_READY, SETTINGS, STORE
+from bot.web.keys import (
+    CLOCK,
+    CONVERSATIONS,
+    DB,
+    FLOWS,
+    MONGO,
+    QUEUE,
+    REDIS,
+    REMINDERS,
+    SCHEMA_READY,
+    SETTINGS,
+    SIGNING_KEY,
+    STORE,
+    TURNS,
+)
+from bot.wiring import create_services
+from workers.broker import create_broker
 
 __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
 
 _SCHEMA_RETRY_SECONDS = 1.0
+_FLOW_RELOAD_SECONDS = 2.0
+_TURN_DRAIN_SECONDS = 10.0
 
 
 def _utcnow() -> datetime:
@@ -62,6 +83,59 @@ async def _create_schema(app: web.Application) -> None:
             return
 
 
+async def _flows_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Load the flow files, then pick up edits while running (a bad edit is refused)."""
+    if FLOWS not in app:
+        directory = FlowDirectory(app[SETTINGS].flows_dir)
+        directory.reload()
+        app[FLOWS] = directory
+        watcher = asyncio.create_task(_watch_flows(directory))
+        yield
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+    else:
+        yield
+
+
+async def _watch_flows(directory: FlowDirectory) -> None:
+    while True:
+        await asyncio.sleep(_FLOW_RELOAD_SECONDS)
+        try:
+            directory.reload()
+        except Exception:
+            log.exception("flow reload failed; the loaded versions keep serving")
+
+
+async def _queue_ctx(app: web.Application) -> AsyncIterator[None]:
+    if QUEUE in app:
+        yield
+        return
+    broker = create_broker(app[SETTINGS])
+    app[QUEUE] = TaskiqQueue(broker)
+    yield
+    await broker.shutdown()
+
+
+async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
+    services = create_services(
+        app[SETTINGS],
+        store=app[STORE],
+        flows=app[FLOWS],
+        queue=app[QUEUE],
+        redis=app[REDIS],
+        clock=app[CLOCK],
+    )
+    app[CONVERSATIONS] = services.conversations
+    app[REMINDERS] = services.reminders
+    app[TURNS] = set[asyncio.Task[None]]()
+    yield
+    # Let turns that already answered their webhook finish; the recovery scan covers the rest.
+    turns = app[TURNS]
+    if turns:
+        await asyncio.wait(tuple(turns), timeout=_TURN_DRAIN_SECONDS)
+
+
 async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
     owned = REDIS not in app
     if owned:
@@ -89,9 +163,10 @@ def create_app(
     app[SETTINGS] = settings
     app[CLOCK] = _utcnow
     app[SCHEMA_READY] = {}
+    app[SIGNING_KEY] = signing_key(settings)
     for key, value in overrides.items():
         app[key] = value
-    app.cleanup_ctx.append(_mongo_ctx)
-    app.cleanup_ctx.append(_redis_ctx)
+    app.cleanup_ctx.extend([_mongo_ctx, _redis_ctx, _flows_ctx, _queue_ctx, _services_ctx])
     app.add_routes(health.routes)
+    app.add_routes(twilio.routes)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -11,10 +12,26 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from redis.asyncio import Redis
 
-from bot.core.ports import Store
+from bot.core.ports import FlowCatalog, Store, TaskQueue
+from bot.services.conversations import ConversationService
+from bot.services.reminders import ReminderService
 from bot.settings import Settings
 
-__all__ = ["CLOCK", "DB", "MONGO", "REDIS", "SCHEMA_READY", "SETTINGS", "STORE"]
+__all__ = [
+    "CLOCK",
+    "CONVERSATIONS",
+    "DB",
+    "FLOWS",
+    "MONGO",
+    "QUEUE",
+    "REDIS",
+    "REMINDERS",
+    "SCHEMA_READY",
+    "SETTINGS",
+    "SIGNING_KEY",
+    "STORE",
+    "TURNS",
+]
 
 SETTINGS = web.AppKey("settings", Settings)
 MONGO = web.AppKey("mongo", AsyncMongoClient[dict[str, Any]])
@@ -24,3 +41,11 @@ REDIS = web.AppKey("redis", Redis)
 Clock = Callable[[], datetime]
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 SCHEMA_READY = web.AppKey("schema_ready", dict[str, bool])
+# The key Twilio signs webhooks with: the auth token, or the simulator's own key.
+SIGNING_KEY = web.AppKey("signing_key", str)
+CONVERSATIONS = web.AppKey("conversations", ConversationService)
+REMINDERS = web.AppKey("reminders", ReminderService)
+FLOWS: web.AppKey[FlowCatalog] = web.AppKey("flows")
+QUEUE: web.AppKey[TaskQueue] = web.AppKey("queue")
+# Conversation turns running after their webhook answered; awaited at shutdown.
+TURNS = web.AppKey("turns", set[asyncio.Task[None]])

@@ -12,7 +12,16 @@ from bot.adapters.memory import MemoryStore
 from bot.adapters.mongo import MongoStore
 from bot.core.errors import ConflictError
 from bot.core.model import Appointment, AppointmentStatus, Conversation
-from bot.core.ports import InboundMessage, OutboxEntry, OutboxState, Store, UpsertOutcome
+from bot.core.ports import (
+    Cancellation,
+    DeadLetter,
+    InboundMessage,
+    OutboxEntry,
+    OutboxState,
+    StatusEvent,
+    Store,
+    UpsertOutcome,
+)
 from bot.settings import Settings
 from tests.conftest import open_mongo_store
 
@@ -99,7 +108,11 @@ async def test_conversation_round_trip_and_version_check(store: Store) -> None:
     assert await store.conversations.create(conversation)
     assert not await store.conversations.create(conversation)
     assert await store.conversations.get("c1") == conversation
-    assert await store.conversations.active_for_phone("+5511987654321") == conversation
+    assert (
+        await store.conversations.active_for_phone(("+551187654321", "+5511987654321"))
+        == conversation
+    )
+    assert await store.conversations.active_for_phone(("+5511900000000",)) is None
 
     step = replace(conversation, state="confirmed", version=1)
     await store.conversations.save(step)
@@ -118,8 +131,15 @@ async def test_inbound_dedupes_on_message_sid(store: Store) -> None:
     assert [m.sid for m in await store.inbound.unprocessed(NOW + timedelta(seconds=1), 10)] == [
         "SM1"
     ]
+    await store.inbound.add(replace(message, sid="SM0", received_at=NOW - timedelta(seconds=1)))
+    await store.inbound.add(replace(message, sid="SM9", phone="+5521999990000"))
+    assert [m.sid for m in await store.inbound.unprocessed_for("+5511987654321")] == ["SM0", "SM1"]
     await store.inbound.mark_processed("SM1", NOW)
-    assert await store.inbound.unprocessed(NOW + timedelta(seconds=1), 10) == []
+    await store.inbound.mark_processed("SM0", NOW)
+    assert await store.inbound.unprocessed_for("+5511987654321") == []
+    assert [m.sid for m in await store.inbound.unprocessed(NOW + timedelta(seconds=1), 10)] == [
+        "SM9"
+    ]
 
 
 async def test_outbox_dedupes_and_compare_and_sets(store: Store) -> None:
@@ -175,3 +195,134 @@ async def test_transaction_commits_together_or_not_at_all(store: Store) -> None:
 async def test_mongo_schema_enforces_unique_external_id(mongo_store: MongoStore) -> None:
     indexes = await mongo_store.db["appointments"].index_information()
     assert indexes["external_id_unique"]["unique"] is True
+
+
+async def test_status_events_dedupe_and_project_forward_only(store: Store) -> None:
+    await store.outbox.add(_entry())
+    await store.outbox.update("c1:reminder", OutboxState.PENDING, provider_sid="SMx")
+    delivered = StatusEvent(sid="SMx", status="delivered", received_at=NOW, key="c1:reminder")
+    assert await store.statuses.append(delivered)
+    assert not await store.statuses.append(delivered)
+    assert await store.statuses.project(delivered, 5)
+    late_sent = StatusEvent(sid="SMx", status="sent", received_at=NOW)  # found by provider sid
+    assert not await store.statuses.project(late_sent, 3)
+    entry = await store.outbox.get("c1:reminder")
+    assert entry is not None
+    assert (entry.delivery_status, entry.delivery_rank) == ("delivered", 5)
+    read = StatusEvent(sid="SMx", status="read", received_at=NOW)
+    assert await store.statuses.project(read, 6)
+    entry = await store.outbox.get("c1:reminder")
+    assert entry is not None
+    assert entry.delivery_status == "read"
+
+
+async def test_cancellations_one_per_appointment_in_sequence(store: Store) -> None:
+    first = Cancellation(id="k1", appointment_id="a1", external_id="LEG-1", requested_at=NOW)
+    assert await store.cancellations.add(first)
+    assert not await store.cancellations.add(replace(first, id="k1b"))
+    assert await store.cancellations.add(replace(first, id="k2", appointment_id="a2"))
+    one = await store.cancellations.for_appointment("a1")
+    two = await store.cancellations.for_appointment("a2")
+    assert one is not None
+    assert two is not None
+    assert (one.id, two.id) == ("k1", "k2")
+    assert one.seq < two.seq
+
+
+async def test_reminder_due_scan_and_upserts_keep_it(store: Store) -> None:
+    await store.appointments.upsert(_appointment())
+    await store.appointments.upsert(_appointment(id="a2", external_id="LEG-2"))
+    await store.appointments.set_reminder_due("a1", NOW)
+    await store.appointments.set_reminder_due("a2", NOW + timedelta(hours=1))
+    assert [a.id for a in await store.appointments.reminders_due(NOW, 10)] == ["a1"]
+    # The robot pushing the same appointment again does not reset what the scheduler owns.
+    await store.appointments.upsert(_appointment(doctor="Dr. Outro"))
+    assert [a.id for a in await store.appointments.reminders_due(NOW, 10)] == ["a1"]
+    await store.appointments.set_reminder_due("a1", None)
+    assert await store.appointments.reminders_due(NOW + timedelta(hours=2), 10) == [
+        await store.appointments.get("a2")
+    ]
+
+
+async def test_conversations_by_appointment_and_timeout(store: Store) -> None:
+    await store.conversations.create(_conversation(timeout_at=NOW))
+    await store.conversations.create(
+        _conversation(
+            id="c2", created_at=NOW + timedelta(seconds=1), timeout_at=NOW + timedelta(hours=1)
+        )
+    )
+    assert [c.id for c in await store.conversations.for_appointment("a1")] == ["c2", "c1"]
+    assert [c.id for c in await store.conversations.timed_out(NOW, 10)] == ["c1"]
+    assert await store.conversations.for_appointment("zz") == []
+
+
+async def test_outbox_in_state_oldest_first(store: Store) -> None:
+    await store.outbox.add(_entry("b", created_at=NOW + timedelta(seconds=1)))
+    await store.outbox.add(_entry("a"))
+    await store.outbox.add(_entry("c", state=OutboxState.UNKNOWN))
+    assert [e.key for e in await store.outbox.in_state(OutboxState.PENDING, 10)] == ["a", "b"]
+    assert [e.key for e in await store.outbox.in_state(OutboxState.UNKNOWN, 10)] == ["c"]
+    assert [e.key for e in await store.outbox.in_state(OutboxState.PENDING, 1)] == ["a"]
+
+
+async def test_outbox_sending_fields_round_trip(store: Store) -> None:
+    entry = _entry(expires_at=NOW + timedelta(days=1))
+    await store.outbox.add(entry)
+    assert await store.outbox.update(
+        entry.key,
+        OutboxState.PENDING,
+        state=OutboxState.UNKNOWN,
+        attempts=2,
+        claimed_at=NOW,
+        kicked_at=NOW,
+        unknown_since=NOW + timedelta(seconds=3),
+        failure="why",
+    )
+    stored = await store.outbox.get(entry.key)
+    assert stored == replace(
+        entry,
+        state=OutboxState.UNKNOWN,
+        attempts=2,
+        claimed_at=NOW,
+        kicked_at=NOW,
+        unknown_since=NOW + timedelta(seconds=3),
+        failure="why",
+    )
+
+
+async def test_suppressions(store: Store) -> None:
+    assert not await store.suppressions.is_suppressed("+5511987654321")
+    assert await store.suppressions.add("+5511987654321", "patient opted out", NOW)
+    assert not await store.suppressions.add("+5511987654321", "again", NOW)
+    assert await store.suppressions.is_suppressed("+5511987654321")
+    assert await store.suppressions.is_suppressed("+551187654321", "+5511987654321")
+    assert not await store.suppressions.is_suppressed("+551187654321")
+    assert await store.suppressions.remove("+5511987654321")
+    assert not await store.suppressions.remove("+5511987654321")
+    assert not await store.suppressions.is_suppressed("+5511987654321")
+
+
+async def test_dead_letters_once_per_key_newest_first(store: Store) -> None:
+    first = DeadLetter(key="k1", reason="gave up", at=NOW, attempts=5, error_code=30003)
+    assert await store.dead_letters.add(first)
+    assert not await store.dead_letters.add(replace(first, reason="again"))
+    second = DeadLetter(key="k2", reason="alert", at=NOW + timedelta(minutes=1), kind="reminder")
+    await store.dead_letters.add(second)
+    assert await store.dead_letters.newest(10) == [second, first]
+    assert await store.dead_letters.newest(1) == [second]
+    assert await store.dead_letters.get("k1") == first
+    assert await store.dead_letters.remove("k1")
+    assert await store.dead_letters.get("k1") is None
+
+
+async def test_dead_letter_and_state_commit_together(store: Store) -> None:
+    await store.outbox.add(_entry())
+    with pytest.raises(RuntimeError):
+        async with store.transaction() as tx:
+            await tx.outbox.update("c1:reminder", OutboxState.PENDING, state=OutboxState.DEAD)
+            await tx.dead_letters.add(DeadLetter(key="c1:reminder", reason="r", at=NOW))
+            raise RuntimeError("crash before commit")
+    assert await store.dead_letters.get("c1:reminder") is None
+    entry = await store.outbox.get("c1:reminder")
+    assert entry is not None
+    assert entry.state is OutboxState.PENDING

@@ -3,16 +3,22 @@
 Records every request; failures are planned per call with :meth:`FakeTwilio.fail_next`:
 ``429`` (with Retry-After), ``5xx``, a Twilio error code in a 400, or ``drop``:
 the message is created and then the connection is closed with no answer (the
-"unknown outcome" case).
+"unknown outcome" case). ``drop_rate`` drops that share of creates at random;
+``delay`` makes every create answer that many seconds late (after creating it).
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
 import secrets
+import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
 
@@ -40,6 +46,17 @@ class FakeTwilio:
     messages: list[SentMessage] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     planned: list[Failure] = field(default_factory=list)
+    delay: float = 0.0
+    drop_rate: float = 0.0
+    rng: random.Random = field(default_factory=lambda: random.Random(4))
+
+    def keys(self) -> Counter[str]:
+        """How many messages were created per outbox key (from the status callback URL)."""
+        return Counter(_key(m.form) for m in self.messages)
+
+    def sids(self) -> dict[str, str]:
+        """The Message SID created for each outbox key (the last one if several)."""
+        return {_key(m.form): m.sid for m in self.messages}
 
     def fail_next(self, kind: str, *, times: int = 1, retry_after: int = 1, code: int = 0) -> None:
         self.planned.extend(Failure(kind, retry_after, code) for _ in range(times))
@@ -54,8 +71,20 @@ class FakeTwilio:
 
     async def _create(self, request: web.Request) -> web.StreamResponse:
         form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
-        self.requests.append({"form": form, "auth": request.headers.get("Authorization", "")})
+        record: dict[str, Any] = {
+            "form": form,
+            "auth": request.headers.get("Authorization", ""),
+            "at": time.monotonic(),
+            "key": _key(form),
+            "status": 201,
+        }
+        self.requests.append(record)
         failure = self.planned.pop(0) if self.planned else None
+        if failure is None and self.drop_rate and self.rng.random() < self.drop_rate:
+            failure = Failure("drop")
+        if failure is not None:  # 0: no answer at all
+            kinds = {"drop": 0, "error": 400}
+            record["status"] = kinds[failure.kind] if failure.kind in kinds else int(failure.kind)
         if failure and failure.kind == "429":
             return web.json_response(
                 {"code": 20429, "message": "Too Many Requests", "status": 429},
@@ -78,6 +107,8 @@ class FakeTwilio:
             created_at=datetime.now(UTC),
         )
         self.messages.append(message)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if failure and failure.kind == "drop":
             assert request.transport is not None
             request.transport.close()  # created, but the caller never hears about it
@@ -85,8 +116,13 @@ class FakeTwilio:
         return web.json_response(self._resource(message), status=201)
 
     async def _list(self, request: web.Request) -> web.Response:
-        to = request.query.get("To")
-        found = [m for m in self.messages if to is None or m.form.get("To") == to]
+        to, sender = request.query.get("To"), request.query.get("From")
+        found = [
+            m
+            for m in self.messages
+            if (to is None or m.form.get("To") == to)
+            and (sender is None or m.form.get("From") == sender)
+        ]
         return web.json_response(
             {
                 "messages": [self._resource(m) for m in reversed(found)],
@@ -118,3 +154,8 @@ class FakeTwilio:
             "api_version": "2010-04-01",
             "uri": f"/2010-04-01/Accounts/{message.account_sid}/Messages/{message.sid}.json",
         }
+
+
+def _key(form: dict[str, str]) -> str:
+    query = parse_qs(urlsplit(form.get("StatusCallback", "")).query)
+    return query.get("key", [""])[0]

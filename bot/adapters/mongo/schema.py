@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 __all__ = ["SCHEMA_VERSION", "ensure_schema"]
@@ -21,20 +21,45 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("external_id", ASCENDING)], unique=True, name="external_id_unique"),
         IndexModel([("phone", ASCENDING), ("starts_at", ASCENDING)], name="phone_starts_at"),
         IndexModel([("starts_at", ASCENDING)], name="starts_at"),
+        # Only appointments still waiting for their reminder carry the field: the
+        # due scan reads those, not the whole collection.
+        IndexModel([("reminder_due_at", ASCENDING)], name="reminder_due", sparse=True),
     ],
     "conversations": [
         IndexModel([("phone", ASCENDING), ("status", ASCENDING)], name="phone_status"),
         IndexModel([("timeout_at", ASCENDING)], name="timeout_at", sparse=True),
+        IndexModel([("appointment_ids", ASCENDING)], name="appointment_ids"),
     ],
     "inbound": [
         # _id is the MessageSid: a replayed webhook is a duplicate key.
         IndexModel([("processed_at", ASCENDING), ("received_at", ASCENDING)], name="unprocessed"),
         IndexModel([("phone", ASCENDING), ("received_at", ASCENDING)], name="phone_received"),
     ],
+    "status_events": [
+        # _id is "sid:status": a repeated callback is a duplicate key.
+        IndexModel([("sid", ASCENDING)], name="sid"),
+    ],
+    "cancellations": [
+        IndexModel([("appointment_id", ASCENDING)], unique=True, name="appointment_unique"),
+        IndexModel([("seq", ASCENDING)], unique=True, name="seq_unique"),
+    ],
     "outbox": [
         # _id is the effect's key: the same effect recorded twice is stored once.
         IndexModel([("state", ASCENDING), ("next_attempt_at", ASCENDING)], name="state_due"),
         IndexModel([("provider_sid", ASCENDING)], name="provider_sid", sparse=True),
+        IndexModel([("state", ASCENDING), ("created_at", ASCENDING)], name="state_created"),
+    ],
+    "suppressions": [
+        # _id is the E.164 number: one document per opted-out number.
+        IndexModel([("at", ASCENDING)], name="at"),
+    ],
+    "dead_letters": [
+        # _id is the outbox key: an entry is dead-lettered once.
+        IndexModel([("at", DESCENDING)], name="at"),
+    ],
+    "simulator_messages": [
+        IndexModel([("to", ASCENDING), ("created_at", ASCENDING)], name="to_created"),
+        IndexModel([("key", ASCENDING)], name="key"),
     ],
 }
 

@@ -1,0 +1,56 @@
+"""The per-sender send rate, shared by every worker through Redis (GCRA).
+
+One Lua script per reservation, on Redis's own clock (``TIME``), so workers on
+different machines agree. A caller reserves the next free slot if it is close
+enough and sleeps until then; otherwise it is told when to ask again. Slots are
+``1 / rate`` apart, with ``burst`` of them available at once after a quiet spell:
+no one-second window ever holds more than ``rate + burst`` sends.
+"""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from bot.core.ports import RateSlot
+
+__all__ = ["RedisRateLimiter"]
+
+# KEYS[1]: the key's theoretical arrival time (µs). ARGV: emission interval (µs), burst, max wait (µs).
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local emission = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local max_wait = tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + emission
+local wait = new_tat - emission * burst - now
+if wait < 0 then wait = 0 end
+if wait > max_wait then
+  return {0, math.floor(wait - max_wait)}
+end
+redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.floor((new_tat - now) / 1000) + 1000)
+return {1, math.floor(wait)}
+"""
+
+
+class RedisRateLimiter:
+    def __init__(
+        self, redis: Redis, *, rate: float, burst: int, prefix: str = "digitaly:rate:"
+    ) -> None:
+        self.redis = redis
+        self.emission_us = 1_000_000 / rate
+        self.burst = burst
+        self.prefix = prefix
+
+    async def reserve(self, key: str, max_wait: float) -> RateSlot:
+        granted, wait_us = await self.redis.eval(
+            _RESERVE,
+            1,
+            self.prefix + key,
+            f"{self.emission_us:.0f}",
+            str(self.burst),
+            f"{max_wait * 1_000_000:.0f}",
+        )
+        return RateSlot(granted=bool(granted), wait=int(wait_us) / 1_000_000)

@@ -1,0 +1,178 @@
+"""The Messenger port over Twilio's Messages API (twilio-python, async).
+
+One attempt per call and no retries of the SDK's own: a retried POST after a
+5xx can create the message twice. What happened is reported, not raised:
+
+- 2xx: ACCEPTED with the Message SID;
+- 4xx, and a connection that could not even be opened: REJECTED (nothing was
+  created), with Twilio's error code and any ``Retry-After``;
+- 5xx, a timeout, a connection lost after the request left: UNKNOWN (Twilio
+  may have created it); the outbox reconciles with :meth:`find_sent` first.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextvars
+import json
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import (
+    ClientConnectorError,
+    ClientError,
+    ClientSession,
+    ClientTimeout,
+    ConnectionTimeoutError,
+)
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http import AsyncHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+
+from bot.core.ports import OutboundMessage, ProviderMessage, SendOutcome, SendResult
+from bot.settings import Settings
+
+__all__ = ["TwilioMessenger"]
+
+log = logging.getLogger(__name__)
+
+_MAX_VALIDITY_SECONDS = 36_000  # Twilio's ValidityPeriod range is 1..36000
+_LOOKUP_LIMIT = 50  # newest messages to one number read when reconciling
+
+# Headers of the last response seen by this task (Retry-After is not on TwilioRestException).
+_headers: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar(
+    "twilio_response_headers", default=None
+)
+
+
+class _HttpClient(AsyncHttpClient):  # type: ignore[misc]
+    """One pooled aiohttp session with a total timeout; no retries; logs nothing."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(log, True, timeout)
+        self.session = ClientSession(timeout=ClientTimeout(total=timeout))
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - the SDK's signature; the session's applies
+        allow_redirects: bool = False,
+    ) -> Response:
+        headers = dict(headers or {})
+        if auth is not None:  # by hand: aiohttp's BasicAuth is deprecated
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        async with self.session.request(
+            method.upper(),
+            url,
+            params=params,  # type: ignore[arg-type]
+            data=data,
+            headers=headers,
+            allow_redirects=allow_redirects,
+        ) as response:
+            text = await response.text()
+        _headers.set(response.headers)
+        return Response(response.status, text, response.headers)
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+class TwilioMessenger:
+    """Sends WhatsApp messages through Twilio; create it inside the running loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        assert settings.twilio_account_sid
+        assert settings.twilio_auth_token
+        self.http = _HttpClient(settings.sending.request_timeout.total_seconds())
+        self.client = Client(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token.get_secret_value(),
+            http_client=self.http,
+        )
+        self.client.api.base_url = settings.twilio_api_base_url.rstrip("/")
+        self.public_base_url = (settings.public_base_url or "").rstrip("/")
+
+    async def aclose(self) -> None:
+        await self.http.close()
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        params: dict[str, Any] = {"to": "whatsapp:" + message.to, "from_": message.sender}
+        if message.content_sid:
+            params["content_sid"] = message.content_sid
+            if message.variables:
+                params["content_variables"] = json.dumps(message.variables, ensure_ascii=False)
+        else:
+            params["body"] = message.text
+        if self.public_base_url:
+            params["status_callback"] = (
+                f"{self.public_base_url}/webhooks/twilio/status?key={quote(message.key, safe='')}"
+            )
+        if message.valid_for_seconds is not None:
+            params["validity_period"] = max(
+                1, min(_MAX_VALIDITY_SECONDS, message.valid_for_seconds)
+            )
+        _headers.set(None)
+        try:
+            created = await self.client.messages.create_async(**params)
+        except TwilioRestException as exc:
+            return _from_error(exc)
+        except (ClientConnectorError, ConnectionTimeoutError) as exc:
+            # The connection was never made: the request did not leave.
+            return SendResult(SendOutcome.REJECTED, detail=f"connect failed: {type(exc).__name__}")
+        except (TimeoutError, ClientError, TwilioException, ValueError) as exc:
+            return SendResult(SendOutcome.UNKNOWN, detail=f"no answer: {type(exc).__name__}")
+        return SendResult(SendOutcome.ACCEPTED, provider_sid=created.sid, http_status=201)
+
+    async def find_sent(self, to: str, sender: str, since: datetime) -> list[ProviderMessage]:
+        # No DateSent filter: a message still queued at Twilio has no date_sent yet.
+        listed = await self.client.messages.list_async(
+            to="whatsapp:" + to, from_=sender, limit=_LOOKUP_LIMIT
+        )
+        return [
+            ProviderMessage(
+                sid=m.sid,
+                to=(m.to or "").removeprefix("whatsapp:"),
+                sender=m.from_ or "",
+                created_at=m.date_created,
+                body=m.body or "",
+            )
+            for m in listed
+            if m.date_created is not None and m.date_created >= since
+        ]
+
+
+def _from_error(exc: TwilioRestException) -> SendResult:
+    status = int(exc.status)
+    code = int(exc.code) if exc.code and int(exc.code) != status else None
+    if status >= 500:
+        # Twilio may have created it before failing: reconcile, never resend blindly.
+        return SendResult(
+            SendOutcome.UNKNOWN, error_code=code, http_status=status, detail=f"http {status}"
+        )
+    return SendResult(
+        SendOutcome.REJECTED,
+        error_code=code or (20429 if status == 429 else None),
+        http_status=status,
+        retry_after=_retry_after(_headers.get()),
+        detail=f"http {status}",
+    )
+
+
+def _retry_after(headers: Mapping[str, str] | None) -> float | None:
+    value = (headers or {}).get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: rare from Twilio; the backoff applies

@@ -1,0 +1,429 @@
+"""Conversation turns: load, step the pure engine, save state and effects together.
+
+A patient's messages are stored first (deduped on MessageSid), then drained in
+arrival order by whichever process holds that patient's lock. Each turn is one
+transaction: the new conversation (conditional on its version), the outbox
+entries, appointment changes, cancellations, suppressions, and the messages
+marked processed. A version conflict is retried from a fresh read; a crash
+leaves the messages unprocessed for the recovery scan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from bot.core import engine
+from bot.core.effects import (
+    Effect,
+    HandOff,
+    OptOut,
+    RequestCancellation,
+    SendMessage,
+    SetAppointmentStatus,
+)
+from bot.core.errors import ConflictError, NotFoundError
+from bot.core.events import Burst, Reply, Timeout, Unit
+from bot.core.intents import fold
+from bot.core.machine import CompiledFlow
+from bot.core.model import Appointment, AppointmentStatus, Conversation, ConversationStatus
+from bot.core.phones import variants
+from bot.core.ports import (
+    Cancellation,
+    FlowCatalog,
+    InboundMessage,
+    Locks,
+    OutboxEntry,
+    Store,
+    TaskQueue,
+)
+
+__all__ = [
+    "ConversationService",
+    "UnitInfo",
+]
+
+log = logging.getLogger(__name__)
+
+_CONFLICT_RETRIES = 30
+
+
+async def _back_off(attempt: int) -> None:
+    """A random pause growing with each attempt, so conflicting writers stop colliding in lockstep."""
+    await asyncio.sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))
+
+
+_LOCK_POLL_SECONDS = 0.02
+_DRAIN_DEADLINE_SECONDS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class UnitInfo:
+    """What a conversation needs to know about the unit an appointment is at."""
+
+    unit: Unit
+    sender: str  # whatsapp:+55...
+
+
+@dataclass
+class ConversationService:
+    """Runs conversation turns over the ports; one instance per process."""
+
+    store: Store
+    flows: FlowCatalog
+    queue: TaskQueue
+    locks: Locks
+    units: Mapping[str, UnitInfo]
+    clock: Callable[[], datetime]
+    burst_window: timedelta = timedelta(seconds=3)
+    opt_out_words: frozenset[str] = frozenset({"sair", "parar"})
+    opt_out_message: str = "Pronto, você não vai mais receber nossas mensagens por aqui."
+    opt_in_words: frozenset[str] = frozenset({"voltar"})
+    opt_in_message: str = "Você voltará a receber nossos lembretes."
+    _saved_versions: set[tuple[str, str]] = field(default_factory=set, init=False, repr=False)
+
+    # --- starting -----------------------------------------------------------------------
+
+    async def start(
+        self, conversation_id: str, flow_name: str, appointments: Sequence[Appointment]
+    ) -> Conversation | None:
+        """Begin a conversation (its first message: the reminder) for these appointments.
+
+        Idempotent on ``conversation_id``: a second call creates nothing and sends nothing.
+        Returns the new conversation, or None when it existed already.
+        """
+        if await self.store.conversations.get(conversation_id) is not None:
+            return None  # claimed before (another scheduler, or a rerun)
+        first = appointments[0]
+        info = self._unit(first.unit)
+        now = self.clock()
+        flow = self.flows.current(flow_name)
+        if (flow.name, flow.version) not in self._saved_versions:
+            # Kept so the conversation finishes on this version even after the file changes.
+            await self.store.flow_versions.save(flow.name, flow.version, flow.source)
+            self._saved_versions.add((flow.name, flow.version))
+        result = engine.start(
+            flow,
+            conversation_id=conversation_id,
+            phone=first.phone,
+            appointments=appointments,
+            unit=info.unit,
+            now=now,
+        )
+        for attempt in range(_CONFLICT_RETRIES):
+            try:
+                async with self.store.transaction() as tx:
+                    if not await tx.conversations.create(result.conversation):
+                        return None
+                    keys = await self._apply_effects(
+                        tx, result.conversation, result.effects, info, now
+                    )
+            except ConflictError:
+                await _back_off(attempt)  # a twin scheduler is creating it: look again
+                if await self.store.conversations.get(conversation_id) is not None:
+                    return None
+                continue
+            await self._hand_off(keys)
+            return result.conversation
+        raise ConflictError(f"conversation {conversation_id} could not be created")
+
+    # --- replies ------------------------------------------------------------------------
+
+    async def process(self, message: InboundMessage) -> None:
+        """Apply ``message`` (already stored) and any earlier ones from the same patient, in order.
+
+        Whoever holds the patient's lock drains every pending message; the others
+        wait until theirs is processed or the lock is free. Past the deadline the
+        recovery scan finishes the job.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _DRAIN_DEADLINE_SECONDS
+        while loop.time() < deadline:
+            async with self.locks.hold(f"phone:{message.phone}") as mine:
+                if mine:
+                    await self._drain(message.phone)
+                    return
+            await asyncio.sleep(_LOCK_POLL_SECONDS)
+            if not any(
+                m.sid == message.sid
+                for m in await self.store.inbound.unprocessed_for(message.phone)
+            ):
+                return
+
+    async def _drain(self, phone: str) -> None:
+        while pending := await self.store.inbound.unprocessed_for(phone):
+            for group in self._bursts(pending):
+                await self._turn(phone, group)
+
+    def _bursts(self, pending: list[InboundMessage]) -> list[list[InboundMessage]]:
+        """Messages close together in time are one burst, decided together."""
+        groups: list[list[InboundMessage]] = []
+        for message in pending:
+            if groups and message.received_at - groups[-1][0].received_at <= self.burst_window:
+                groups[-1].append(message)
+            else:
+                groups.append([message])
+        return groups
+
+    async def _turn(self, phone: str, messages: list[InboundMessage]) -> None:
+        replies = tuple(
+            Reply(
+                message_id=m.sid,
+                received_at=m.received_at,
+                text=m.body,
+                button_id=m.button_payload,
+                media_count=m.media_count,
+            )
+            for m in messages
+        )
+        event = replies[0] if len(replies) == 1 else Burst(replies)
+        for attempt in range(_CONFLICT_RETRIES):
+            conversation = await self.store.conversations.active_for_phone(variants(phone))
+            now = self.clock()
+            if conversation is None:
+                await self._without_conversation(messages, now)
+                return
+            result = engine.step(await self._flow(conversation), conversation, event, now)
+            try:
+                async with self.store.transaction() as tx:
+                    if result.changed:
+                        await tx.conversations.save(result.conversation)
+                    keys = await self._apply_effects(
+                        tx,
+                        result.conversation,
+                        result.effects,
+                        await self._unit_of(conversation),
+                        now,
+                    )
+                    for message in messages:
+                        await tx.inbound.mark_processed(message.sid, now)
+            except ConflictError:
+                await _back_off(
+                    attempt
+                )  # someone else moved the conversation: decide again on fresh state
+                continue
+            if result.decision is not None:
+                log.info(
+                    "reply decided",
+                    extra={
+                        "conversation": conversation.id,
+                        "intent": result.decision.intent,
+                        "rule": result.decision.rule,
+                        "state": result.conversation.state,
+                    },
+                )
+            await self._hand_off(keys)
+            return
+        raise ConflictError(f"conversation for message {messages[0].sid} kept changing")
+
+    async def _without_conversation(self, messages: list[InboundMessage], now: datetime) -> None:
+        """No conversation running: only the opt-out / opt-in words act; the rest is left for staff."""
+        last = messages[-1]
+        word = fold(last.body).strip(" .!")
+        phones = variants(last.phone)
+        keys: list[str] = []
+        async with self.store.transaction() as tx:
+            if word in self.opt_out_words or word in self.opt_in_words:
+                opting_out = word in self.opt_out_words
+                for phone in phones:
+                    if opting_out:
+                        await tx.suppressions.add(phone, "patient opted out", now)
+                    else:
+                        await tx.suppressions.remove(phone)
+                entry = OutboxEntry(
+                    key=f"{'opt_out' if opting_out else 'opt_in'}:{last.sid}",
+                    conversation_id=None,
+                    phone=last.phone,
+                    sender=last.to or next(iter(self.units.values())).sender,
+                    kind="opt_out" if opting_out else "reply",
+                    text=self.opt_out_message if opting_out else self.opt_in_message,
+                    created_at=now,
+                )
+                if await tx.outbox.add(entry):
+                    keys.append(entry.key)
+            for message in messages:
+                await tx.inbound.mark_processed(message.sid, now)
+        log.info(
+            "message without a conversation", extra={"count": len(messages), "acted": bool(keys)}
+        )
+        await self._hand_off(keys)
+
+    # --- timeouts -----------------------------------------------------------------------
+
+    async def time_out(self, conversation: Conversation) -> bool:
+        """Fire the conversation's timeout if it is still due; True if it moved."""
+        if conversation.timeout_at is None:
+            return False
+        event = Timeout(due_at=conversation.timeout_at)
+        for attempt in range(_CONFLICT_RETRIES):
+            current = await self.store.conversations.get(conversation.id)
+            if current is None:
+                return False
+            now = self.clock()
+            result = engine.step(await self._flow(current), current, event, now)
+            if not result.changed:
+                return False
+            try:
+                async with self.store.transaction() as tx:
+                    await tx.conversations.save(result.conversation)
+                    keys = await self._apply_effects(
+                        tx, result.conversation, result.effects, await self._unit_of(current), now
+                    )
+            except ConflictError:
+                await _back_off(attempt)
+                continue
+            await self._hand_off(keys)
+            return True
+        return False
+
+    async def stop(self, conversation: Conversation, reason: str) -> bool:
+        """End a conversation from outside (the clinic cancelled or moved the appointment)."""
+        for _attempt in range(_CONFLICT_RETRIES):
+            current = await self.store.conversations.get(conversation.id)
+            if current is None or current.status is ConversationStatus.DONE:
+                return False
+            data = {**current.data, "stopped": reason}
+            stopped = replace(
+                current,
+                status=ConversationStatus.DONE,
+                timeout_at=None,
+                data=data,
+                version=current.version + 1,
+                updated_at=self.clock(),
+            )
+            try:
+                await self.store.conversations.save(stopped)
+            except ConflictError:
+                continue
+            log.info("conversation stopped", extra={"conversation": current.id, "reason": reason})
+            return True
+        return False
+
+    async def send_text(self, key: str, appointment: Appointment, text: str) -> bool:
+        """Queue one free-text message to an appointment's patient, once per ``key``."""
+        info = self._unit(appointment.unit)
+        entry = OutboxEntry(
+            key=key,
+            conversation_id=None,
+            phone=appointment.phone,
+            sender=info.sender,
+            kind="notice",
+            text=text,
+            created_at=self.clock(),
+        )
+        if not await self.store.outbox.add(entry):
+            return False
+        await self._hand_off([key])
+        return True
+
+    # --- delivery ----------------------------------------------------------------------
+
+    async def mark_delivery_failed(self, entry: OutboxEntry) -> None:
+        """A reminder that can never be delivered: put its appointments on the call list."""
+        if entry.conversation_id is None:
+            return
+        conversation = await self.store.conversations.get(entry.conversation_id)
+        if conversation is None:
+            return
+        for appointment_id in conversation.appointment_ids:
+            await self.store.appointments.set_status(
+                appointment_id, AppointmentStatus.DELIVERY_FAILED
+            )
+        log.info("reminder undeliverable: patient to call", extra={"conversation": conversation.id})
+
+    # --- effects ------------------------------------------------------------------------
+
+    async def _apply_effects(
+        self,
+        tx: Store,
+        conversation: Conversation,
+        effects: Sequence[Effect],
+        info: UnitInfo,
+        now: datetime,
+    ) -> list[str]:
+        """Write each effect inside the turn's transaction; return the outbox keys to send."""
+        keys: list[str] = []
+        # The one message allowed past the suppression list is the opt-out's own confirmation.
+        opting_out = any(isinstance(effect, OptOut) for effect in effects)
+        for effect in effects:
+            if isinstance(effect, SendMessage):
+                entry = OutboxEntry(
+                    key=effect.key,
+                    conversation_id=conversation.id,
+                    phone=conversation.phone,
+                    sender=info.sender,
+                    kind="opt_out" if opting_out else effect.kind,
+                    text=effect.text,
+                    created_at=now,
+                    content_sid=effect.content_sid,
+                    variables=dict(effect.variables),
+                    buttons=effect.buttons,
+                )
+                if await tx.outbox.add(entry):
+                    keys.append(entry.key)
+            elif isinstance(effect, SetAppointmentStatus):
+                await tx.appointments.set_status(effect.appointment_id, effect.status)
+            elif isinstance(effect, RequestCancellation):
+                appointment = await tx.appointments.get(effect.appointment_id)
+                if appointment is not None:
+                    await tx.cancellations.add(
+                        Cancellation(
+                            id=uuid.uuid4().hex,
+                            appointment_id=appointment.id,
+                            external_id=appointment.external_id,
+                            requested_at=now,
+                        )
+                    )
+            elif isinstance(effect, OptOut):
+                for phone in variants(conversation.phone):
+                    await tx.suppressions.add(phone, "patient opted out", now)
+            elif isinstance(effect, HandOff):
+                log.info(
+                    "handed off to staff",
+                    extra={"conversation": conversation.id, "reason": effect.reason},
+                )
+        return keys
+
+    async def _hand_off(self, keys: list[str]) -> None:
+        """Give new outbox entries to the workers; a lost hand-off is re-done by the sweeper."""
+        for key in keys:
+            try:
+                await self.queue.enqueue_send(key)
+            except Exception as exc:
+                log.warning(
+                    "could not queue a send; the sweeper will", extra={"error": type(exc).__name__}
+                )
+
+    # --- lookups ------------------------------------------------------------------------
+
+    async def _flow(self, conversation: Conversation) -> CompiledFlow:
+        """The version the conversation started on, from memory or from storage."""
+        try:
+            return self.flows.load_version(conversation.flow, conversation.flow_version)
+        except NotFoundError:
+            source = await self.store.flow_versions.source(
+                conversation.flow, conversation.flow_version
+            )
+            if source is None:
+                raise
+            return self.flows.register_source(
+                source, f"{conversation.flow}@{conversation.flow_version}"
+            )
+
+    def _unit(self, key: str) -> UnitInfo:
+        try:
+            return self.units[key]
+        except KeyError:
+            raise NotFoundError(f"unknown unit {key!r}") from None
+
+    async def _unit_of(self, conversation: Conversation) -> UnitInfo:
+        for appointment_id in conversation.appointment_ids:
+            appointment = await self.store.appointments.get(appointment_id)
+            if appointment is not None:
+                return self._unit(appointment.unit)
+        return next(iter(self.units.values()))

@@ -1,0 +1,150 @@
+"""Twilio's webhooks: inbound WhatsApp messages and delivery status callbacks.
+
+Both check ``X-Twilio-Signature`` against the public URL (``PUBLIC_BASE_URL`` +
+path + query, exactly what Twilio signed) and every posted field, unknown ones
+included; a bad or missing signature is a 403 before anything is stored.
+Inbound messages are stored first (unique MessageSid), answered with empty
+TwiML at once, and their conversation turn runs after the answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from aiohttp import web
+from multidict import MultiDict
+from twilio.request_validator import RequestValidator
+
+from bot.core.errors import ValidationError
+from bot.core.phones import normalize
+from bot.core.ports import InboundMessage, OutboxState, StatusEvent
+from bot.logs import mask_phone
+from bot.web.keys import CLOCK, CONVERSATIONS, SETTINGS, SIGNING_KEY, STORE, TURNS
+
+__all__ = ["STATUS_RANK", "routes"]
+
+log = logging.getLogger(__name__)
+
+routes = web.RouteTableDef()
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+# Forward-only projection: a late "sent" never hides "delivered"; "read" proves delivery.
+STATUS_RANK = {
+    "accepted": 1,
+    "scheduled": 1,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "failed": 4,
+    "undelivered": 4,
+    "delivered": 5,
+    "read": 6,
+}
+FAILED = frozenset({"failed", "undelivered"})
+
+
+def _twiml() -> web.Response:
+    return web.Response(text=EMPTY_TWIML, content_type="application/xml")
+
+
+async def _signed_form(request: web.Request) -> MultiDict[str]:
+    """The posted fields, if the signature covers them and this exact URL; else 403."""
+    form = await request.post()
+    fields: MultiDict[str] = MultiDict((k, v) for k, v in form.items() if isinstance(v, str))
+    settings = request.app[SETTINGS]
+    base = (settings.public_base_url or f"{request.scheme}://{request.host}").rstrip("/")
+    url = base + str(request.rel_url)
+    signature = request.headers.get("X-Twilio-Signature", "")
+    validator = RequestValidator(request.app[SIGNING_KEY])
+    if not signature or not validator.validate(url, fields, signature):
+        log.warning("webhook signature rejected", extra={"path": request.path})
+        raise web.HTTPForbidden(
+            text='{"error": {"code": "bad_signature", "message": "X-Twilio-Signature does not match"}}',
+            content_type="application/json",
+        )
+    return fields
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
+
+
+@routes.post("/webhooks/twilio/messages")
+async def inbound(request: web.Request) -> web.Response:
+    form = await _signed_form(request)
+    sid = form.get("MessageSid") or form.get("SmsMessageSid")
+    if not sid:
+        raise ValidationError("MessageSid is missing")
+    raw_phone = form.get("WaId") or form.get("From") or ""
+    phone = normalize(raw_phone)
+    now: datetime = request.app[CLOCK]()
+    message = InboundMessage(
+        sid=sid,
+        phone=phone,
+        body=form.get("Body", ""),
+        received_at=now,
+        button_payload=form.get("ButtonPayload") or None,
+        media_count=_int(form.get("NumMedia")),
+        channel="whatsapp",
+        to=form.get("To", ""),
+    )
+    if not await request.app[STORE].inbound.add(message):
+        return _twiml()  # a replay: stored and handled the first time
+    log.info("inbound stored", extra={"sid": sid, "phone": mask_phone(phone)})
+    task = asyncio.create_task(_run_turn(request.app, message))
+    request.app[TURNS].add(task)
+    task.add_done_callback(request.app[TURNS].discard)
+    return _twiml()
+
+
+async def _run_turn(app: web.Application, message: InboundMessage) -> None:
+    try:
+        await app[CONVERSATIONS].process(message)
+    except Exception:
+        # The message stays unprocessed: the recovery scan picks it up again.
+        log.exception("conversation turn failed", extra={"sid": message.sid})
+
+
+@routes.post("/webhooks/twilio/status")
+async def status(request: web.Request) -> web.Response:
+    form = await _signed_form(request)
+    sid, value = form.get("MessageSid"), (form.get("MessageStatus") or "").lower()
+    if not sid or value not in STATUS_RANK:
+        raise ValidationError("MessageSid and a known MessageStatus are required")
+    event = StatusEvent(
+        sid=sid,
+        status=value,
+        received_at=request.app[CLOCK](),
+        key=request.query.get("key") or None,
+        error_code=_int(form.get("ErrorCode")) or None,
+    )
+    store = request.app[STORE]
+    if await store.statuses.append(event):
+        await store.statuses.project(event, STATUS_RANK[value])
+        if event.key:  # a callback proves Twilio created it: settles a lost answer
+            for state in (OutboxState.UNKNOWN, OutboxState.SENDING):
+                await store.outbox.update(
+                    event.key, state, state=OutboxState.SENT, provider_sid=sid
+                )
+        if value in FAILED:
+            await _delivery_failed(request.app, event)
+    return web.Response(status=204)
+
+
+async def _delivery_failed(app: web.Application, event: StatusEvent) -> None:
+    """A reminder that can never be delivered puts the appointment on the call list."""
+    settings, store = app[SETTINGS], app[STORE]
+    entry = await (
+        store.outbox.get(event.key) if event.key else store.outbox.by_provider_sid(event.sid)
+    )
+    if entry is None or not entry.kind.startswith("reminder"):
+        return
+    if settings.sending.action_for(event.error_code).value not in {"permanent", "opt_out"}:
+        return
+    await app[CONVERSATIONS].mark_delivery_failed(entry)

@@ -1,0 +1,79 @@
+"""Composition helpers shared by the roots (web app, scheduler, worker, CLI).
+
+Builds the services from settings and already-open clients; owns no lifecycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from redis.asyncio import Redis
+
+from bot.adapters.locks import RedisLocks
+from bot.core.events import Unit
+from bot.core.ports import FlowCatalog, Store, TaskQueue
+from bot.core.reminders import SendingWindow
+from bot.services.conversations import ConversationService, UnitInfo
+from bot.services.reminders import ReminderPolicy, ReminderService
+from bot.settings import Settings
+
+__all__ = ["Services", "create_services", "unit_infos"]
+
+
+@dataclass(frozen=True)
+class Services:
+    conversations: ConversationService
+    reminders: ReminderService
+
+
+def unit_infos(settings: Settings) -> dict[str, UnitInfo]:
+    return {
+        unit.key: UnitInfo(Unit(unit.name, unit.address, unit.timezone), unit.whatsapp_sender)
+        for unit in settings.units
+    }
+
+
+def reminder_policy(settings: Settings) -> ReminderPolicy:
+    windows = {}
+    for unit in settings.units:
+        hours = settings.sending_hours(unit)
+        windows[unit.key] = SendingWindow(unit.timezone, hours.start, hours.end, hours.sundays)
+    reminders = settings.reminders
+    return ReminderPolicy(
+        offsets=tuple(reminders.offsets),
+        min_lead=reminders.min_lead,
+        windows=windows,
+        flow=reminders.flow,
+        notify_on_clinic_cancel=reminders.notify_patient_on_clinic_cancel,
+        clinic_cancel_message=reminders.clinic_cancel_message,
+    )
+
+
+def create_services(
+    settings: Settings,
+    *,
+    store: Store,
+    flows: FlowCatalog,
+    queue: TaskQueue,
+    redis: Redis,
+    clock: Callable[[], datetime],
+) -> Services:
+    conversations = ConversationService(
+        store=store,
+        flows=flows,
+        queue=queue,
+        locks=RedisLocks(redis),
+        units=unit_infos(settings),
+        clock=clock,
+        burst_window=settings.conversations.burst_window,
+        opt_out_words=frozenset(settings.conversations.opt_out_words),
+        opt_out_message=settings.conversations.opt_out_message,
+        opt_in_words=frozenset(settings.conversations.opt_in_words),
+        opt_in_message=settings.conversations.opt_in_message,
+    )
+    return Services(
+        conversations=conversations,
+        reminders=ReminderService(store, conversations, reminder_policy(settings)),
+    )

@@ -1,0 +1,73 @@
+"""The shared rate limiter and circuit breaker, on a real Redis-wire server."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from datetime import timedelta
+
+from redis.asyncio import Redis
+
+from bot.adapters.circuit import RedisCircuitBreaker
+from bot.adapters.ratelimit import RedisRateLimiter
+
+
+async def test_burst_then_one_slot_per_interval(redis: Redis) -> None:
+    limiter = RedisRateLimiter(redis, rate=10, burst=3)
+    slots = [await limiter.reserve("whatsapp:+551130000001", max_wait=1.0) for _ in range(6)]
+    assert all(slot.granted for slot in slots)
+    waits = [round(slot.wait, 2) for slot in slots]
+    assert waits[:3] == [0, 0, 0]
+    # Then 0.1 s apart (reservations already made count).
+    assert [round(b - a, 2) for a, b in itertools.pairwise(waits[2:])] == [0.1] * 3
+
+
+async def test_too_far_a_slot_is_refused_with_when_to_ask(redis: Redis) -> None:
+    limiter = RedisRateLimiter(redis, rate=10, burst=1)
+    for _ in range(5):
+        assert (await limiter.reserve("s", max_wait=0.5)).granted
+    refused = await limiter.reserve("s", max_wait=0.3)
+    assert not refused.granted
+    assert 0.1 < refused.wait <= 0.2 + 0.05
+    other = await limiter.reserve("another-sender", max_wait=0)
+    assert (other.granted, other.wait) == (True, 0)
+
+
+async def test_shared_by_concurrent_callers_never_over_rate_plus_burst(redis: Redis) -> None:
+    rate, burst = 20, 4
+    limiter = RedisRateLimiter(redis, rate=rate, burst=burst)
+    sent: list[float] = []
+
+    async def sender() -> None:
+        for _ in range(15):
+            slot = await limiter.reserve("s", max_wait=0.5)
+            if not slot.granted:
+                await asyncio.sleep(slot.wait)
+                continue
+            await asyncio.sleep(slot.wait)
+            sent.append(time.monotonic())
+
+    await asyncio.gather(*(sender() for _ in range(6)))
+    assert len(sent) > 20
+    worst = max(sum(1 for t in sent if start <= t < start + 1) for start in sent)
+    assert worst <= rate + burst
+
+
+async def test_breaker_opens_after_failures_and_probes_after_reset(redis: Redis) -> None:
+    breaker = RedisCircuitBreaker(redis, failures=3, reset=timedelta(milliseconds=300))
+    await breaker.record(False)
+    await breaker.record(True)  # a success in between: the count starts again
+    for _ in range(2):
+        await breaker.record(False)
+    assert await breaker.open_for() == 0
+    await breaker.record(False)
+    assert 0 < await breaker.open_for() <= 0.3
+    await asyncio.sleep(0.35)
+    assert await breaker.open_for() == 0
+    await breaker.record(False)  # the probe failed: open again at once
+    assert await breaker.open_for() > 0
+    await asyncio.sleep(0.35)
+    await breaker.record(True)  # the probe worked: closed, the count is reset
+    await breaker.record(False)
+    assert await breaker.open_for() == 0

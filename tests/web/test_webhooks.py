@@ -1,0 +1,333 @@
+"""Twilio's webhooks through the real create_app, real MongoDB-wire and Redis-wire servers."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from pydantic import SecretStr
+from redis.asyncio import Redis
+
+from bot.adapters.memory import MemoryQueue
+from bot.core.model import Appointment, AppointmentStatus
+from bot.core.ports import OutboxState
+from bot.settings import Settings
+from bot.web import create_app
+from bot.web.keys import CONVERSATIONS, DB, QUEUE, SCHEMA_READY, STORE
+from bot.web.twilio import STATUS_RANK
+from tests.twilio_signing import PUBLIC, TOKEN, inbound_form, post_signed, signature
+
+Client = TestClient[Any, Any]
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def twilio_settings(settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={
+            "twilio_account_sid": "AC" + "0" * 32,
+            "twilio_auth_token": SecretStr(TOKEN),
+            "public_base_url": PUBLIC,
+        }
+    )
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, twilio_settings: Settings, redis: Redis) -> Client:
+    queue = MemoryQueue()
+    app = create_app(twilio_settings, overrides={QUEUE: queue})
+    test_client: Client = await aiohttp_client(app)
+    for _ in range(100):
+        if app[SCHEMA_READY].get("mongodb"):
+            break
+        await asyncio.sleep(0.05)
+    return test_client
+
+
+def _appointment(n: int, phone: str | None = None) -> Appointment:
+    return Appointment(
+        id=f"a{n}",
+        external_id=f"LEG-{n}",
+        patient_name=f"Maria {n} da Silva",
+        phone=phone or f"+55119{n:08d}",
+        starts_at=NOW + timedelta(days=1),
+        doctor="Dra. Cláudia Guimarães",
+        unit="centro",
+    )
+
+
+async def _start(client: Client, appointment: Appointment) -> str:
+    app = client.app
+    await app[STORE].appointments.upsert(appointment)
+    conversation = await app[CONVERSATIONS].start(
+        f"c-{appointment.id}", "confirmation", [appointment]
+    )
+    assert conversation is not None
+    return conversation.id
+
+
+async def _settle(client: Client, within: float = 20.0) -> None:
+    """Wait until every stored message had its turn."""
+    store = client.app[STORE]
+    deadline = asyncio.get_running_loop().time() + within
+    while await store.inbound.unprocessed(datetime.now(UTC) + timedelta(days=1), 1):
+        assert asyncio.get_running_loop().time() < deadline, "turns did not finish"
+        await asyncio.sleep(0.05)
+
+
+async def _count(client: Client, collection: str, query: dict[str, Any] | None = None) -> int:
+    return int(await client.app[DB][collection].count_documents(query or {}))
+
+
+async def test_signed_reply_is_stored_answered_and_applied(client: Client) -> None:
+    await _start(client, _appointment(1))
+    form = inbound_form("SM1", "+5511900000001", "sim, estarei lá")
+    response = await post_signed(client, "/webhooks/twilio/messages", form)
+    assert response.status == 200
+    assert response.content_type == "application/xml"
+    assert "<Response></Response>" in await response.text()
+    await _settle(client)
+    conversation = await client.app[STORE].conversations.get("c-a1")
+    assert conversation is not None
+    assert conversation.state == "confirmed"
+    appointment = await client.app[STORE].appointments.get("a1")
+    assert appointment is not None
+    assert appointment.status is AppointmentStatus.CONFIRMED
+    queue: MemoryQueue = client.app[QUEUE]  # type: ignore[assignment]
+    kinds = [(await client.app[STORE].outbox.get(key)).kind for key in queue.sends]  # type: ignore[union-attr]
+    assert kinds == ["reminder", "reply"]
+
+
+async def test_button_payload_wins_over_text_and_old_wa_id_matches(client: Client) -> None:
+    # The clinic has the 9-digit number; WhatsApp still reports the old 8-digit WaId.
+    await _start(client, _appointment(2, phone="+5561987650002"))
+    form = inbound_form(
+        "SM2", "+556187650002", "Desmarcar", ButtonPayload="confirm", ButtonText="Desmarcar"
+    )
+    assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
+    await _settle(client)
+    conversation = await client.app[STORE].conversations.get("c-a2")
+    assert conversation is not None
+    assert conversation.state == "confirmed"
+
+
+async def test_replayed_webhook_is_a_no_op(client: Client) -> None:
+    await _start(client, _appointment(3))
+    form = inbound_form("SM3", "+5511900000003", "2")
+    for _ in range(3):
+        assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
+    await _settle(client)
+    assert await _count(client, "inbound") == 1
+    conversation = await client.app[STORE].conversations.get("c-a3")
+    assert conversation is not None
+    assert (conversation.state, conversation.version) == ("confirm_cancel", 1)
+
+
+async def test_media_and_empty_bodies_go_to_a_person_not_a_cancellation(client: Client) -> None:
+    await _start(client, _appointment(4))
+    form = inbound_form("SM4", "+5511900000004", "", NumMedia="1", MediaContentType0="audio/ogg")
+    await post_signed(client, "/webhooks/twilio/messages", form)
+    await _settle(client)
+    conversation = await client.app[STORE].conversations.get("c-a4")
+    assert conversation is not None
+    assert conversation.state == "handoff"
+    assert await _count(client, "cancellations") == 0
+
+
+FORGERIES = [
+    "wrong token",
+    "tampered field",
+    "added field",
+    "missing header",
+    "wrong url",
+    "http url",
+]
+
+
+@pytest.mark.parametrize("forgery", FORGERIES)
+async def test_forged_requests_get_403_and_write_nothing(client: Client, forgery: str) -> None:
+    for n in range(100):
+        form = inbound_form(f"SMF{n}", "+5511900000009", "cancelar")
+        path, headers = (
+            "/webhooks/twilio/messages",
+            {"X-Twilio-Signature": signature("/webhooks/twilio/messages", form)},
+        )
+        if forgery == "wrong token":
+            headers["X-Twilio-Signature"] = signature(path, form, token="not-the-token")
+        elif forgery == "tampered field":
+            form = {**form, "Body": "sim"}
+        elif forgery == "added field":
+            form = {**form, "Extra": "x"}
+        elif forgery == "missing header":
+            headers = {}
+        elif forgery == "wrong url":
+            path = "/webhooks/twilio/messages?x=1"
+        elif forgery == "http url":
+            headers["X-Twilio-Signature"] = signature(
+                path, form, base=PUBLIC.replace("https", "http")
+            )
+        response = await client.post(path, data=form, headers=headers)
+        assert response.status == 403
+        assert (await response.json())["error"]["code"] == "bad_signature"
+    assert await _count(client, "inbound") == 0
+    assert await _count(client, "status_events") == 0
+
+
+async def test_unknown_fields_are_covered_by_the_signature(client: Client) -> None:
+    await _start(client, _appointment(5))
+    form = inbound_form("SM5", "+5511900000005", "1", BrandNewTwilioField="surprise")
+    assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
+
+
+async def test_200_patients_each_posted_three_times_concurrently(client: Client) -> None:
+    patients = [_appointment(100 + n) for n in range(200)]
+    for appointment in patients:
+        await _start(client, appointment)
+    forms = [inbound_form(f"SMC{n}", a.phone, "sim") for n, a in enumerate(patients)]
+    posts = [
+        post_signed(client, "/webhooks/twilio/messages", form) for form in forms for _ in range(3)
+    ]
+    random.shuffle(posts)
+    responses = await asyncio.gather(*posts)
+    assert {r.status for r in responses} == {200}
+    await _settle(client, within=60)
+    assert await _count(client, "inbound") == 200
+    assert await _count(client, "conversations", {"state": "confirmed", "version": 1}) == 200
+    assert await _count(client, "outbox", {"kind": "reply"}) == 200
+
+
+async def test_one_patients_burst_is_applied_in_arrival_order(
+    aiohttp_client: Any, twilio_settings: Settings, redis: Redis
+) -> None:
+    # No burst merging here: every message is its own step, as if sent one by one.
+    settings = twilio_settings.model_copy(
+        update={"conversations": replace_burst(twilio_settings, timedelta(0))}
+    )
+    app = create_app(settings, overrides={QUEUE: MemoryQueue()})
+    client: Client = await aiohttp_client(app)
+    await _start(client, _appointment(7))
+    # Unknown replies ask again, the second hands off, and a handed-off
+    # conversation takes no more steps: the sequential result is fixed.
+    bodies = ["blá"] * 50
+    posts = [
+        post_signed(
+            client, "/webhooks/twilio/messages", inbound_form(f"SMB{n:02d}", "+5511900000007", b)
+        )
+        for n, b in enumerate(bodies)
+    ]
+    assert {r.status for r in await asyncio.gather(*posts)} == {200}
+    await _settle(client, within=60)
+    conversation = await app[STORE].conversations.get("c-a7")
+    assert conversation is not None
+    assert conversation.state == "handoff"
+    assert conversation.version == 2  # reminder = 0, ask again = 1, hand off = 2
+    assert await _count(client, "inbound", {"processed_at": None}) == 0
+
+
+def replace_burst(settings: Settings, window: timedelta) -> Any:
+    return settings.conversations.model_copy(update={"burst_window": window})
+
+
+async def test_status_callbacks_shuffled_and_duplicated_end_on_the_most_advanced(
+    client: Client,
+) -> None:
+    store = client.app[STORE]
+    await _start(client, _appointment(8))
+    entry = await store.outbox.get(next(iter(client.app[QUEUE].sends)))  # type: ignore[attr-defined]
+    assert entry is not None
+    rng = random.Random(7)
+    callbacks = []
+    expected_status: dict[str, str] = {}
+    for n in range(1000):
+        final = rng.choice(["delivered", "read", "undelivered"])
+        path = ["queued", "sending", "sent", final]
+        if final == "read":
+            path.insert(3, "delivered")
+        key = f"{entry.key}#{n}"
+        await store.outbox.add(replace(entry, key=key, provider_sid=f"SMS{n}"))
+        events = [(key, f"SMS{n}", status) for status in path]
+        events += [e for e in events if rng.random() < 0.3]  # 30% duplicated
+        callbacks += events
+        expected_status[key] = final
+    rng.shuffle(callbacks)
+
+    async def post(key: str, sid: str, status: str) -> int:
+        form = {"MessageSid": sid, "MessageStatus": status, "AccountSid": "AC1"}
+        if status == "undelivered":
+            form["ErrorCode"] = "30003"
+        path = f"/webhooks/twilio/status?key={key.replace('#', '%23')}"
+        return (await post_signed(client, path, form)).status
+
+    for chunk in range(0, len(callbacks), 200):
+        statuses = await asyncio.gather(*(post(*c) for c in callbacks[chunk : chunk + 200]))
+        assert set(statuses) == {204}
+    wrong = []
+    for key, expected in expected_status.items():
+        stored = await store.outbox.get(key)
+        assert stored is not None
+        if stored.delivery_status != expected:
+            wrong.append((key, stored.delivery_status, expected))
+    assert wrong == []
+    assert STATUS_RANK["read"] > STATUS_RANK["delivered"] > STATUS_RANK["undelivered"]
+
+
+async def test_permanently_failed_reminder_puts_the_patient_on_the_call_list(
+    client: Client,
+) -> None:
+    store = client.app[STORE]
+    await _start(client, _appointment(9))
+    key = client.app[QUEUE].sends[0]  # type: ignore[attr-defined]
+    await store.outbox.update(key, OutboxState.PENDING, state=OutboxState.SENT, provider_sid="SMX9")
+    form = {"MessageSid": "SMX9", "MessageStatus": "failed", "ErrorCode": "63024"}
+    assert (await post_signed(client, f"/webhooks/twilio/status?key={key}", form)).status == 204
+    appointment = await store.appointments.get("a9")
+    assert appointment is not None
+    assert appointment.status is AppointmentStatus.DELIVERY_FAILED
+
+
+async def test_status_callback_settles_a_send_whose_answer_was_lost(client: Client) -> None:
+    store = client.app[STORE]
+    await _start(client, _appointment(10))
+    key = client.app[QUEUE].sends[0]  # type: ignore[attr-defined]
+    await store.outbox.update(key, OutboxState.PENDING, state=OutboxState.UNKNOWN)
+    form = {"MessageSid": "SMLOST", "MessageStatus": "sent"}
+    assert (await post_signed(client, f"/webhooks/twilio/status?key={key}", form)).status == 204
+    entry = await store.outbox.get(key)
+    assert entry is not None
+    assert (entry.state, entry.provider_sid) == (OutboxState.SENT, "SMLOST")
+
+
+async def test_opt_out_suppresses_and_voltar_restores(client: Client) -> None:
+    store = client.app[STORE]
+    await _start(client, _appointment(11))
+    await post_signed(
+        client, "/webhooks/twilio/messages", inbound_form("SMO1", "+5511900000011", "SAIR")
+    )
+    await _settle(client)
+    conversation = await store.conversations.get("c-a11")
+    assert conversation is not None
+    assert conversation.state == "opted_out"
+    assert await store.suppressions.is_suppressed("+5511900000011")
+    sends = client.app[QUEUE].sends  # type: ignore[attr-defined]
+    last = await store.outbox.get(sends[-1])
+    assert last is not None
+    assert last.kind == "opt_out"  # the confirmation is the one message that may still go
+    await post_signed(
+        client, "/webhooks/twilio/messages", inbound_form("SMO2", "+5511900000011", "Voltar")
+    )
+    await _settle(client)
+    assert not await store.suppressions.is_suppressed("+5511900000011")
+
+
+async def test_message_without_a_conversation_changes_nothing(client: Client) -> None:
+    form = inbound_form(f"SM{uuid.uuid4().hex[:6]}", "+5511900000012", "vou sair de viagem")
+    assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
+    await _settle(client)
+    assert not await client.app[STORE].suppressions.is_suppressed("+5511900000012")
+    assert await _count(client, "outbox") == 0

@@ -1,0 +1,45 @@
+"""The scheduler's conversation jobs: due reminders, timeouts, and stranded messages."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from bot.core.ports import Store
+from bot.wiring import Services
+from workers.scheduler import Job
+
+__all__ = ["conversation_jobs"]
+
+log = logging.getLogger(__name__)
+
+_BATCH = 500
+# A message whose turn has not completed this long after it arrived was stranded
+# (its process died after answering Twilio): run the turn again.
+_STRANDED_AFTER = timedelta(seconds=30)
+
+
+def conversation_jobs(
+    services: Services, store: Store, reload_flows: Job
+) -> dict[str, tuple[timedelta, Job]]:
+    """Every job with its interval; each is an idempotent scan, safe to run anywhere, any number of times."""
+    conversations = services.conversations
+
+    async def reminders() -> None:
+        await services.reminders.send_due(_BATCH)
+
+    async def timeouts() -> None:
+        for conversation in await store.conversations.timed_out(conversations.clock(), _BATCH):
+            await conversations.time_out(conversation)
+
+    async def stranded() -> None:
+        older_than = conversations.clock() - _STRANDED_AFTER
+        for message in await store.inbound.unprocessed(older_than, _BATCH):
+            await conversations.process(message)
+
+    return {
+        "reminders": (timedelta(seconds=10), reminders),
+        "timeouts": (timedelta(seconds=5), timeouts),
+        "stranded_messages": (timedelta(seconds=10), stranded),
+        "flows_reload": (timedelta(seconds=2), reload_flows),
+    }
