@@ -9,10 +9,14 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["configure_logging", "mask_phone"]
+__all__ = ["configure_logging", "correlation_id", "mask_phone"]
+
+# The request's or task's id (a MessageSid where there is one), on every log line it causes.
+correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -33,6 +37,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "event": record.getMessage(),
         }
+        if (current := correlation_id.get()) is not None:
+            entry["correlation_id"] = current
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)

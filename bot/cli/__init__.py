@@ -103,9 +103,11 @@ def scheduler() -> None:
 
 def _register() -> None:
     from bot.cli.flows import chat_command, flows_group
+    from bot.cli.patients import patients_group
 
     main.add_command(flows_group)
     main.add_command(chat_command)
+    main.add_command(patients_group)
 
 
 _register()

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from bot import metrics
 from bot.core import engine
 from bot.core.effects import (
     Effect,
@@ -207,6 +208,10 @@ class ConversationService:
                     attempt
                 )  # someone else moved the conversation: decide again on fresh state
                 continue
+            if result.changed:
+                metrics.TRANSITIONS.labels(
+                    result.conversation.flow, result.conversation.state
+                ).inc()
             if result.decision is not None:
                 log.info(
                     "reply decided",

@@ -18,7 +18,7 @@ from bot.adapters.queue import TaskiqQueue
 from bot.adapters.signing import signing_key
 from bot.core.errors import ConfigError
 from bot.settings import Settings
-from bot.web import health, twilio
+from bot.web import health, observability, twilio
 from bot.web.errors import error_middleware
 from bot.web.keys import (
     CLOCK,
@@ -35,6 +35,7 @@ from bot.web.keys import (
     STORE,
     TURNS,
 )
+from bot.web.observability import observe_middleware
 from bot.wiring import create_services
 from workers.broker import create_broker
 
@@ -159,7 +160,7 @@ def create_app(
         raise ConfigError("MONGODB_URL is not set (digitaly run starts an embedded server)")
     if settings.redis_url is None and REDIS not in overrides:
         raise ConfigError("REDIS_URL is not set (digitaly run starts an embedded server)")
-    app = web.Application(middlewares=[error_middleware])
+    app = web.Application(middlewares=[observe_middleware, error_middleware])
     app[SETTINGS] = settings
     app[CLOCK] = _utcnow
     app[SCHEMA_READY] = {}
@@ -169,4 +170,5 @@ def create_app(
     app.cleanup_ctx.extend([_mongo_ctx, _redis_ctx, _flows_ctx, _queue_ctx, _services_ctx])
     app.add_routes(health.routes)
     app.add_routes(twilio.routes)
+    app.add_routes(observability.routes)
     return app

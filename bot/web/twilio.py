@@ -17,10 +17,11 @@ from aiohttp import web
 from multidict import MultiDict
 from twilio.request_validator import RequestValidator
 
+from bot import metrics
 from bot.core.errors import ValidationError
 from bot.core.phones import normalize
 from bot.core.ports import InboundMessage, OutboxState, StatusEvent
-from bot.logs import mask_phone
+from bot.logs import correlation_id, mask_phone
 from bot.web.keys import CLOCK, CONVERSATIONS, SETTINGS, SIGNING_KEY, STORE, TURNS
 
 __all__ = ["STATUS_RANK", "routes"]
@@ -94,8 +95,11 @@ async def inbound(request: web.Request) -> web.Response:
         channel="whatsapp",
         to=form.get("To", ""),
     )
+    correlation_id.set(sid)
     if not await request.app[STORE].inbound.add(message):
+        metrics.INBOUND.labels("duplicate").inc()
         return _twiml()  # a replay: stored and handled the first time
+    metrics.INBOUND.labels("stored").inc()
     log.info("inbound stored", extra={"sid": sid, "phone": mask_phone(phone)})
     task = asyncio.create_task(_run_turn(request.app, message))
     request.app[TURNS].add(task)

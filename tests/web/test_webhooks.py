@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from bot.adapters.memory import MemoryQueue
@@ -19,35 +18,12 @@ from bot.core.model import Appointment, AppointmentStatus
 from bot.core.ports import OutboxState
 from bot.settings import Settings
 from bot.web import create_app
-from bot.web.keys import CONVERSATIONS, DB, QUEUE, SCHEMA_READY, STORE
+from bot.web.keys import CONVERSATIONS, DB, QUEUE, STORE
 from bot.web.twilio import STATUS_RANK
-from tests.twilio_signing import PUBLIC, TOKEN, inbound_form, post_signed, signature
+from tests.twilio_signing import PUBLIC, inbound_form, post_signed, signature
 
 Client = TestClient[Any, Any]
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest.fixture
-def twilio_settings(settings: Settings) -> Settings:
-    return settings.model_copy(
-        update={
-            "twilio_account_sid": "AC" + "0" * 32,
-            "twilio_auth_token": SecretStr(TOKEN),
-            "public_base_url": PUBLIC,
-        }
-    )
-
-
-@pytest.fixture
-async def client(aiohttp_client: Any, twilio_settings: Settings, redis: Redis) -> Client:
-    queue = MemoryQueue()
-    app = create_app(twilio_settings, overrides={QUEUE: queue})
-    test_client: Client = await aiohttp_client(app)
-    for _ in range(100):
-        if app[SCHEMA_READY].get("mongodb"):
-            break
-        await asyncio.sleep(0.05)
-    return test_client
 
 
 def _appointment(n: int, phone: str | None = None) -> Appointment:

@@ -1,0 +1,95 @@
+"""A patient's rights under the LGPD: everything we hold on a number, and its erasure.
+
+This module knows which collections and fields carry personal data. Erasure
+keeps what the aggregate reports need (appointment times, statuses, doctors,
+delivery outcomes) and removes or replaces everything that identifies the
+patient; each export and erasure is recorded in ``privacy_audit`` with a keyed
+hash of the number, never the number itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from bot.core.phones import variants
+
+__all__ = ["erase_patient", "export_patient", "phone_hash"]
+
+Doc = dict[str, Any]
+ERASED_NAME = "[apagado]"
+
+# collection -> the field holding the patient's number
+_BY_PHONE = {
+    "appointments": "phone",
+    "conversations": "phone",
+    "inbound": "phone",
+    "outbox": "phone",
+    "simulator_messages": "to",
+    "suppressions": "_id",
+}
+
+
+def phone_hash(key: str, phone: str) -> str:
+    """A keyed hash: joins records of one number without keeping the number."""
+    return "erased:" + hmac.new(key.encode(), phone.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def _query(collection: str, phones: tuple[str, ...]) -> Doc:
+    field = _BY_PHONE[collection]
+    wanted: list[str] = list(phones)
+    if collection == "simulator_messages":
+        wanted += [f"whatsapp:{p}" for p in phones]
+    return {field: {"$in": wanted}}
+
+
+async def export_patient(db: AsyncDatabase[Doc], phone: str, *, at: datetime, key: str) -> Doc:
+    """Every document holding this number, per collection (plus the robot's cancellations)."""
+    phones = variants(phone)
+    found: Doc = {}
+    for collection in _BY_PHONE:
+        found[collection] = await db[collection].find(_query(collection, phones)).to_list()
+    appointment_ids = [a["_id"] for a in found["appointments"]]
+    found["cancellations"] = (
+        await db["cancellations"].find({"appointment_id": {"$in": appointment_ids}}).to_list()
+    )
+    await db["privacy_audit"].insert_one(
+        {
+            "at": at,
+            "action": "export",
+            "subject": phone_hash(key, phone),
+            "documents": _count(found),
+        }
+    )
+    return found
+
+
+async def erase_patient(
+    db: AsyncDatabase[Doc], phone: str, *, at: datetime, key: str
+) -> dict[str, int]:
+    """Remove or anonymise this number everywhere; return how many documents each step touched."""
+    phones, subject = variants(phone), phone_hash(key, phone)
+    done: dict[str, int] = {}
+    anonymise: dict[str, Doc] = {
+        "appointments": {"$set": {"patient_name": ERASED_NAME, "phone": subject}},
+        "conversations": {"$set": {"phone": subject, "data.vars": {}, "data.erased": True}},
+        "outbox": {"$set": {"phone": subject, "text": "", "variables": {}}},
+    }
+    for collection, change in anonymise.items():
+        result = await db[collection].update_many(_query(collection, phones), change)
+        done[collection] = result.modified_count
+    for collection in ("inbound", "simulator_messages", "suppressions"):
+        deleted = await db[collection].delete_many(_query(collection, phones))
+        done[collection] = deleted.deleted_count
+    await db["privacy_audit"].insert_one(
+        {"at": at, "action": "erase", "subject": subject, "documents": done}
+    )
+    return done
+
+
+def _count(found: Doc) -> dict[str, int]:
+    return {name: len(docs) for name, docs in found.items()}

@@ -1,0 +1,70 @@
+"""Request correlation ids, request metrics, and ``GET /metrics``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from bot import metrics
+from bot.core.ports import OutboxState
+from bot.logs import correlation_id
+from bot.web.keys import DB, REDIS
+from workers.broker import QUEUE
+
+__all__ = ["observe_middleware", "routes"]
+
+routes = web.RouteTableDef()
+
+_UNSETTLED = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.UNKNOWN)
+
+
+@web.middleware
+async def observe_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Tag the request's log lines with an id, and count it by route (never by raw path)."""
+    given = request.headers.get("X-Request-Id", "")
+    request_id = given if given.isalnum() and len(given) <= 64 else secrets.token_hex(8)
+    token = correlation_id.set(request_id)
+    route = (
+        request.match_info.route.resource.canonical
+        if request.match_info.route.resource
+        else "unmatched"
+    )
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers["X-Request-Id"] = request_id
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        metrics.REQUESTS.labels(route, request.method, str(status)).inc()
+        correlation_id.reset(token)
+
+
+async def _refresh_gauges(app: web.Application) -> None:
+    db = app[DB]
+    counts = await asyncio.gather(
+        *(db["outbox"].count_documents({"state": state.value}) for state in _UNSETTLED),
+        db["dead_letters"].estimated_document_count(),
+    )
+    for state, count in zip(_UNSETTLED, counts, strict=False):
+        metrics.OUTBOX_BACKLOG.labels(state.value).set(count)
+    metrics.DEAD_LETTERS.set(counts[-1])
+    groups: list[dict[str, Any]] = await app[REDIS].xinfo_groups(QUEUE)
+    waiting = sum(int(g.get("lag") or 0) + int(g.get("pending") or 0) for g in groups)
+    metrics.QUEUE_DEPTH.set(waiting)
+
+
+@routes.get("/metrics")
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    # A scrape still returns the counters when a store is down.
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(_refresh_gauges(request.app), 2.0)
+    return web.Response(body=metrics.render(), content_type="text/plain", charset="utf-8")

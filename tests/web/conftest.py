@@ -1,0 +1,42 @@
+"""Fixtures for the web tests: the real app with Twilio credentials and a recording queue."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from pydantic import SecretStr
+from redis.asyncio import Redis
+
+from bot.adapters.memory import MemoryQueue
+from bot.settings import Settings
+from bot.web import create_app
+from bot.web.keys import QUEUE, SCHEMA_READY
+from tests.twilio_signing import PUBLIC, TOKEN
+
+Client = TestClient[Any, Any]
+
+
+@pytest.fixture
+def twilio_settings(settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={
+            "twilio_account_sid": "AC" + "0" * 32,
+            "twilio_auth_token": SecretStr(TOKEN),
+            "public_base_url": PUBLIC,
+        }
+    )
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, twilio_settings: Settings, redis: Redis) -> Client:
+    queue = MemoryQueue()
+    app = create_app(twilio_settings, overrides={QUEUE: queue})
+    test_client: Client = await aiohttp_client(app)
+    for _ in range(100):
+        if app[SCHEMA_READY].get("mongodb"):
+            break
+        await asyncio.sleep(0.05)
+    return test_client

@@ -1,0 +1,80 @@
+"""LGPD: export and erase a patient through the CLI, after a real conversation."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.web.keys import CONVERSATIONS, DB, SETTINGS, STORE
+from tests.twilio_signing import inbound_form, post_signed
+from tests.web.conftest import Client
+from tests.web.test_webhooks import _appointment, _settle
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def _converse(client: Client, n: int) -> str:
+    appointment = _appointment(n)
+    await client.app[STORE].appointments.upsert(appointment)
+    await client.app[CONVERSATIONS].start(f"c-priv{n}", "confirmation", [appointment])
+    form = inbound_form(f"SMP{n}", appointment.phone, f"não vou poder ir, Maria {n} aqui")
+    assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
+    await _settle(client)
+    return appointment.phone
+
+
+async def test_export_then_erase(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    phone = await _converse(client, 401)
+    other = await _converse(client, 402)
+    settings = client.app[SETTINGS]
+    for name, value in {
+        "MONGODB_URL": settings.mongodb_url,
+        "MONGODB_DB": settings.mongodb_db,
+        "REDIS_URL": settings.redis_url,
+        "DATA_DIR": str(settings.data_dir),
+        "DIGITALY_CONFIG": str(ROOT / "config.yaml"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+
+    exported = await _run(runner, ["patients", "export", phone])
+    data = json.loads(exported)
+    assert [a["patient_name"] for a in data["appointments"]] == ["Maria 401 da Silva"]
+    assert [m["body"] for m in data["inbound"]] == ["não vou poder ir, Maria 401 aqui"]
+    assert len(data["outbox"]) >= 2
+    assert len(data["conversations"]) == 1
+
+    erased = json.loads(await _run(runner, ["patients", "erase", phone, "--yes"]))
+    assert erased["erased"]["appointments"] == 1
+    raw = json.dumps(
+        {
+            name: await client.app[DB][name].find().to_list()
+            for name in await client.app[DB].list_collection_names()
+        },
+        default=str,
+        ensure_ascii=False,
+    )
+    assert phone not in raw
+    assert phone.removeprefix("+") not in raw
+    assert "Maria 401" not in raw
+    assert "Maria 401 aqui" not in raw
+    # What the reports need stays: the appointment, its status, the delivery records.
+    appointment = await client.app[STORE].appointments.get("a401")
+    assert appointment is not None
+    assert appointment.status.value in {"scheduled", "cancel_requested"}
+    # Other patients are untouched.
+    assert other in raw
+    audit = await client.app[DB]["privacy_audit"].find().to_list()
+    assert [entry["action"] for entry in audit] == ["export", "erase"]
+    assert phone not in json.dumps(audit, default=str)
+
+
+async def _run(runner: CliRunner, args: list[str]) -> str:
+    result = await asyncio.to_thread(runner.invoke, main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
