@@ -13,7 +13,13 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["configure_logging", "correlation_id", "mask_phone"]
+__all__ = [
+    "JsonFormatter",
+    "configure_logging",
+    "correlation_id",
+    "mask_phone",
+    "quiet_third_parties",
+]
 
 # The request's or task's id (a MessageSid where there is one), on every log line it causes.
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
@@ -52,7 +58,12 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # twilio logs request bodies (patients' messages) at INFO; pymongo and taskiq are chatty.
+    quiet_third_parties()
+
+
+def quiet_third_parties() -> None:
+    """Loggers that print what patients wrote or whole documents stay at WARNING."""
+    # twilio logs request bodies at INFO; pymongo logs whole commands at DEBUG.
     for name, quiet in {
         "twilio": "WARNING",
         "pymongo": "WARNING",

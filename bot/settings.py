@@ -153,6 +153,11 @@ class Conversations(_Section):
     opt_in_message: str = "Que bom ter você de volta! Você voltará a receber nossos lembretes."
 
 
+class Retention(_Section):
+    # Message texts (what patients wrote, what we sent) are blanked after this.
+    message_bodies: Duration = timedelta(days=90)
+
+
 class Clinic(_Section):
     name: str = "Digitaly"
 
@@ -184,6 +189,7 @@ class Settings(BaseSettings):
     rate_limits: RateLimits = RateLimits()
     sending: Sending = Sending()
     conversations: Conversations = Conversations()
+    retention: Retention = Retention()
     flows_dir: Path = Path("flows")
 
     @model_validator(mode="after")

@@ -7,7 +7,9 @@ case the same tests run against those servers.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -20,6 +22,7 @@ from redis.asyncio import Redis
 
 from bot.adapters.embedded import start_mongo, start_valkey, stop_server
 from bot.adapters.mongo import MongoStore, create_mongo_client, ensure_schema
+from bot.logs import JsonFormatter, quiet_third_parties
 from bot.settings import Settings, load_settings
 from tests.fakes.smtp import SmtpServer
 from tests.fakes.twilio import FakeTwilio
@@ -105,6 +108,44 @@ async def fake_twilio() -> AsyncIterator[tuple[FakeTwilio, str]]:
 def smtp_server() -> Iterator[SmtpServer]:
     with SmtpServer() as server:
         yield server
+
+
+# What a log line must never carry: phone numbers in clear, and the names,
+# message texts and secrets the tests use.
+_PHONE = re.compile(r"(?<![\d*])\+?55\d{10,11}(?!\d)")
+_SENTINELS = (
+    "da Silva", "Conceição", "Peçanha", "não vou poder", "estarei lá", "Maria 4",
+    "test-auth-token", "dgt_", "Paciente ",
+)  # fmt: skip
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.formatter = JsonFormatter()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture(autouse=True)
+def no_patient_data_in_logs() -> Iterator[None]:
+    """Every test's log lines, at DEBUG and as production formats them, hold no patient data."""
+    root = logging.getLogger()
+    handler, level = _Lines(), root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    quiet_third_parties()
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    leaks = [
+        line for line in handler.lines if _PHONE.search(line) or any(s in line for s in _SENTINELS)
+    ]
+    assert not leaks, f"patient data in {len(leaks)} log line(s), first: {leaks[0][:300]}"
 
 
 def pytest_configure(config: Any) -> None:

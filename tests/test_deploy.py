@@ -26,3 +26,24 @@ def test_dockerfile_is_multistage_non_root_with_healthcheck() -> None:
     assert "\nUSER digitaly" in text
     assert "HEALTHCHECK" in text
     assert 'ENTRYPOINT ["digitaly"]' in text
+
+
+def test_grafana_dashboard_uses_only_metrics_we_export() -> None:
+    import json
+    import re
+
+    from bot import metrics
+
+    exported = {
+        collector._name  # type: ignore[attr-defined]
+        for collector in (getattr(metrics, name) for name in metrics.__all__ if name.isupper())
+    }
+    dashboard = json.loads((ROOT / "deploy/grafana/digitaly.json").read_text())
+    used = {
+        re.sub(r"_(bucket|total)$", "", name)
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"digitaly_[a-z_]+", target["expr"])
+    }
+    assert used <= {name.removesuffix("_total") for name in exported}, used
+    assert len(dashboard["panels"]) >= 6

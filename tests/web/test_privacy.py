@@ -78,3 +78,23 @@ async def _run(runner: CliRunner, args: list[str]) -> str:
     result = await asyncio.to_thread(runner.invoke, main, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result.output
+
+
+async def test_retention_blanks_old_bodies_only(client: Client) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.adapters.mongo.privacy import apply_retention
+
+    await _converse(client, 403)
+    db = client.app[DB]
+    now = datetime.now(UTC)
+    assert await apply_retention(db, now, timedelta(days=90)) == {
+        "inbound": 0,
+        "outbox": 0,
+        "simulator_messages": 0,
+    }
+    done = await apply_retention(db, now + timedelta(days=91), timedelta(days=90))
+    assert done["inbound"] == 1
+    assert done["outbox"] >= 2
+    assert await db["inbound"].count_documents({"body": {"$ne": ""}}) == 0
+    assert await db["appointments"].count_documents({}) == 1  # outcomes stay

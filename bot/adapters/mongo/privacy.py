@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from bot.core.phones import variants
 
-__all__ = ["erase_patient", "export_patient", "phone_hash"]
+__all__ = ["apply_retention", "erase_patient", "export_patient", "phone_hash"]
 
 Doc = dict[str, Any]
 ERASED_NAME = "[apagado]"
@@ -93,3 +93,21 @@ async def erase_patient(
 
 def _count(found: Doc) -> dict[str, int]:
     return {name: len(docs) for name, docs in found.items()}
+
+
+async def apply_retention(db: AsyncDatabase[Doc], now: datetime, keep: timedelta) -> dict[str, int]:
+    """Blank message bodies older than ``keep`` (the outcome records stay for the reports)."""
+    cutoff = now - keep
+    inbound = await db["inbound"].update_many(
+        {"received_at": {"$lt": cutoff}, "body": {"$ne": ""}}, {"$set": {"body": ""}}
+    )
+    outbox = await db["outbox"].update_many(
+        {"created_at": {"$lt": cutoff}, "text": {"$ne": ""}},
+        {"$set": {"text": "", "variables": {}}},
+    )
+    simulator = await db["simulator_messages"].delete_many({"created_at": {"$lt": cutoff}})
+    return {
+        "inbound": inbound.modified_count,
+        "outbox": outbox.modified_count,
+        "simulator_messages": simulator.deleted_count,
+    }

@@ -1,0 +1,44 @@
+"""Log lines: JSON, masked phones, and the leak detector the whole suite runs under."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from bot.logs import JsonFormatter, correlation_id, mask_phone
+from tests.conftest import _PHONE
+
+
+@pytest.mark.parametrize(
+    ("phone", "masked"),
+    [
+        ("+5511987654321", "+55*********21"),
+        ("whatsapp:+556187654321", "+55********21"),
+        ("123", "***"),
+    ],
+)
+def test_mask_phone(phone: str, masked: str) -> None:
+    assert mask_phone(phone) == masked
+    assert not _PHONE.search(mask_phone(phone))
+
+
+def test_leak_detector_sees_a_phone_in_clear() -> None:
+    assert _PHONE.search('{"event": "x", "to": "+5511987654321"}')
+    assert _PHONE.search("whatsapp:5561987654321")
+    assert not _PHONE.search("SM5511987654321000")  # digits inside a longer id
+
+
+def test_json_line_carries_extras_and_correlation_id() -> None:
+    record = logging.makeLogRecord(
+        {"msg": "inbound stored", "levelname": "INFO", "name": "t", "sid": "SM1"}
+    )
+    token = correlation_id.set("SM1")
+    try:
+        line = json.loads(JsonFormatter().format(record))
+    finally:
+        correlation_id.reset(token)
+    assert line["event"] == "inbound stored"
+    assert line["sid"] == "SM1"
+    assert line["correlation_id"] == "SM1"
