@@ -12,6 +12,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[embedded,dev]'
 	touch $(STAMP)
 
+## The browser tests drive Debian's Chromium (never a downloaded build); without it they fail.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "browser tests need Debian's chromium: sudo apt-get install chromium" >&2; \
+	fi
+
 ## Run the whole product (web + worker + scheduler) on embedded MongoDB-wire and Valkey servers.
 run: $(STAMP)
 	$(BIN)/digitaly run
@@ -25,7 +34,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-unit: $(STAMP)
+unit: $(STAMP) $(CHROMIUM)
 	$(BIN)/pytest
 
 bench: $(STAMP)

@@ -106,6 +106,10 @@ class ReportSchedule(_Section):
 
 class Reports(_Section):
     schedules: list[ReportSchedule] = Field(default_factory=list)
+    # Who receives the whole network's report (each unit's goes to its report_recipients).
+    network_recipients: list[str] = Field(default_factory=list)
+    # The From of report emails.
+    sender: str = "Digitaly <relatorios@digitaly.local>"
 
 
 class RateLimits(_Section):
@@ -158,6 +162,19 @@ class Retention(_Section):
     message_bodies: Duration = timedelta(days=90)
 
 
+class Api(_Section):
+    """The robot's HTTP API (``/api/v1``)."""
+
+    # Per token, shared by every web process through Redis; a burst is allowed after a pause.
+    requests_per_minute: int = Field(default=300, ge=1)
+    burst: int = Field(default=60, ge=1)
+    # Items per PUT /api/v1/appointments (the contract with the robot says 1,000).
+    max_batch: int = Field(default=1000, ge=1, le=1000)
+    # Batches larger than this answer 202 and run in the background.
+    async_batch_threshold: int = Field(default=200, ge=1)
+    max_body: int = Field(default=2 * 1024 * 1024, ge=1024)  # bytes
+
+
 class Clinic(_Section):
     name: str = "Digitaly"
 
@@ -189,6 +206,7 @@ class Settings(BaseSettings):
     rate_limits: RateLimits = RateLimits()
     sending: Sending = Sending()
     conversations: Conversations = Conversations()
+    api: Api = Api()
     retention: Retention = Retention()
     flows_dir: Path = Path("flows")
 

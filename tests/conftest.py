@@ -20,8 +20,10 @@ import pytest
 from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
+from bot.adapters.crypto import create_cipher
 from bot.adapters.embedded import start_mongo, start_valkey, stop_server
 from bot.adapters.mongo import MongoStore, create_mongo_client, ensure_schema
+from bot.adapters.mongo.sealing import Sealer
 from bot.logs import JsonFormatter, quiet_third_parties
 from bot.settings import Settings, load_settings
 from tests.fakes.smtp import SmtpServer
@@ -82,7 +84,7 @@ async def open_mongo_store(settings: Settings) -> AsyncIterator[MongoStore]:
     db = client[settings.mongodb_db]
     await ensure_schema(db)
     try:
-        yield MongoStore(db)
+        yield MongoStore(db, Sealer(create_cipher(settings.data_dir)))
     finally:
         await client.drop_database(settings.mongodb_db)
         await client.close()
@@ -112,7 +114,7 @@ def smtp_server() -> Iterator[SmtpServer]:
 
 # What a log line must never carry: phone numbers in clear, and the names,
 # message texts and secrets the tests use.
-_PHONE = re.compile(r"(?<![\d*])\+?55\d{10,11}(?!\d)")
+_PHONE = re.compile(r"(?<![0-9A-Za-z*])\+?55\d{10,11}(?![0-9A-Za-z])")
 _SENTINELS = (
     "da Silva", "Conceição", "Peçanha", "não vou poder", "estarei lá", "Maria 4",
     "test-auth-token", "dgt_", "Paciente ",

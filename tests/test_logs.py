@@ -28,6 +28,7 @@ def test_leak_detector_sees_a_phone_in_clear() -> None:
     assert _PHONE.search('{"event": "x", "to": "+5511987654321"}')
     assert _PHONE.search("whatsapp:5561987654321")
     assert not _PHONE.search("SM5511987654321000")  # digits inside a longer id
+    assert not _PHONE.search("c550503578241aef")  # a hex correlation id
 
 
 def test_json_line_carries_extras_and_correlation_id() -> None:

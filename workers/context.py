@@ -11,8 +11,10 @@ from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
 
 from bot.adapters.circuit import RedisCircuitBreaker
+from bot.adapters.crypto import create_cipher
 from bot.adapters.messenger import create_messenger
 from bot.adapters.mongo import MongoStore, create_mongo_client, ensure_schema
+from bot.adapters.mongo.sealing import Sealer
 from bot.adapters.ratelimit import RedisRateLimiter
 from bot.core.ports import CircuitBreaker, Messenger, RateLimiter, Store
 from bot.settings import Settings
@@ -44,7 +46,7 @@ async def open_context(settings: Settings) -> AsyncIterator[WorkerContext]:
         await ensure_schema(db)
         yield WorkerContext(
             settings=settings,
-            store=MongoStore(db),
+            store=MongoStore(db, Sealer(create_cipher(settings.data_dir))),
             mongo=mongo,
             redis=redis,
             messenger=messenger,

@@ -5,31 +5,73 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from taskiq import AsyncBroker
 
+from bot.adapters.flow_files import FlowDirectory
+from bot.adapters.mongo.privacy import apply_retention
 from bot.adapters.queue import TaskiqQueue
 from bot.services.outbox import sweep
 from bot.settings import Settings
+from bot.wiring import create_services
+from reports.deliveries import EmailDeliveries
+from reports.storage import ReportArchive
 from workers.context import WorkerContext, open_context
-from workers.scheduler import Job
+from workers.conversation_jobs import conversation_jobs
+from workers.report_jobs import report_jobs
+from workers.report_tasks import ReportQueue
+from workers.scheduler import CronJob, Job
 
-__all__ = ["create_jobs"]
+__all__ = ["Jobs", "create_jobs"]
 
 _SWEEP_EVERY = timedelta(seconds=1)
+_RETENTION_EVERY = timedelta(hours=1)
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class Jobs(NamedTuple):
+    interval: dict[str, tuple[timedelta, Job]]  # name -> (every, job)
+    cron: dict[str, CronJob]  # name -> (crontab, timezone, job)
+
+
 @asynccontextmanager
-async def create_jobs(
-    settings: Settings, broker: AsyncBroker
-) -> AsyncIterator[dict[str, tuple[timedelta, Job]]]:
-    """Every periodic job with its interval, over a connection opened for the scheduler."""
+async def create_jobs(settings: Settings, broker: AsyncBroker) -> AsyncIterator[Jobs]:
+    """Every scheduled job, over a connection opened for the scheduler."""
     async with open_context(settings) as context:
-        yield {"outbox_sweep": (_SWEEP_EVERY, _outbox_sweep(context, TaskiqQueue(broker)))}
+        queue = TaskiqQueue(broker)
+        flows = FlowDirectory(settings.flows_dir)
+        flows.reload()
+        services = create_services(
+            settings,
+            store=context.store,
+            flows=flows,
+            queue=queue,
+            redis=context.redis,
+            clock=_utcnow,
+        )
+
+        async def reload_flows() -> None:
+            flows.reload()
+
+        async def retention() -> None:
+            db = context.mongo[settings.mongodb_db]
+            await apply_retention(db, _utcnow(), settings.retention.message_bodies)
+
+        db = context.mongo[settings.mongodb_db]
+        reports = report_jobs(
+            settings, ReportArchive(db), EmailDeliveries(db), ReportQueue(broker), _utcnow
+        )
+        interval = {
+            "outbox_sweep": (_SWEEP_EVERY, _outbox_sweep(context, queue)),
+            "retention": (_RETENTION_EVERY, retention),
+            **conversation_jobs(services, context.store, reload_flows),
+            **reports.interval,
+        }
+        yield Jobs(interval=interval, cron=reports.cron)
 
 
 def _outbox_sweep(context: WorkerContext, queue: TaskiqQueue) -> Job:

@@ -11,13 +11,15 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-__all__ = ["Job", "create_scheduler"]
+__all__ = ["CronJob", "Job", "add_cron_jobs", "create_scheduler"]
 
 log = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[object]]
+CronJob = tuple[str, str, Job]  # (crontab line, IANA timezone, job)
 
 
 def create_scheduler(
@@ -35,6 +37,28 @@ def create_scheduler(
             replace_existing=True,
         )
     return scheduler
+
+
+def add_cron_jobs(
+    scheduler: AsyncIOScheduler,
+    jobs: dict[str, CronJob],
+    *,
+    misfire_grace: timedelta = timedelta(hours=1),
+) -> None:
+    """Add jobs that fire at cron times in their own timezone (raises ValueError on a bad line).
+
+    A firing missed while no scheduler ran still runs within ``misfire_grace``.
+    """
+    for name, (crontab, timezone, job) in jobs.items():
+        scheduler.add_job(
+            _logged(name, job),
+            CronTrigger.from_crontab(crontab, timezone=timezone),
+            id=name,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=int(misfire_grace.total_seconds()),
+            replace_existing=True,
+        )
 
 
 def _logged(name: str, job: Job) -> Callable[[], Awaitable[None]]:

@@ -16,6 +16,7 @@ from bot.adapters.queue import SEND_MESSAGE
 from bot.services.outbox import send_entry
 from bot.settings import Settings
 from workers.context import WorkerContext, open_context
+from workers.report_tasks import register_report_tasks
 
 __all__ = ["register_tasks", "worker_context"]
 
@@ -59,3 +60,4 @@ def register_tasks(broker: AsyncBroker, settings: Settings) -> None:
         )
 
     broker.register_task(send_message, task_name=SEND_MESSAGE)
+    register_report_tasks(broker)

@@ -11,15 +11,18 @@ import copy
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.errors import ConflictError
 from bot.core.model import Appointment, AppointmentStatus, Conversation, ConversationStatus
 from bot.core.ports import (
+    ApiToken,
     Cancellation,
     DeadLetter,
+    IdempotencyRecord,
     InboundMessage,
+    Operation,
     OutboxEntry,
     OutboxState,
     StatusEvent,
@@ -33,12 +36,16 @@ class MemoryAppointments:
     def __init__(self) -> None:
         self.items: dict[str, Appointment] = {}
 
-    async def upsert(self, appointment: Appointment) -> UpsertOutcome:
+    async def upsert(
+        self, appointment: Appointment, *, keep_status: frozenset[AppointmentStatus] = frozenset()
+    ) -> UpsertOutcome:
         current = await self.get_by_external_id(appointment.external_id)
         if current is None:
             self.items[appointment.id] = replace(appointment, reminder_due_at=None)
             return UpsertOutcome.CREATED
         updated = replace(appointment, id=current.id, reminder_due_at=current.reminder_due_at)
+        if current.status in keep_status:
+            updated = replace(updated, status=current.status)
         if updated == current:
             return UpsertOutcome.UNCHANGED
         self.items[current.id] = updated
@@ -66,6 +73,21 @@ class MemoryAppointments:
         found = [a for a in self.items.values() if a.reminder_due_at and a.reminder_due_at <= now]
         return sorted(found, key=lambda a: a.reminder_due_at or now)[:limit]
 
+    async def between(
+        self, start: datetime, end: datetime, unit: str | None = None
+    ) -> list[Appointment]:
+        found = [
+            a
+            for a in self.items.values()
+            if start <= a.starts_at < end and (unit is None or a.unit == unit)
+        ]
+        return sorted(found, key=lambda a: a.starts_at)
+
+    async def status_times(
+        self, start: datetime, end: datetime, unit: str | None = None
+    ) -> list[tuple[datetime, AppointmentStatus]]:
+        return [(a.starts_at, a.status) for a in await self.between(start, end, unit)]
+
 
 class MemoryConversations:
     def __init__(self) -> None:
@@ -85,6 +107,10 @@ class MemoryConversations:
     async def for_appointment(self, appointment_id: str) -> list[Conversation]:
         found = [c for c in self.items.values() if appointment_id in c.appointment_ids]
         return sorted(found, key=lambda c: c.created_at, reverse=True)
+
+    async def for_appointments(self, appointment_ids: Sequence[str]) -> list[Conversation]:
+        wanted = set(appointment_ids)
+        return [c for c in self.items.values() if wanted.intersection(c.appointment_ids)]
 
     async def timed_out(self, now: datetime, limit: int) -> list[Conversation]:
         found = [
@@ -170,6 +196,19 @@ class MemoryOutbox:
         found = [e for e in self.items.values() if e.state == state]
         return sorted(found, key=lambda e: e.created_at)[:limit]
 
+    async def for_conversation(self, conversation_id: str) -> list[OutboxEntry]:
+        found = [e for e in self.items.values() if e.conversation_id == conversation_id]
+        return sorted(found, key=lambda e: (e.created_at, e.key))
+
+    async def for_conversations(self, conversation_ids: Sequence[str]) -> list[OutboxEntry]:
+        wanted = set(conversation_ids)
+        found = [
+            replace(e, text="", variables={})
+            for e in self.items.values()
+            if e.conversation_id in wanted
+        ]
+        return sorted(found, key=lambda e: (e.created_at, e.key))
+
 
 class MemoryStatuses:
     def __init__(self, outbox: MemoryOutbox) -> None:
@@ -211,6 +250,121 @@ class MemoryCancellations:
 
     async def for_appointment(self, appointment_id: str) -> Cancellation | None:
         return next((c for c in self.items.values() if c.appointment_id == appointment_id), None)
+
+    async def get(self, cancellation_id: str) -> Cancellation | None:
+        return self.items.get(cancellation_id)
+
+    async def pending_after(self, seq: int, limit: int) -> list[Cancellation]:
+        found = [c for c in self.items.values() if c.result is None and c.seq > seq]
+        return sorted(found, key=lambda c: c.seq)[:limit]
+
+    async def acknowledge(
+        self, cancellation_id: str, result: str, detail: str, at: datetime
+    ) -> Cancellation | None:
+        current = self.items.get(cancellation_id)
+        if current is not None and current.result is None:
+            current = replace(current, result=result, detail=detail, acked_at=at)
+            self.items[cancellation_id] = current
+        return current
+
+    async def failed(self, limit: int) -> list[Cancellation]:
+        found = [c for c in self.items.values() if c.result == "failed"]
+        return sorted(found, key=lambda c: (c.acked_at or c.requested_at, c.seq), reverse=True)[
+            :limit
+        ]
+
+    async def for_appointments(self, appointment_ids: Sequence[str]) -> list[Cancellation]:
+        wanted = set(appointment_ids)
+        return [c for c in self.items.values() if c.appointment_id in wanted]
+
+
+class MemoryTokens:
+    def __init__(self) -> None:
+        self.items: dict[str, ApiToken] = {}
+
+    async def add(self, token: ApiToken) -> bool:
+        current = self.items.get(token.name)
+        if current is not None and current.revoked_at is None:
+            return False
+        self.items[token.name] = token
+        return True
+
+    async def by_hash(self, token_hash: str) -> ApiToken | None:
+        return next((t for t in self.items.values() if t.token_hash == token_hash), None)
+
+    async def all(self) -> list[ApiToken]:
+        return sorted(self.items.values(), key=lambda t: t.name)
+
+    async def touch(self, name: str, at: datetime, every: timedelta) -> None:
+        current = self.items.get(name)
+        if current is not None and (
+            current.last_used_at is None or current.last_used_at <= at - every
+        ):
+            self.items[name] = replace(current, last_used_at=at)
+
+    async def revoke(self, name: str, at: datetime) -> bool:
+        current = self.items.get(name)
+        if current is None or current.revoked_at is not None:
+            return False
+        self.items[name] = replace(current, revoked_at=at)
+        return True
+
+
+class MemoryIdempotency:
+    def __init__(self) -> None:
+        self.items: dict[str, IdempotencyRecord] = {}
+
+    async def claim(
+        self, key: str, fingerprint: str, at: datetime, stale_after: timedelta
+    ) -> IdempotencyRecord | None:
+        current = self.items.get(key)
+        if current is None or (current.status is None and current.created_at <= at - stale_after):
+            self.items[key] = IdempotencyRecord(key, fingerprint, at)
+            return None
+        return current
+
+    async def complete(self, key: str, status: int, body: str) -> None:
+        if key in self.items:
+            self.items[key] = replace(self.items[key], status=status, body=body)
+
+    async def release(self, key: str) -> None:
+        current = self.items.get(key)
+        if current is not None and current.status is None:
+            del self.items[key]
+
+
+class MemoryOperations:
+    def __init__(self) -> None:
+        self.items: dict[str, Operation] = {}
+
+    async def create(self, operation: Operation) -> None:
+        self.items[operation.id] = operation
+
+    async def get(self, operation_id: str) -> Operation | None:
+        return self.items.get(operation_id)
+
+    async def progress(self, operation_id: str, done: int, at: datetime) -> None:
+        if operation_id in self.items:
+            self.items[operation_id] = replace(self.items[operation_id], done=done, updated_at=at)
+
+    async def finish(
+        self,
+        operation_id: str,
+        at: datetime,
+        *,
+        result: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        current = self.items.get(operation_id)
+        if current is not None:
+            self.items[operation_id] = replace(
+                current,
+                state="failed" if error else "succeeded",
+                done=current.total if not error else current.done,
+                result=result,
+                error=error,
+                updated_at=at,
+            )
 
 
 class MemoryFlowVersions:
@@ -274,6 +428,9 @@ class MemoryStore:
         self.suppressions = MemorySuppressions()
         self.dead_letters = MemoryDeadLetters()
         self.flow_versions = MemoryFlowVersions()
+        self.tokens = MemoryTokens()
+        self.idempotency = MemoryIdempotency()
+        self.operations = MemoryOperations()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[MemoryStore]:

@@ -103,11 +103,19 @@ def scheduler() -> None:
 
 def _register() -> None:
     from bot.cli.flows import chat_command, flows_group
+    from bot.cli.keys import keys_group
     from bot.cli.patients import patients_group
+    from bot.cli.reports import reports_group
+    from bot.cli.staff import staff_group
+    from bot.cli.tokens import tokens_group
 
     main.add_command(flows_group)
     main.add_command(chat_command)
     main.add_command(patients_group)
+    main.add_command(keys_group)
+    main.add_command(reports_group)
+    main.add_command(tokens_group)
+    main.add_command(staff_group)
 
 
 _register()

@@ -10,8 +10,10 @@ from typing import Any
 
 import click
 
+from bot.adapters.crypto import create_cipher
 from bot.adapters.mongo import create_mongo_client, ensure_schema
 from bot.adapters.mongo.privacy import erase_patient, export_patient
+from bot.adapters.mongo.sealing import Sealer
 from bot.adapters.secrets import local_secret
 from bot.core.errors import ValidationError
 from bot.core.phones import normalize
@@ -34,8 +36,9 @@ async def _with_db(settings: Settings, action: str, phone: str) -> Any:
         db = client[settings.mongodb_db]
         await ensure_schema(db)
         key = local_secret(settings.data_dir, "privacy.key")
+        sealer = Sealer(create_cipher(settings.data_dir))
         run = export_patient if action == "export" else erase_patient
-        return await run(db, phone, at=datetime.now(UTC), key=key)
+        return await run(db, sealer, phone, at=datetime.now(UTC), key=key)
     finally:
         await client.close()
 

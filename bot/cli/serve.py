@@ -11,10 +11,11 @@ from aiohttp import web
 
 from bot.settings import Settings
 from bot.web import create_app
+from bot.web.pages import announce
 from workers.broker import create_broker
 from workers.jobs import create_jobs
 from workers.runtime import run_worker
-from workers.scheduler import create_scheduler
+from workers.scheduler import add_cron_jobs, create_scheduler
 from workers.tasks import register_tasks
 
 __all__ = ["serve"]
@@ -47,12 +48,14 @@ async def _serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool
             address = f"http://{settings.host}:{settings.port}"
             log.info("web listening", extra={"address": address})
             print(f"Digitaly is running at {address}  (Ctrl-C to stop)", flush=True)
+            await announce(runner.app, address)
         if scheduler:
             jobs = await stack.enter_async_context(create_jobs(settings, broker))
-            sched = create_scheduler(jobs)
+            sched = create_scheduler(jobs.interval)
+            add_cron_jobs(sched, jobs.cron)
             sched.start()
             stack.callback(sched.shutdown, wait=False)
-            log.info("scheduler started", extra={"jobs": sorted(jobs)})
+            log.info("scheduler started", extra={"jobs": sorted([*jobs.interval, *jobs.cron])})
         worker_task: asyncio.Task[None] | None = None
         if worker:
             register_tasks(broker, settings)

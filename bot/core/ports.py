@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -17,6 +17,7 @@ from bot.core.machine import CompiledFlow
 from bot.core.model import Appointment, AppointmentStatus, Conversation
 
 __all__ = [
+    "ApiToken",
     "AppointmentRepository",
     "Cancellation",
     "CancellationRepository",
@@ -26,10 +27,14 @@ __all__ = [
     "DeadLetterRepository",
     "FlowCatalog",
     "FlowVersionRepository",
+    "IdempotencyRecord",
+    "IdempotencyRepository",
     "InboundMessage",
     "InboundRepository",
     "Locks",
     "Messenger",
+    "Operation",
+    "OperationRepository",
     "OutboundMessage",
     "OutboxEntry",
     "OutboxRepository",
@@ -44,6 +49,7 @@ __all__ = [
     "Store",
     "SuppressionRepository",
     "TaskQueue",
+    "TokenRepository",
     "UpsertOutcome",
 ]
 
@@ -114,7 +120,16 @@ class OutboxEntry:
 
 
 class AppointmentRepository(Protocol):
-    async def upsert(self, appointment: Appointment) -> UpsertOutcome: ...
+    async def upsert(
+        self, appointment: Appointment, *, keep_status: frozenset[AppointmentStatus] = frozenset()
+    ) -> UpsertOutcome:
+        """Create or update by ``external_id`` (the first id stays; ``reminder_due_at`` is not written).
+
+        The stored status is left alone when it is one of ``keep_status`` (a patient's
+        answer the robot must not overwrite); the check happens in the write itself.
+        """
+        ...
+
     async def get(self, appointment_id: str) -> Appointment | None: ...
     async def get_by_external_id(self, external_id: str) -> Appointment | None: ...
     async def set_status(self, appointment_id: str, status: AppointmentStatus) -> None: ...
@@ -122,6 +137,18 @@ class AppointmentRepository(Protocol):
     async def set_reminder_due(self, appointment_id: str, due_at: datetime | None) -> None: ...
     async def reminders_due(self, now: datetime, limit: int) -> list[Appointment]:
         """Appointments whose reminder is due (``reminder_due_at <= now``), soonest first."""
+        ...
+
+    async def between(
+        self, start: datetime, end: datetime, unit: str | None = None
+    ) -> list[Appointment]:
+        """Appointments starting in ``[start, end)`` (of one unit, if given), by start time."""
+        ...
+
+    async def status_times(
+        self, start: datetime, end: datetime, unit: str | None = None
+    ) -> list[tuple[datetime, AppointmentStatus]]:
+        """(starts_at, status) of the appointments in ``[start, end)``: the reports' trend."""
         ...
 
 
@@ -133,6 +160,10 @@ class ConversationRepository(Protocol):
 
     async def for_appointment(self, appointment_id: str) -> list[Conversation]:
         """Every conversation about this appointment, newest first."""
+        ...
+
+    async def for_appointments(self, appointment_ids: Sequence[str]) -> list[Conversation]:
+        """Every conversation about any of these appointments, each once (the reports' read)."""
         ...
 
     async def timed_out(self, now: datetime, limit: int) -> list[Conversation]:
@@ -183,6 +214,14 @@ class OutboxRepository(Protocol):
 
     async def in_state(self, state: OutboxState, limit: int) -> list[OutboxEntry]:
         """Entries in ``state``, oldest first (the sweeper's scan of sending/unknown ones)."""
+        ...
+
+    async def for_conversation(self, conversation_id: str) -> list[OutboxEntry]:
+        """One conversation's entries, oldest first (what the robot's status lookup shows)."""
+        ...
+
+    async def for_conversations(self, conversation_ids: Sequence[str]) -> list[OutboxEntry]:
+        """The entries of any of these conversations, oldest first (the reports' read)."""
         ...
 
 
@@ -269,6 +308,121 @@ class CancellationRepository(Protocol):
         ...
 
     async def for_appointment(self, appointment_id: str) -> Cancellation | None: ...
+    async def get(self, cancellation_id: str) -> Cancellation | None: ...
+    async def pending_after(self, seq: int, limit: int) -> list[Cancellation]:
+        """Unacknowledged cancellations with ``seq`` above the cursor, in ``seq`` order."""
+        ...
+
+    async def acknowledge(
+        self, cancellation_id: str, result: str, detail: str, at: datetime
+    ) -> Cancellation | None:
+        """Record the robot's result if none is recorded yet; return the stored cancellation.
+
+        The first acknowledgement wins: the caller compares the returned ``result``
+        with its own to tell a repeat from a conflict. None when the id is unknown.
+        """
+        ...
+
+    async def failed(self, limit: int) -> list[Cancellation]:
+        """Cancellations the robot could not apply, newest acknowledgement first (staff's list)."""
+        ...
+
+    async def for_appointments(self, appointment_ids: Sequence[str]) -> list[Cancellation]:
+        """The cancellations of any of these appointments (the reports' read)."""
+        ...
+
+
+# --- The robot's API: tokens, idempotency keys, long operations --------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    """An API token, as stored: only the SHA-256 of the secret is kept."""
+
+    name: str
+    token_hash: str  # hex sha256 of the whole token
+    scopes: tuple[str, ...]
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class TokenRepository(Protocol):
+    async def add(self, token: ApiToken) -> bool:
+        """Store a new token; False when an unrevoked token has this name (a revoked one is replaced)."""
+        ...
+
+    async def by_hash(self, token_hash: str) -> ApiToken | None: ...
+    async def all(self) -> list[ApiToken]:
+        """Every token, by name."""
+        ...
+
+    async def touch(self, name: str, at: datetime, every: timedelta) -> None:
+        """Set ``last_used_at`` to ``at`` unless it was set less than ``every`` before."""
+        ...
+
+    async def revoke(self, name: str, at: datetime) -> bool:
+        """False when there is no unrevoked token by that name."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """The first answer given to a request carrying an ``Idempotency-Key``."""
+
+    key: str  # scoped by the caller: token, route, client key
+    fingerprint: str  # sha256 of the request body
+    created_at: datetime
+    status: int | None = None  # None while the first request is still running
+    body: str | None = None  # the JSON answer, as sent
+
+
+class IdempotencyRepository(Protocol):
+    async def claim(
+        self, key: str, fingerprint: str, at: datetime, stale_after: timedelta
+    ) -> IdempotencyRecord | None:
+        """Take the key; None when the caller now owns it, else the record that holds it.
+
+        A claim left unanswered for ``stale_after`` (its process died) is taken over.
+        """
+        ...
+
+    async def complete(self, key: str, status: int, body: str) -> None: ...
+    async def release(self, key: str) -> None:
+        """Forget an unanswered claim (the request failed: a retry may run it again)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """A long request (a large batch) running in the background; any process can report it."""
+
+    id: str
+    kind: str
+    owner: str  # the token name that started it: only it may read it
+    created_at: datetime
+    updated_at: datetime
+    total: int
+    done: int = 0
+    state: str = "running"  # running | succeeded | failed
+    result: dict[str, Any] | None = None
+    error: str | None = None
+
+
+class OperationRepository(Protocol):
+    async def create(self, operation: Operation) -> None: ...
+    async def get(self, operation_id: str) -> Operation | None: ...
+    async def progress(self, operation_id: str, done: int, at: datetime) -> None: ...
+    async def finish(
+        self,
+        operation_id: str,
+        at: datetime,
+        *,
+        result: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Mark it succeeded with ``result``, or failed with ``error``."""
+        ...
 
 
 class Store(Protocol):
@@ -292,6 +446,12 @@ class Store(Protocol):
     def dead_letters(self) -> DeadLetterRepository: ...
     @property
     def flow_versions(self) -> FlowVersionRepository: ...
+    @property
+    def tokens(self) -> TokenRepository: ...
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
+    @property
+    def operations(self) -> OperationRepository: ...
 
     def transaction(self) -> AbstractAsyncContextManager[Store]:
         """A Store whose writes commit together or not at all."""

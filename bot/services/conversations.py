@@ -13,29 +13,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot import metrics
 from bot.core import engine
-from bot.core.effects import (
-    Effect,
-    HandOff,
-    OptOut,
-    RequestCancellation,
-    SendMessage,
-    SetAppointmentStatus,
-)
 from bot.core.errors import ConflictError, NotFoundError
 from bot.core.events import Burst, Reply, Timeout, Unit
 from bot.core.intents import fold
 from bot.core.machine import CompiledFlow
-from bot.core.model import Appointment, AppointmentStatus, Conversation, ConversationStatus
+from bot.core.model import Appointment, Conversation, ConversationStatus
 from bot.core.phones import variants
 from bot.core.ports import (
-    Cancellation,
     FlowCatalog,
     InboundMessage,
     Locks,
@@ -43,6 +33,8 @@ from bot.core.ports import (
     Store,
     TaskQueue,
 )
+from bot.services.effects import apply_effects
+from bot.services.outbox import OPT_OUT_KIND
 
 __all__ = [
     "ConversationService",
@@ -121,8 +113,8 @@ class ConversationService:
                 async with self.store.transaction() as tx:
                     if not await tx.conversations.create(result.conversation):
                         return None
-                    keys = await self._apply_effects(
-                        tx, result.conversation, result.effects, info, now
+                    keys = await apply_effects(
+                        tx, result.conversation, result.effects, info.sender, now
                     )
             except ConflictError:
                 await _back_off(attempt)  # a twin scheduler is creating it: look again
@@ -190,28 +182,9 @@ class ConversationService:
                 await self._without_conversation(messages, now)
                 return
             result = engine.step(await self._flow(conversation), conversation, event, now)
-            try:
-                async with self.store.transaction() as tx:
-                    if result.changed:
-                        await tx.conversations.save(result.conversation)
-                    keys = await self._apply_effects(
-                        tx,
-                        result.conversation,
-                        result.effects,
-                        await self._unit_of(conversation),
-                        now,
-                    )
-                    for message in messages:
-                        await tx.inbound.mark_processed(message.sid, now)
-            except ConflictError:
-                await _back_off(
-                    attempt
-                )  # someone else moved the conversation: decide again on fresh state
+            if not await self._commit(conversation, result, now, processed=messages):
+                await _back_off(attempt)  # someone else moved it: decide again on fresh state
                 continue
-            if result.changed:
-                metrics.TRANSITIONS.labels(
-                    result.conversation.flow, result.conversation.state
-                ).inc()
             if result.decision is not None:
                 log.info(
                     "reply decided",
@@ -222,7 +195,6 @@ class ConversationService:
                         "state": result.conversation.state,
                     },
                 )
-            await self._hand_off(keys)
             return
         raise ConflictError(f"conversation for message {messages[0].sid} kept changing")
 
@@ -245,7 +217,7 @@ class ConversationService:
                     conversation_id=None,
                     phone=last.phone,
                     sender=last.to or next(iter(self.units.values())).sender,
-                    kind="opt_out" if opting_out else "reply",
+                    kind=OPT_OUT_KIND if opting_out else "reply",
                     text=self.opt_out_message if opting_out else self.opt_in_message,
                     created_at=now,
                 )
@@ -257,6 +229,34 @@ class ConversationService:
             "message without a conversation", extra={"count": len(messages), "acted": bool(keys)}
         )
         await self._hand_off(keys)
+
+    async def _commit(
+        self,
+        before: Conversation,
+        result: engine.Step,
+        now: datetime,
+        processed: Sequence[InboundMessage] = (),
+    ) -> bool:
+        """Write a step and its effects in one transaction, then hand off its sends.
+
+        False on a version conflict: nothing was written, the caller decides again.
+        """
+        info = await self._unit_of(before)
+        try:
+            async with self.store.transaction() as tx:
+                if result.changed:
+                    await tx.conversations.save(result.conversation)
+                keys = await apply_effects(
+                    tx, result.conversation, result.effects, info.sender, now
+                )
+                for message in processed:
+                    await tx.inbound.mark_processed(message.sid, now)
+        except ConflictError:
+            return False
+        if result.changed:
+            metrics.TRANSITIONS.labels(result.conversation.flow, result.conversation.state).inc()
+        await self._hand_off(keys)
+        return True
 
     # --- timeouts -----------------------------------------------------------------------
 
@@ -273,17 +273,9 @@ class ConversationService:
             result = engine.step(await self._flow(current), current, event, now)
             if not result.changed:
                 return False
-            try:
-                async with self.store.transaction() as tx:
-                    await tx.conversations.save(result.conversation)
-                    keys = await self._apply_effects(
-                        tx, result.conversation, result.effects, await self._unit_of(current), now
-                    )
-            except ConflictError:
-                await _back_off(attempt)
-                continue
-            await self._hand_off(keys)
-            return True
+            if await self._commit(current, result, now):
+                return True
+            await _back_off(attempt)
         return False
 
     async def stop(self, conversation: Conversation, reason: str) -> bool:
@@ -326,73 +318,7 @@ class ConversationService:
         await self._hand_off([key])
         return True
 
-    # --- delivery ----------------------------------------------------------------------
-
-    async def mark_delivery_failed(self, entry: OutboxEntry) -> None:
-        """A reminder that can never be delivered: put its appointments on the call list."""
-        if entry.conversation_id is None:
-            return
-        conversation = await self.store.conversations.get(entry.conversation_id)
-        if conversation is None:
-            return
-        for appointment_id in conversation.appointment_ids:
-            await self.store.appointments.set_status(
-                appointment_id, AppointmentStatus.DELIVERY_FAILED
-            )
-        log.info("reminder undeliverable: patient to call", extra={"conversation": conversation.id})
-
     # --- effects ------------------------------------------------------------------------
-
-    async def _apply_effects(
-        self,
-        tx: Store,
-        conversation: Conversation,
-        effects: Sequence[Effect],
-        info: UnitInfo,
-        now: datetime,
-    ) -> list[str]:
-        """Write each effect inside the turn's transaction; return the outbox keys to send."""
-        keys: list[str] = []
-        # The one message allowed past the suppression list is the opt-out's own confirmation.
-        opting_out = any(isinstance(effect, OptOut) for effect in effects)
-        for effect in effects:
-            if isinstance(effect, SendMessage):
-                entry = OutboxEntry(
-                    key=effect.key,
-                    conversation_id=conversation.id,
-                    phone=conversation.phone,
-                    sender=info.sender,
-                    kind="opt_out" if opting_out else effect.kind,
-                    text=effect.text,
-                    created_at=now,
-                    content_sid=effect.content_sid,
-                    variables=dict(effect.variables),
-                    buttons=effect.buttons,
-                )
-                if await tx.outbox.add(entry):
-                    keys.append(entry.key)
-            elif isinstance(effect, SetAppointmentStatus):
-                await tx.appointments.set_status(effect.appointment_id, effect.status)
-            elif isinstance(effect, RequestCancellation):
-                appointment = await tx.appointments.get(effect.appointment_id)
-                if appointment is not None:
-                    await tx.cancellations.add(
-                        Cancellation(
-                            id=uuid.uuid4().hex,
-                            appointment_id=appointment.id,
-                            external_id=appointment.external_id,
-                            requested_at=now,
-                        )
-                    )
-            elif isinstance(effect, OptOut):
-                for phone in variants(conversation.phone):
-                    await tx.suppressions.add(phone, "patient opted out", now)
-            elif isinstance(effect, HandOff):
-                log.info(
-                    "handed off to staff",
-                    extra={"conversation": conversation.id, "reason": effect.reason},
-                )
-        return keys
 
     async def _hand_off(self, keys: list[str]) -> None:
         """Give new outbox entries to the workers; a lost hand-off is re-done by the sweeper."""

@@ -47,7 +47,10 @@ from bot.core.ports import (
 from bot.logs import mask_phone
 from bot.settings import ErrorAction, Settings
 
+OPT_OUT_KIND = "opt_out"
+
 __all__ = [
+    "OPT_OUT_KIND",
     "SweepReport",
     "backoff",
     "lease",
@@ -133,7 +136,10 @@ async def send_entry(
     if entry.expires_at is not None and now >= entry.expires_at:
         reason = "expired before it was sent"
         return await _end(store, entry, OutboxState.FAILED, reason, at=now, tried=False)
-    if await store.suppressions.is_suppressed(*variants(entry.phone)):
+    # The opt-out's own confirmation is the one message that still goes to the number.
+    if entry.kind != OPT_OUT_KIND and await store.suppressions.is_suppressed(
+        *variants(entry.phone)
+    ):
         reason = "suppressed: the patient opted out"
         return await _end(store, entry, OutboxState.FAILED, reason, at=now, tried=False)
     if (closed_in := await breaker.open_for()) > 0:

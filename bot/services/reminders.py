@@ -25,6 +25,10 @@ __all__ = ["ReminderPolicy", "ReminderService", "reminder_id"]
 
 log = logging.getLogger(__name__)
 
+_PATIENT_KNOWS_CANCELLED = frozenset(
+    {AppointmentStatus.CANCELLED, AppointmentStatus.CANCEL_REQUESTED}
+)
+
 
 @dataclass(frozen=True, slots=True)
 class ReminderPolicy:
@@ -53,7 +57,8 @@ class ReminderService:
             await self.store.appointments.set_reminder_due(after.id, None)
             await self._stop_conversations(after, "the clinic cancelled the appointment")
             now = self.conversations.clock()
-            already_cancelled = before is not None and before.status is AppointmentStatus.CANCELLED
+            # The patient knows already when they cancelled it themselves.
+            already_cancelled = before is not None and before.status in _PATIENT_KNOWS_CANCELLED
             if (
                 self.policy.notify_on_clinic_cancel
                 and after.starts_at > now
@@ -61,7 +66,8 @@ class ReminderService:
             ):
                 await self._notify_cancelled(after)
             return
-        if before is None or before.starts_at != after.starts_at:
+        reinstated = before is not None and before.status is AppointmentStatus.CANCELLED
+        if before is None or before.starts_at != after.starts_at or reinstated:
             if before is not None:
                 await self._stop_conversations(before, "the appointment moved")
             await self.schedule(after)

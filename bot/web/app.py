@@ -12,13 +12,16 @@ from typing import Any
 from aiohttp import web
 from redis.asyncio import Redis
 
+from bot.adapters.crypto import create_cipher
 from bot.adapters.flow_files import FlowDirectory
 from bot.adapters.mongo import MongoStore, create_mongo_client, ensure_schema
+from bot.adapters.mongo.sealing import Sealer
 from bot.adapters.queue import TaskiqQueue
 from bot.adapters.signing import signing_key
 from bot.core.errors import ConfigError
 from bot.settings import Settings
 from bot.web import health, observability, twilio
+from bot.web.api import setup_api
 from bot.web.errors import error_middleware
 from bot.web.keys import (
     CLOCK,
@@ -36,6 +39,7 @@ from bot.web.keys import (
     TURNS,
 )
 from bot.web.observability import observe_middleware
+from bot.web.pages import setup_pages
 from bot.wiring import create_services
 from workers.broker import create_broker
 
@@ -61,7 +65,7 @@ async def _mongo_ctx(app: web.Application) -> AsyncIterator[None]:
     if DB not in app:
         app[DB] = app[MONGO][settings.mongodb_db]
     if STORE not in app:
-        app[STORE] = MongoStore(app[DB])
+        app[STORE] = MongoStore(app[DB], Sealer(create_cipher(settings.data_dir)))
     schema = asyncio.create_task(_create_schema(app))
     yield
     schema.cancel()
@@ -169,6 +173,8 @@ def create_app(
         app[key] = value
     app.cleanup_ctx.extend([_mongo_ctx, _redis_ctx, _flows_ctx, _queue_ctx, _services_ctx])
     app.add_routes(health.routes)
+    setup_api(app)
     app.add_routes(twilio.routes)
     app.add_routes(observability.routes)
+    setup_pages(app)
     return app

@@ -22,6 +22,7 @@ from bot.core.errors import ValidationError
 from bot.core.phones import normalize
 from bot.core.ports import InboundMessage, OutboxState, StatusEvent
 from bot.logs import correlation_id, mask_phone
+from bot.services.outbox import mark_undeliverable
 from bot.web.keys import CLOCK, CONVERSATIONS, SETTINGS, SIGNING_KEY, STORE, TURNS
 
 __all__ = ["STATUS_RANK", "routes"]
@@ -147,8 +148,8 @@ async def _delivery_failed(app: web.Application, event: StatusEvent) -> None:
     entry = await (
         store.outbox.get(event.key) if event.key else store.outbox.by_provider_sid(event.sid)
     )
-    if entry is None or not entry.kind.startswith("reminder"):
+    if entry is None:
         return
     if settings.sending.action_for(event.error_code).value not in {"permanent", "opt_out"}:
         return
-    await app[CONVERSATIONS].mark_delivery_failed(entry)
+    await mark_undeliverable(store, entry)

@@ -60,7 +60,7 @@ def _conversation(**changes: object) -> Conversation:
         appointment_ids=("a1",),
         created_at=NOW,
         updated_at=NOW,
-        data={"unknown": 0, "decisions": [{"intent": "confirm", "at": NOW}]},
+        data={"unknown": 0, "decisions": [{"intent": "confirm", "at": NOW.isoformat()}]},
     )
     return replace(base, **changes)  # type: ignore[arg-type]
 
@@ -326,3 +326,63 @@ async def test_dead_letter_and_state_commit_together(store: Store) -> None:
     entry = await store.outbox.get("c1:reminder")
     assert entry is not None
     assert entry.state is OutboxState.PENDING
+
+
+# --- The reports' reads --------------------------------------------------------------------
+
+
+async def test_appointments_between_a_window_and_of_a_unit(store: Store) -> None:
+    start = NOW + timedelta(days=1)
+    await store.appointments.upsert(_appointment(id="a1", external_id="L1", starts_at=start))
+    await store.appointments.upsert(
+        _appointment(
+            id="a2", external_id="L2", starts_at=start + timedelta(hours=2), unit="paulista"
+        )
+    )
+    await store.appointments.upsert(
+        _appointment(id="a3", external_id="L3", starts_at=start + timedelta(days=1))
+    )  # the end is excluded
+    await store.appointments.set_status("a2", AppointmentStatus.CONFIRMED)
+    end = start + timedelta(days=1)
+    assert [a.id for a in await store.appointments.between(start, end)] == ["a1", "a2"]
+    assert [a.id for a in await store.appointments.between(start, end, "paulista")] == ["a2"]
+    found = await store.appointments.between(start, end, "centro")
+    assert [a.patient_name for a in found] == ["Conceição Peçanha"]  # read back whole
+    assert sorted(await store.appointments.status_times(start, end)) == [
+        (start, AppointmentStatus.SCHEDULED),
+        (start + timedelta(hours=2), AppointmentStatus.CONFIRMED),
+    ]
+    assert await store.appointments.status_times(start, end, "nowhere") == []
+
+
+async def test_conversations_for_many_appointments_each_once(store: Store) -> None:
+    await store.conversations.create(_conversation(id="c1", appointment_ids=("a1", "a2")))
+    await store.conversations.create(_conversation(id="c2", appointment_ids=("a3",)))
+    await store.conversations.create(_conversation(id="c3", appointment_ids=("a9",)))
+    found = await store.conversations.for_appointments(["a1", "a2", "a3"])
+    assert sorted(c.id for c in found) == ["c1", "c2"]
+    assert next(c for c in found if c.id == "c1").data["decisions"][0]["intent"] == "confirm"
+    assert await store.conversations.for_appointments([]) == []
+
+
+async def test_outbox_for_many_conversations_without_texts(store: Store) -> None:
+    await store.outbox.add(_entry("c1:reminder", delivery_status="read"))
+    await store.outbox.add(
+        _entry("c1:reminder_2", kind="reminder_2", created_at=NOW + timedelta(hours=1))
+    )
+    await store.outbox.add(_entry("c2:reminder", conversation_id="c2"))
+    await store.outbox.add(_entry("c9:reminder", conversation_id="c9"))
+    found = await store.outbox.for_conversations(["c1", "c2"])
+    assert [e.key for e in found] == ["c1:reminder", "c2:reminder", "c1:reminder_2"]
+    assert found[0].delivery_status == "read"
+    assert {e.text for e in found} == {""}  # the reports never read message bodies
+    assert {tuple(e.variables) for e in found} == {()}
+
+
+async def test_cancellations_for_many_appointments(store: Store) -> None:
+    for n in (1, 2, 3):
+        await store.cancellations.add(Cancellation(f"x{n}", f"a{n}", f"L{n}", NOW))
+    await store.cancellations.acknowledge("x2", "failed", "Agenda bloqueada", NOW)
+    found = {c.id: c for c in await store.cancellations.for_appointments(["a1", "a2", "a7"])}
+    assert sorted(found) == ["x1", "x2"]
+    assert (found["x2"].result, found["x2"].detail) == ("failed", "Agenda bloqueada")

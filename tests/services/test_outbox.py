@@ -18,6 +18,7 @@ from bot.core.ports import (
     SendResult,
 )
 from bot.services.outbox import (
+    OPT_OUT_KIND,
     backoff,
     list_dead_letters,
     reconcile_entry,
@@ -193,6 +194,14 @@ async def test_a_suppressed_number_gets_nothing(world: World) -> None:
     assert (entry.failure or "").startswith("suppressed")
     assert world.messenger.sent == []
     assert await _status(world, "a1") is AppointmentStatus.SCHEDULED
+
+
+async def test_the_opt_out_confirmation_still_reaches_a_suppressed_number(world: World) -> None:
+    await world.store.suppressions.add(PHONE, "opted out", T0)
+    await world.store.outbox.add(_entry("c1:opted_out", kind=OPT_OUT_KIND, text="Pronto"))
+    assert await world.send("c1:opted_out") is OutboxState.SENT
+    assert [m.text for m in world.messenger.sent] == ["Pronto"]
+    assert await world.send() is OutboxState.FAILED  # anything else stays blocked
 
 
 async def test_open_circuit_and_rate_limit_postpone_without_spending_attempts(

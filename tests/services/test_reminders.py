@@ -75,7 +75,9 @@ async def test_reminder_waits_for_sending_hours_and_goes_once(
     assert await services.reminders.send_due() == 0
     outbox = await mongo_store.db["outbox"].find({"kind": "reminder"}).to_list()
     assert len(outbox) == 1
-    assert "Paciente" in outbox[0]["text"]
+    entry = await mongo_store.outbox.get(outbox[0]["_id"])
+    assert entry is not None
+    assert "Paciente" in entry.text
 
 
 async def test_moved_appointment_starts_a_new_cycle_and_cancelled_one_stops(
@@ -103,7 +105,9 @@ async def test_moved_appointment_starts_a_new_cycle_and_cancelled_one_stops(
     assert all(c.status.value == "done" for c in conversations)
     notices = await mongo_store.db["outbox"].find({"kind": "notice"}).to_list()
     assert len(notices) == 1
-    assert "desmarcar" in notices[0]["text"]
+    notice = await mongo_store.outbox.get(notices[0]["_id"])
+    assert notice is not None
+    assert "desmarcar" in notice.text
     # The robot pushing the cancellation again tells the patient nothing new.
     await _push(services, mongo_store, replace(cancelled, status=AppointmentStatus.CANCELLED))
     assert await mongo_store.db["outbox"].count_documents({"kind": "notice"}) == 1
@@ -119,3 +123,15 @@ async def test_no_reminder_too_close_or_after_the_start(
     clock.now += timedelta(hours=4)  # a scheduler that was down: appointment 4 is now 1 h away
     assert await services.reminders.send_due() == 0
     assert await mongo_store.db["conversations"].count_documents({}) == 0
+
+
+async def test_clinic_cancelling_what_the_patient_cancelled_tells_nobody(
+    settings: Settings, mongo_store: MongoStore, redis: Redis
+) -> None:
+    clock = Clock(MONDAY_6AM + timedelta(hours=4))
+    services = _services(settings, mongo_store, redis, clock)
+    appointment = _appointment(5, clock.now + timedelta(hours=30))
+    await _push(services, mongo_store, appointment)
+    await mongo_store.appointments.set_status("a5", AppointmentStatus.CANCEL_REQUESTED)
+    await _push(services, mongo_store, replace(appointment, status=AppointmentStatus.CANCELLED))
+    assert await mongo_store.db["outbox"].count_documents({"kind": "notice"}) == 0

@@ -68,7 +68,9 @@ async def test_export_then_erase(client: Client, monkeypatch: pytest.MonkeyPatch
     assert appointment is not None
     assert appointment.status.value in {"scheduled", "cancel_requested"}
     # Other patients are untouched.
-    assert other in raw
+    kept = await client.app[STORE].appointments.get("a402")
+    assert kept is not None
+    assert (kept.phone, kept.patient_name) == (other, "Maria 402 da Silva")
     audit = await client.app[DB]["privacy_audit"].find().to_list()
     assert [entry["action"] for entry in audit] == ["export", "erase"]
     assert phone not in json.dumps(audit, default=str)
@@ -77,7 +79,7 @@ async def test_export_then_erase(client: Client, monkeypatch: pytest.MonkeyPatch
 async def _run(runner: CliRunner, args: list[str]) -> str:
     result = await asyncio.to_thread(runner.invoke, main, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout
 
 
 async def test_retention_blanks_old_bodies_only(client: Client) -> None:
@@ -98,3 +100,26 @@ async def test_retention_blanks_old_bodies_only(client: Client) -> None:
     assert done["outbox"] >= 2
     assert await db["inbound"].count_documents({"body": {"$ne": ""}}) == 0
     assert await db["appointments"].count_documents({}) == 1  # outcomes stay
+
+
+async def test_raw_collections_hold_no_name_phone_or_text_in_clear(client: Client) -> None:
+    phone = await _converse(client, 404)
+    db = client.app[DB]
+    raw = json.dumps(
+        {name: await db[name].find().to_list() for name in await db.list_collection_names()},
+        default=str,
+        ensure_ascii=False,
+    )
+    for secret in (
+        phone,
+        phone.removeprefix("+"),
+        "Maria 404",
+        "Maria 404 aqui",
+        "quer mesmo desmarcar",
+    ):
+        assert secret not in raw, secret
+    # ... while everything still reads back through the store.
+    appointment = await client.app[STORE].appointments.get("a404")
+    assert appointment is not None
+    assert (appointment.phone, appointment.patient_name) == (phone, "Maria 404 da Silva")
+    assert await client.app[STORE].conversations.active_for_phone((phone,)) is not None

@@ -51,7 +51,7 @@ async def running(
 
     async def sweep_forever() -> None:
         async with create_jobs(settings, kick_broker) as jobs:
-            _, job = jobs["outbox_sweep"]
+            _, job = jobs.interval["outbox_sweep"]
             while True:
                 await job()
                 await asyncio.sleep(0.2)

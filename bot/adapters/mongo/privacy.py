@@ -16,6 +16,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from bot.adapters.mongo.sealing import Sealer
 from bot.core.phones import variants
 
 __all__ = ["apply_retention", "erase_patient", "export_patient", "phone_hash"]
@@ -39,20 +40,24 @@ def phone_hash(key: str, phone: str) -> str:
     return "erased:" + hmac.new(key.encode(), phone.encode(), hashlib.sha256).hexdigest()[:24]
 
 
-def _query(collection: str, phones: tuple[str, ...]) -> Doc:
+def _query(collection: str, phones: tuple[str, ...], sealer: Sealer) -> Doc:
     field = _BY_PHONE[collection]
-    wanted: list[str] = list(phones)
-    if collection == "simulator_messages":
-        wanted += [f"whatsapp:{p}" for p in phones]
+    if collection == "simulator_messages":  # the demo channel keeps its own plain copy
+        wanted = [*phones, *(f"whatsapp:{p}" for p in phones)]
+    else:  # stored as blind indexes
+        wanted = sealer.phones(list(phones))
     return {field: {"$in": wanted}}
 
 
-async def export_patient(db: AsyncDatabase[Doc], phone: str, *, at: datetime, key: str) -> Doc:
-    """Every document holding this number, per collection (plus the robot's cancellations)."""
+async def export_patient(
+    db: AsyncDatabase[Doc], sealer: Sealer, phone: str, *, at: datetime, key: str
+) -> Doc:
+    """Every document holding this number, decrypted, per collection (plus cancellations)."""
     phones = variants(phone)
     found: Doc = {}
     for collection in _BY_PHONE:
-        found[collection] = await db[collection].find(_query(collection, phones)).to_list()
+        docs = await db[collection].find(_query(collection, phones, sealer)).to_list()
+        found[collection] = [sealer.decode(collection, doc) for doc in docs]
     appointment_ids = [a["_id"] for a in found["appointments"]]
     found["cancellations"] = (
         await db["cancellations"].find({"appointment_id": {"$in": appointment_ids}}).to_list()
@@ -69,21 +74,30 @@ async def export_patient(db: AsyncDatabase[Doc], phone: str, *, at: datetime, ke
 
 
 async def erase_patient(
-    db: AsyncDatabase[Doc], phone: str, *, at: datetime, key: str
+    db: AsyncDatabase[Doc], sealer: Sealer, phone: str, *, at: datetime, key: str
 ) -> dict[str, int]:
     """Remove or anonymise this number everywhere; return how many documents each step touched."""
     phones, subject = variants(phone), phone_hash(key, phone)
     done: dict[str, int] = {}
     anonymise: dict[str, Doc] = {
-        "appointments": {"$set": {"patient_name": ERASED_NAME, "phone": subject}},
-        "conversations": {"$set": {"phone": subject, "data.vars": {}, "data.erased": True}},
-        "outbox": {"$set": {"phone": subject, "text": "", "variables": {}}},
+        "appointments": {
+            "$set": {"patient_name": ERASED_NAME, "phone": subject},
+            "$unset": {"phone_enc": ""},
+        },
+        "conversations": {
+            "$set": {"phone": subject, "data": {"erased": True}},
+            "$unset": {"phone_enc": ""},
+        },
+        "outbox": {
+            "$set": {"phone": subject, "text": "", "variables": {}},
+            "$unset": {"phone_enc": ""},
+        },
     }
     for collection, change in anonymise.items():
-        result = await db[collection].update_many(_query(collection, phones), change)
+        result = await db[collection].update_many(_query(collection, phones, sealer), change)
         done[collection] = result.modified_count
     for collection in ("inbound", "simulator_messages", "suppressions"):
-        deleted = await db[collection].delete_many(_query(collection, phones))
+        deleted = await db[collection].delete_many(_query(collection, phones, sealer))
         done[collection] = deleted.deleted_count
     await db["privacy_audit"].insert_one(
         {"at": at, "action": "erase", "subject": subject, "documents": done}

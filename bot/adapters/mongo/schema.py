@@ -42,12 +42,26 @@ INDEXES: dict[str, list[IndexModel]] = {
     "cancellations": [
         IndexModel([("appointment_id", ASCENDING)], unique=True, name="appointment_unique"),
         IndexModel([("seq", ASCENDING)], unique=True, name="seq_unique"),
+        # The robot's read: unacknowledged ones after its cursor; and staff's failed list.
+        IndexModel([("result", ASCENDING), ("seq", ASCENDING)], name="result_seq"),
+    ],
+    "api_tokens": [
+        # _id is the token's name; every request looks its token up by hash.
+        IndexModel([("token_hash", ASCENDING)], unique=True, name="token_hash_unique"),
+    ],
+    "idempotency_keys": [
+        # _id is (token, route, Idempotency-Key): the first request to insert it runs.
+        IndexModel([("created_at", ASCENDING)], name="expire_24h", expireAfterSeconds=86_400),
+    ],
+    "operations": [
+        IndexModel([("created_at", ASCENDING)], name="expire_7d", expireAfterSeconds=604_800),
     ],
     "outbox": [
         # _id is the effect's key: the same effect recorded twice is stored once.
         IndexModel([("state", ASCENDING), ("next_attempt_at", ASCENDING)], name="state_due"),
         IndexModel([("provider_sid", ASCENDING)], name="provider_sid", sparse=True),
         IndexModel([("state", ASCENDING), ("created_at", ASCENDING)], name="state_created"),
+        IndexModel([("conversation_id", ASCENDING)], name="conversation_id"),
     ],
     "suppressions": [
         # _id is the E.164 number: one document per opted-out number.
@@ -56,6 +70,15 @@ INDEXES: dict[str, list[IndexModel]] = {
     "dead_letters": [
         # _id is the outbox key: an entry is dead-lettered once.
         IndexModel([("at", DESCENDING)], name="at"),
+    ],
+    # Daily reports (reports.storage): _id is "date.unit.kind", so a schedule stores one run.
+    "report_runs": [
+        IndexModel([("date", ASCENDING), ("unit", ASCENDING)], name="date_unit"),
+        IndexModel([("state", ASCENDING), ("requested_at", ASCENDING)], name="state_requested"),
+    ],
+    # _id is "report id:recipients hash": one email per report and recipient list.
+    "email_deliveries": [
+        IndexModel([("state", ASCENDING), ("next_attempt_at", ASCENDING)], name="state_due"),
     ],
     "simulator_messages": [
         IndexModel([("to", ASCENDING), ("created_at", ASCENDING)], name="to_created"),

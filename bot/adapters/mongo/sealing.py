@@ -1,0 +1,134 @@
+"""Which stored fields are personal data, and how they are sealed (see bot.adapters.crypto).
+
+Phone fields keep a blind index under their own name (what queries match) and
+the sealed number beside it as ``<field>_enc``; names and texts are sealed in
+place. Empty values stay empty (retention blanks texts; nothing to hide).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from bot.adapters.crypto import FieldCipher
+
+__all__ = ["INDEXED", "SEALED", "Sealer", "rotate"]
+
+Doc = dict[str, Any]
+
+# collection -> phone fields stored as blind index + sealed copy
+INDEXED: dict[str, tuple[str, ...]] = {
+    "appointments": ("phone",),
+    "conversations": ("phone",),
+    "inbound": ("phone",),
+    "outbox": ("phone",),
+}
+# collection -> fields sealed in place (str, or a dict sealed as JSON)
+SEALED: dict[str, tuple[str, ...]] = {
+    "appointments": ("patient_name",),
+    "conversations": ("data",),
+    "inbound": ("body",),
+    "outbox": ("text", "variables"),
+}
+
+
+class Sealer:
+    def __init__(self, cipher: FieldCipher) -> None:
+        self.cipher = cipher
+
+    def encode(self, collection: str, doc: Doc) -> Doc:
+        """The document as stored: phones indexed and sealed, personal fields sealed."""
+        out = dict(doc)
+        for field in INDEXED.get(collection, ()):
+            value = out.get(field)
+            if isinstance(value, str) and value and not value.startswith(("bi:", "erased:")):
+                out[field] = self.cipher.index(value)
+                out[f"{field}_enc"] = self.cipher.seal(field, value)
+        for field in SEALED.get(collection, ()):
+            value = out.get(field)
+            if isinstance(value, dict):
+                out[field] = (
+                    {"sealed": self.cipher.seal(field, json.dumps(value, default=str))}
+                    if value
+                    else {}
+                )
+            elif isinstance(value, str) and value:
+                out[field] = self.cipher.seal(field, value)
+        return out
+
+    def decode(self, collection: str, doc: Doc) -> Doc:
+        """The document as the domain sees it."""
+        out = dict(doc)
+        for field in INDEXED.get(collection, ()):
+            sealed = out.pop(f"{field}_enc", None)
+            if isinstance(sealed, str):
+                out[field] = self.cipher.open(field, sealed)
+        for field in SEALED.get(collection, ()):
+            value = out.get(field)
+            if isinstance(value, dict) and set(value) == {"sealed"}:
+                out[field] = json.loads(self.cipher.open(field, value["sealed"]))
+            elif isinstance(value, str):
+                out[field] = self.cipher.open(field, value)
+        return out
+
+    def phones(self, phones: tuple[str, ...] | list[str]) -> list[str]:
+        """Every stored form of these numbers: their blind index under each configured key."""
+        return [index for phone in phones for index in self.cipher.indexes(phone)]
+
+
+def _stale(sealer: Sealer, collection: str, doc: Doc) -> bool:
+    for field in INDEXED.get(collection, ()):
+        value = doc.get(field)
+        if (
+            isinstance(value, str)
+            and value.startswith("bi:")
+            and not sealer.cipher.is_current(value)
+        ):
+            return True
+    for field in SEALED.get(collection, ()):
+        value = doc.get(field)
+        if isinstance(value, dict) and set(value) == {"sealed"}:
+            value = value["sealed"]
+        if (
+            isinstance(value, str)
+            and value.startswith("enc:")
+            and not sealer.cipher.is_current(value)
+        ):
+            return True
+    return False
+
+
+async def rotate(
+    db: Any, sealer: Sealer, progress: Callable[[str, int, int], None] | None = None
+) -> dict[str, int]:
+    """Re-seal every personal field under the current key; return how many documents changed."""
+    changed: dict[str, int] = {}
+    for collection in sorted(set(INDEXED) | set(SEALED)):
+        total = await db[collection].estimated_document_count()
+        done = count = 0
+        async for doc in db[collection].find():
+            if _stale(sealer, collection, doc):
+                fresh = sealer.encode(collection, sealer.decode(collection, doc))
+                await db[collection].replace_one({"_id": doc["_id"]}, fresh)
+                count += 1
+            done += 1
+            if progress is not None:
+                progress(collection, done, total)
+        changed[collection] = count
+    # Suppressions are keyed by the blind index itself: re-keyed from their sealed number.
+    count = 0
+    async for doc in db["suppressions"].find():
+        if sealer.cipher.is_current(str(doc["_id"])) or "phone_enc" not in doc:
+            continue
+        phone = sealer.cipher.open("phone", doc["phone_enc"])
+        fresh = {
+            **doc,
+            "_id": sealer.cipher.index(phone),
+            "phone_enc": sealer.cipher.seal("phone", phone),
+        }
+        await db["suppressions"].replace_one({"_id": fresh["_id"]}, fresh, upsert=True)
+        await db["suppressions"].delete_one({"_id": doc["_id"]})
+        count += 1
+    changed["suppressions"] = count
+    return changed

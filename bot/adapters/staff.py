@@ -1,0 +1,122 @@
+"""Clinic staff: accounts (argon2 password hashes), login sessions and the audit log, in MongoDB.
+
+A session cookie holds a random token; MongoDB keeps only its SHA-256, so a
+leaked database does not let anyone in, and every process sees the same
+sessions. Every staff action is appended to ``audit_log`` (who, what, which
+conversation or appointment — never message text).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+__all__ = ["Session", "StaffDirectory"]
+
+Doc = dict[str, Any]
+
+_SESSION_TTL = timedelta(hours=12)
+_HASHER = PasswordHasher()
+# Verified against when the email is unknown, so both failures take the same time.
+_DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    token: str
+    email: str
+    name: str
+    csrf: str
+    expires_at: datetime
+
+
+class StaffDirectory:
+    """Accounts in ``staff``, sessions in ``staff_sessions``, actions in ``audit_log``."""
+
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.accounts = db["staff"]
+        self.sessions = db["staff_sessions"]
+        self.audit = db["audit_log"]
+
+    async def ensure_indexes(self) -> None:
+        await self.sessions.create_indexes(
+            [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0, name="expiry")]
+        )
+        await self.audit.create_indexes([IndexModel([("at", DESCENDING)], name="at")])
+
+    async def create(self, name: str, email: str, password: str, now: datetime) -> bool:
+        """Add an account; False when the email is taken."""
+        try:
+            await self.accounts.insert_one(
+                {
+                    "_id": email.strip().lower(),
+                    "name": name.strip(),
+                    "password": _HASHER.hash(password),
+                    "created_at": now,
+                }
+            )
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def log_in(self, email: str, password: str, now: datetime) -> Session | None:
+        """A new session if the password matches, else None."""
+        account = await self.accounts.find_one({"_id": email.strip().lower()})
+        try:
+            _HASHER.verify(account["password"] if account else _DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if account is None:
+            return None
+        if _HASHER.check_needs_rehash(account["password"]):
+            await self.accounts.update_one(
+                {"_id": account["_id"]}, {"$set": {"password": _HASHER.hash(password)}}
+            )
+        session = Session(
+            token=secrets.token_urlsafe(32),
+            email=account["_id"],
+            name=account.get("name", ""),
+            csrf=secrets.token_urlsafe(24),
+            expires_at=now + _SESSION_TTL,
+        )
+        await self.sessions.insert_one(
+            {
+                "_id": _digest(session.token),
+                "email": session.email,
+                "name": session.name,
+                "csrf": session.csrf,
+                "expires_at": session.expires_at,
+            }
+        )
+        return session
+
+    async def session(self, token: str, now: datetime) -> Session | None:
+        doc = await self.sessions.find_one({"_id": _digest(token)})
+        if doc is None or doc["expires_at"] <= now:
+            return None
+        return Session(token, doc["email"], doc.get("name", ""), doc["csrf"], doc["expires_at"])
+
+    async def log_out(self, token: str) -> None:
+        await self.sessions.delete_one({"_id": _digest(token)})
+
+    async def record(self, staff: str, action: str, now: datetime, **ids: str | None) -> None:
+        """Append one action to the audit log (ids only: no message text, no patient data)."""
+        await self.audit.insert_one(
+            {"at": now, "staff": staff, "action": action, **{k: v for k, v in ids.items() if v}}
+        )
+
+    async def recent_actions(self, limit: int = 50) -> list[Doc]:
+        return [doc async for doc in self.audit.find().sort("at", DESCENDING).limit(limit)]

@@ -1,0 +1,94 @@
+"""Writing a step's effects inside the turn's transaction.
+
+Each effect becomes a write in the same transaction as the conversation's new
+state: outbox entries (unique keys: a replayed step sends nothing twice),
+appointment statuses, cancellations for the robot, suppressions.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.core.effects import (
+    Effect,
+    HandOff,
+    OptOut,
+    RequestCancellation,
+    SendMessage,
+    SetAppointmentStatus,
+)
+from bot.core.model import Conversation
+from bot.core.phones import variants
+from bot.core.ports import Cancellation, OutboxEntry, Store
+from bot.services.outbox import OPT_OUT_KIND
+
+__all__ = ["apply_effects"]
+
+log = logging.getLogger(__name__)
+
+
+async def apply_effects(
+    tx: Store,
+    conversation: Conversation,
+    effects: Sequence[Effect],
+    sender: str,
+    now: datetime,
+) -> list[str]:
+    """Write each effect inside the turn's transaction; return the outbox keys to send."""
+    keys: list[str] = []
+    # The one message allowed past the suppression list is the opt-out's own confirmation.
+    opting_out = any(isinstance(effect, OptOut) for effect in effects)
+    # A reminder must never arrive after the appointment started.
+    reminding = any(isinstance(e, SendMessage) and e.kind.startswith("reminder") for e in effects)
+    expires_at = await _earliest_start(tx, conversation) if reminding else None
+    for effect in effects:
+        if isinstance(effect, SendMessage):
+            entry = OutboxEntry(
+                key=effect.key,
+                conversation_id=conversation.id,
+                phone=conversation.phone,
+                sender=sender,
+                kind=OPT_OUT_KIND if opting_out else effect.kind,
+                text=effect.text,
+                created_at=now,
+                content_sid=effect.content_sid,
+                variables=dict(effect.variables),
+                buttons=effect.buttons,
+                expires_at=expires_at if effect.kind.startswith("reminder") else None,
+            )
+            if await tx.outbox.add(entry):
+                keys.append(entry.key)
+        elif isinstance(effect, SetAppointmentStatus):
+            await tx.appointments.set_status(effect.appointment_id, effect.status)
+        elif isinstance(effect, RequestCancellation):
+            appointment = await tx.appointments.get(effect.appointment_id)
+            if appointment is not None:
+                await tx.cancellations.add(
+                    Cancellation(
+                        id=uuid.uuid4().hex,
+                        appointment_id=appointment.id,
+                        external_id=appointment.external_id,
+                        requested_at=now,
+                    )
+                )
+        elif isinstance(effect, OptOut):
+            for phone in variants(conversation.phone):
+                await tx.suppressions.add(phone, "patient opted out", now)
+        elif isinstance(effect, HandOff):
+            log.info(
+                "handed off to staff",
+                extra={"conversation": conversation.id, "reason": effect.reason},
+            )
+    return keys
+
+
+async def _earliest_start(store: Store, conversation: Conversation) -> datetime | None:
+    starts = []
+    for appointment_id in conversation.appointment_ids:
+        appointment = await store.appointments.get(appointment_id)
+        if appointment is not None:
+            starts.append(appointment.starts_at)
+    return min(starts, default=None)

@@ -1,0 +1,93 @@
+"""What staff do with a conversation the bot handed to a person: reply, close, give it back.
+
+A staff reply is free text, which WhatsApp only delivers inside the 24-hour
+window opened by the patient's last message; outside it the reply is refused
+here rather than failing at the provider (error 63016).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from bot.core.errors import ValidationError
+from bot.core.machine import CompiledFlow
+from bot.core.model import Conversation, ConversationStatus
+from bot.core.ports import OutboxEntry, Store, TaskQueue
+
+__all__ = ["WINDOW", "OutsideWindowError", "close", "give_back", "staff_reply"]
+
+WINDOW = timedelta(hours=24)
+
+
+class OutsideWindowError(ValidationError):
+    """The patient's last message is older than 24 hours: only a template may be sent."""
+
+    code = "outside_window"
+
+
+async def staff_reply(
+    store: Store,
+    queue: TaskQueue,
+    conversation: Conversation,
+    *,
+    text: str,
+    sender: str,
+    last_inbound_at: datetime | None,
+    now: datetime,
+) -> str:
+    """Queue a person's free-text answer to the patient; return its outbox key."""
+    text = text.strip()
+    if not text:
+        raise ValidationError("the reply is empty")
+    if last_inbound_at is None or now - last_inbound_at > WINDOW:
+        raise OutsideWindowError("the patient's last message is older than 24 hours")
+    entry = OutboxEntry(
+        key=f"staff:{uuid.uuid4().hex}",
+        conversation_id=conversation.id,
+        phone=conversation.phone,
+        sender=sender,
+        kind="staff",
+        text=text,
+        created_at=now,
+    )
+    await store.outbox.add(entry)
+    await queue.enqueue_send(entry.key)
+    return entry.key
+
+
+async def close(store: Store, conversation: Conversation, *, now: datetime) -> Conversation:
+    """The person is done: the conversation ends (ConflictError if it changed meanwhile)."""
+    done = replace(
+        conversation,
+        status=ConversationStatus.DONE,
+        timeout_at=None,
+        version=conversation.version + 1,
+        updated_at=now,
+    )
+    await store.conversations.save(done)
+    return done
+
+
+async def give_back(
+    store: Store, flow: CompiledFlow, conversation: Conversation, *, now: datetime
+) -> Conversation:
+    """Back to the bot: it waits again for an answer to the reminder's menu.
+
+    A hand-off ends in a terminal state, which takes no replies; the bot resumes
+    in the flow's waiting state (nothing is resent).
+    """
+    data = {k: v for k, v in conversation.data.items() if k != "handed_off"}
+    data["asks"] = 0
+    active = replace(
+        conversation,
+        status=ConversationStatus.ACTIVE,
+        state=flow.waiting_state,
+        timeout_at=None,
+        data=data,
+        version=conversation.version + 1,
+        updated_at=now,
+    )
+    await store.conversations.save(active)
+    return active

@@ -1,0 +1,401 @@
+"""``GET /openapi.json``: the API's OpenAPI 3.1 document, built from the pydantic models.
+
+Schemas come from ``models.py`` (pydantic's JSON Schema, which OpenAPI 3.1
+uses as is); this module adds the operations, their parameters, every status
+code each can answer, and the bearer scheme. The configured unit keys and batch
+size are written in, so the document matches this installation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from bot.settings import Settings
+from bot.web.api.cancellations import DEFAULT_LIMIT, MAX_LIMIT
+from bot.web.api.idempotency import HEADER, KEY_PATTERN
+from bot.web.api.keys import OPENAPI
+from bot.web.api.models import (
+    CURSOR_PATTERN,
+    EXTERNAL_ID_PATTERN,
+    ID_PATTERN,
+    AckIn,
+    AppointmentBatch,
+    AppointmentOut,
+    BatchResult,
+    CancellationPage,
+    ErrorResponse,
+    OperationOut,
+)
+
+__all__ = ["build_openapi", "routes"]
+
+routes = web.RouteTableDef()
+
+_REF = "#/components/schemas/{model}"
+_MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+    (AppointmentBatch, "validation"),
+    (AckIn, "validation"),
+    (BatchResult, "serialization"),
+    (OperationOut, "serialization"),
+    (AppointmentOut, "serialization"),
+    (CancellationPage, "serialization"),
+    (ErrorResponse, "serialization"),
+]
+
+_DESCRIPTION = """\
+The API the clinic's RPA robot uses to keep Digitaly in step with the legacy
+scheduling system: push the day's appointments, read the cancellations patients
+made on WhatsApp, and acknowledge each once it is applied.
+
+Every call needs `Authorization: Bearer <token>` (a token from
+`digitaly tokens create`). Errors are JSON: `{"error": {"code", "message",
+"errors": [{"path", "message"}]}}`. Retry on 429 and 503 after `Retry-After`
+seconds; never retry a 4xx other than 409 and 429 without changing the request.
+"""
+
+
+def _content(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": _REF.format(model=name)}
+
+
+def _header(description: str, required: bool = True) -> dict[str, Any]:
+    return {"description": description, "required": required, "schema": {"type": "string"}}
+
+
+def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": _content(_ref("ErrorResponse")),
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+_ERRORS: dict[str, dict[str, Any]] = {
+    "401": _error(
+        "No token, or a token that is not valid or was revoked.",
+        {"WWW-Authenticate": _header("Bearer challenge")},
+    ),
+    "403": _error("The token lacks the scope this operation needs."),
+    "404": _error("Nothing with this id."),
+    "409": _error("A conflict: see the message (retry 409 `in_progress` after Retry-After)."),
+    "413": _error("The body is too large."),
+    "422": _error("Invalid input: `errors` names the path of each invalid field."),
+    "429": _error(
+        "Too many requests for this token.",
+        {"Retry-After": _header("Seconds to wait before retrying")},
+    ),
+    "503": _error(
+        "A database is unreachable; retry later.",
+        {"Retry-After": _header("Seconds to wait before retrying")},
+    ),
+}
+
+
+def _responses(ok: dict[str, dict[str, Any]], *errors: str) -> dict[str, Any]:
+    return {**ok, **{code: _ERRORS[code] for code in ("401", "403", *errors, "429", "503")}}
+
+
+def _path_param(name: str, pattern: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string", "pattern": pattern},
+    }
+
+
+def _paths() -> dict[str, Any]:
+    return {
+        "/api/v1/appointments": {
+            "put": {
+                "operationId": "pushAppointments",
+                "tags": ["appointments"],
+                "summary": "Create or update appointments by external_id",
+                "description": (
+                    "Each item is created, updated, left unchanged or rejected on its own "
+                    "(a rejected item writes nothing; the others are written). Sending the same "
+                    "batch again changes nothing. A moved start time starts a new reminder "
+                    "cycle; `cancelled` stops the patient's conversation. Batches larger than "
+                    "the configured threshold answer 202 with an operation to poll. With an "
+                    "`Idempotency-Key`, a repeat gets the first answer again (24 hours)."
+                ),
+                "security": [{"bearer": ["appointments:write"]}],
+                "parameters": [
+                    {
+                        "name": HEADER,
+                        "in": "header",
+                        "required": False,
+                        "description": "A new UUID per batch; resend it with a retried batch.",
+                        "schema": {"type": "string", "pattern": KEY_PATTERN},
+                    }
+                ],
+                "requestBody": {"required": True, "content": _content(_ref("AppointmentBatch"))},
+                "responses": _responses(
+                    {
+                        "200": {
+                            "description": "The result for each item, in request order.",
+                            "content": _content(_ref("BatchResult")),
+                        },
+                        "202": {
+                            "description": "A large batch, accepted: poll the operation.",
+                            "headers": {"Location": _header("The operation's URL", required=False)},
+                            "content": _content(_ref("OperationOut")),
+                        },
+                    },
+                    "409",
+                    "413",
+                    "422",
+                ),
+            }
+        },
+        "/api/v1/appointments/{external_id}": {
+            "get": {
+                "operationId": "getAppointment",
+                "tags": ["appointments"],
+                "summary": "An appointment's state: reminders, delivery, the patient's answer",
+                "security": [{"bearer": ["appointments:write"]}],
+                "parameters": [
+                    _path_param("external_id", EXTERNAL_ID_PATTERN, "The legacy system's id.")
+                ],
+                "responses": _responses(
+                    {
+                        "200": {
+                            "description": "The appointment.",
+                            "content": _content(_ref("AppointmentOut")),
+                        }
+                    },
+                    "404",
+                ),
+            }
+        },
+        "/api/v1/cancellations": {
+            "get": {
+                "operationId": "listCancellations",
+                "tags": ["cancellations"],
+                "summary": "Cancellations patients asked for, not yet acknowledged, oldest first",
+                "description": (
+                    "Each stays in this list until acknowledged: start every run without "
+                    "`after`, and page with `next_cursor`."
+                ),
+                "security": [{"bearer": ["cancellations:read"]}],
+                "parameters": [
+                    {
+                        "name": "after",
+                        "in": "query",
+                        "required": False,
+                        "description": "A cursor from this API: only cancellations after it.",
+                        "schema": {"type": "string", "pattern": CURSOR_PATTERN},
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": MAX_LIMIT,
+                            "default": DEFAULT_LIMIT,
+                        },
+                    },
+                ],
+                "responses": _responses(
+                    {
+                        "200": {
+                            "description": "A page of cancellations.",
+                            "content": _content(_ref("CancellationPage")),
+                        }
+                    },
+                    "422",
+                ),
+            }
+        },
+        "/api/v1/cancellations/{cancellation_id}/ack": {
+            "post": {
+                "operationId": "acknowledgeCancellation",
+                "tags": ["cancellations"],
+                "summary": "Say whether a cancellation was applied in the legacy system",
+                "description": (
+                    "Idempotent: the same result again answers 200 and changes nothing; "
+                    "the other result answers 409. `failed` puts it on the staff's list."
+                ),
+                "security": [{"bearer": ["cancellations:read"]}],
+                "parameters": [
+                    _path_param("cancellation_id", ID_PATTERN, "The cancellation's id.")
+                ],
+                "requestBody": {"required": True, "content": _content(_ref("AckIn"))},
+                "responses": _responses(
+                    {
+                        "200": {
+                            "description": "The cancellation, acknowledged.",
+                            "content": _content(_ref("CancellationOut")),
+                        }
+                    },
+                    "404",
+                    "409",
+                    "413",
+                    "422",
+                ),
+            }
+        },
+        "/api/v1/operations/{operation_id}": {
+            "get": {
+                "operationId": "getOperation",
+                "tags": ["appointments"],
+                "summary": "A large batch's progress, and its result once done",
+                "security": [{"bearer": ["appointments:write"]}],
+                "parameters": [_path_param("operation_id", ID_PATTERN, "From the 202 answer.")],
+                "responses": _responses(
+                    {
+                        "200": {
+                            "description": "The operation.",
+                            "content": _content(_ref("OperationOut")),
+                        }
+                    },
+                    "404",
+                ),
+            }
+        },
+    }
+
+
+_REPORT_FILE = {"type": "object", "additionalProperties": {"type": "object"}}
+_REPORT_ITEM = {
+    "type": "object",
+    "required": ["id", "date", "unit", "kind", "state", "formats", "links"],
+    "properties": {
+        "id": {"type": "string"},
+        "date": {"type": "string", "format": "date"},
+        "unit": {"type": "string", "description": "A unit key, or `rede` for the whole network."},
+        "kind": {"type": "string", "enum": ["expected", "summary"]},
+        "state": {"type": "string"},
+        "created_at": {"type": ["string", "null"], "format": "date-time"},
+        "pages": {"type": ["integer", "null"]},
+        "formats": _REPORT_FILE,
+        "totals": {"type": "object"},
+        "links": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+}
+
+
+def _report_paths() -> dict[str, Any]:
+    """The stored daily reports (built by the scheduler; see reports/)."""
+    return {
+        "/api/v1/reports": {
+            "get": {
+                "operationId": "listReports",
+                "tags": ["reports"],
+                "summary": "The reports stored for a day (no patient data in the list)",
+                "security": [{"bearer": ["reports:read"]}],
+                "parameters": [
+                    {
+                        "name": "date",
+                        "in": "query",
+                        "required": True,
+                        "description": "The day, YYYY-MM-DD.",
+                        "schema": {"type": "string", "format": "date"},
+                    },
+                    {
+                        "name": "unit",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_-]{0,63}$"},
+                    },
+                ],
+                "responses": _responses(
+                    {
+                        "200": {
+                            "description": "The day's reports, each with links to its files.",
+                            "content": _content(
+                                {
+                                    "type": "object",
+                                    "required": ["items"],
+                                    "properties": {
+                                        "items": {"type": "array", "items": _REPORT_ITEM}
+                                    },
+                                }
+                            ),
+                        }
+                    },
+                    "422",
+                ),
+            }
+        },
+        "/api/v1/reports/{report_id}": {
+            "get": {
+                "operationId": "getReport",
+                "tags": ["reports"],
+                "summary": "A stored report's file: the PDF, or `?format=csv`",
+                "security": [{"bearer": ["reports:read"]}],
+                "parameters": [
+                    _path_param("report_id", r"^[0-9a-z._-]{1,100}$", "From the list's `id`."),
+                    {
+                        "name": "format",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": ["pdf", "csv"], "default": "pdf"},
+                    },
+                ],
+                "responses": _responses(
+                    {
+                        "200": {
+                            "description": "The file.",
+                            "content": {
+                                "application/pdf": {
+                                    "schema": {"type": "string", "format": "binary"}
+                                },
+                                "text/csv": {"schema": {"type": "string"}},
+                            },
+                        }
+                    },
+                    "404",
+                    "422",
+                ),
+            }
+        },
+    }
+
+
+def build_openapi(settings: Settings) -> dict[str, Any]:
+    """The document for this installation (its units, its batch size)."""
+    _, top = models_json_schema(_MODELS, ref_template=_REF)
+    schemas: dict[str, Any] = top["$defs"]
+    schemas["AppointmentIn"]["properties"]["unit"]["enum"] = [unit.key for unit in settings.units]
+    schemas["AppointmentBatch"]["properties"]["items"]["maxItems"] = settings.api.max_batch
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Digitaly robot API", "version": "1.0.0", "description": _DESCRIPTION},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "tags": [
+            {"name": "appointments", "description": "Push appointments, read their state."},
+            {"name": "cancellations", "description": "Read and acknowledge cancellations."},
+            {"name": "reports", "description": "Download the daily reports (PDF, CSV)."},
+        ],
+        "paths": {**_paths(), **_report_paths()},
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token from `digitaly tokens create` (dgt_...).",
+                }
+            },
+        },
+    }
+
+
+@routes.get("/openapi.json")
+async def openapi_json(request: web.Request) -> web.Response:
+    return web.json_response(request.app[OPENAPI])

@@ -1,0 +1,126 @@
+"""Building a day's report from the Store: load, compute (pure), render.
+
+A unit's report cuts the day in the unit's timezone; the network's report
+(``unit=None``) covers every unit, in the first unit's timezone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from bot.core.errors import NotFoundError
+from bot.core.ports import Store
+from bot.settings import Settings
+from reports.csv import render_csv
+from reports.data import TREND_DAYS, DailyReport, DayData, ReportKind, build_report, day_bounds
+from reports.pdf import RenderedPdf, render_pdf
+
+__all__ = [
+    "BuiltReport", "Progress", "ReportScope", "build_files", "load_day", "render_files", "scope_for",
+]  # fmt: skip
+
+DEFAULT_TIMEZONE = "America/Sao_Paulo"
+NETWORK = "rede"  # how the network's report is named where a unit key would go
+
+# Called with the fraction done (0 to 1) as a build advances: the CLI's progress bar.
+Progress = Callable[[float], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportScope:
+    unit: str | None  # None: the whole network
+    name: str
+    timezone: str
+    recipients: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltReport:
+    report: DailyReport
+    pdf: RenderedPdf
+    csv: bytes
+
+
+def scope_for(settings: Settings, unit: str | None) -> ReportScope:
+    """The unit's name, timezone and recipients; the network's when ``unit`` is None."""
+    if unit is None:
+        timezone = settings.units[0].timezone if settings.units else DEFAULT_TIMEZONE
+        recipients = tuple(settings.reports.network_recipients)
+        return ReportScope(None, "Todas as unidades", timezone, recipients)
+    found = settings.unit(unit)
+    if found is None:
+        known = ", ".join(u.key for u in settings.units) or "none configured"
+        raise NotFoundError(f"unknown unit {unit!r} (units: {known})")
+    return ReportScope(found.key, found.name, found.timezone, tuple(found.report_recipients))
+
+
+async def load_day(store: Store, day: date, scope: ReportScope) -> DayData:
+    """Everything the report of ``day`` reads, in five queries."""
+    start, end = day_bounds(day, scope.timezone)
+    appointments = await store.appointments.between(start, end, scope.unit)
+    ids = [a.id for a in appointments]
+    conversations = await store.conversations.for_appointments(ids)
+    outbox = await store.outbox.for_conversations([c.id for c in conversations])
+    cancellations = await store.cancellations.for_appointments(ids)
+    history = await store.appointments.status_times(
+        start - timedelta(days=TREND_DAYS - 1), start, scope.unit
+    )
+    return DayData(appointments, conversations, outbox, cancellations, history)
+
+
+async def build_files(
+    store: Store,
+    settings: Settings,
+    *,
+    day: date,
+    unit: str | None,
+    kind: ReportKind,
+    now: datetime,
+    progress: Progress | None = None,
+) -> BuiltReport:
+    """Load ``day`` for ``unit`` (None: the network) and render it as PDF and CSV."""
+    step = progress or (lambda fraction: None)
+    step(0.0)
+    data = await load_day(store, day, scope_for(settings, unit))
+    step(0.2)
+    return await render_files(
+        data, settings, day=day, unit=unit, kind=kind, now=now,
+        progress=lambda done: step(0.2 + 0.8 * done),
+    )  # fmt: skip
+
+
+async def render_files(
+    data: DayData,
+    settings: Settings,
+    *,
+    day: date,
+    unit: str | None,
+    kind: ReportKind,
+    now: datetime,
+    progress: Progress | None = None,
+) -> BuiltReport:
+    """Compute the report from loaded data and render it as PDF and CSV.
+
+    Rendering is CPU work: it runs in a thread so the event loop keeps serving.
+    """
+    step = progress or (lambda fraction: None)
+    scope = scope_for(settings, unit)
+    report = build_report(
+        data,
+        kind=kind,
+        day=day,
+        clinic=settings.clinic.name,
+        scope=scope.name,
+        unit=scope.unit,
+        timezone=scope.timezone,
+        unit_names={u.key: u.name for u in settings.units},
+        generated_at=now,
+    )
+    step(0.05)
+    pdf = await asyncio.to_thread(render_pdf, report, lambda done: step(0.05 + 0.9 * done))
+    csv = render_csv(report)
+    step(1.0)
+    return BuiltReport(report, pdf, csv)

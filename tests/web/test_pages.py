@@ -1,0 +1,207 @@
+"""The simulator's and the console's guards, through the real create_app (no browser)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+from redis.asyncio import Redis
+
+from bot.adapters.memory import MemoryQueue
+from bot.core.model import Appointment, ConversationStatus
+from bot.core.ports import InboundMessage
+from bot.settings import Settings
+from bot.web import create_app
+from bot.web.keys import CONVERSATIONS, DB, QUEUE, SCHEMA_READY, STORE
+from bot.web.pages.auth import COOKIE
+from bot.web.pages.keys import STAFF
+
+Client = TestClient[Any, Any]
+NOW = datetime.now(UTC).replace(microsecond=0)
+PHONE = "+5511991112222"
+
+
+async def _handed_off(client: Client, last_message_age: timedelta) -> str:
+    """A conversation the bot passed to staff; the patient last wrote ``last_message_age`` ago."""
+    app = client.app
+    appointment = Appointment(
+        id="h1",
+        external_id="LEG-H1",
+        patient_name="Rita Moura",
+        phone=PHONE,
+        starts_at=NOW + timedelta(days=1),
+        doctor="Dr. Ricardo Nunes",
+        unit="centro",
+    )
+    await app[STORE].appointments.upsert(appointment)
+    started = await app[CONVERSATIONS].start("c-h1", "confirmation", [appointment])
+    assert started is not None
+    await app[STORE].conversations.save(
+        replace(
+            started,
+            state="handoff",
+            status=ConversationStatus.HANDED_OFF,
+            version=started.version + 1,
+            data={**started.data, "handed_off": True},
+        )
+    )
+    message = InboundMessage(
+        sid="SM-h1", phone=PHONE, body="???", received_at=NOW - last_message_age
+    )
+    await app[STORE].inbound.add(message)
+    return started.id
+
+
+async def _log_in(client: Client) -> tuple[dict[str, str], str]:
+    """The session cookie header and the CSRF token of a logged-in staff member."""
+    await client.app[STAFF].create("Ana", "ana@clinica.example", "uma-senha-comprida", NOW)
+    response = await client.post(
+        "/console/login",
+        data={"email": "ana@clinica.example", "password": "uma-senha-comprida"},
+        allow_redirects=False,
+    )
+    assert response.status == 302
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Strict" in cookie
+    token = response.cookies[COOKIE].value
+    headers = {"Cookie": f"{COOKIE}={token}"}
+    page = await (await client.get("/console/atendimento", headers=headers)).text()
+    match = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert match
+    return headers, match.group(1)
+
+
+async def test_the_simulator_is_off_when_twilio_is_configured(client: Client) -> None:
+    assert (await client.get("/simulator")).status == 404
+    response = await client.post("/simulator/api/send", json={"phone": PHONE, "text": "oi"})
+    assert response.status == 404
+
+
+async def test_the_console_needs_a_login_and_refuses_a_bad_password(client: Client) -> None:
+    response = await client.get("/console/atendimento", allow_redirects=False)
+    assert response.status == 302
+    assert response.headers["Location"] == "/console/login?next=/console/atendimento"
+    await client.app[STAFF].create("Ana", "ana@clinica.example", "uma-senha-comprida", NOW)
+    wrong = await client.post(
+        "/console/login", data={"email": "ana@clinica.example", "password": "errada"}
+    )
+    assert wrong.status == 401
+    assert "E-mail ou senha incorretos" in await wrong.text()
+    stored = await client.app[DB]["staff"].find_one({"_id": "ana@clinica.example"})
+    assert stored is not None
+    assert stored["password"].startswith("$argon2")
+
+
+async def test_staff_actions_need_the_csrf_token(client: Client) -> None:
+    conversation = await _handed_off(client, timedelta(hours=1))
+    headers, _ = await _log_in(client)
+    response = await client.post(
+        f"/console/atendimento/{conversation}/encerrar", data={}, headers=headers
+    )
+    assert response.status == 403
+    stored = await client.app[STORE].conversations.get(conversation)
+    assert stored is not None
+    assert stored.status is ConversationStatus.HANDED_OFF
+
+
+async def test_a_reply_outside_the_24_hour_window_is_refused(client: Client) -> None:
+    conversation = await _handed_off(client, timedelta(hours=25))
+    headers, csrf = await _log_in(client)
+    response = await client.post(
+        f"/console/atendimento/{conversation}/responder",
+        data={"csrf": csrf, "text": "Olá!"},
+        headers=headers,
+        allow_redirects=False,
+    )
+    assert response.headers["Location"].endswith("?aviso=janela")
+    assert await client.app[DB]["outbox"].count_documents({"kind": "staff"}) == 0
+    actions = [doc["action"] async for doc in client.app[DB]["audit_log"].find()]
+    assert "handoff.reply_refused" in actions
+
+
+async def test_a_reply_inside_the_window_is_queued_and_back_to_the_bot_resumes(
+    client: Client,
+) -> None:
+    conversation = await _handed_off(client, timedelta(hours=2))
+    headers, csrf = await _log_in(client)
+    response = await client.post(
+        f"/console/atendimento/{conversation}/responder",
+        data={"csrf": csrf, "text": "Olá, Rita!"},
+        headers=headers,
+        allow_redirects=False,
+    )
+    assert response.headers["Location"].endswith("?aviso=respondida")
+    entry = await client.app[DB]["outbox"].find_one({"kind": "staff"})
+    assert entry is not None
+    queue: MemoryQueue = client.app[QUEUE]  # type: ignore[assignment]
+    assert entry["_id"] in queue.sends
+    await client.post(
+        f"/console/atendimento/{conversation}/devolver", data={"csrf": csrf}, headers=headers
+    )
+    resumed = await client.app[STORE].conversations.get(conversation)
+    assert resumed is not None
+    assert (resumed.status, resumed.state) == (ConversationStatus.ACTIVE, "awaiting_reply")
+    audit = [doc async for doc in client.app[DB]["audit_log"].find()]
+    assert [doc["action"] for doc in audit] == ["login", "handoff.reply", "handoff.give_back"]
+    assert all(doc.get("conversation") == conversation for doc in audit[1:])
+    assert all("Olá" not in str(doc) for doc in audit)
+
+
+async def test_the_simulator_posts_through_the_signed_webhook(
+    aiohttp_client: Any, settings: Settings, redis: Redis
+) -> None:
+    app = create_app(settings, overrides={QUEUE: MemoryQueue()})
+    client: Client = await aiohttp_client(app)
+    for _ in range(100):
+        if app[SCHEMA_READY].get("mongodb"):
+            break
+        await asyncio.sleep(0.05)
+    assert (await client.get("/simulator")).status == 200
+    refused = await client.post("/simulator/api/send", data={"phone": PHONE, "text": "oi"})
+    assert refused.status == 415  # JSON only: no cross-site form posts
+    response = await client.post("/simulator/api/send", json={"phone": PHONE, "text": "oi"})
+    assert response.status == 200
+    sid = (await response.json())["sid"]
+    assert await app[DB]["inbound"].count_documents({"_id": sid}) == 1
+
+
+async def test_reset_lets_the_same_reminder_be_sent_again(
+    aiohttp_client: Any, settings: Settings, redis: Redis
+) -> None:
+    app = create_app(settings, overrides={QUEUE: MemoryQueue()})
+    client: Client = await aiohttp_client(app)
+    for _ in range(100):
+        if app[SCHEMA_READY].get("mongodb"):
+            break
+        await asyncio.sleep(0.05)
+    created = await client.post(
+        "/simulator/api/appointments",
+        json={
+            "patient": "Paula Reis",
+            "phone": "(11) 99111-3333",
+            "unit": "paulista",
+            "date": (NOW + timedelta(days=2)).date().isoformat(),
+            "time": "15:00",
+        },
+    )
+    assert created.status == 201
+    appointment = (await created.json())["appointment"]
+    assert appointment["phone"] == "+5511991113333"
+    remind = {"appointment_id": appointment["id"]}
+    first = await client.post("/simulator/api/remind", json=remind)
+    assert first.status == 200
+    again = await client.post("/simulator/api/remind", json=remind)
+    assert again.status == 422  # sent already: reset first
+    reset = await client.post("/simulator/api/reset", json={"phone": appointment["phone"]})
+    assert (await reset.json())["generation"] == 1
+    stopped = await app[STORE].conversations.get((await first.json())["conversation"])
+    assert stopped is not None
+    assert stopped.status is ConversationStatus.DONE
+    second = await client.post("/simulator/api/remind", json=remind)
+    assert second.status == 200
+    assert (await second.json())["conversation"].endswith(":sim1")
