@@ -9,9 +9,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench import engine
+from bench import engine, fanout, reports, scan, webhook
 
-SUITES = {"engine": engine.run}
+SUITES = {
+    "engine": engine.run,
+    "webhook": webhook.run,
+    "fanout": fanout.run,
+    "scan": scan.run,
+    "reports": reports.run,
+}
 
 
 def _machine() -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 from bot.core.ports import Store
@@ -14,6 +15,7 @@ __all__ = ["conversation_jobs"]
 log = logging.getLogger(__name__)
 
 _BATCH = 500
+_REMINDER_TICK = timedelta(seconds=10)
 # A message whose turn has not completed this long after it arrived was stranded
 # (its process died after answering Twilio): run the turn again.
 _STRANDED_AFTER = timedelta(seconds=30)
@@ -26,7 +28,11 @@ def conversation_jobs(
     conversations = services.conversations
 
     async def reminders() -> None:
-        await services.reminders.send_due(_BATCH)
+        # A night's backlog at the 08:00 opening: keep scanning while batches start
+        # something, within the tick, so one scheduler can keep a sender busy.
+        deadline = time.monotonic() + _REMINDER_TICK.total_seconds() * 0.8
+        while await services.reminders.send_due(_BATCH) and time.monotonic() < deadline:
+            pass
 
     async def timeouts() -> None:
         for conversation in await store.conversations.timed_out(conversations.clock(), _BATCH):
@@ -38,7 +44,7 @@ def conversation_jobs(
             await conversations.process(message)
 
     return {
-        "reminders": (timedelta(seconds=10), reminders),
+        "reminders": (_REMINDER_TICK, reminders),
         "timeouts": (timedelta(seconds=5), timeouts),
         "stranded_messages": (timedelta(seconds=10), stranded),
         "flows_reload": (timedelta(seconds=2), reload_flows),

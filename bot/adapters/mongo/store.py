@@ -268,11 +268,11 @@ class MongoOutbox(_Repository):
         return from_doc(OutboxEntry, self._dec(doc), "key") if doc else None
 
     async def update(self, key: str, expected: OutboxState, **changes: Any) -> bool:
-        current = await self.get(key)
-        if current is None:
-            return False
-        patch = self._enc(to_doc(replace(current, **changes), "key"))
-        patch = {field: patch[field] for field in changes}
+        unknown = set(changes) - set(OutboxEntry.__dataclass_fields__) | ({"key"} & set(changes))
+        if unknown:
+            raise TypeError(f"not an outbox field to change: {sorted(unknown)}")
+        # One round trip: the changed fields alone, sealed where they are personal.
+        patch = self._enc(dict(changes))
         result = await self.collection.update_one(
             {"_id": key, "state": expected.value}, {"$set": patch}, session=self.session
         )

@@ -1,0 +1,37 @@
+"""The tests' fake Twilio (:mod:`tests.fakes.twilio`) as a process of its own, for the fan-out.
+
+``python -m bench.twilio_fake --port P``; ``GET /_bench/log`` returns every
+create request it received as ``[monotonic time, HTTP status, outbox key]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from aiohttp import web
+
+from tests.fakes.twilio import FakeTwilio
+
+__all__: list[str] = []
+
+
+def create_app() -> web.Application:
+    fake = FakeTwilio()
+    app = fake.app()
+
+    async def log(request: web.Request) -> web.Response:
+        return web.json_response([[r["at"], r["status"], r["key"]] for r in fake.requests])
+
+    app.router.add_get("/_bench/log", log)
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    web.run_app(create_app(), host="127.0.0.1", port=args.port, access_log=None, print=None)
+
+
+if __name__ == "__main__":
+    main()
