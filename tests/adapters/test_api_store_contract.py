@@ -5,43 +5,15 @@ Run against MongoStore (real wire server) and its in-memory twin, like test_stor
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pytest
-
-from bot.adapters.memory import MemoryStore
-from bot.core.model import Appointment, AppointmentStatus, Conversation
+from bot.core.model import AppointmentStatus, Conversation
 from bot.core.ports import ApiToken, Cancellation, Operation, OutboxEntry, Store, UpsertOutcome
 from bot.services.appointments import PATIENT_ANSWERS
-from bot.settings import Settings
-from tests.conftest import open_mongo_store
+from tests.adapters.test_store_contract import NOW, _appointment
 
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
-
-
-@pytest.fixture(params=["memory", "mongo"])
-async def store(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator[Store]:
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    async with open_mongo_store(settings) as mongo:
-        yield mongo
-
-
-def _appointment(**changes: object) -> Appointment:
-    base = Appointment(
-        id="a1",
-        external_id="LEG-1",
-        patient_name="Conceição Peçanha",
-        phone="+5511987654321",
-        starts_at=NOW + timedelta(days=1),
-        doctor="Dra. Cláudia Guimarães",
-        unit="centro",
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 async def test_upsert_keeps_a_patient_answer_only_when_asked(store: Store) -> None:

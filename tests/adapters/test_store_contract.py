@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.adapters.memory import MemoryStore
 from bot.adapters.mongo import MongoStore
 from bot.core.errors import ConflictError
 from bot.core.model import Appointment, AppointmentStatus, Conversation
@@ -22,19 +20,8 @@ from bot.core.ports import (
     Store,
     UpsertOutcome,
 )
-from bot.settings import Settings
-from tests.conftest import open_mongo_store
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["memory", "mongo"])
-async def store(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator[Store]:
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    async with open_mongo_store(settings) as mongo:
-        yield mongo
 
 
 def _appointment(**changes: object) -> Appointment:
