@@ -29,7 +29,7 @@ $(CHROMIUM):
 
 ## Run the whole product (web + worker + scheduler) on embedded MongoDB-wire and Valkey servers.
 run: $(RUNTIME)
-	$(BIN)/digitaly run
+	@$(BIN)/digitaly run
 
 ## Lint, type-check, the architecture contract, then the test suite on real servers.
 test: lint unit
