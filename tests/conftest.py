@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pymongo
 import pytest
 from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
@@ -53,18 +54,22 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(mongodb_url: str, redis_url: str, tmp_path: Path) -> Settings:
-    """Settings from the shipped config.yaml, on a fresh database and a clean Redis."""
-    return load_settings(
+def settings(mongodb_url: str, redis_url: str, tmp_path: Path) -> Iterator[Settings]:
+    """Settings from the shipped config.yaml, on a fresh database (dropped afterwards)."""
+    database = f"t_{uuid.uuid4().hex[:12]}"
+    yield load_settings(
         {
             "DIGITALY_CONFIG": str(ROOT / "config.yaml"),
             "MONGODB_URL": mongodb_url,
-            "MONGODB_DB": f"t_{uuid.uuid4().hex[:12]}",
+            "MONGODB_DB": database,
             "REDIS_URL": redis_url,
             "DATA_DIR": str(tmp_path / "var"),
             "PUBLIC_BASE_URL": "https://digitaly.test",
         }
     )
+    # Hundreds of leftover databases slow the shared server down for the tests after.
+    with pymongo.MongoClient(mongodb_url) as client:
+        client.drop_database(database)
 
 
 @pytest.fixture
