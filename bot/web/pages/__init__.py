@@ -14,7 +14,7 @@ from pathlib import Path
 
 import aiohttp_jinja2
 import jinja2
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession, TCPConnector, web
 
 from bot.adapters.console_reads import ConsoleReads
 from bot.adapters.mongo import MongoStore
@@ -58,7 +58,8 @@ async def _pages_ctx(app: web.Application) -> AsyncIterator[None]:
     store = app[STORE]
     # Personal fields are sealed in MongoDB: read them the way the store writes them.
     app[READS] = ConsoleReads(app[DB], store.sealer if isinstance(store, MongoStore) else None)
-    app[LOOPBACK] = ClientSession()
+    # No keep-alive: a pooled connection to ourselves could outlive the server at shutdown.
+    app[LOOPBACK] = ClientSession(connector=TCPConnector(force_close=True))
     indexes = asyncio.create_task(_ensure_indexes(app[STAFF]))
     yield
     indexes.cancel()
