@@ -64,6 +64,9 @@ async def test_readyz_names_mongodb_when_down_and_recovers(
     try:
         body = await _ready(client, within=30)
         assert body["http"] == 200, body
+        # Close the app (and its MongoDB client) while the server still runs: a client
+        # whose server vanished under it leaves a socket for the garbage collector.
+        await client.close()
     finally:
         await asyncio.to_thread(stop_server, pid)
 
