@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 from redis.asyncio import Redis
@@ -34,9 +35,14 @@ def twilio_settings(settings: Settings) -> Settings:
 async def client(aiohttp_client: Any, twilio_settings: Settings, redis: Redis) -> Client:
     queue = MemoryQueue()
     app = create_app(twilio_settings, overrides={QUEUE: queue})
-    test_client: Client = await aiohttp_client(app)
+    return await started(aiohttp_client, app)
+
+
+async def started(aiohttp_client: Any, app: web.Application) -> Client:
+    """A test client on ``app``, once its MongoDB indexes exist (they are created in the background)."""
+    client: Client = await aiohttp_client(app)
     for _ in range(100):
         if app[SCHEMA_READY].get("mongodb"):
             break
         await asyncio.sleep(0.05)
-    return test_client
+    return client

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -16,9 +15,10 @@ from bot.core.model import Appointment, ConversationStatus
 from bot.core.ports import InboundMessage
 from bot.settings import Settings
 from bot.web import create_app
-from bot.web.keys import CONVERSATIONS, DB, QUEUE, SCHEMA_READY, STORE
+from bot.web.keys import CONVERSATIONS, DB, QUEUE, STORE
 from bot.web.pages.auth import COOKIE
 from bot.web.pages.keys import STAFF
+from tests.web.conftest import started
 
 Client = TestClient[Any, Any]
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -156,11 +156,7 @@ async def test_the_simulator_posts_through_the_signed_webhook(
     aiohttp_client: Any, settings: Settings, redis: Redis
 ) -> None:
     app = create_app(settings, overrides={QUEUE: MemoryQueue()})
-    client: Client = await aiohttp_client(app)
-    for _ in range(100):
-        if app[SCHEMA_READY].get("mongodb"):
-            break
-        await asyncio.sleep(0.05)
+    client = await started(aiohttp_client, app)
     assert (await client.get("/simulator")).status == 200
     refused = await client.post("/simulator/api/send", data={"phone": PHONE, "text": "oi"})
     assert refused.status == 415  # JSON only: no cross-site form posts
@@ -174,11 +170,7 @@ async def test_reset_lets_the_same_reminder_be_sent_again(
     aiohttp_client: Any, settings: Settings, redis: Redis
 ) -> None:
     app = create_app(settings, overrides={QUEUE: MemoryQueue()})
-    client: Client = await aiohttp_client(app)
-    for _ in range(100):
-        if app[SCHEMA_READY].get("mongodb"):
-            break
-        await asyncio.sleep(0.05)
+    client = await started(aiohttp_client, app)
     created = await client.post(
         "/simulator/api/appointments",
         json={
