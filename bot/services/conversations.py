@@ -149,9 +149,9 @@ class ConversationService:
                 return
 
     async def _drain(self, phone: str) -> None:
-        while pending := await self.store.inbound.unprocessed_for(phone):
-            for group in self._bursts(pending):
-                await self._turn(phone, group)
+        # Once: a message stored meanwhile has its own caller, waiting for this lock.
+        for group in self._bursts(await self.store.inbound.unprocessed_for(phone)):
+            await self._turn(phone, group)
 
     def _bursts(self, pending: list[InboundMessage]) -> list[list[InboundMessage]]:
         """Messages close together in time are one burst, decided together."""
@@ -241,14 +241,12 @@ class ConversationService:
 
         False on a version conflict: nothing was written, the caller decides again.
         """
-        info = await self._unit_of(before)
+        sender = await self._sender(before, processed) if result.effects else ""
         try:
             async with self.store.transaction() as tx:
                 if result.changed:
                     await tx.conversations.save(result.conversation)
-                keys = await apply_effects(
-                    tx, result.conversation, result.effects, info.sender, now
-                )
+                keys = await apply_effects(tx, result.conversation, result.effects, sender, now)
                 for message in processed:
                     await tx.inbound.mark_processed(message.sid, now)
         except ConflictError:
@@ -351,6 +349,16 @@ class ConversationService:
             return self.units[key]
         except KeyError:
             raise NotFoundError(f"unknown unit {key!r}") from None
+
+    async def _sender(
+        self, conversation: Conversation, replying_to: Sequence[InboundMessage]
+    ) -> str:
+        """The number to answer from: the one the patient wrote to, if it is ours (their open
+        WhatsApp session is with that number); else the number of the appointment's unit."""
+        ours = {info.sender for info in self.units.values()}
+        if replying_to and replying_to[-1].to in ours:
+            return replying_to[-1].to
+        return (await self._unit_of(conversation)).sender
 
     async def _unit_of(self, conversation: Conversation) -> UnitInfo:
         for appointment_id in conversation.appointment_ids:

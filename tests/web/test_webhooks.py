@@ -93,6 +93,28 @@ async def test_button_payload_wins_over_text_and_old_wa_id_matches(client: Clien
     assert conversation.state == "confirmed"
 
 
+@pytest.mark.parametrize(
+    ("written_to", "answered_from"),
+    [
+        ("whatsapp:+5511930000002", "whatsapp:+5511930000002"),  # our other unit's number
+        ("whatsapp:+5511999999999", "whatsapp:+5511930000001"),  # not ours: the unit's number
+    ],
+)
+async def test_the_answer_comes_from_the_number_the_patient_wrote_to(
+    client: Client, written_to: str, answered_from: str
+) -> None:
+    await _start(client, _appointment(4))  # at "centro", whatsapp:+5511930000001
+    form = inbound_form("SM4", "+5511900000004", "sim", To=written_to)
+    assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
+    await _settle(client)
+    queue: MemoryQueue = client.app[QUEUE]  # type: ignore[assignment]
+    entries = [await client.app[STORE].outbox.get(key) for key in queue.sends]
+    assert [(e.kind, e.sender) for e in entries if e is not None] == [
+        ("reminder", "whatsapp:+5511930000001"),
+        ("reply", answered_from),
+    ]
+
+
 async def test_replayed_webhook_is_a_no_op(client: Client) -> None:
     await _start(client, _appointment(3))
     form = inbound_form("SM3", "+5511900000003", "2")
