@@ -14,7 +14,7 @@ from collections.abc import AsyncGenerator
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from taskiq import AckableMessage, AsyncBroker
+from taskiq import AckableMessage
 from taskiq_redis import RedisStreamBroker
 
 from bot.settings import Settings
@@ -57,7 +57,7 @@ class _StreamBroker(RedisStreamBroker):
                 await asyncio.sleep(_RECONNECT_SECONDS)
 
 
-def create_broker(settings: Settings, *, queue: str = QUEUE) -> AsyncBroker:
+def create_broker(settings: Settings, *, queue: str = QUEUE) -> RedisStreamBroker:
     """A broker bound to ``REDIS_URL``; tasks are registered by ``workers.tasks``."""
     assert settings.redis_url is not None, "REDIS_URL is resolved by the composition root"
     return _StreamBroker(

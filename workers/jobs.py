@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from taskiq import AsyncBroker
+from taskiq_redis import RedisStreamBroker
 
 from bot.adapters.flow_files import FlowDirectory
 from bot.adapters.mongo.privacy import apply_retention
@@ -27,6 +27,7 @@ __all__ = ["Jobs", "create_jobs"]
 
 _SWEEP_EVERY = timedelta(seconds=1)
 _RETENTION_EVERY = timedelta(hours=1)
+_TRIM_EVERY = timedelta(minutes=1)
 
 
 def _utcnow() -> datetime:
@@ -39,7 +40,7 @@ class Jobs(NamedTuple):
 
 
 @asynccontextmanager
-async def create_jobs(settings: Settings, broker: AsyncBroker) -> AsyncIterator[Jobs]:
+async def create_jobs(settings: Settings, broker: RedisStreamBroker) -> AsyncIterator[Jobs]:
     """Every scheduled job, over a connection opened for the scheduler."""
     async with open_context(settings) as context:
         queue = TaskiqQueue(broker)
@@ -68,6 +69,7 @@ async def create_jobs(settings: Settings, broker: AsyncBroker) -> AsyncIterator[
         interval = {
             "outbox_sweep": (_SWEEP_EVERY, _outbox_sweep(context, queue)),
             "retention": (_RETENTION_EVERY, retention),
+            "task_stream_trim": (_TRIM_EVERY, queue.trim_finished),
             **conversation_jobs(services, context.store, reload_flows),
             **reports.interval,
         }

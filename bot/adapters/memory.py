@@ -452,3 +452,6 @@ class MemoryQueue:
 
     async def enqueue_send(self, key: str) -> None:
         self.sends.append(key)
+
+    async def oldest_unfinished(self) -> datetime | None:
+        return None  # nothing takes these tasks: none is ever waiting for a worker

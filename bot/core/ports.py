@@ -519,6 +519,10 @@ class TaskQueue(Protocol):
 
     async def enqueue_send(self, key: str) -> None: ...
 
+    async def oldest_unfinished(self) -> datetime | None:
+        """When the oldest task not yet finished by a worker was handed out; None if none is."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class RateSlot:
@@ -533,6 +537,10 @@ class RateLimiter(Protocol):
 
     async def reserve(self, key: str, max_wait: float) -> RateSlot:
         """Reserve the next slot if it is at most ``max_wait`` seconds away."""
+        ...
+
+    async def admit(self, key: str) -> float:
+        """Count one send now if the last second leaves room (0.0); else the seconds until it does."""
         ...
 
 

@@ -76,6 +76,11 @@ _SKEW = timedelta(seconds=30)
 _SWEEP_LIMIT = 500
 _SWEEP_CONCURRENCY = 20
 _RECONCILE_LIMIT = 100
+# A hand-off whose task is no longer in the queue is re-done after this long ...
+_HAND_OFF_GRACE = timedelta(seconds=5)
+# ... and one handed out this close to the queue's oldest unfinished task counts as still in it
+# (our clock against Redis's).
+_QUEUE_SKEW = timedelta(seconds=5)
 # Appointments a failed reminder may move to the call list (never over a patient's answer).
 _UNANSWERED = frozenset({AppointmentStatus.SCHEDULED, AppointmentStatus.NO_RESPONSE})
 
@@ -152,7 +157,14 @@ async def send_entry(
         return await _release(store, entry, later)
     if slot.wait > 0:
         await sleep(slot.wait)
-        now = clock()
+    # The slot was reserved ahead; a late wake-up must not bunch sends past the cap.
+    waited = 0.0
+    while (wait := await limiter.admit(entry.sender)) > 0:
+        if waited >= _MAX_RATE_WAIT:
+            return await _release(store, entry, clock() + timedelta(seconds=wait))
+        await sleep(wait)
+        waited += wait
+    now = clock()
     entry = replace(entry, attempts=entry.attempts + 1, claimed_at=now)
     started = time.monotonic()
     try:
@@ -316,8 +328,8 @@ async def sweep(
     """One pass of the outbox sweeper (run every second or so by the scheduler).
 
     Expired leases become UNKNOWN; UNKNOWN entries are reconciled (not while the
-    circuit is open: the provider is failing); pending entries that are due and
-    not handed out recently are handed to the queue. Idempotent: several
+    circuit is open: the provider is failing); pending entries that are due are
+    handed to the queue, unless their last hand-off may still be in it. Idempotent: several
     sweepers at once only duplicate hand-offs, which the claim absorbs. One
     entry failing (a write conflict, a bad document) never stops the others.
     """
@@ -338,10 +350,14 @@ async def sweep(
     async def kick(entry: OutboxEntry) -> bool:
         last_kick = entry.kicked_at or entry.created_at
         due_since = entry.next_attempt_at or entry.created_at
-        # Handed out since it became due: give that task time, doubling the wait each time
-        # (a long queue is not a lost task; a flushed Redis is found within the same time).
-        if last_kick >= due_since and now - last_kick < max(lease(settings), last_kick - due_since):
-            return False
+        if last_kick >= due_since:  # handed out since it became due
+            if queued_since is not None and last_kick >= queued_since - _QUEUE_SKEW:
+                return False  # its task may still be in the queue: a long queue is not a lost task
+            # Its task was taken and finished, or lost (a flushed Redis): hand it out again,
+            # doubling the wait each time. Without word from the queue, after a lease.
+            wait = _HAND_OFF_GRACE if queue_known else lease(settings)
+            if now - last_kick < max(wait, last_kick - due_since):
+                return False
         if not await store.outbox.update(entry.key, OutboxState.PENDING, kicked_at=now):
             return False
         await queue.enqueue_send(entry.key)
@@ -352,6 +368,11 @@ async def sweep(
     if await breaker.open_for() <= 0:
         unknown = await store.outbox.in_state(OutboxState.UNKNOWN, _RECONCILE_LIMIT)
         settled = await _each(settle, unknown)
+    try:
+        queued_since, queue_known = await queue.oldest_unfinished(), True
+    except Exception as exc:
+        log.warning("could not read the task queue", extra={"error": type(exc).__name__})
+        queued_since, queue_known = None, False
     now = clock()
     kicked = await _each(kick, await store.outbox.due(now, _SWEEP_LIMIT))
     if kicked or expired or settled:

@@ -51,13 +51,17 @@ class ScriptedMessenger:
 
 @dataclass
 class MemoryLimiter:
-    """Grants everything, or answers with ``next_slot`` once."""
+    """Grants everything, or answers with ``next_slot`` once; admits after the ``admit_waits``."""
 
     next_slot: RateSlot | None = None
+    admit_waits: list[float] = field(default_factory=list)
 
     async def reserve(self, key: str, max_wait: float) -> RateSlot:
         slot, self.next_slot = self.next_slot or RateSlot(True, 0.0), None
         return slot
+
+    async def admit(self, key: str) -> float:
+        return self.admit_waits.pop(0) if self.admit_waits else 0.0
 
 
 @dataclass

@@ -38,9 +38,16 @@ SENDER = "whatsapp:+5511930000001"
 @dataclass
 class Queue:
     keys: list[str] = field(default_factory=list)
+    unfinished_since: datetime | None = None  # what the workers have not finished yet
+    unreadable: bool = False
 
     async def enqueue_send(self, key: str) -> None:
         self.keys.append(key)
+
+    async def oldest_unfinished(self) -> datetime | None:
+        if self.unreadable:
+            raise ConnectionError("redis is down")
+        return self.unfinished_since
 
 
 @dataclass
@@ -241,6 +248,20 @@ async def test_open_circuit_and_rate_limit_postpone_without_spending_attempts(
     assert (await world.entry()).attempts == 1
 
 
+async def test_a_full_last_second_holds_the_send_then_gives_it_back(world: World) -> None:
+    world.limiter.admit_waits = [0.3, 0.2]  # late sleepers filled the window: wait, then go
+    assert await world.send() is OutboxState.SENT
+    assert world.slept == [0.3, 0.2]
+
+    await world.store.outbox.add(_entry("second"))
+    world.limiter.admit_waits = [1.5, 0.6, 0.4]  # still full after the longest rate wait
+    assert await world.send("second") is OutboxState.PENDING
+    entry = await world.entry("second")
+    assert (entry.state, entry.attempts) == (OutboxState.PENDING, 0)  # its attempt unspent
+    assert entry.next_attempt_at == world.now + timedelta(seconds=0.4)
+    assert len(world.messenger.sent) == 1
+
+
 async def test_retry_after_is_a_minimum_then_budget_exhausted_is_dead(world: World) -> None:
     world.messenger.plan(_rejected(20429, 429, retry_after=7))
     assert await world.send() is OutboxState.PENDING
@@ -363,19 +384,47 @@ async def test_sweeper_expires_leases_and_hands_out_due_entries_once(world: Worl
     )
     await world.sweep()
     assert world.queue.keys == []  # just created (its creator handed it on); leases still fresh
-    world.later(5)
+    world.later(4)
     await world.sweep()
-    assert world.queue.keys == ["later"]  # postponed since its last hand-out: due now
-    world.later(17)
-    await world.sweep()  # 22 s = the lease (2 × request_timeout + the longest rate wait)
-    assert world.queue.keys == ["later", "c1:reminder"]
-    assert (await world.entry("stuck")).state is OutboxState.UNKNOWN
+    assert world.queue.keys == []  # the queue is empty, but 4 s is a fresh hand-off
     world.later(1)
     await world.sweep()
-    assert world.queue.keys == ["later", "c1:reminder"]  # not again so soon
-    world.later(22)
+    # "later" is due since its last hand-out; c1:reminder's task is not in the queue after 5 s.
+    assert sorted(world.queue.keys) == ["c1:reminder", "later"]
+    world.later(4)
     await world.sweep()
+    assert sorted(world.queue.keys) == ["c1:reminder", "later"]  # not again so soon
+    world.later(17)
+    await world.sweep()  # 22 s = the lease (2 × request_timeout + the longest rate wait)
+    assert (await world.entry("stuck")).state is OutboxState.UNKNOWN
     assert sorted(world.queue.keys) == sorted(["later", "c1:reminder"] * 2)
+
+
+async def test_a_long_queue_is_not_a_lost_hand_off(world: World) -> None:
+    world.queue.unfinished_since = T0 - timedelta(minutes=3)  # a backlog from before c1:reminder
+    for _ in range(10):
+        world.later(60)
+        await world.sweep()
+    assert world.queue.keys == []
+    world.queue.unfinished_since = T0 + timedelta(seconds=6)  # the queue is past it: lost
+    await world.sweep()
+    assert world.queue.keys == ["c1:reminder"]
+    world.queue.unfinished_since = world.now  # this hand-off's own task waits now
+    world.later(3600)
+    await world.sweep()
+    assert world.queue.keys == ["c1:reminder"]
+
+
+async def test_without_word_from_the_queue_hand_offs_are_redone_after_a_lease(
+    world: World,
+) -> None:
+    world.queue.unreadable = True
+    world.later(21)
+    await world.sweep()
+    assert world.queue.keys == []
+    world.later(1)  # 22 s: the lease
+    await world.sweep()
+    assert world.queue.keys == ["c1:reminder"]
 
 
 async def test_open_circuit_pauses_reconciliation(world: World) -> None:
