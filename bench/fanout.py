@@ -110,6 +110,11 @@ def _log(url: str) -> list[tuple[float, int, str]]:
         return [(float(at), int(status), str(key)) for at, status, key in json.load(answer)]
 
 
+def _created(url: str) -> int:
+    with urllib.request.urlopen(f"{url}/_bench/created", timeout=10) as answer:  # noqa: S310 - loopback
+        return int(json.load(answer))
+
+
 def _max_in_one_second(times: list[float]) -> int:
     best, first = 0, 0
     for last, at in enumerate(times):
@@ -139,7 +144,10 @@ async def _measure(workdir: Path) -> list[dict[str, Any]]:
             **twilio,
         )
         fake = spawn(
-            ["-m", "bench.twilio_fake", "--port", str(twilio_port)], env, workdir / "twilio.log"
+            ["-m", "bench.twilio_fake", "--port", str(twilio_port)],
+            env,
+            workdir / "twilio.log",
+            instrument=True,
         )
         started.append(fake)
         async with open_store(settings, data_keys) as store:
@@ -158,9 +166,9 @@ async def _measure(workdir: Path) -> list[dict[str, Any]]:
                 started.append(spawn(["-m", "bot", "worker"], env, workdir / f"worker{n}.log"))
             while time.monotonic() - began < SEND_DEADLINE:
                 await asyncio.sleep(2.0)
-                created = [r for r in _log(twilio_url) if r[1] == 201]
-                if len({key for _, _, key in created}) >= REMINDERS:
+                if _created(twilio_url) >= REMINDERS:
                     break
+            created = [r for r in _log(twilio_url) if r[1] == 201]
             sent_state = await store.db["outbox"].count_documents({"state": "sent"})
             rehanded = await store.db["outbox"].count_documents({"kicked_at": {"$ne": None}})
     times = sorted(at for at, _, _ in created)

@@ -1,7 +1,8 @@
 """The tests' fake Twilio (:mod:`tests.fakes.twilio`) as a process of its own, for the fan-out.
 
 ``python -m bench.twilio_fake --port P``; ``GET /_bench/log`` returns every
-create request it received as ``[monotonic time, HTTP status, outbox key]``.
+create request it received as ``[monotonic time, HTTP status, outbox key]``,
+``GET /_bench/created`` how many distinct outbox keys it created.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ def create_app() -> web.Application:
     async def log(request: web.Request) -> web.Response:
         return web.json_response([[r["at"], r["status"], r["key"]] for r in fake.requests])
 
+    async def created(request: web.Request) -> web.Response:
+        # Polled while sending: cheap, so polling never stalls the timestamps it measures.
+        keys = {r["key"] for r in fake.requests if r["status"] == 201}
+        return web.json_response(len(keys))
+
     app.router.add_get("/_bench/log", log)
+    app.router.add_get("/_bench/created", created)
     return app
 
 
