@@ -35,12 +35,6 @@ __all__ = ["MongoStore"]
 
 Doc = dict[str, Any]
 
-# Index hints. SecantusDB, the embedded server, only plans an index when it covers
-# every field of the filter: ``{"_id": k, "state": s}`` or a ``$ne``/``null`` test
-# beside an indexed field would scan the whole collection. MongoDB picks the same
-# indexes on its own; tests/adapters/test_query_plans.py holds every hot query to it.
-_BY_ID = "_id_"
-
 
 class _Repository:
     sealer: Sealer  # set by MongoStore: personal fields are sealed on the way in and out
@@ -161,9 +155,7 @@ class MongoAppointments(_Repository):
     async def between(
         self, start: datetime, end: datetime, unit: str | None = None
     ) -> list[Appointment]:
-        cursor = self.collection.find(
-            self._window(start, end, unit), session=self.session, hint="starts_at"
-        )
+        cursor = self.collection.find(self._window(start, end, unit), session=self.session)
         return [from_doc(Appointment, self._dec(doc)) async for doc in cursor.sort("starts_at")]
 
     async def status_times(
@@ -173,7 +165,6 @@ class MongoAppointments(_Repository):
             self._window(start, end, unit),
             projection={"_id": 0, "starts_at": 1, "status": 1},
             session=self.session,
-            hint="starts_at",
         )
         return [(doc["starts_at"], AppointmentStatus(doc["status"])) async for doc in cursor]
 
@@ -191,7 +182,6 @@ class MongoConversations(_Repository):
             },
             sort=[("created_at", -1)],
             session=self.session,
-            hint="phone_status",
         )
         return from_doc(Conversation, self._dec(doc)) if doc else None
 
@@ -214,7 +204,6 @@ class MongoConversations(_Repository):
             self.collection.find(
                 {"timeout_at": {"$lte": now}, "status": ConversationStatus.ACTIVE.value},
                 session=self.session,
-                hint="timeout_at",
             )
             .sort("timeout_at", ASCENDING)
             .limit(limit)
@@ -232,7 +221,6 @@ class MongoConversations(_Repository):
             {"_id": doc_id, "version": conversation.version - 1},
             {"$set": doc},
             session=self.session,
-            hint=_BY_ID,
         )
         if result.matched_count == 0:
             raise ConflictError(
@@ -263,7 +251,6 @@ class MongoInbound(_Repository):
         cursor = self.collection.find(
             {"phone": {"$in": self.sealer.phones([phone])}, "processed_at": None},
             session=self.session,
-            hint="phone_received",
         ).sort([("received_at", ASCENDING), ("_id", ASCENDING)])
         return [from_doc(InboundMessage, self._dec(doc), "sid") async for doc in cursor]
 
@@ -287,10 +274,7 @@ class MongoOutbox(_Repository):
         # One round trip: the changed fields alone, sealed where they are personal.
         patch = self._enc(dict(changes))
         result = await self.collection.update_one(
-            {"_id": key, "state": expected.value},
-            {"$set": patch},
-            session=self.session,
-            hint=_BY_ID,
+            {"_id": key, "state": expected.value}, {"$set": patch}, session=self.session
         )
         return result.modified_count == 1
 
@@ -299,8 +283,7 @@ class MongoOutbox(_Repository):
             "state": OutboxState.PENDING.value,
             "$or": [{"next_attempt_at": None}, {"next_attempt_at": {"$lte": now}}],
         }
-        cursor = self.collection.find(query, session=self.session, hint="state_created")
-        cursor = cursor.sort("created_at").limit(limit)
+        cursor = self.collection.find(query, session=self.session).sort("created_at").limit(limit)
         return [from_doc(OutboxEntry, self._dec(doc), "key") async for doc in cursor]
 
     async def in_state(self, state: OutboxState, limit: int) -> list[OutboxEntry]:
@@ -360,7 +343,6 @@ class MongoStatuses(_Repository):
                 }
             },
             session=self.session,
-            hint=_BY_ID if event.key else "provider_sid",
         )
         return result.modified_count == 1
 
@@ -407,7 +389,6 @@ class MongoCancellations(_Repository):
             {"_id": cancellation_id, "result": None},
             {"$set": {"result": result, "detail": detail, "acked_at": at}},
             session=self.session,
-            hint=_BY_ID,
         )
         return await self.get(cancellation_id)
 
@@ -455,15 +436,11 @@ class MongoTokens(_Repository):
             },
             {"$set": {"last_used_at": at}},
             session=self.session,
-            hint=_BY_ID,
         )
 
     async def revoke(self, name: str, at: datetime) -> bool:
         result = await self.collection.update_one(
-            {"_id": name, "revoked_at": None},
-            {"$set": {"revoked_at": at}},
-            session=self.session,
-            hint=_BY_ID,
+            {"_id": name, "revoked_at": None}, {"$set": {"revoked_at": at}}, session=self.session
         )
         return result.modified_count == 1
 
@@ -482,7 +459,6 @@ class MongoIdempotency(_Repository):
                 {"_id": key, "status": None, "created_at": {"$lte": at - stale_after}},
                 {"$set": fresh},
                 session=self.session,
-                hint=_BY_ID,
             )
             if taken.modified_count:
                 return None  # its first claimant died: take it over
@@ -498,9 +474,7 @@ class MongoIdempotency(_Repository):
         )
 
     async def release(self, key: str) -> None:
-        await self.collection.delete_one(
-            {"_id": key, "status": None}, session=self.session, hint=_BY_ID
-        )
+        await self.collection.delete_one({"_id": key, "status": None}, session=self.session)
 
 
 class MongoOperations(_Repository):
@@ -601,7 +575,7 @@ class MongoDeadLetters(_Repository):
 
     async def newest(self, limit: int) -> list[DeadLetter]:
         cursor = (
-            self.collection.find({}, session=self.session, hint="at")
+            self.collection.find({}, session=self.session)
             .sort([("at", DESCENDING), ("_id", DESCENDING)])
             .limit(limit)
         )
