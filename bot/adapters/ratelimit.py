@@ -8,10 +8,13 @@ machines agree:
   are ``1 / rate`` apart, with ``burst`` of them available at once after a
   quiet spell.
 - ``admit`` enforces, at the moment of sending: it counts the sends of the last
-  second and lets one more through only while they are fewer than
-  ``rate + burst``. Slots are reserved ahead, and a busy event loop wakes its
-  sleepers late and together; the count is what keeps every one-second window
-  at or under ``rate + burst`` whatever the lag.
+  second and lets one more through only while they are fewer than ``rate``.
+  Slots are reserved ahead, and a busy event loop wakes its sleepers late and
+  together; the count is what keeps every one-second window at the sender at
+  or under ``rate`` whatever the lag. ``burst`` is then the slack for what
+  happens after (the way to the provider bunches requests too): the provider
+  never sees more than ``rate + burst`` in a second unless a request is held
+  up for longer than ``burst / rate`` seconds.
 """
 
 from __future__ import annotations
@@ -68,7 +71,7 @@ class RedisRateLimiter:
         self.redis = redis
         self.emission_us = 1_000_000 / rate
         self.burst = burst
-        self.cap = math.floor(rate) + burst  # sends allowed in any one second
+        self.cap = max(1, math.floor(rate))  # sends allowed in any one second
         self.prefix = prefix
 
     async def reserve(self, key: str, max_wait: float) -> RateSlot:
