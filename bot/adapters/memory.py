@@ -183,12 +183,15 @@ class MemoryOutbox:
         self.items[key] = replace(current, **changes)
         return True
 
-    async def due(self, now: datetime, limit: int) -> list[OutboxEntry]:
+    async def due(self, now: datetime, handed_before: datetime, limit: int) -> list[OutboxEntry]:
         found = [
             e
             for e in self.items.values()
             if e.state == OutboxState.PENDING
-            and (e.next_attempt_at is None or e.next_attempt_at <= now)
+            and (
+                (e.next_attempt_at is not None and e.next_attempt_at <= now)
+                or (e.next_attempt_at is None and e.created_at <= handed_before)
+            )
         ]
         return sorted(found, key=lambda e: e.created_at)[:limit]
 

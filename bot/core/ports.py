@@ -208,8 +208,9 @@ class OutboxRepository(Protocol):
         """Change fields if the entry is still in ``expected`` state (a compare-and-set)."""
         ...
 
-    async def due(self, now: datetime, limit: int) -> list[OutboxEntry]:
-        """Entries still pending whose next attempt is due, oldest first."""
+    async def due(self, now: datetime, handed_before: datetime, limit: int) -> list[OutboxEntry]:
+        """Pending entries to hand out again, oldest first: those whose postponed attempt is
+        due by ``now``, and those created (first handed out) by ``handed_before``."""
         ...
 
     async def in_state(self, state: OutboxState, limit: int) -> list[OutboxEntry]:

@@ -374,7 +374,14 @@ async def sweep(
         log.warning("could not read the task queue", extra={"error": type(exc).__name__})
         queued_since, queue_known = None, False
     now = clock()
-    kicked = await _each(kick, await store.outbox.due(now, _SWEEP_LIMIT))
+    # Entries handed out since then may still be in the queue: not read at all.
+    if not queue_known:
+        handed_before = now - lease(settings)
+    elif queued_since is None:
+        handed_before = now - _HAND_OFF_GRACE
+    else:
+        handed_before = min(now - _HAND_OFF_GRACE, queued_since - _QUEUE_SKEW)
+    kicked = await _each(kick, await store.outbox.due(now, handed_before, _SWEEP_LIMIT))
     if kicked or expired or settled:
         log.info(
             "outbox swept", extra={"kicked": kicked, "lease_expired": expired, "settled": settled}

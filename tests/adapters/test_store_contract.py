@@ -133,7 +133,9 @@ async def test_outbox_dedupes_and_compare_and_sets(store: Store) -> None:
     assert await store.outbox.add(_entry())
     assert not await store.outbox.add(_entry(text="again"))
     assert await store.outbox.get("c1:reminder") == _entry()
-    assert [e.key for e in await store.outbox.due(NOW, 10)] == ["c1:reminder"]
+    assert [e.key for e in await store.outbox.due(NOW, NOW + timedelta(seconds=1), 10)] == [
+        "c1:reminder"
+    ]
 
     assert await store.outbox.update(
         "c1:reminder", OutboxState.PENDING, state=OutboxState.SENDING, attempts=1
@@ -142,20 +144,30 @@ async def test_outbox_dedupes_and_compare_and_sets(store: Store) -> None:
     assert not await store.outbox.update(
         "c1:reminder", OutboxState.PENDING, state=OutboxState.SENDING
     )
-    assert await store.outbox.due(NOW, 10) == []
+    assert await store.outbox.due(NOW, NOW + timedelta(seconds=1), 10) == []
     stored = await store.outbox.get("c1:reminder")
     assert stored is not None
     assert (stored.state, stored.attempts) == (OutboxState.SENDING, 1)
 
 
-async def test_outbox_due_respects_next_attempt(store: Store) -> None:
+async def test_outbox_due_respects_next_attempt_and_hand_off_time(store: Store) -> None:
     await store.outbox.add(_entry("later", next_attempt_at=NOW + timedelta(minutes=5)))
     await store.outbox.add(_entry("now", created_at=NOW + timedelta(seconds=1)))
-    assert [e.key for e in await store.outbox.due(NOW, 10)] == ["now"]
-    assert [e.key for e in await store.outbox.due(NOW + timedelta(minutes=5), 10)] == [
+    await store.outbox.add(_entry("queued", created_at=NOW + timedelta(seconds=30)))
+    after_all = NOW + timedelta(minutes=10)
+    assert [e.key for e in await store.outbox.due(NOW, after_all, 10)] == ["now", "queued"]
+    assert [e.key for e in await store.outbox.due(NOW + timedelta(minutes=5), after_all, 10)] == [
         "later",
         "now",
+        "queued",
     ]
+    # Handed out after the queue's oldest unfinished task: not read.
+    handed_before = NOW + timedelta(seconds=10)
+    assert [e.key for e in await store.outbox.due(NOW, handed_before, 10)] == ["now"]
+    # A postponed entry is read when its attempt is due, whenever it was created.
+    late = NOW + timedelta(minutes=5)
+    assert [e.key for e in await store.outbox.due(late, NOW, 10)] == ["later"]
+    assert [e.key for e in await store.outbox.due(late, NOW, 1)] == ["later"]
 
 
 async def test_transaction_commits_together_or_not_at_all(store: Store) -> None:

@@ -278,13 +278,20 @@ class MongoOutbox(_Repository):
         )
         return result.modified_count == 1
 
-    async def due(self, now: datetime, limit: int) -> list[OutboxEntry]:
-        query = {
-            "state": OutboxState.PENDING.value,
-            "$or": [{"next_attempt_at": None}, {"next_attempt_at": {"$lte": now}}],
-        }
-        cursor = self.collection.find(query, session=self.session).sort("created_at").limit(limit)
-        return [from_doc(OutboxEntry, self._dec(doc), "key") async for doc in cursor]
+    async def due(self, now: datetime, handed_before: datetime, limit: int) -> list[OutboxEntry]:
+        # Two bounded index ranges, not one $or: behind a long queue the second is small,
+        # where "every pending entry" would be the whole backlog, read every second.
+        pending = OutboxState.PENDING.value
+        postponed = {"state": pending, "next_attempt_at": {"$lte": now}}  # state_due
+        old = {"state": pending, "created_at": {"$lte": handed_before}}  # state_created
+        found: dict[str, OutboxEntry] = {}
+        for query in (postponed, old):
+            cursor = self.collection.find(query, session=self.session).sort("created_at")
+            async for doc in cursor.limit(limit):
+                entry = from_doc(OutboxEntry, self._dec(doc), "key")
+                if entry.next_attempt_at is None or entry.next_attempt_at <= now:
+                    found[entry.key] = entry
+        return sorted(found.values(), key=lambda e: e.created_at)[:limit]
 
     async def in_state(self, state: OutboxState, limit: int) -> list[OutboxEntry]:
         cursor = (
