@@ -31,11 +31,12 @@ class Servers:
 
 
 @contextmanager
-def open_servers(workdir: Path, suite: str) -> Iterator[Servers]:
+def open_servers(workdir: Path, suite: str, *, standalone: bool = False) -> Iterator[Servers]:
+    """``standalone``: an embedded MongoDB-wire server without an oplog (no transactions)."""
     with ExitStack() as stack:
         mongo_pid = None
         if not (mongodb_url := os.environ.get("MONGODB_URL", "")):
-            mongo_pid, port = start_mongo(workdir)
+            mongo_pid, port = start_mongo(workdir, standalone=standalone)
             stack.callback(stop_server, mongo_pid)
             mongodb_url = f"mongodb://127.0.0.1:{port}/?retryWrites=false&directConnection=true"
         if not (redis_url := os.environ.get("REDIS_URL", "")):

@@ -129,14 +129,22 @@ def _spawn(command: list[str], log_path: Path) -> int:
         os.close(out)
 
 
-def start_mongo(data_dir: Path, port: int | None = None) -> tuple[int, int]:
-    """Start ``secantusd-py`` on ``data_dir/mongo``; return (pid, port) once it answers."""
+def start_mongo(
+    data_dir: Path, port: int | None = None, *, standalone: bool = False
+) -> tuple[int, int]:
+    """Start ``secantusd-py`` on ``data_dir/mongo``; return (pid, port) once it answers.
+
+    By default a single-node replica set (transactions need one); ``standalone``
+    has no oplog, for bulk loads that need no transaction (the benchmarks).
+    """
     port = port or _free_port()
     storage = data_dir / "mongo"
     storage.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "mongo.log"
     exe = _executable("secantusd-py", "pip install 'digitaly[embedded]'")
     command = [exe, "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(storage)]
+    if standalone:
+        command.append("--standalone")
     pid = _spawn(command, log_path)
     _wait_for_port(pid, port, "MongoDB-wire server", log_path)
     return pid, port
