@@ -280,7 +280,9 @@ class MongoOutbox(_Repository):
 
     async def due(self, now: datetime, handed_before: datetime, limit: int) -> list[OutboxEntry]:
         # Two bounded index ranges, not one $or: behind a long queue the second is small,
-        # where "every pending entry" would be the whole backlog, read every second.
+        # where "every pending entry" would be the whole backlog, read every second. The
+        # second also returns entries postponed past now (dropped below): only while the
+        # circuit is open are there many, and nothing is sent then anyway.
         pending = OutboxState.PENDING.value
         postponed = {"state": pending, "next_attempt_at": {"$lte": now}}  # state_due
         old = {"state": pending, "created_at": {"$lte": handed_before}}  # state_created
