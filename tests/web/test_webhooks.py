@@ -21,6 +21,7 @@ from bot.web import create_app
 from bot.web.keys import CONVERSATIONS, DB, QUEUE, STORE
 from bot.web.twilio import STATUS_RANK
 from tests.twilio_signing import PUBLIC, inbound_form, post_signed, signature
+from tests.web.conftest import started
 
 Client = TestClient[Any, Any]
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -208,7 +209,9 @@ async def test_one_patients_burst_is_applied_in_arrival_order(
         update={"conversations": replace_burst(twilio_settings, timedelta(0))}
     )
     app = create_app(settings, overrides={QUEUE: MemoryQueue()})
-    client: Client = await aiohttp_client(app)
+    # Indexes first: SecantusDB can deadlock when createIndexes creates a collection while
+    # an insert creates it too (seen here: the server stopped answering for good).
+    client = await started(aiohttp_client, app)
     await _start(client, _appointment(7))
     # Unknown replies ask again, the second hands off, and a handed-off
     # conversation takes no more steps: the sequential result is fixed.
