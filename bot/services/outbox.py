@@ -350,14 +350,12 @@ async def sweep(
     async def kick(entry: OutboxEntry) -> bool:
         last_kick = entry.kicked_at or entry.created_at
         due_since = entry.next_attempt_at or entry.created_at
-        if last_kick >= due_since:  # handed out since it became due
-            if queued_since is not None and last_kick >= queued_since - _QUEUE_SKEW:
-                return False  # its task may still be in the queue: a long queue is not a lost task
-            # Its task was taken and finished, or lost (a flushed Redis): hand it out again,
-            # doubling the wait each time. Without word from the queue, after a lease.
-            wait = _HAND_OFF_GRACE if queue_known else lease(settings)
-            if now - last_kick < max(wait, last_kick - due_since):
-                return False
+        # Handed out since it became due: not again while its task may still be in the queue
+        # (a long queue is not a lost task); after that, doubling the wait each time.
+        if last_kick >= due_since and (
+            last_kick > horizon or now - last_kick < last_kick - due_since
+        ):
+            return False
         if not await store.outbox.update(entry.key, OutboxState.PENDING, kicked_at=now):
             return False
         await queue.enqueue_send(entry.key)
@@ -368,25 +366,31 @@ async def sweep(
     if await breaker.open_for() <= 0:
         unknown = await store.outbox.in_state(OutboxState.UNKNOWN, _RECONCILE_LIMIT)
         settled = await _each(settle, unknown)
-    try:
-        queued_since, queue_known = await queue.oldest_unfinished(), True
-    except Exception as exc:
-        log.warning("could not read the task queue", extra={"error": type(exc).__name__})
-        queued_since, queue_known = None, False
     now = clock()
-    # Entries handed out since then may still be in the queue: not read at all.
-    if not queue_known:
-        handed_before = now - lease(settings)
-    elif queued_since is None:
-        handed_before = now - _HAND_OFF_GRACE
-    else:
-        handed_before = min(now - _HAND_OFF_GRACE, queued_since - _QUEUE_SKEW)
-    kicked = await _each(kick, await store.outbox.due(now, handed_before, _SWEEP_LIMIT))
+    horizon = await _hand_off_horizon(queue, now, settings)
+    kicked = await _each(kick, await store.outbox.due(now, horizon, _SWEEP_LIMIT))
     if kicked or expired or settled:
         log.info(
             "outbox swept", extra={"kicked": kicked, "lease_expired": expired, "settled": settled}
         )
     return SweepReport(kicked=kicked, lease_expired=expired, settled=settled)
+
+
+async def _hand_off_horizon(queue: TaskQueue, now: datetime, settings: Settings) -> datetime:
+    """A hand-off made after this may still be in the queue: it is not re-done.
+
+    The hand-off of the queue's oldest unfinished task (allowing for our clock against
+    Redis's), and never later than a few seconds ago; without an answer from Redis, a
+    lease ago (a live worker's attempt never looks abandoned).
+    """
+    try:
+        queued_since = await queue.oldest_unfinished()
+    except Exception as exc:
+        log.warning("could not read the task queue", extra={"error": type(exc).__name__})
+        return now - lease(settings)
+    if queued_since is None:
+        return now - _HAND_OFF_GRACE
+    return min(now - _HAND_OFF_GRACE, queued_since - _QUEUE_SKEW)
 
 
 async def _each(
