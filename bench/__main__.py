@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench import engine, fanout, reports, scan, webhook
+from bench import engine, fanout, reports, scan, understanding, webhook
 
 SUITES = {
     "engine": engine.run,
+    "understanding": understanding.run,
     "webhook": webhook.run,
     "fanout": fanout.run,
     "scan": scan.run,

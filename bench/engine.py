@@ -56,7 +56,7 @@ def _machine_per_message(flow: CompiledFlow, conversation: Conversation, text: s
     spec = flow.spec
     state = spec.states[conversation.state]
     decision = classify(
-        flow.lexicon, text, accepted=flow.accepted[conversation.state],
+        flow.understanding, text, accepted=flow.accepted[conversation.state],
         buttons=flow.buttons, menu=state.menu,
     )  # fmt: skip
     model = _Model()

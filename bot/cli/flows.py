@@ -1,4 +1,4 @@
-"""Staff tools for flows: ``digitaly flows check|diagram|test|classify`` and ``digitaly chat``.
+"""Staff tools for flows: ``digitaly flows check|diagram|test|classify|evaluate``, ``digitaly chat``.
 
 Registered on the root ``digitaly`` group as ``flows_group`` and ``chat_command``.
 """
@@ -17,6 +17,7 @@ from bot.adapters.flow_files import check_file
 from bot.core.diagram import mermaid, svg
 from bot.core.effects import Effect, HandOff, OptOut, RequestCancellation, SendMessage
 from bot.core.engine import Step, start, step
+from bot.core.evaluation import Report, evaluate, parse_cases, resolve_state
 from bot.core.events import Reply, Timeout, Unit
 from bot.core.flow_spec import parse_duration
 from bot.core.flow_tests import parse_tests, run_tests
@@ -137,27 +138,123 @@ def _unescape(line: str) -> str:
 
 
 @flows_group.command("classify")
-@click.option("--flow", "name", required=True, help="Flow whose phrases to use.")
-@click.option("--state", help="State to classify in [default: where the flow waits first].")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--flow", "name", required=True, help="Fluxo cujo entendimento usar.")
+@click.option("--state", help="Estado em que ler [padrão: onde o fluxo espera primeiro].")
+@click.option("--json", "as_json", is_flag=True, help="Um objeto JSON por linha.")
 @_DIR
 def classify_command(name: str, state: str | None, as_json: bool, directory: Path) -> None:
-    """Read replies from stdin (one a line; \\n = line break, <empty> = empty) and classify them."""
+    """Lê respostas da entrada (uma por linha; \\n = quebra de linha, <empty> = vazia) e diz
+    o que cada uma quer dizer, com a regra, o motivo e a confiança."""
     flow = _load(directory, name)
     state = state or flow.waiting_state
     if state not in flow.spec.states:
-        raise click.BadParameter(f"no state {state!r} in {name}", param_hint="--state")
+        raise click.BadParameter(f"o fluxo {name} não tem o estado {state!r}", param_hint="--state")
     accepted, menu = flow.accepted[state], flow.spec.states[state].menu
+    model = flow.understanding.model_for(accepted)
     for raw in sys.stdin:
-        line = raw.rstrip("\r\n")
+        text = _unescape(raw.rstrip("\r\n"))
         decision = classify(
-            flow.lexicon, _unescape(line), accepted=accepted, buttons=flow.buttons, menu=menu
+            flow.understanding, text, accepted=accepted, buttons=flow.buttons, menu=menu
         )
+        confidence = round(decision.confidence, 3)
         if as_json:
-            record = {"intent": decision.intent, "reason": decision.reason}
+            record: dict[str, object] = {
+                "intent": decision.intent, "rule": decision.rule, "reason": decision.reason,
+                "confidence": confidence,
+            }  # fmt: skip
+            if model is not None and decision.rule == "model" and decision.intent != "unknown":
+                record["cues"] = model.cues(text, decision.intent)
             click.echo(json.dumps(record, ensure_ascii=False))
         else:
-            click.echo(f"{decision.intent}\t{decision.reason}")
+            click.echo(f"{decision.intent}\t{confidence:.2f}\t{decision.rule}\t{decision.reason}")
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.1f} %"
+
+
+def _print_report(report: Report, show_misses: bool) -> None:
+    for score in report.contexts.values():
+        click.echo(
+            f"\n== {score.context} (estado {score.state}): {score.total} respostas, "
+            f"acerto {_percent(score.accuracy)}, "
+            f"'não entendi' em respostas claras {_percent(score.unknown_rate)}, "
+            f"erros perigosos {len(score.dangerous)}"
+        )
+        labels = sorted({k for pair in score.confusion for k in pair})
+        width = max(len(x) for x in [*labels, "pessoa \\ robô"]) + 1
+        click.echo("matriz de confusão (linha: o que a pessoa leu; coluna: o que o robô leu)")
+        click.echo("pessoa \\ robô".ljust(width) + "".join(x.rjust(width) for x in labels))
+        for row in labels:
+            counts = "".join(str(score.confusion[(row, c)]).rjust(width) for c in labels)
+            click.echo(row.ljust(width) + counts)
+        click.echo("acerto por categoria:")
+        for category, (right, total) in sorted(score.categories.items()):
+            click.echo(f"  {category:<20} {_percent(right / total):>8}  ({right}/{total})")
+        misses = score.misses if show_misses else score.dangerous
+        if misses:
+            click.echo("erros perigosos:" if not show_misses else "erros:")
+        for miss in misses:
+            mark = "PERIGOSO " if miss.dangerous else ""
+            click.echo(
+                f"  {mark}linha {miss.case.line}: {miss.case.text!r}: {miss.case.intent} -> "
+                f"{miss.read} ({miss.confidence:.2f}, {miss.case.category})"
+            )
+
+
+@flows_group.command("evaluate")
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--flow", "name", default="confirmation", show_default=True, help="Fluxo a avaliar.")
+@click.option(
+    "--context",
+    "aliases",
+    multiple=True,
+    metavar="NOME=ESTADO",
+    help="Em que estado ler as respostas de um contexto (padrão: o estado ou a mensagem "
+    "com esse nome).",
+)
+@click.option("--min-accuracy", type=click.FloatRange(0, 1), default=0.0, help="Ex.: 0.97.")
+@click.option("--errors", "show_misses", is_flag=True, help="Mostrar todos os erros.")
+@_DIR
+def evaluate_command(
+    file: Path,
+    name: str,
+    aliases: tuple[str, ...],
+    min_accuracy: float,
+    show_misses: bool,
+    directory: Path,
+) -> None:
+    """Mede o entendimento do fluxo num arquivo de respostas rotuladas (TSV: resposta, intent,
+    categoria, contexto). Sai com 1 abaixo de --min-accuracy ou com qualquer erro perigoso."""
+    flow = _load(directory, name)
+    cases, problems = parse_cases(file.read_text(encoding="utf-8"))
+    if problems:
+        raise click.ClickException(f"{file}: " + "; ".join(problems))
+    mapping: dict[str, str] = {}
+    for alias in aliases:
+        context, sep, state = alias.partition("=")
+        if not sep:
+            raise click.BadParameter(f"escreva NOME=ESTADO, não {alias!r}", param_hint="--context")
+        mapping[context] = state
+    states: dict[str, str] = {}
+    for context in sorted({c.context for c in cases}):
+        found = resolve_state(flow, context, mapping)
+        if found is None:
+            raise click.ClickException(
+                f"{file}: o contexto {context!r} não é um estado nem uma mensagem de {name}: "
+                f"use --context {context}=ESTADO"
+            )
+        states[context] = found
+    report = evaluate(flow, cases, states)
+    click.echo(f"fluxo {flow.name}@{flow.version}, {file}: {report.total} respostas")
+    _print_report(report, show_misses)
+    dangerous = len(report.dangerous)
+    click.echo(
+        f"\ntotal: acerto {_percent(report.accuracy)}, erros perigosos {dangerous}"
+        + (f" (mínimo pedido {_percent(min_accuracy)})" if min_accuracy else "")
+    )
+    if dangerous or report.accuracy < min_accuracy:
+        sys.exit(1)
 
 
 def _describe(effect: Effect) -> str:

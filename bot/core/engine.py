@@ -142,7 +142,7 @@ class _Run:
         """A reply the state does not take: ask again (at most N times), then a person."""
         fallback = self.flow.spec.fallback
         asks = int(self.data.get("asks", 0))
-        if decision.non_text and fallback.non_text == "handoff":
+        if decision.rule == "two_people" or (decision.non_text and fallback.non_text == "handoff"):
             self.reason = f"needs a person: {decision.reason}"
         elif asks < fallback.max_asks:
             self.send(self.flow.spec.states[self.state].ask_again or fallback.ask_again)
@@ -199,7 +199,7 @@ def start(
 def _decide(flow: CompiledFlow, run: _Run, replies: Sequence[Reply]) -> Decision:
     pressed = [r.button_id for r in replies if r.button_id is not None]
     return classify(
-        flow.lexicon,
+        flow.understanding,
         [r.text for r in replies],
         accepted=flow.accepted.get(run.state, frozenset()),
         button_id=pressed[-1] if pressed else None,

@@ -14,6 +14,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import pydantic
@@ -24,6 +25,7 @@ from bot.core.flow_spec import FlowSpec, Target
 from bot.core.machine import ACTIONS, CONDITIONS, TRIGGER_NEXT, TRIGGER_TIMEOUT, CompiledFlow
 from bot.core.machine import compile_flow as _compile
 from bot.core.render import VARIABLES, placeholders
+from bot.core.reply_features import example_key
 
 __all__ = ["CheckResult", "Problem", "check_flow", "flow_version", "load_flow"]
 
@@ -136,10 +138,8 @@ def _names(spec: FlowSpec) -> Iterator[tuple[Path, str]]:
         if name in _RESERVED:
             yield ("intents", name), f'"{name}" is reserved and cannot be an intent'
     for name, intent in intents.items():
-        if intent.when_negated is not None and intent.when_negated not in intents:
-            yield ("intents", name, "when_negated"), f'unknown intent "{intent.when_negated}"'
-        if not intent.phrases and not intent.exact:
-            yield ("intents", name), f'intent "{name}" has no phrases and no exact entries'
+        if not intent.examples and not intent.phrases and not intent.exact:
+            yield ("intents", name), f'o intent "{name}" não tem examples nem exact'
     for path, target in _targets(spec):
         if target.to not in states:
             yield path, f'unknown state "{target.to}"'
@@ -270,6 +270,78 @@ def _business_initiated(spec: FlowSpec) -> Iterator[tuple[Path, str]]:
             name = state.next or ""
 
 
+# Actions a patient must have asked for plainly: by a button, a menu number or an exact
+# word, or by answering the question that confirms a reply the model read as asking for them.
+_CONFIRMED_ACTIONS = {"request_cancellation": "cancel", "opt_out": "opt_out"}
+
+
+def _safety(spec: FlowSpec) -> Iterator[tuple[Path, str]]:
+    """A cancellation or opt-out read from free text goes through one confirming question."""
+    incoming: dict[str, set[str]] = {name: set() for name in spec.states}
+    moves: list[tuple[Path, str, str, Target]] = []  # where, trigger, source, target
+    for path, target in _targets(spec):
+        if path[0] == "anywhere":
+            trigger = path[1]
+            sources = [n for n, s in spec.states.items() if not s.terminal and trigger not in s.on]
+        else:
+            trigger = path[3] if path[2] == "on" else path[2]
+            sources = [path[1]]
+        for source in sources:
+            moves.append((path, trigger, source, target))
+            if target.to in incoming:
+                incoming[target.to].add(trigger)
+    for path, trigger, source, target in moves:
+        if trigger in (TRIGGER_TIMEOUT, TRIGGER_NEXT) or "said_firmly" in target.when:
+            continue
+        entered = spec.states.get(target.to)
+        actions = [*target.do, *(entered.do if entered else ())]
+        for action in actions:
+            asked = _CONFIRMED_ACTIONS.get(action)
+            if asked is None or incoming[source] == {asked}:
+                continue  # ``source`` is the question that confirms it
+            yield (
+                path,
+                (
+                    f'"{trigger}" em "{source}" leva a {action} sem pergunta de confirmação: '
+                    f'uma resposta em texto livre precisa confirmar antes (use "when: said_firmly" '
+                    f'e mande o resto para um estado que pergunte, alcançado só por "{asked}")'
+                ),
+            )
+
+
+CONTRADICTED = 0.9  # an example the other examples read as another intent this surely
+
+
+def _examples(flow: CompiledFlow) -> Iterator[tuple[Path, str]]:
+    """Examples that cannot teach: labelled with two intents a state tells apart, or read as
+    another intent even by the model that learnt from them (they contradict the others)."""
+    understanding = flow.understanding
+    for group, model in understanding.models.items():
+        seen: dict[str, str] = {}
+        for example in understanding.training_set(group):
+            first = seen.setdefault(example_key(example.text), example.intent)
+            if first != example.intent:
+                yield (
+                    example.origin,
+                    (
+                        f'o exemplo "{example.text}" está em "{first}" e em "{example.intent}": '
+                        "deixe-o em um só"
+                    ),
+                )
+                continue
+            reading = model.read(example.text)
+            if reading.intent != example.intent and reading.confidence >= CONTRADICTED:
+                yield (
+                    example.origin,
+                    (
+                        f'o exemplo "{example.text}" ({example.intent}) é lido como '
+                        f'"{reading.intent}" com {reading.confidence:.0%} de certeza, mesmo depois '
+                        "de aprender com ele: os outros exemplos dizem o contrário; corrija o "
+                        "intent ou o exemplo"
+                    ),
+                )
+
+
 def load_flow(text: str, filename: str = "<flow>") -> FlowSpec:
     """Parse and check; FlowError listing every problem. For callers that want an exception."""
     result = check_flow(text, filename)
@@ -279,8 +351,13 @@ def load_flow(text: str, filename: str = "<flow>") -> FlowSpec:
     return result.flow.spec
 
 
+@lru_cache(maxsize=16)
 def check_flow(text: str, filename: str = "<flow>") -> CheckResult:
-    """Parse ``text`` (the content of ``filename``), check it and compile it when it is good."""
+    """Parse ``text`` (the content of ``filename``), check it and compile it when it is good.
+
+    Memoised: a flow's text compiles to one frozen result (its reply models are trained
+    once), however many processes' reloads, tests and commands ask.
+    """
     data, lines, syntax = _parse(text)
 
     def problems_at(found: list[tuple[int, str]]) -> CheckResult:
@@ -301,10 +378,14 @@ def check_flow(text: str, filename: str = "<flow>") -> CheckResult:
         return problems_at(found)
     checks = [*_names(spec), *_messages(spec)]
     if not checks:  # with a misspelt state, "unreachable" reports would only be noise
-        checks = [*_graph(spec), *_business_initiated(spec)]
+        checks = [*_graph(spec), *_business_initiated(spec), *_safety(spec)]
     if checks:
         return problems_at([(_line(lines, path), message) for path, message in checks])
     try:
-        return CheckResult(_compile(spec, flow_version(text), text), ())
+        flow = _compile(spec, flow_version(text), text)
     except FlowError as error:
         return problems_at([(1, str(error))])
+    taught = list(_examples(flow))
+    if taught:
+        return problems_at([(_line(lines, path), message) for path, message in taught])
+    return CheckResult(flow, ())

@@ -156,18 +156,28 @@ class State(_Model):
 
 
 class Intent(_Model):
-    """How patients express one intent. Matching folds case and accents."""
+    """How patients express one intent: example replies for the model, exact whole messages."""
 
-    phrases: tuple[str, ...] = Field(
+    examples: tuple[str, ...] = Field(
         default=(),
-        description="Found anywhere in the message; a trailing * matches any ending",
+        description="Replies a person reads as this intent; the reply model learns from them",
     )
-    exact: tuple[str, ...] = Field(default=(), description="Only when it is the whole message")
-    priority: int = Field(default=0, description="When a message says several things")
-    when_negated: str | None = Field(
-        default=None, description="The intent a negated phrase means (default: ignored)"
+    exact: tuple[str, ...] = Field(
+        default=(), description="Only when it is the whole message (firm, like a button)"
     )
-    in_questions: bool = Field(default=False, description="Also counts inside a question")
+    priority: int = Field(default=0, description="When several exact entries match")
+    min_confidence: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Below this model confidence the reply is not understood "
+        "(default: fallback.min_confidence)",
+    )
+    # Flow versions written before the reply model still load (a conversation may run on one):
+    # their phrases are read as examples; the rest is no longer needed.
+    phrases: tuple[str, ...] = Field(default=(), description="Obsolete: read as examples")
+    when_negated: str | None = Field(default=None, description="Obsolete: ignored")
+    in_questions: bool = Field(default=False, description="Obsolete: ignored")
 
 
 class Fallback(_Model):
@@ -178,6 +188,19 @@ class Fallback(_Model):
     then: str = Field(description="State to go to after max_asks (usually a hand-off)")
     non_text: Literal["handoff", "ask_again"] = Field(
         default="handoff", description="Audio, images, empty messages and reactions"
+    )
+    examples: tuple[str, ...] = Field(
+        default=(),
+        description="Replies a person would ask about again (hedges, side questions): "
+        "the reply model learns to answer 'unknown' for them",
+    )
+    min_confidence: float = Field(
+        default=0.5, ge=0.0, le=1.0, description="Default confidence the model needs"
+    )
+    exact: tuple[str, ...] = Field(
+        default=(),
+        description="Whole messages that answer nothing where no intent's exact claims them "
+        "(a bare 'não' to 'Você confirma?')",
     )
 
 

@@ -1,53 +1,69 @@
-"""Understanding a patient's reply (pt-BR): reply -> Decision(intent, reason).
+"""Understanding a patient's reply (pt-BR): reply -> Decision(intent, reason, rule, confidence).
 
 Order of evidence, strongest first:
 
 1. a button's payload id (never its label: labels get edited);
-2. a digit (or keycap emoji) of the numbered menu, only while that menu is pending;
-3. an ``exact`` entry equal to the whole message ("SAIR", "ok", "pode ser");
-4. ``phrases`` found anywhere, clause by clause.
+2. a number of the numbered menu, only while that menu is pending: a digit,
+   a keycap, or the number written out, alone or with "opção", "a de número",
+   "escolho a" around it ("a de número dois", "opção 3", "a primeira");
+3. an ``exact`` entry equal to the whole message ("SAIR", "ok"), courtesies aside;
+4. the flow's reply model (:mod:`bot.core.reply_model`), trained on the
+   examples of the intents the current state listens for plus the examples
+   of replies that need asking again (``fallback.examples``). Below the
+   intent's ``min_confidence`` the answer is unknown.
 
-Text is folded (case, accents, repeated letters) and split into clauses at
-punctuation and at "mas"/"porém". Within a clause a phrase preceded by a
-negation ("não", "nem", "nunca") means its intent's ``when_negated`` (a
-negated "confirmo" is a cancellation), and a phrase inside a question counts
-only for intents marked ``in_questions`` ("tem outro horário?"). When a
-message says several things the highest ``priority`` wins, so "sim, mas não
-vou poder" is a cancellation. Tokens of five letters or more tolerate one
-typo. Every decision carries the rule that made it.
+Before the model decides, a message whose clauses answer differently and that
+speaks of someone else ("eu vou, mas a consulta da minha filha pode cancelar")
+is a ``two_people`` decision: a person reads it, whatever the model would say.
+
+Only buttons, menu numbers and exact entries are *firm* evidence; a flow sends
+a cancellation or an opt-out read by the model through one confirming
+question (see ``flows/README.md``). A decision's reason never quotes the
+patient's words: it is logged.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-from bot.core.flow_spec import Intent
-from bot.core.wording import Clause, clauses, deletions, fold, phrase_tokens, token_matches
+from bot.core.flow_spec import FlowSpec
+from bot.core.reply_features import PEOPLE, example_key, tokens_of
+from bot.core.reply_model import Example, Reading, ReplyModel, train
+from bot.core.wording import Clause, clauses, fold, phrase_tokens
 
-__all__ = ["UNKNOWN", "Decision", "Lexicon", "classify", "fold"]
+__all__ = ["UNKNOWN", "Decision", "Understanding", "classify", "fold"]
 
 UNKNOWN = "unknown"
-NEGATORS = frozenset({"nao", "nem", "nunca", "jamais"})
+FIRM_RULES = frozenset({"button", "menu", "exact"})
+PERSON_RULES = frozenset({"non_text", "two_people"})
 # Courtesies that do not change what a short message means ("beleza, obrigada").
 _COURTESIES = (
-    ("bom", "dia"),
-    ("boa", "tarde"),
-    ("boa", "noite"),
-    ("oi",),
-    ("ola",),
-    ("obrigado",),
-    ("obrigada",),
-    ("obg",),
-    ("grato",),
-    ("grata",),
-    ("por", "favor"),
-    ("pf",),
-    ("pfv",),
-)
-_MENU_WORDS = frozenset({"opcao", "numero"})
-_MEMO_SIZE = 4096
-_NEGATION_REACH = 3  # "não vou mais poder": a negation reaches three words ahead
+    ("bom", "dia"), ("boa", "tarde"), ("boa", "noite"), ("oi",), ("ola",), ("obrigado",),
+    ("obrigada",), ("obg",), ("grato",), ("grata",), ("por", "favor"), ("pf",), ("pfv",),
+)  # fmt: skip
+# Words around a menu number that do not change it: "escolho a opção 2", "a de número um".
+_MENU_FILLER = frozenset(
+    {"opcao", "numero", "num", "n", "no", "a", "o", "de", "do", "da", "e", "resposta",
+     "escolho", "quero", "fico", "com", "vou", "digito", "marco", "alternativa", "aperto"}
+)  # fmt: skip
+_CARDINALS = {"um": "1", "uma": "1", "dois": "2", "duas": "2", "tres": "3", "quatro": "4",
+              "cinco": "5"}  # fmt: skip
+# "segunda" and "quinta" are also weekdays: ordinals count only next to a menu word.
+_ORDINALS = {"primeira": "1", "primeiro": "1", "segunda": "2", "segundo": "2",
+             "terceira": "3", "terceiro": "3", "quarta": "4", "quinta": "5"}  # fmt: skip
+_MENU_CUES = frozenset({"opcao", "numero", "alternativa", "a", "o"})
+# Words that point back at someone already named, or that name the patient in general.
+_POINTERS = frozenset({"ela", "ele", "dela", "dele", "dona", "senhor", "senhora", "paciente"})
+_SELF_PAIRS = frozenset({("a", "minha"), ("o", "meu"), ("minha", "consulta"), ("meu", "horario")})
+DEFAULT_MIN_CONFIDENCE = 0.5
+# Reading "confirm" while "cancel" stays this likely (or "yes" against "no") is a coin toss
+# between opposite outcomes: ask again instead.
+OPPOSITE_DOUBT = 0.2
+_OPPOSITE = {"confirm": "cancel", "cancel": "confirm", "yes": "no", "no": "yes"}
+_TWO_PEOPLE_CONFIDENCE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,97 +72,88 @@ class Decision:
 
     intent: str
     reason: str
-    rule: str  # button | menu | exact | phrase | negated | non_text | none
+    rule: str  # button | menu | exact | model | non_text | two_people | none
+    confidence: float = 1.0
 
     @property
     def non_text(self) -> bool:
         """Audio, image, blank message or bare reaction: nothing to read, a person should look."""
         return self.rule == "non_text"
 
+    @property
+    def needs_person(self) -> bool:
+        """Nothing to read, or a message about two people: never ask again, hand over."""
+        return self.rule in PERSON_RULES
 
-@dataclass(frozen=True, slots=True)
-class _Pattern:
-    intent: str
-    source: str
-    tokens: tuple[str, ...]
-    negative: bool  # the phrase carries its own negation ("não vou poder")
-
-
-@dataclass(frozen=True, slots=True)
-class _Match:
-    pattern: _Pattern
-    start: int
-    end: int  # exclusive
+    @property
+    def firm(self) -> bool:
+        """A button, a menu number or an exact word: what the patient chose, not what we read."""
+        return self.rule in FIRM_RULES
 
 
-class Lexicon:
-    """A flow's intents, compiled once per flow version."""
+@lru_cache(maxsize=16)
+def _trained(examples: tuple[Example, ...]) -> ReplyModel:
+    # Flows are compiled often (every check, every test) from the same examples.
+    return train(examples)
 
-    def __init__(self, intents: Mapping[str, Intent]) -> None:
-        self.intents = dict(intents)
+
+class Understanding:
+    """A flow's exact words and reply models, compiled once per flow version.
+
+    ``accepted`` maps each state to the intents it listens for; one model is
+    trained per distinct group of intents that have examples.
+    """
+
+    def __init__(self, spec: FlowSpec, accepted: Mapping[str, frozenset[str]]) -> None:
+        self.intents = dict(spec.intents)
         self.exact: dict[tuple[str, ...], list[str]] = {}
-        self.patterns: list[_Pattern] = []
-        for name, intent in intents.items():
+        for name, intent in spec.intents.items():
             for entry in intent.exact:
                 self.exact.setdefault(phrase_tokens(entry), []).append(name)
-            for phrase in intent.phrases:
-                tokens = phrase_tokens(phrase)
-                if tokens:
-                    negative = any(t in NEGATORS for t in tokens)
-                    self.patterns.append(_Pattern(name, phrase, tokens, negative))
+        self.unclear = {phrase_tokens(entry) for entry in spec.fallback.exact}
+        self.thresholds = {
+            name: intent.min_confidence
+            if intent.min_confidence is not None
+            else spec.fallback.min_confidence
+            for name, intent in spec.intents.items()
+        }
+        self.examples: dict[str, tuple[Example, ...]] = {
+            name: tuple(
+                Example(text, name, ("intents", name, key, str(i)))
+                for key in ("examples", "phrases")
+                for i, text in enumerate(getattr(intent, key))
+            )
+            for name, intent in spec.intents.items()
+        }
+        self.examples[UNKNOWN] = tuple(
+            Example(text, UNKNOWN, ("fallback", "examples", str(i)))
+            for i, text in enumerate(spec.fallback.examples)
+        )
+        self.models: dict[frozenset[str], ReplyModel] = {}
+        for intents in sorted({self.group(a) for a in accepted.values()}, key=sorted):
+            selected = self.training_set(intents)
+            if len(intents) >= 2 and selected:
+                self.models[intents] = _trained(selected)
 
-        words = {w for p in self.patterns for w in p.tokens}
-        self._stems = tuple(w for w in words if w.endswith("*"))
-        # Symmetric-delete index: a word one typo away shares a one-deletion variant.
-        self._variants: dict[str, set[str]] = {}
-        for word in words:
-            if not word.endswith("*"):
-                for variant in deletions(word) if len(word) >= 5 else (word,):
-                    self._variants.setdefault(variant, set()).add(word)
+    def training_set(self, intents: frozenset[str]) -> tuple[Example, ...]:
+        """The examples of ``intents``; a reply that is unclear elsewhere but an intent's
+        example here ("não" to a yes/no question) teaches that intent, not "unknown"."""
+        named = tuple(e for name in sorted(intents - {UNKNOWN}) for e in self.examples[name])
+        taken = {example_key(e.text) for e in named}
+        unclear = tuple(e for e in self.examples[UNKNOWN] if example_key(e.text) not in taken)
+        return named + unclear
 
-        self.starting: dict[str, list[_Pattern]] = {}
-        for pattern in self.patterns:
-            self.starting.setdefault(pattern.tokens[0], []).append(pattern)
-        # Patients reuse few words ("sim", "não", "vou"): remember what each one matched.
-        self._seen: dict[str, frozenset[str]] = {}
+    def group(self, accepted: Collection[str]) -> frozenset[str]:
+        """The intents a model for ``accepted`` tells apart (those with examples, and unknown)."""
+        named = {i for i in accepted if self.examples.get(i)}
+        return frozenset(named | {UNKNOWN}) if named else frozenset()
 
-    def words_matching(self, token: str) -> frozenset[str]:
-        """The lexicon's words (and stems) that ``token`` matches, typos included."""
-        known = self._seen.get(token)
-        if known is not None:
-            return known
-        found = {w for w in self._stems if token_matches(w, token)}
-        for variant in deletions(token):
-            found |= {w for w in self._variants.get(variant, ()) if token_matches(w, token)}
-        if len(self._seen) >= _MEMO_SIZE:
-            self._seen.clear()
-        self._seen[token] = result = frozenset(found)
-        return result
+    def model_for(self, accepted: Collection[str]) -> ReplyModel | None:
+        return self.models.get(self.group(accepted))
 
     def priority(self, intent: str) -> int:
         spec = self.intents.get(intent)
         return spec.priority if spec else 0
-
-
-def _find(pattern: _Pattern, hits: Sequence[frozenset[str]]) -> list[_Match]:
-    """Occurrences of ``pattern``, allowing one extra word between its words.
-
-    ``hits[i]`` is the set of lexicon words the i-th token matches.
-    """
-    found: list[_Match] = []
-    for start, words in enumerate(hits):
-        if pattern.tokens[0] not in words:
-            continue
-        position = start
-        for word in pattern.tokens[1:]:
-            candidates = [p for p in (position + 1, position + 2) if p < len(hits)]
-            hit = next((p for p in candidates if word in hits[p]), None)
-            if hit is None:
-                break
-            position = hit
-        else:
-            found.append(_Match(pattern, start, position + 1))
-    return found
 
 
 def _without_courtesies(tokens: tuple[str, ...]) -> tuple[str, ...]:
@@ -162,95 +169,117 @@ def _without_courtesies(tokens: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(kept)
 
 
-def _best(lexicon: Lexicon, names: Sequence[str]) -> str:
-    return max(names, key=lexicon.priority)
+def menu_number(tokens: Sequence[str]) -> str | None:
+    """The one menu number a message consists of ("opção 2", "a de número dois"), or None."""
+    numbers: list[str] = []
+    cue = False
+    for token in tokens:
+        if token.isdigit():
+            numbers.append(token)
+        elif token in _CARDINALS:
+            numbers.append(_CARDINALS[token])
+        elif token in _ORDINALS:
+            numbers.append(_ORDINALS[token])
+        elif token in _MENU_FILLER:
+            cue = cue or token in _MENU_CUES
+        else:
+            return None
+    if len(numbers) != 1:
+        return None
+    ordinal = any(t in _ORDINALS for t in tokens)
+    return numbers[0] if cue or not ordinal else None
 
 
 def _whole_message(
-    lexicon: Lexicon, tokens: tuple[str, ...], menu: Mapping[str, str], accepted: Collection[str]
+    understanding: Understanding,
+    tokens: tuple[str, ...],
+    menu: Mapping[str, str],
+    accepted: Collection[str],
+    asks: bool,
 ) -> Decision | None:
     core = _without_courtesies(tokens) or tokens
-    digits = [t for t in core if t not in _MENU_WORDS]
-    if len(digits) == 1 and digits[0].isdigit():
-        digit = digits[0]
-        intent = menu.get(digit)
+    number = menu_number(core)
+    if number is not None:
+        intent = menu.get(number)
         if intent is None:
-            return Decision(UNKNOWN, f'digit "{digit}" but no menu offers it now', "menu")
+            return Decision(UNKNOWN, f'menu number "{number}" but no menu offers it now', "menu")
         if intent in accepted:
-            return Decision(intent, f'menu digit "{digit}" -> {intent}', "menu")
+            return Decision(intent, f'menu number "{number}" -> {intent}', "menu")
+    if asks:
+        return None  # "sim?" asks; it does not answer
     for candidate in (tokens, core):
-        names = [n for n in lexicon.exact.get(candidate, ()) if n in accepted]
+        names = [n for n in understanding.exact.get(candidate, ()) if n in accepted]
         if names:
-            intent = _best(lexicon, names)
-            return Decision(
-                intent, f'whole message is "{" ".join(candidate)}" -> {intent}', "exact"
-            )
+            intent = max(names, key=understanding.priority)
+            return Decision(intent, f"whole message is an exact entry of {intent}", "exact")
+    if tokens in understanding.unclear or core in understanding.unclear:
+        return Decision(UNKNOWN, "whole message is one that answers nothing here", "exact")
     return None
 
 
-def _select(matches: list[_Match]) -> list[_Match]:
-    """Longest phrases first; a shorter one inside a longer one does not count."""
-    chosen: list[_Match] = []
-    taken: set[int] = set()
-    for match in sorted(matches, key=lambda m: (-len(m.pattern.tokens), m.start)):
-        span = set(range(match.start, match.end))
-        if not span & taken:
-            chosen.append(match)
-            taken |= span
-    return chosen
+def _subjects(clause: Clause) -> set[str]:
+    """Who a clause speaks of: relatives named in it, and "self" for the writer's own
+    ("eu", "a minha", "o meu"). Pronouns refer back, so they name nobody new."""
+    tokens = clause.tokens
+    found = {t for t in tokens if t in PEOPLE and t not in _POINTERS}
+    pairs = set(itertools.pairwise(tokens))
+    if "eu" in tokens or pairs & _SELF_PAIRS:
+        found.add("self")
+    return found
 
 
-def _negated(match: _Match, tokens: Sequence[str], chosen: list[_Match]) -> bool:
-    if match.pattern.negative:
+def _two_people(model: ReplyModel, parts: Sequence[Clause], threshold: float) -> bool:
+    """Clauses that answer differently, in a message that names two people (or the writer and
+    someone else): "eu vou, mas a consulta da minha filha pode cancelar"."""
+    subjects = set().union(*(_subjects(c) for c in parts))
+    if len(subjects) < 2:
         return False
-    covered = {i for other in chosen for i in range(other.start, other.end)}
-    reach = range(max(0, match.start - _NEGATION_REACH), match.start)
-    return any(tokens[i] in NEGATORS and i not in covered for i in reach)
+    pieces: list[Clause] = []
+    for clause in parts:  # "eu vou e minha filha não": each side of an "e" answers for itself
+        start = 0
+        for i, word in enumerate([*clause.tokens, "e"]):
+            if word == "e":
+                if i > start:
+                    pieces.append(Clause(clause.tokens[start:i], clause.question))
+                start = i + 1
+    answers = set()
+    for clause in pieces:
+        reading = model.read("", [clause])
+        if reading.intent != UNKNOWN and reading.confidence >= threshold:
+            answers.add(reading.intent)
+    return len(answers) >= 2
 
 
-def _phrase_decision(
-    lexicon: Lexicon, clauses: list[Clause], accepted: Collection[str]
+def _describe(reading: Reading) -> str:
+    runner = ", ".join(f"{name} {p:.2f}" for name, p in reading.ranked[1:3])
+    return f"model: {reading.intent} {reading.confidence:.2f} (then {runner})"
+
+
+def _model_decision(
+    understanding: Understanding, parts: list[Clause], accepted: Collection[str]
 ) -> Decision:
-    signals: list[tuple[int, int, str, str, str]] = []  # priority, clause, intent, why, rule
-    notes: list[str] = []
-    # Only what the state listens for competes: "pode cancelar" (a "yes" to another
-    # question) must not shadow "cancel*" while the reminder is pending, and a negated
-    # "confirmo" means "cancel" only where confirming was the question.
-    patterns = [p for p in lexicon.patterns if p.intent in accepted]
-    for index, clause in enumerate(clauses):
-        hits = [lexicon.words_matching(token) for token in clause.tokens]
-        firsts = {p for words in hits for w in words for p in lexicon.starting.get(w, ())}
-        matches = [m for p in patterns if p in firsts for m in _find(p, hits)]
-        chosen = _select(matches)
-        for match in sorted(chosen, key=lambda m: m.start):
-            pattern = match.pattern
-            spec = lexicon.intents[pattern.intent]
-            if clause.question and not spec.in_questions:
-                notes.append(f'"{pattern.source}" ({pattern.intent}) is inside a question')
-                continue
-            intent, rule, why = pattern.intent, "phrase", f'phrase "{pattern.source}"'
-            if _negated(match, clause.tokens, chosen):
-                if spec.when_negated is None:
-                    notes.append(f'"{pattern.source}" ({pattern.intent}) is negated')
-                    continue
-                intent, rule, why = spec.when_negated, "negated", f'negated "{pattern.source}"'
-            if intent not in accepted:
-                notes.append(f"{why} -> {intent}, not expected now")
-                continue
-            signals.append((lexicon.priority(intent), index, intent, why, rule))
-    if not signals:
-        return Decision(UNKNOWN, "; ".join(notes) or "no phrase matched", "none")
-    signals.sort()
-    _, _, intent, why, rule = signals[-1]
-    reason = f"{why} -> {intent}"
-    beaten = sorted({f"{w} -> {i}" for _, _, i, w, _ in signals[:-1] if i != intent})
-    if beaten:
-        reason += " (outranks " + ", ".join(beaten) + ")"
-    return Decision(intent, reason, rule)
+    model = understanding.model_for(accepted)
+    if model is None:
+        return Decision(UNKNOWN, "no examples to read free text in this state", "none", 0.0)
+    if _two_people(model, parts, _TWO_PEOPLE_CONFIDENCE):
+        return Decision(UNKNOWN, "the message answers differently for two people", "two_people")
+    reading = model.read("", parts)
+    intent, confidence = reading.intent, reading.confidence
+    if intent == UNKNOWN:
+        return Decision(UNKNOWN, _describe(reading), "model", confidence)
+    threshold = understanding.thresholds.get(intent, DEFAULT_MIN_CONFIDENCE)
+    opposite = _OPPOSITE.get(intent)
+    if opposite is not None and reading.probability(opposite) >= OPPOSITE_DOUBT:
+        reason = f"{_describe(reading)}: too close to the opposite answer"
+        return Decision(UNKNOWN, reason, "model", confidence)
+    if confidence < threshold:
+        reason = f"{_describe(reading)}, below {intent}'s {threshold:.2f}"
+        return Decision(UNKNOWN, reason, "model", confidence)
+    return Decision(intent, _describe(reading), "model", confidence)
 
 
 def classify(
-    lexicon: Lexicon,
+    understanding: Understanding,
     texts: str | Sequence[str],
     *,
     accepted: Collection[str],
@@ -285,13 +314,12 @@ def classify(
         if not text.strip():
             return Decision(UNKNOWN, "empty message", "non_text")
         return Decision(UNKNOWN, "no words in the message", "none")
-    tokens = tuple(t for c in parts for t in c.tokens)
-    whole = _whole_message(lexicon, tokens, menu or {}, accepted)
-    if whole is not None and whole.intent != UNKNOWN:
+    tokens = tokens_of(parts)
+    asks = any(c.question for c in parts)
+    whole = _whole_message(understanding, tokens, menu or {}, accepted, asks)
+    if whole is not None:  # includes a number no menu offers now: ask again, do not guess
         return whole
-    decision = _phrase_decision(lexicon, parts, accepted)
-    if decision.intent == UNKNOWN and whole is not None:
-        return whole  # the stale-digit explanation is the more useful one
+    decision = _model_decision(understanding, parts, accepted)
     if decision.intent == UNKNOWN and media_count:
         return Decision(UNKNOWN, f"{decision.reason}; with {media_count} attachment(s)", "non_text")
     return decision

@@ -26,7 +26,7 @@ from bot.core.effects import (
 )
 from bot.core.errors import FlowError
 from bot.core.flow_spec import FlowSpec, Target
-from bot.core.intents import Decision, Lexicon
+from bot.core.intents import Decision, Understanding
 from bot.core.model import AppointmentStatus
 
 __all__ = [
@@ -139,6 +139,9 @@ CONDITIONS: Mapping[str, Condition] = {
     "cancelled": lambda ctx: bool(ctx.data.get("cancelled")),
     "not_cancelled": lambda ctx: not ctx.data.get("cancelled"),
     "may_confirm": lambda ctx: ctx.allow_reconfirm or not ctx.data.get("cancelled"),
+    # A button, a menu number or an exact word, not a reading of free text: an opt-out or a
+    # cancellation read by the model goes through a confirming question instead.
+    "said_firmly": lambda ctx: ctx.decision is not None and ctx.decision.firm,
 }
 
 
@@ -159,7 +162,7 @@ class CompiledFlow:
     version: str
     source: str
     machine: Machine
-    lexicon: Lexicon
+    understanding: Understanding
     table: Mapping[tuple[str, str], tuple[CompiledTransition, ...]]
     buttons: Mapping[str, str]  # payload id -> intent
     accepted: Mapping[str, frozenset[str]]  # state -> intents it listens for
@@ -242,13 +245,16 @@ def compile_flow(spec: FlowSpec, version: str, source: str = "") -> CompiledFlow
             if trigger not in (TRIGGER_TIMEOUT, TRIGGER_NEXT):
                 accepted[source].add(trigger)
     buttons = {b.id: b.intent for m in spec.messages.values() for b in m.buttons}
+    frozen = {s: frozenset(i) for s, i in accepted.items()}
     return CompiledFlow(
         spec=spec,
         version=version,
         source=source,
         machine=machine,
-        lexicon=Lexicon(spec.intents),
+        understanding=Understanding(
+            spec, {s: frozen[s] for s in spec.states if spec.states[s].waits}
+        ),
         table=table,
         buttons=buttons,
-        accepted={s: frozenset(i) for s, i in accepted.items()},
+        accepted=frozen,
     )

@@ -2,9 +2,8 @@
 
 Folding removes case, accents, emoji skin tones and keycaps; repeated letters
 collapse ("simmm" -> "sim"); hurried spellings of "não" ("n", "naum") become
-"nao". Text splits into clauses at punctuation and at "mas"/"porém". Words of
-five letters or more tolerate one typo (a letter added, dropped, changed or two
-swapped); a trailing ``*`` in a lexicon word matches any ending.
+"nao". Text splits into clauses at punctuation and at "mas"/"porém". Typos are
+the reply model's business (its letter-group features), not this module's.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["Clause", "clauses", "deletions", "fold", "phrase_tokens", "token_matches"]
+__all__ = ["Clause", "clauses", "fold", "phrase_tokens"]
 
 # Spellings of "não" as typed in a hurry ("n vou poder", "naum", "ñ").
 _ALIASES = {"n": "nao", "naum": "nao", "nao": "nao"}
@@ -84,45 +83,6 @@ def clauses(text: str) -> list[Clause]:
     end_word()
     end_clause(False)
     return clauses
-
-
-def _within_one(a: str, b: str) -> bool:
-    """At most one typo apart: one letter added, dropped, changed, or two swapped."""
-    if a == b:
-        return True
-    if len(a) > len(b):
-        a, b = b, a
-    if len(b) - len(a) > 1:
-        return False
-    i = 0
-    while i < len(a) and a[i] == b[i]:
-        i += 1
-    if len(a) < len(b):
-        return a[i:] == b[i + 1 :]
-    if a[i + 1 :] == b[i + 1 :]:
-        return True
-    return a[i + 2 :] == b[i + 2 :] and a[i : i + 2] == b[i : i + 2][::-1]
-
-
-def _close(word: str, token: str) -> bool:
-    # Short words get no typo budget: "para" must never read as "parar".
-    return len(word) >= 5 and _within_one(word, token)
-
-
-def deletions(word: str) -> set[str]:
-    """The word and every way of dropping one of its letters."""
-    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
-
-
-def token_matches(word: str, token: str) -> bool:
-    if word.endswith("*"):
-        stem = word[:-1]
-        if token.startswith(stem):
-            return True
-        return len(stem) >= 5 and any(
-            _close(stem, token[:n]) for n in (len(stem) - 1, len(stem), len(stem) + 1)
-        )
-    return token == word or _close(word, token)
 
 
 def phrase_tokens(phrase: str) -> tuple[str, ...]:

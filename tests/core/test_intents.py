@@ -1,4 +1,4 @@
-"""Table tests for the reply classifier (pure)."""
+"""Table tests for reply understanding (pure): firm evidence first, then the reply model."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from bot.core.flow_check import check_flow
-from bot.core.intents import UNKNOWN, Decision, classify, fold
+from bot.core.intents import UNKNOWN, Decision, classify, fold, menu_number
 from bot.core.machine import CompiledFlow
+from bot.core.reply_features import features
+from bot.core.reply_model import Example, train
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,7 +26,7 @@ def flow(name: str) -> CompiledFlow:
 def decide(text: str, state: str = "awaiting_reply", **kwargs: object) -> Decision:
     f = flow("confirmation")
     return classify(
-        f.lexicon,
+        f.understanding,
         text,
         accepted=f.accepted[state],
         buttons=f.buttons,
@@ -35,77 +37,93 @@ def decide(text: str, state: str = "awaiting_reply", **kwargs: object) -> Decisi
 
 @pytest.mark.parametrize(
     ("raw", "folded"),
-    [
-        ("NÃO", "nao"),
-        ("Tá bom", "ta bom"),
-        ("1️⃣", "1"),
-        ("👍🏽", "👍"),
-        ("ÇÉÍ", "cei"),
-    ],
+    [("NÃO", "nao"), ("Tá bom", "ta bom"), ("1️⃣", "1"), ("👍🏽", "👍"), ("ÇÉÍ", "cei")],
 )
 def test_fold(raw: str, folded: str) -> None:
     assert fold(raw) == folded
 
 
 @pytest.mark.parametrize(
-    ("text", "intent", "rule"),
+    ("tokens", "number"),
     [
-        # typos, repeated letters, accents
-        ("simmmm", "confirm", "phrase"),
-        ("comfirmo", "confirm", "phrase"),
-        ("Desmarcaar", "cancel", "phrase"),
-        ("cancelr", "cancel", "phrase"),
-        ("CONFIRMADÍSSIMO", "confirm", "phrase"),
-        # negation
-        ("não confirmo", "cancel", "negated"),
-        ("não irei", "cancel", "negated"),
-        ("n vou poder", "cancel", "phrase"),
-        ("não vou faltar", "confirm", "phrase"),
-        ("sim mas não vou poder ir", "cancel", "phrase"),
-        ("nao quero cancelar", UNKNOWN, "none"),
-        # a question asks, it does not decide; a reschedule request may be a question
-        ("posso confirmar?", UNKNOWN, "none"),
-        ("qual o endereço", UNKNOWN, "none"),
-        ("posso remarcar?", "reschedule", "phrase"),
-        ("vou sim, qual o endereço?", "confirm", "phrase"),
-        # conflicts: the stronger intent wins
-        ("Sim, mas preciso remarcar", "reschedule", "phrase"),
-        ("Não posso, pode remarcar?", "reschedule", "phrase"),
-        # courtesies around a short answer
-        ("beleza, obrigado", "confirm", "exact"),
-        ("Boa tarde, ok", "confirm", "exact"),
-        # opt-out only as the whole message, or an unmistakable phrase
-        ("SAIR", "opt_out", "exact"),
-        ("Parar!", "opt_out", "exact"),
-        ("para", UNKNOWN, "none"),
-        ("vou sair de casa cedo", UNKNOWN, "none"),
-        ("pode parar de mandar? não quero receber", "opt_out", "phrase"),
-        # bare "não" and greetings mean nothing here
-        ("não", UNKNOWN, "none"),
-        ("oi", UNKNOWN, "none"),
-        # emoji
-        ("👍", "confirm", "phrase"),
-        ("👍🏿", "confirm", "phrase"),
-        ("ok 👍", "confirm", "phrase"),
+        (("2",), "2"),
+        (("opcao", "3"), "3"),
+        (("a", "de", "numero", "dois"), "2"),
+        (("escolho", "a", "primeira"), "1"),
+        (("tres",), "3"),
+        (("um",), "1"),
+        (("segunda",), None),  # Monday, not the second option
+        (("quinta", "feira"), None),
+        (("1", "e", "2"), None),
+        (("1", "confirmar"), None),  # words the menu does not own: the model reads them
     ],
 )
-def test_phrases(text: str, intent: str, rule: str) -> None:
+def test_menu_number(tokens: tuple[str, ...], number: str | None) -> None:
+    assert menu_number(tokens) == number
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "rule"),
+    [
+        # the menu, in digits, keycaps and words, while it is pending
+        ("1", "confirm", "menu"),
+        ("2️⃣", "cancel", "menu"),
+        ("opção 3", "reschedule", "menu"),
+        ("a de número dois", "cancel", "menu"),
+        ("4", UNKNOWN, "menu"),  # not on the menu: ask again, never guess
+        # exact whole messages, courtesies aside; a question is not an answer
+        ("SAIR", "opt_out", "exact"),
+        ("Parar!", "opt_out", "exact"),
+        ("beleza, obrigado", "confirm", "exact"),
+        ("Boa tarde, ok", "confirm", "exact"),
+        ("👍🏿", "confirm", "exact"),
+        # free text: the model
+        ("vou sim, pode contar comigo", "confirm", "model"),
+        ("não vou conseguir ir, surgiu um imprevisto no trabalho", "cancel", "model"),
+        ("consegue pra terça de manhã?", "reschedule", "model"),
+        ("não me mandem mais nada por favor", "opt_out", "model"),
+        ("qual o endereço?", UNKNOWN, "model"),
+        ("depois eu confirmo", UNKNOWN, "model"),
+        # two people, two answers: a person reads it
+        ("eu vou, mas a consulta da minha filha pode cancelar", UNKNOWN, "two_people"),
+    ],
+)
+def test_reading_after_the_reminder(text: str, intent: str, rule: str) -> None:
     decision = decide(text)
     assert (decision.intent, decision.rule) == (intent, rule), decision.reason
 
 
-@pytest.mark.parametrize(
-    ("text", "menu", "intent"),
-    [
-        ("1", {"1": "confirm"}, "confirm"),
-        ("2️⃣", {"2": "cancel"}, "cancel"),
-        ("opção 3", {"3": "reschedule"}, "reschedule"),
-        ("1", {}, UNKNOWN),  # no menu pending: a stray digit does nothing
-        ("4", {"1": "confirm"}, UNKNOWN),
-    ],
-)
-def test_menu_digits_only_while_pending(text: str, menu: dict[str, str], intent: str) -> None:
-    assert decide(text, menu=menu).intent == intent
+def test_a_question_is_not_an_exact_answer() -> None:
+    decision = decide("ok?")
+    assert decision.rule != "exact"
+
+
+def test_firm_evidence_and_needing_a_person() -> None:
+    assert decide("SAIR").firm
+    assert decide("1").firm
+    assert not decide("não me mandem mais nada por favor").firm
+    two = decide("eu vou, mas a consulta da minha filha pode cancelar")
+    assert two.needs_person
+    assert not two.non_text
+
+
+def test_model_decisions_carry_a_calibrated_confidence_and_no_patient_words() -> None:
+    text = "Prezados, informo que não poderei comparecer à consulta de amanhã"
+    decision = decide(text)
+    assert decision.rule == "model"
+    assert 0.0 < decision.confidence <= 1.0
+    for word in ("prezados", "poderei", "comparecer", "amanha"):
+        assert word not in fold(decision.reason)
+
+
+def test_the_same_words_mean_what_the_state_asked() -> None:
+    assert decide("sim", state="confirm_cancel").intent == "yes"
+    assert decide("não", state="confirm_cancel").intent == "no"
+    assert (
+        decide("não precisa cancelar não, mantenha a marcação", state="confirm_cancel").intent
+        == "no"
+    )
+    assert decide("pode cancelar por favor").intent == "cancel"
 
 
 def test_button_payload_wins_and_labels_are_not_payloads() -> None:
@@ -122,33 +140,27 @@ def test_a_button_of_another_question_is_not_taken_here() -> None:
     assert "not expected now" in decision.reason
 
 
+def test_a_stray_digit_with_no_menu_pending_does_nothing() -> None:
+    assert decide("1", menu={}).intent == UNKNOWN
+
+
 @pytest.mark.parametrize(
     ("kwargs", "reason"),
-    [
-        ({"media_count": 1}, "attachment"),
-        ({"is_reaction": True}, "reaction"),
-        ({}, "empty"),
-    ],
+    [({"media_count": 1}, "attachment"), ({"is_reaction": True}, "reaction"), ({}, "empty")],
 )
 def test_nothing_to_read_goes_to_a_person(kwargs: dict[str, object], reason: str) -> None:
     decision = decide("", **kwargs)
     assert decision.intent == UNKNOWN
     assert decision.non_text
+    assert decision.needs_person
     assert reason in decision.reason
 
 
 def test_a_burst_is_read_together() -> None:
     f = flow("confirmation")
     accepted = f.accepted["awaiting_reply"]
-    burst = classify(f.lexicon, ["oi", "bom dia", "não vou poder"], accepted=accepted)
+    burst = classify(f.understanding, ["oi", "bom dia", "não vou poder ir"], accepted=accepted)
     assert burst.intent == "cancel"
-
-
-def test_the_same_words_mean_what_the_state_asked() -> None:
-    assert decide("sim", state="confirm_cancel").intent == "yes"
-    assert decide("não", state="confirm_cancel").intent == "no"
-    assert decide("pode cancelar", state="confirm_cancel").intent == "yes"
-    assert decide("pode cancelar por favor").intent == "cancel"
 
 
 def test_satisfaction_scores() -> None:
@@ -156,10 +168,44 @@ def test_satisfaction_scores() -> None:
     accepted = f.accepted["asking"]
 
     def score(text: str) -> str:
-        return classify(f.lexicon, text, accepted=accepted, menu={"5": "great"}).intent
+        return classify(f.understanding, text, accepted=accepted, menu={"5": "great"}).intent
 
     assert score("5") == "great"
     assert score("Excelente atendimento!") == "great"
-    assert score("não foi bom") == "bad"
+    assert score("não gostei") == "bad"
     assert score("muito ruim") == "awful"
     assert score("mais ou menos") == "fair"
+
+
+def test_negation_marks_the_words_it_reaches() -> None:
+    words, _ = features("não vou faltar")
+    assert "n:faltar" in words
+    assert "w:faltar" not in words
+    words, _ = features("vou faltar")
+    assert "w:faltar" in words
+    words, _ = features("desmarcar não, eu vou")
+    assert "p:desmarcar" in words
+
+
+def test_training_is_deterministic_and_learns_the_examples() -> None:
+    examples = tuple(
+        Example(text, intent)
+        for intent, texts in {
+            "confirm": ["vou sim", "estarei lá", "pode contar comigo", "confirmo", "vou com certeza"],
+            "cancel": ["não vou poder", "não consigo ir", "surgiu um imprevisto", "vou faltar",
+                       "cancela pra mim"],
+        }.items()
+        for text in texts
+    )  # fmt: skip
+    first, second = train(examples), train(examples)
+    assert first.classes == second.classes == ("cancel", "confirm")
+    assert (first.weights == second.weights).all()
+    assert first.temperature == second.temperature
+    assert first.read("vou sim, obrigada").intent == "confirm"
+    assert first.read("não vou poder ir amanhã").intent == "cancel"
+    assert len(first.out_of_fold) == len(examples)
+
+
+def test_a_model_needs_two_intents() -> None:
+    with pytest.raises(ValueError, match="two intents"):
+        train((Example("sim", "confirm"), Example("vou", "confirm")))

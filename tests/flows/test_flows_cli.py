@@ -15,7 +15,7 @@ from bot.core.flow_check import check_flow
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOWS = ROOT / "flows"
-FIXTURE = ROOT.parent / "shared/fixtures/replies_pt.tsv"
+FIXTURE = ROOT / "tests/data/replies/public.tsv"
 
 
 @pytest.fixture
@@ -62,8 +62,8 @@ def test_classify_meets_the_figures_on_the_fixture(runner: CliRunner) -> None:
     got = [line.split("\t")[0] for line in result.output.splitlines()]
     assert len(got) == len(rows)
     pairs = list(zip([want for _, want in rows], got, strict=True))
-    agree = sum(want == intent for want, intent in pairs) / len(pairs)
-    assert agree >= 0.97
+    wrong = [p for p in pairs if p[0] != p[1]]
+    assert wrong == []  # the public fixture is read as people read it, every line
     assert not [p for p in pairs if set(p) == {"confirm", "cancel"}]
     assert not [p for p in pairs if p[1] == "opt_out" and p[0] != "opt_out"]
 
@@ -83,7 +83,18 @@ def test_classify_json_and_state(runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     records = [json.loads(line) for line in result.output.splitlines()]
     assert [r["intent"] for r in records] == ["yes", "no", "unknown"]
-    assert records[1]["reason"] == 'menu digit "2" -> no'
+    assert records[1]["reason"] == 'menu number "2" -> no'
+    assert [r["rule"] for r in records] == ["exact", "menu", "non_text"]
+    assert all(0.0 <= r["confidence"] <= 1.0 for r in records)
+    free = runner.invoke(
+        flows_group,
+        ["classify", "--flow", "confirmation", "--dir", str(FLOWS), "--json"],
+        input="não vou conseguir ir amanhã, surgiu um imprevisto\n",
+    )
+    record = json.loads(free.output)
+    assert (record["intent"], record["rule"]) == ("cancel", "model")
+    assert 0.5 <= record["confidence"] <= 1.0
+    assert record["cues"]  # what pushed it there, for staff
     bad = runner.invoke(
         flows_group, ["classify", "--flow", "confirmation", "--dir", str(FLOWS), "--state", "nope"]
     )
@@ -110,7 +121,7 @@ def test_diagram_prints_mermaid_and_writes_svg(runner: CliRunner, tmp_path: Path
     picture = svg.read_text(encoding="utf-8")
     assert picture.startswith("<svg")
     assert picture.rstrip().endswith("</svg>")
-    assert picture.count("<rect") == 12  # one box per state
+    assert picture.count("<rect") == 14  # one box per state
     assert 'fill="#ffe082" stroke="#e65100"' in picture
 
 
@@ -147,3 +158,55 @@ def test_shipped_diagrams_are_up_to_date(name: str) -> None:
     assert flow is not None
     shipped = (FLOWS / "diagrams" / f"{name}.svg").read_text(encoding="utf-8")
     assert shipped == svg(flow.spec), f"regenerate: digitaly flows diagram {name}"
+
+
+EVALUATE = [
+    "evaluate", "--flow", "confirmation", "--dir", str(FLOWS),
+    "--context", "reschedule_offer=cancelled",
+]  # fmt: skip
+
+
+def test_evaluate_prints_the_figures_and_passes_on_clear_replies(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    cases = tmp_path / "cases.tsv"
+    cases.write_text(
+        "# a comment\n"
+        "sim\tconfirm\tplain\treminder\n"
+        "não vou poder ir\tcancel\tplain\treminder\n"
+        "2\tno\tmenu_words\tcancel_question\n"
+        "quero sim\tyes\tplain\treschedule_offer\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(flows_group, [*EVALUATE, str(cases), "--min-accuracy", "1"])
+    assert result.exit_code == 0, result.output
+    assert "== reminder (estado awaiting_reply): 2 respostas, acerto 100.0 %" in result.output
+    assert "matriz de confusão" in result.output
+    assert "acerto por categoria:" in result.output
+    assert "total: acerto 100.0 %, erros perigosos 0" in result.output
+
+
+def test_evaluate_fails_on_a_dangerous_error_and_below_the_threshold(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    cases = tmp_path / "cases.tsv"
+    # a label a person would never write: "sim" as a cancellation is a swap for the robot
+    cases.write_text("sim\tcancel\tplain\treminder\nok\tconfirm\tplain\treminder\n")
+    result = runner.invoke(flows_group, [*EVALUATE, str(cases)])
+    assert result.exit_code == 1
+    assert "PERIGOSO linha 1: 'sim': cancel -> confirm" in result.output
+    cases.write_text("qual o endereço?\tconfirm\tplain\treminder\n")
+    below = runner.invoke(flows_group, [*EVALUATE, str(cases), "--min-accuracy", "0.5"])
+    assert below.exit_code == 1
+    assert "acerto 0.0 %" in below.output
+
+
+def test_evaluate_refuses_bad_files(runner: CliRunner, tmp_path: Path) -> None:
+    cases = tmp_path / "cases.tsv"
+    cases.write_text("sim\tconfirm\tplain\n")
+    result = runner.invoke(flows_group, [*EVALUATE, str(cases)])
+    assert result.exit_code == 1
+    assert "linha 1: esperava 4 colunas" in result.output
+    cases.write_text("sim\tconfirm\tplain\tnowhere\n")
+    result = runner.invoke(flows_group, [*EVALUATE, str(cases)])
+    assert "o contexto 'nowhere' não é um estado nem uma mensagem" in result.output
