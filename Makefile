@@ -31,7 +31,8 @@ $(CHROMIUM):
 run: $(RUNTIME)
 	@$(BIN)/digitaly run
 
-## Lint, type-check, the architecture contract, then the test suite on real servers.
+## Lint, type-check, the architecture contract, the test suite on real servers, then the
+## reply model on the frozen test split (tests/data/replies/README.md).
 test: lint unit
 
 lint: $(STAMP)
@@ -42,6 +43,8 @@ lint: $(STAMP)
 
 unit: $(STAMP) $(CHROMIUM)
 	$(BIN)/pytest
+	$(BIN)/digitaly flows evaluate tests/data/replies/test.tsv --context reschedule_offer=cancelled \
+		--min-accuracy 0.955 --max-dangerous 8
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

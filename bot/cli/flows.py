@@ -214,6 +214,13 @@ def _print_report(report: Report, show_misses: bool) -> None:
     "com esse nome).",
 )
 @click.option("--min-accuracy", type=click.FloatRange(0, 1), default=0.0, help="Ex.: 0.97.")
+@click.option(
+    "--max-dangerous",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Erros perigosos tolerados (a meta é 0; um número maior só serve de trava contra piora).",
+)
 @click.option("--errors", "show_misses", is_flag=True, help="Mostrar todos os erros.")
 @_DIR
 def evaluate_command(
@@ -221,11 +228,13 @@ def evaluate_command(
     name: str,
     aliases: tuple[str, ...],
     min_accuracy: float,
+    max_dangerous: int,
     show_misses: bool,
     directory: Path,
 ) -> None:
     """Mede o entendimento do fluxo num arquivo de respostas rotuladas (TSV: resposta, intent,
-    categoria, contexto). Sai com 1 abaixo de --min-accuracy ou com qualquer erro perigoso."""
+    categoria, contexto). Sai com 1 abaixo de --min-accuracy ou com mais erros perigosos que
+    --max-dangerous (padrão: nenhum)."""
     flow = _load(directory, name)
     cases, problems = parse_cases(file.read_text(encoding="utf-8"))
     if problems:
@@ -253,7 +262,7 @@ def evaluate_command(
         f"\ntotal: acerto {_percent(report.accuracy)}, erros perigosos {dangerous}"
         + (f" (mínimo pedido {_percent(min_accuracy)})" if min_accuracy else "")
     )
-    if dangerous or report.accuracy < min_accuracy:
+    if dangerous > max_dangerous or report.accuracy < min_accuracy:
         sys.exit(1)
 
 

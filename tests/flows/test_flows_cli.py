@@ -210,3 +210,20 @@ def test_evaluate_refuses_bad_files(runner: CliRunner, tmp_path: Path) -> None:
     cases.write_text("sim\tconfirm\tplain\tnowhere\n")
     result = runner.invoke(flows_group, [*EVALUATE, str(cases)])
     assert "o contexto 'nowhere' não é um estado nem uma mensagem" in result.output
+
+
+# Scored once on 2026-12-01 before anything else was changed: accuracy 96.0 %, 8 dangerous
+# errors (0 confirm<->cancel swaps, 0 false opt-outs; 6 unclear replies read as an answer,
+# 1 yes<->no swap, 1 unclear read as "no"). The targets are 97 % and none: these bounds
+# only stop the reading getting worse.
+FROZEN_MIN_ACCURACY = "0.955"
+FROZEN_MAX_DANGEROUS = "8"
+
+
+def test_the_frozen_test_split_does_not_get_worse(runner: CliRunner) -> None:
+    """The reply model on replies it never saw (tests/data/replies/test.tsv)."""
+    split = ROOT / "tests/data/replies/test.tsv"
+    args = [*EVALUATE, str(split), "--min-accuracy", FROZEN_MIN_ACCURACY]
+    result = runner.invoke(flows_group, [*args, "--max-dangerous", FROZEN_MAX_DANGEROUS])
+    assert result.exit_code == 0, result.output
+    assert "total: acerto 96.0 %, erros perigosos 8" in result.output
