@@ -58,6 +58,7 @@ _MENU_CUES = frozenset({"opcao", "numero", "alternativa", "a", "o"})
 # Words that point back at someone already named, or that name the patient in general.
 _POINTERS = frozenset({"ela", "ele", "dela", "dele", "dona", "senhor", "senhora", "paciente"})
 _SELF_PAIRS = frozenset({("a", "minha"), ("o", "meu"), ("minha", "consulta"), ("meu", "horario")})
+_LONGEST_MENU_ANSWER = 10  # "bom dia, eu escolho a opção de número dois, obrigada"
 DEFAULT_MIN_CONFIDENCE = 0.5
 # Reading "confirm" while "cancel" stays this likely (or "yes" against "no") is a coin toss
 # between opposite outcomes: ask again instead.
@@ -111,6 +112,8 @@ class Understanding:
             for entry in intent.exact:
                 self.exact.setdefault(phrase_tokens(entry), []).append(name)
         self.unclear = {phrase_tokens(entry) for entry in spec.fallback.exact}
+        # Longer messages cannot be a whole-message entry, even wrapped in courtesies.
+        self.longest = max((len(k) for k in [*self.exact, *self.unclear]), default=0) + 6
         self.thresholds = {
             name: intent.min_confidence
             if intent.min_confidence is not None
@@ -197,6 +200,8 @@ def _whole_message(
     accepted: Collection[str],
     asks: bool,
 ) -> Decision | None:
+    if len(tokens) > max(understanding.longest, _LONGEST_MENU_ANSWER):
+        return None
     core = _without_courtesies(tokens) or tokens
     number = menu_number(core)
     if number is not None:

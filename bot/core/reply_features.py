@@ -20,6 +20,7 @@ model's business (see :mod:`bot.core.intents`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from bot.core.wording import Clause, clauses
 
@@ -81,6 +82,15 @@ def _clause_features(clause: Sequence[str], question: bool, last: bool, out: lis
         out.extend("p:" + t for t in clause[-3:-1])
 
 
+@lru_cache(maxsize=65536)
+def _letter_groups(prefix: str, token: str) -> tuple[str, ...]:
+    # Patients reuse few words: each word's groups are cut once.
+    padded = f" {token} "
+    return tuple(
+        prefix + padded[j : j + size] for size in _GRAMS for j in range(len(padded) - size + 1)
+    )
+
+
 def tokens_of(parts: Sequence[Clause]) -> tuple[str, ...]:
     return tuple(t for c in parts for t in c.tokens)
 
@@ -107,11 +117,7 @@ def features(text: str, parts: Sequence[Clause] | None = None) -> Features:
             if token in NEGATORS:
                 negated_until = i + _NEGATION_REACH
             prefix = "nc:" if i <= negated_until and token not in NEGATORS else "c:"
-            padded = f" {token} "
-            for size in _GRAMS:
-                if len(padded) < size:
-                    break
-                letters.extend(prefix + padded[j : j + size] for j in range(len(padded) - size + 1))
+            letters.extend(_letter_groups(prefix, token))
     seen = set(all_tokens)
     if seen & PEOPLE:
         words.append("s:other")

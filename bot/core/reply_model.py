@@ -113,10 +113,11 @@ def _encode(found: Features, index: Mapping[str, int]) -> tuple[list[int], list[
     rows: list[int] = []
     values: list[float] = []
     for block in found:
-        known = {index[f] for f in block if f in index}
+        known = set(map(index.get, block))
+        known.discard(None)
         if known:
             scale = 1.0 / math.sqrt(len(known))
-            rows += known
+            rows += known  # type: ignore[arg-type]  # None was discarded
             values += [scale] * len(known)
     return rows, values
 
