@@ -25,6 +25,7 @@ import aiosmtplib
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from bot.core.outbox import GiveUp, RetryPolicy, retry_or_give_up
 from bot.settings import Settings
 from reports.build import NETWORK, scope_for
 from reports.email import Attachment, compose, send
@@ -38,8 +39,8 @@ Doc = dict[str, Any]
 COLLECTION = "email_deliveries"
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=5)  # longer than one SMTP attempt (30 s timeout)
-_BACKOFF_BASE = timedelta(minutes=1)
-_BACKOFF_CAP = timedelta(hours=1)
+# The outbox's retry rule with the email's own budget; no jitter (few emails, one sender).
+RETRY = RetryPolicy(MAX_ATTEMPTS, backoff_base=timedelta(minutes=1), backoff_cap=timedelta(hours=1))
 
 
 def delivery_id(report_id: str, recipients: Sequence[str]) -> str:
@@ -125,11 +126,11 @@ class EmailDeliveries:
 
     async def mark_failed(self, key: str, attempts: int, now: datetime, error: str) -> str:
         """Schedule the next attempt with backoff, or give up after MAX_ATTEMPTS; the new state."""
-        if attempts >= MAX_ATTEMPTS:
+        retry = retry_or_give_up(attempts, RETRY, now, None, rand=lambda: 1.0)
+        if isinstance(retry, GiveUp):
             change: Doc = {"state": "failed", "last_error": error, "next_attempt_at": None}
         else:
-            wait = min(_BACKOFF_BASE * 2 ** (attempts - 1), _BACKOFF_CAP)
-            change = {"last_error": error, "next_attempt_at": now + wait}
+            change = {"last_error": error, "next_attempt_at": retry.at}
         await self.collection.update_one({"_id": key, "state": "pending"}, {"$set": change})
         return str(change.get("state", "pending"))
 
