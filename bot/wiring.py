@@ -5,13 +5,12 @@ Builds the services from settings and already-open clients; owns no lifecycle.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from redis.asyncio import Redis
 
 from bot.adapters.locks import RedisLocks
+from bot.clock import Clock
 from bot.core.events import Unit
 from bot.core.ports import FlowCatalog, Store, TaskQueue
 from bot.core.reminders import SendingWindow
@@ -58,7 +57,7 @@ def create_services(
     flows: FlowCatalog,
     queue: TaskQueue,
     redis: Redis,
-    clock: Callable[[], datetime],
+    clock: Clock,
 ) -> Services:
     conversations = ConversationService(
         store=store,

@@ -21,10 +21,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
-from bot.adapters.crypto import create_cipher
 from bot.adapters.embedded import start_mongo, start_valkey, stop_server
-from bot.adapters.mongo import MongoStore, create_mongo_client, ensure_schema
-from bot.adapters.mongo.sealing import Sealer
+from bot.adapters.mongo import MongoStore, connect_store, ensure_schema
 from bot.logs import JsonFormatter, quiet_third_parties
 from bot.settings import Settings, load_settings
 from tests.fakes.smtp import SmtpServer
@@ -84,15 +82,13 @@ async def redis(settings: Settings) -> AsyncIterator[Redis]:
 @asynccontextmanager
 async def open_mongo_store(settings: Settings) -> AsyncIterator[MongoStore]:
     """A MongoStore on the test's own database, dropped afterwards."""
-    assert settings.mongodb_url
-    client = create_mongo_client(settings.mongodb_url)
-    db = client[settings.mongodb_db]
-    await ensure_schema(db)
+    opened = connect_store(settings)
+    await ensure_schema(opened.db)
     try:
-        yield MongoStore(db, Sealer(create_cipher(settings.data_dir)))
+        yield opened.store
     finally:
-        await client.drop_database(settings.mongodb_db)
-        await client.close()
+        await opened.client.drop_database(settings.mongodb_db)
+        await opened.client.close()
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ The sweep re-kicks builds whose task was lost and emails whose retry is due.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from bot.clock import Clock
 from bot.settings import Settings
 from reports.build import NETWORK, scope_for
 from reports.data import ReportKind
@@ -27,7 +27,6 @@ __all__ = ["ReportJobs", "report_jobs"]
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 SWEEP_EVERY = timedelta(minutes=1)
 # A build not stored this long after it was requested (or re-kicked) is kicked again.
 BUILD_LOST_AFTER = timedelta(minutes=10)

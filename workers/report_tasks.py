@@ -7,13 +7,13 @@ so the scheduler never imports worker code.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 
 from taskiq import AsyncBroker, TaskiqDepends
 from taskiq import Context as TaskiqContext
 from taskiq.kicker import AsyncKicker
 
+from bot.clock import Clock, utcnow
 from bot.core.ports import Store
 from bot.settings import Settings
 from reports.build import NETWORK, build_files, scope_for
@@ -30,11 +30,6 @@ BUILD_REPORT = "digitaly.build_report"
 EMAIL_REPORT = "digitaly.email_report"
 
 _TASK_CONTEXT: TaskiqContext = TaskiqDepends()
-Clock = Callable[[], datetime]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class ReportQueue:
@@ -59,7 +54,7 @@ async def build_and_send(
     archive: ReportArchive,
     deliveries: EmailDeliveries,
     settings: Settings,
-    clock: Clock = _utcnow,
+    clock: Clock = utcnow,
 ) -> str:
     """Build and store run ``report_id`` (once), then make the first attempt at its email.
 
@@ -111,7 +106,7 @@ def register_report_tasks(broker: AsyncBroker) -> None:
             archive=archive,
             deliveries=deliveries,
             settings=context.settings,
-            now=_utcnow(),
+            now=utcnow(),
         )
 
     broker.register_task(build_report, task_name=BUILD_REPORT)

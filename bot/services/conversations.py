@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot import metrics
+from bot.clock import Clock
 from bot.core import engine
 from bot.core.errors import ConflictError, NotFoundError
 from bot.core.events import Burst, Reply, Timeout, Unit
@@ -72,7 +73,7 @@ class ConversationService:
     queue: TaskQueue
     locks: Locks
     units: Mapping[str, UnitInfo]
-    clock: Callable[[], datetime]
+    clock: Clock
     burst_window: timedelta = timedelta(seconds=3)
     opt_out_words: frozenset[str] = frozenset({"sair", "parar"})
     opt_out_message: str = "Pronto, você não vai mais receber nossas mensagens por aqui."

@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot import metrics
+from bot.clock import Clock
 from bot.core.model import AppointmentStatus
 from bot.core.outbox import (
     MAX_RATE_WAIT,
@@ -93,7 +94,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
 
 _SWEEP_LIMIT = 500

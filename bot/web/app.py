@@ -6,18 +6,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 from redis.asyncio import Redis
 
-from bot.adapters.crypto import create_cipher
 from bot.adapters.flow_files import FlowDirectory
-from bot.adapters.mongo import MongoStore, create_mongo_client, ensure_schema
-from bot.adapters.mongo.sealing import Sealer
+from bot.adapters.mongo import connect_store, ensure_schema
 from bot.adapters.queue import TaskiqQueue
 from bot.adapters.signing import signing_key
+from bot.clock import utcnow
 from bot.core.errors import ConfigError
 from bot.settings import Settings
 from bot.web import health, observability, twilio
@@ -52,20 +50,14 @@ _FLOW_RELOAD_SECONDS = 2.0
 _TURN_DRAIN_SECONDS = 10.0
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 async def _mongo_ctx(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
     owned = MONGO not in app
-    if owned:
-        assert settings.mongodb_url is not None
-        app[MONGO] = create_mongo_client(settings.mongodb_url)
+    opened = connect_store(app[SETTINGS], None if owned else app[MONGO])
+    app[MONGO] = opened.client
     if DB not in app:
-        app[DB] = app[MONGO][settings.mongodb_db]
+        app[DB] = opened.db
     if STORE not in app:
-        app[STORE] = MongoStore(app[DB], Sealer(create_cipher(settings.data_dir)))
+        app[STORE] = opened.store
     schema = asyncio.create_task(_create_schema(app))
     yield
     schema.cancel()
@@ -166,7 +158,7 @@ def create_app(
         raise ConfigError("REDIS_URL is not set (digitaly run starts an embedded server)")
     app = web.Application(middlewares=[observe_middleware, error_middleware])
     app[SETTINGS] = settings
-    app[CLOCK] = _utcnow
+    app[CLOCK] = utcnow
     app[SCHEMA_READY] = {}
     app[SIGNING_KEY] = signing_key(settings)
     for key, value in overrides.items():

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -12,6 +10,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from redis.asyncio import Redis
 
+from bot.clock import Clock
 from bot.core.ports import FlowCatalog, Store, TaskQueue
 from bot.services.conversations import ConversationService
 from bot.services.reminders import ReminderService
@@ -38,7 +37,6 @@ MONGO = web.AppKey("mongo", AsyncMongoClient[dict[str, Any]])
 DB = web.AppKey("db", AsyncDatabase[dict[str, Any]])
 STORE: web.AppKey[Store] = web.AppKey("store")
 REDIS = web.AppKey("redis", Redis)
-Clock = Callable[[], datetime]
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 SCHEMA_READY = web.AppKey("schema_ready", dict[str, bool])
 # The key Twilio signs webhooks with: the auth token, or the simulator's own key.

@@ -6,11 +6,12 @@ here as a unique index, never as a read-then-write check.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
+
+from bot.clock import utcnow
 
 __all__ = ["SCHEMA_VERSION", "ensure_schema"]
 
@@ -94,7 +95,7 @@ async def ensure_schema(db: AsyncDatabase[dict[str, Any]]) -> int:
         await db[name].create_indexes(indexes)
     await db["meta"].update_one(
         {"_id": "schema"},
-        {"$max": {"version": SCHEMA_VERSION}, "$set": {"checked_at": datetime.now(UTC)}},
+        {"$max": {"version": SCHEMA_VERSION}, "$set": {"checked_at": utcnow()}},
         upsert=True,
     )
     return SCHEMA_VERSION
