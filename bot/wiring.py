@@ -7,12 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
-from bot.adapters.locks import RedisLocks
 from bot.clock import Clock
 from bot.core.events import Unit
-from bot.core.ports import FlowCatalog, Store, TaskQueue
+from bot.core.ports import FlowCatalog, Locks, Store, TaskQueue
 from bot.core.reminders import SendingWindow
 from bot.services.conversations import ConversationService, UnitInfo
 from bot.services.reminders import ReminderPolicy, ReminderService
@@ -56,14 +53,14 @@ def create_services(
     store: Store,
     flows: FlowCatalog,
     queue: TaskQueue,
-    redis: Redis,
+    locks: Locks,
     clock: Clock,
 ) -> Services:
     conversations = ConversationService(
         store=store,
         flows=flows,
         queue=queue,
-        locks=RedisLocks(redis),
+        locks=locks,
         units=unit_infos(settings),
         clock=clock,
         burst_window=settings.conversations.burst_window,

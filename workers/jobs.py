@@ -10,6 +10,7 @@ from typing import NamedTuple
 from taskiq_redis import RedisStreamBroker
 
 from bot.adapters.flow_files import FlowDirectory
+from bot.adapters.locks import RedisLocks
 from bot.adapters.mongo.privacy import apply_retention
 from bot.adapters.queue import TaskiqQueue
 from bot.clock import utcnow
@@ -48,7 +49,7 @@ async def create_jobs(settings: Settings, broker: RedisStreamBroker) -> AsyncIte
             store=context.store,
             flows=flows,
             queue=queue,
-            redis=context.redis,
+            locks=RedisLocks(context.redis),
             clock=utcnow,
         )
 

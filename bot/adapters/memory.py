@@ -8,7 +8,8 @@ contents if its block raises.
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -29,7 +30,7 @@ from bot.core.ports import (
     UpsertOutcome,
 )
 
-__all__ = ["MemoryQueue", "MemoryStore"]
+__all__ = ["MemoryLocks", "MemoryQueue", "MemoryStore"]
 
 
 class MemoryAppointments:
@@ -458,3 +459,25 @@ class MemoryQueue:
 
     async def oldest_unfinished(self) -> datetime | None:
         return None  # nothing takes these tasks: none is ever waiting for a worker
+
+
+class MemoryLocks:
+    """Per-key locks in one process, with the Redis locks' contract (TTL, holder-only release)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.held: dict[str, tuple[object, float]] = {}  # name -> (holder, expires at)
+
+    @asynccontextmanager
+    async def hold(self, name: str, ttl_ms: int = 30_000) -> AsyncIterator[bool]:
+        """Yield True if this caller got the lock, False if someone else holds it."""
+        now, token = self.clock(), object()
+        current = self.held.get(name)
+        acquired = current is None or current[1] <= now
+        if acquired:
+            self.held[name] = (token, now + ttl_ms / 1000)
+        try:
+            yield acquired
+        finally:
+            if acquired and self.held.get(name, (None, 0.0))[0] is token:
+                del self.held[name]

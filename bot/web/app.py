@@ -12,6 +12,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from bot.adapters.flow_files import FlowDirectory
+from bot.adapters.locks import RedisLocks
 from bot.adapters.mongo import connect_store, ensure_schema
 from bot.adapters.queue import TaskiqQueue
 from bot.adapters.signing import signing_key
@@ -120,7 +121,7 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
         store=app[STORE],
         flows=app[FLOWS],
         queue=app[QUEUE],
-        redis=app[REDIS],
+        locks=RedisLocks(app[REDIS]),
         clock=app[CLOCK],
     )
     app[CONVERSATIONS] = services.conversations

@@ -9,6 +9,7 @@ from pathlib import Path
 from redis.asyncio import Redis
 
 from bot.adapters.flow_files import FlowDirectory
+from bot.adapters.locks import RedisLocks
 from bot.adapters.memory import MemoryQueue
 from bot.adapters.mongo import MongoStore
 from bot.core.model import Appointment, AppointmentStatus
@@ -32,7 +33,12 @@ def _services(settings: Settings, store: MongoStore, redis: Redis, clock: Clock)
     flows = FlowDirectory(ROOT / "flows")
     flows.reload()
     return create_services(
-        settings, store=store, flows=flows, queue=MemoryQueue(), redis=redis, clock=clock
+        settings,
+        store=store,
+        flows=flows,
+        queue=MemoryQueue(),
+        locks=RedisLocks(redis),
+        clock=clock,
     )
 
 
