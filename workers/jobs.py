@@ -11,14 +11,14 @@ from taskiq_redis import RedisStreamBroker
 
 from bot.adapters.flow_files import FlowDirectory
 from bot.adapters.locks import RedisLocks
+from bot.adapters.mongo.email_deliveries import EmailDeliveries
 from bot.adapters.mongo.privacy import apply_retention
+from bot.adapters.mongo.report_archive import MongoReportArchive
 from bot.adapters.queue import TaskiqQueue
 from bot.clock import utcnow
 from bot.services.outbox import sweep
 from bot.settings import Settings
 from bot.wiring import create_services
-from reports.deliveries import EmailDeliveries
-from reports.storage import ReportArchive
 from workers.context import WorkerContext, open_context
 from workers.conversation_jobs import conversation_jobs
 from workers.report_jobs import report_jobs
@@ -62,7 +62,7 @@ async def create_jobs(settings: Settings, broker: RedisStreamBroker) -> AsyncIte
 
         db = context.mongo[settings.mongodb_db]
         reports = report_jobs(
-            settings, ReportArchive(db), EmailDeliveries(db), ReportQueue(broker), utcnow
+            settings, MongoReportArchive(db), EmailDeliveries(db), ReportQueue(broker), utcnow
         )
         interval = {
             "outbox_sweep": (_SWEEP_EVERY, _outbox_sweep(context, queue)),

@@ -14,12 +14,12 @@ from datetime import timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from bot.adapters.mongo.email_deliveries import EmailDeliveries
 from bot.clock import Clock
 from bot.settings import Settings
+from reports.archive import ReportArchive
 from reports.build import NETWORK, scope_for
 from reports.data import ReportKind
-from reports.deliveries import EmailDeliveries
-from reports.storage import ReportArchive
 from workers.report_tasks import ReportQueue
 from workers.scheduler import CronJob, Job
 

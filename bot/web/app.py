@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from bot.adapters.flow_files import FlowDirectory
 from bot.adapters.locks import RedisLocks
 from bot.adapters.mongo import connect_store, ensure_schema
+from bot.adapters.mongo.report_archive import MongoReportArchive
 from bot.adapters.queue import TaskiqQueue
 from bot.adapters.signing import signing_key
 from bot.clock import utcnow
@@ -23,6 +24,7 @@ from bot.web import health, observability, twilio
 from bot.web.api import setup_api
 from bot.web.errors import error_middleware
 from bot.web.keys import (
+    ARCHIVE,
     CLOCK,
     CONVERSATIONS,
     DB,
@@ -59,6 +61,8 @@ async def _mongo_ctx(app: web.Application) -> AsyncIterator[None]:
         app[DB] = opened.db
     if STORE not in app:
         app[STORE] = opened.store
+    if ARCHIVE not in app:
+        app[ARCHIVE] = MongoReportArchive(app[DB])
     schema = asyncio.create_task(_create_schema(app))
     yield
     schema.cancel()

@@ -15,8 +15,10 @@ from bot.core.ports import FlowCatalog, Store, TaskQueue
 from bot.services.conversations import ConversationService
 from bot.services.reminders import ReminderService
 from bot.settings import Settings
+from reports.archive import ReportArchive
 
 __all__ = [
+    "ARCHIVE",
     "CLOCK",
     "CONVERSATIONS",
     "DB",
@@ -47,3 +49,5 @@ FLOWS: web.AppKey[FlowCatalog] = web.AppKey("flows")
 QUEUE: web.AppKey[TaskQueue] = web.AppKey("queue")
 # Conversation turns running after their webhook answered; awaited at shutdown.
 TURNS = web.AppKey("turns", set[asyncio.Task[None]])
+# Built reports, as the robot downloads them.
+ARCHIVE: web.AppKey[ReportArchive] = web.AppKey("report_archive")

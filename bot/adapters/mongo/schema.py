@@ -72,7 +72,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         # _id is the outbox key: an entry is dead-lettered once.
         IndexModel([("at", DESCENDING)], name="at"),
     ],
-    # Daily reports (reports.storage): _id is "date.unit.kind", so a schedule stores one run.
+    # Daily reports (bot.adapters.mongo.report_archive): _id is "date.unit.kind", so a schedule stores one run.
     "report_runs": [
         IndexModel([("date", ASCENDING), ("unit", ASCENDING)], name="date_unit"),
         IndexModel([("state", ASCENDING), ("requested_at", ASCENDING)], name="state_requested"),
