@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
+from bot.core.flow_registry import FlowRegistry
 from bot.core.machine import CompiledFlow
 from bot.core.model import Appointment, AppointmentStatus, Conversation
 
@@ -583,6 +584,11 @@ class FlowCatalog(Protocol):
     @property
     def problems(self) -> dict[str, list[str]]:
         """Files whose latest edit was refused -> their problems (``file:line: message``)."""
+        ...
+
+    @property
+    def registry(self) -> FlowRegistry:
+        """Every version loaded so far, by flow name (what the console lists)."""
         ...
 
 

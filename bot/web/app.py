@@ -11,12 +11,16 @@ from typing import Any
 from aiohttp import web
 from redis.asyncio import Redis
 
+from bot.adapters.console_reads import ConsoleReads
 from bot.adapters.flow_files import FlowDirectory
+from bot.adapters.gauges import refresh_gauges
 from bot.adapters.locks import RedisLocks
-from bot.adapters.mongo import connect_store, ensure_schema
+from bot.adapters.mongo import MongoStore, connect_store, ensure_schema
 from bot.adapters.mongo.report_archive import MongoReportArchive
 from bot.adapters.queue import TaskiqQueue
+from bot.adapters.ratelimit import RedisRateLimiter
 from bot.adapters.signing import signing_key
+from bot.adapters.staff import StaffDirectory
 from bot.clock import utcnow
 from bot.core.errors import ConfigError
 from bot.settings import Settings
@@ -24,24 +28,30 @@ from bot.web import health, observability, twilio
 from bot.web.api import setup_api
 from bot.web.errors import error_middleware
 from bot.web.keys import (
+    API_LIMITER,
     ARCHIVE,
     CLOCK,
     CONVERSATIONS,
     DB,
     FLOWS,
+    GAUGES,
     MONGO,
+    PROBES,
     QUEUE,
+    READS,
     REDIS,
     REMINDERS,
     SCHEMA_READY,
     SETTINGS,
     SIGNING_KEY,
+    STAFF,
     STORE,
     TURNS,
 )
 from bot.web.observability import observe_middleware
 from bot.web.pages import setup_pages
 from bot.wiring import create_services
+from workers.broker import QUEUE as BROKER_QUEUE
 from workers.broker import create_broker
 
 __all__ = ["create_app"]
@@ -63,6 +73,10 @@ async def _mongo_ctx(app: web.Application) -> AsyncIterator[None]:
         app[STORE] = opened.store
     if ARCHIVE not in app:
         app[ARCHIVE] = MongoReportArchive(app[DB])
+    app[STAFF] = StaffDirectory(app[DB])
+    store = app[STORE]
+    # Personal fields are sealed in MongoDB: read them the way the store writes them.
+    app[READS] = ConsoleReads(app[DB], store.sealer if isinstance(store, MongoStore) else None)
     schema = asyncio.create_task(_create_schema(app))
     yield
     schema.cancel()
@@ -144,6 +158,26 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
         url = app[SETTINGS].redis_url
         assert url is not None
         app[REDIS] = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    api = app[SETTINGS].api
+    app[API_LIMITER] = RedisRateLimiter(
+        app[REDIS],
+        rate=api.requests_per_minute / 60,
+        burst=api.burst,
+        prefix="digitaly:api:",
+    )
+    db, redis = app[DB], app[REDIS]
+
+    async def ping_mongodb() -> object:
+        return await db.command("ping")
+
+    async def ping_redis() -> object:
+        return await redis.ping()
+
+    async def gauges() -> None:
+        await refresh_gauges(db, redis, BROKER_QUEUE)
+
+    app[PROBES] = {"mongodb": ping_mongodb, "redis": ping_redis}
+    app[GAUGES] = gauges
     yield
     if owned:
         await app[REDIS].aclose()

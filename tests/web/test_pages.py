@@ -15,9 +15,8 @@ from bot.core.model import Appointment, ConversationStatus
 from bot.core.ports import InboundMessage
 from bot.settings import Settings
 from bot.web import create_app
-from bot.web.keys import CONVERSATIONS, DB, QUEUE, STORE
+from bot.web.keys import CONVERSATIONS, DB, QUEUE, STAFF, STORE
 from bot.web.pages.auth import COOKIE
-from bot.web.pages.keys import STAFF
 from tests.web.conftest import started
 
 Client = TestClient[Any, Any]

@@ -21,7 +21,6 @@ from bot.web.api.auth import endpoint
 from bot.web.api.body import read_json
 from bot.web.api.errors import ApiError, invalid, problems
 from bot.web.api.idempotency import idempotent
-from bot.web.api.keys import API_TASKS
 from bot.web.api.models import (
     EXTERNAL_ID_PATTERN,
     Answer,
@@ -36,7 +35,7 @@ from bot.web.api.models import (
     ReminderOut,
 )
 from bot.web.api.operations import operation_out
-from bot.web.keys import CLOCK, REMINDERS, SETTINGS, STORE
+from bot.web.keys import API_TASKS, CLOCK, REMINDERS, SETTINGS, STORE
 
 __all__ = ["cancellation_out", "routes"]
 
