@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from bot.core.consent import ConsentWords
 from bot.core.events import Unit
 from bot.core.ports import FlowCatalog, Locks, Store, TaskQueue
 from bot.core.reminders import SendingWindow
@@ -64,10 +65,12 @@ def create_services(
         units=unit_infos(settings),
         clock=clock,
         burst_window=settings.conversations.burst_window,
-        opt_out_words=frozenset(settings.conversations.opt_out_words),
-        opt_out_message=settings.conversations.opt_out_message,
-        opt_in_words=frozenset(settings.conversations.opt_in_words),
-        opt_in_message=settings.conversations.opt_in_message,
+        consent=ConsentWords(
+            opt_out_words=frozenset(settings.conversations.opt_out_words),
+            opt_out_message=settings.conversations.opt_out_message,
+            opt_in_words=frozenset(settings.conversations.opt_in_words),
+            opt_in_message=settings.conversations.opt_in_message,
+        ),
     )
     return Services(
         conversations=conversations,

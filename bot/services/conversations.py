@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 from bot import metrics
 from bot.clock import Clock
 from bot.core import engine
+from bot.core.consent import ConsentWords, consent_change
 from bot.core.errors import ConflictError, NotFoundError
 from bot.core.events import Burst, Reply, Timeout, Unit
-from bot.core.intents import fold
 from bot.core.machine import CompiledFlow
 from bot.core.model import Appointment, Conversation, ConversationStatus
 from bot.core.phones import variants
@@ -35,7 +35,6 @@ from bot.core.ports import (
     TaskQueue,
 )
 from bot.services.effects import apply_effects
-from bot.services.outbox import OPT_OUT_KIND
 
 __all__ = [
     "ConversationService",
@@ -75,10 +74,7 @@ class ConversationService:
     units: Mapping[str, UnitInfo]
     clock: Clock
     burst_window: timedelta = timedelta(seconds=3)
-    opt_out_words: frozenset[str] = frozenset({"sair", "parar"})
-    opt_out_message: str = "Pronto, você não vai mais receber nossas mensagens por aqui."
-    opt_in_words: frozenset[str] = frozenset({"voltar"})
-    opt_in_message: str = "Você voltará a receber nossos lembretes."
+    consent: ConsentWords = field(default_factory=ConsentWords)
     _saved_versions: set[tuple[str, str]] = field(default_factory=set, init=False, repr=False)
 
     # --- starting -----------------------------------------------------------------------
@@ -202,24 +198,22 @@ class ConversationService:
     async def _without_conversation(self, messages: list[InboundMessage], now: datetime) -> None:
         """No conversation running: only the opt-out / opt-in words act; the rest is left for staff."""
         last = messages[-1]
-        word = fold(last.body).strip(" .!")
-        phones = variants(last.phone)
+        change = consent_change(last.body, last.sid, self.consent)
         keys: list[str] = []
         async with self.store.transaction() as tx:
-            if word in self.opt_out_words or word in self.opt_in_words:
-                opting_out = word in self.opt_out_words
-                for phone in phones:
-                    if opting_out:
+            if change is not None:
+                for phone in variants(last.phone):
+                    if change.opting_out:
                         await tx.suppressions.add(phone, "patient opted out", now)
                     else:
                         await tx.suppressions.remove(phone)
                 entry = OutboxEntry(
-                    key=f"{'opt_out' if opting_out else 'opt_in'}:{last.sid}",
+                    key=change.key,
                     conversation_id=None,
                     phone=last.phone,
                     sender=last.to or next(iter(self.units.values())).sender,
-                    kind=OPT_OUT_KIND if opting_out else "reply",
-                    text=self.opt_out_message if opting_out else self.opt_in_message,
+                    kind=change.kind,
+                    text=change.text,
                     created_at=now,
                 )
                 if await tx.outbox.add(entry):
