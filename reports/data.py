@@ -20,8 +20,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.core.model import Appointment, AppointmentStatus, Conversation
-from bot.core.ports import Cancellation, OutboxEntry, OutboxState
+from bot.core.model import (
+    Appointment,
+    AppointmentStatus,
+    Cancellation,
+    Conversation,
+    OutboxEntry,
+    OutboxState,
+)
 
 __all__ = [
     "REMINDER_KINDS",

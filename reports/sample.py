@@ -14,8 +14,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core.model import Appointment, AppointmentStatus, Conversation, ConversationStatus
-from bot.core.ports import Cancellation, OutboxEntry, OutboxState, Store
+from bot.core.model import (
+    Appointment,
+    AppointmentStatus,
+    Cancellation,
+    Conversation,
+    ConversationStatus,
+    OutboxEntry,
+    OutboxState,
+)
+from bot.core.ports import Store
 from reports.data import TREND_DAYS, DayData
 
 __all__ = ["SampleUnit", "sample_day", "seed_sample"]
