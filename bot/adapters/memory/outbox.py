@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Unpack
 
+from bot.core.model import OutboxChanges
 from bot.core.ports import (
     DeadLetter,
     OutboxEntry,
@@ -33,7 +34,9 @@ class MemoryOutbox:
     async def by_provider_sid(self, sid: str) -> OutboxEntry | None:
         return next((e for e in self.items.values() if e.provider_sid == sid), None)
 
-    async def update(self, key: str, expected: OutboxState, **changes: Any) -> bool:
+    async def update(
+        self, key: str, expected: OutboxState, **changes: Unpack[OutboxChanges]
+    ) -> bool:
         current = self.items.get(key)
         if current is None or current.state != expected:
             return False

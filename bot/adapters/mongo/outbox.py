@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Unpack
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -12,6 +12,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from bot.adapters.codec import from_doc, to_doc
 from bot.adapters.mongo.repository import Doc, Repository, chunks
+from bot.core.model import OutboxChanges
 from bot.core.ports import (
     DeadLetter,
     OutboxEntry,
@@ -34,7 +35,9 @@ class MongoOutbox(Repository):
         doc = await self.collection.find_one({"provider_sid": sid}, session=self.session)
         return from_doc(OutboxEntry, self._dec(doc), "key") if doc else None
 
-    async def update(self, key: str, expected: OutboxState, **changes: Any) -> bool:
+    async def update(
+        self, key: str, expected: OutboxState, **changes: Unpack[OutboxChanges]
+    ) -> bool:
         unknown = set(changes) - set(OutboxEntry.__dataclass_fields__) | ({"key"} & set(changes))
         if unknown:
             raise TypeError(f"not an outbox field to change: {sorted(unknown)}")

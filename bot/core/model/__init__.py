@@ -9,7 +9,7 @@ from bot.core.model.appointments import Appointment, AppointmentStatus
 from bot.core.model.cancellations import Cancellation
 from bot.core.model.conversations import Conversation, ConversationStatus
 from bot.core.model.messages import InboundMessage, StatusEvent
-from bot.core.model.outbox import DeadLetter, OutboxEntry, OutboxState
+from bot.core.model.outbox import DeadLetter, OutboxChanges, OutboxEntry, OutboxState
 from bot.core.model.sending import (
     OutboundMessage,
     ProviderMessage,
@@ -30,6 +30,7 @@ __all__ = [
     "InboundMessage",
     "Operation",
     "OutboundMessage",
+    "OutboxChanges",
     "OutboxEntry",
     "OutboxState",
     "ProviderMessage",

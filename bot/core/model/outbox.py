@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TypedDict
 
-__all__ = ["DeadLetter", "OutboxEntry", "OutboxState"]
+__all__ = ["DeadLetter", "OutboxChanges", "OutboxEntry", "OutboxState"]
 
 
 class OutboxState(StrEnum):
@@ -64,3 +65,21 @@ class DeadLetter:
     error_code: int | None = None
     kind: str = ""
     conversation_id: str | None = None
+
+
+class OutboxChanges(TypedDict, total=False):
+    """The fields an outbox update may change (its content is written once, never changed)."""
+
+    state: OutboxState
+    attempts: int
+    provider_sid: str | None
+    error_code: int | None
+    next_attempt_at: datetime | None
+    delivery_status: str | None
+    delivery_rank: int
+    delivery_error_code: int | None
+    claimed_at: datetime | None
+    kicked_at: datetime | None
+    unknown_since: datetime | None
+    expires_at: datetime | None
+    failure: str | None

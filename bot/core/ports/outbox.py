@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol, Unpack
 
 from bot.core.model import (
     DeadLetter,
+    OutboxChanges,
     OutboxEntry,
     OutboxState,
     StatusEvent,
@@ -23,7 +24,9 @@ class OutboxRepository(Protocol):
 
     async def get(self, key: str) -> OutboxEntry | None: ...
     async def by_provider_sid(self, sid: str) -> OutboxEntry | None: ...
-    async def update(self, key: str, expected: OutboxState, **changes: Any) -> bool:
+    async def update(
+        self, key: str, expected: OutboxState, **changes: Unpack[OutboxChanges]
+    ) -> bool:
         """Change fields if the entry is still in ``expected`` state (a compare-and-set)."""
         ...
 
