@@ -27,10 +27,10 @@ from bot.core.model import (
     Conversation,
     OutboxEntry,
     OutboxState,
+    is_reminder,
 )
 
 __all__ = [
-    "REMINDER_KINDS",
     "AppointmentLine",
     "DailyReport",
     "DayData",
@@ -45,7 +45,6 @@ __all__ = [
     "error_label",
 ]
 
-REMINDER_KINDS = frozenset({"reminder", "reminder_2"})
 TREND_DAYS = 14
 
 _DELIVERED = frozenset({"delivered", "read"})
@@ -338,7 +337,7 @@ def _reminders_by_appointment(
     found: dict[str, list[OutboxEntry]] = defaultdict(list)
     for entry in outbox:
         conversation = conversations.get(entry.conversation_id or "")
-        if entry.kind not in REMINDER_KINDS or conversation is None:
+        if not is_reminder(entry.kind) or conversation is None:
             continue
         owners = [a for a in conversation.appointment_ids if a in ids]
         found[owners[0]].append(entry)

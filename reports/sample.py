@@ -20,6 +20,7 @@ from bot.core.model import (
     Cancellation,
     Conversation,
     ConversationStatus,
+    MessageKind,
     OutboxEntry,
     OutboxState,
 )
@@ -144,9 +145,9 @@ def _conversation(
         status=ConversationStatus.DONE,
         data={"decisions": decisions},
     )
-    kinds = ["reminder"]
+    kinds: list[str] = [MessageKind.REMINDER]
     if status in (AppointmentStatus.NO_RESPONSE, AppointmentStatus.SCHEDULED):
-        kinds.append("reminder_2")
+        kinds.append(MessageKind.REMINDER_2)
     entries = []
     for number, kind in enumerate(kinds):
         state, code = OutboxState.SENT, None

@@ -17,7 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from bot.adapters.codec import from_doc
 from bot.adapters.simulator import COLLECTION as SIMULATOR_MESSAGES
 from bot.core.console import Line
-from bot.core.model import Appointment, Conversation, ConversationStatus
+from bot.core.model import Appointment, Conversation, ConversationStatus, MessageKind
 from bot.core.phones import variants
 from bot.core.ports import Cancellation
 
@@ -131,7 +131,7 @@ class ConsoleReads:
                 Line(
                     id=doc["_id"],
                     at=doc["created_at"],
-                    side="staff" if kind == "staff" else "bot",
+                    side="staff" if kind == MessageKind.STAFF else "bot",
                     text=doc.get("text", ""),
                     buttons=tuple(tuple(b) for b in doc.get("buttons") or ()),
                     template=bool(doc.get("content_sid")),

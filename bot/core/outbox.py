@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.core.model import AppointmentStatus
+from bot.core.model import AppointmentStatus, MessageKind
 from bot.core.ports import (
     OutboxEntry,
     OutboxState,
@@ -71,7 +71,7 @@ __all__ = [
     "unmatched_unknown",
 ]
 
-OPT_OUT_KIND = "opt_out"
+OPT_OUT_KIND = MessageKind.OPT_OUT
 # A task waits at most this long for its rate slot; beyond, it is postponed.
 MAX_RATE_WAIT = 2.0
 # Our clock against the provider's (its timestamps have whole seconds).

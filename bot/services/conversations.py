@@ -24,7 +24,7 @@ from bot.core.consent import ConsentWords, consent_change
 from bot.core.errors import ConflictError, NotFoundError
 from bot.core.events import Burst, Reply, Timeout, Unit
 from bot.core.machine import CompiledFlow
-from bot.core.model import Appointment, Conversation, ConversationStatus
+from bot.core.model import Appointment, Conversation, ConversationStatus, MessageKind
 from bot.core.phones import variants
 from bot.core.ports import (
     FlowCatalog,
@@ -302,7 +302,7 @@ class ConversationService:
             conversation_id=None,
             phone=appointment.phone,
             sender=info.sender,
-            kind="notice",
+            kind=MessageKind.NOTICE,
             text=text,
             created_at=self.clock(),
         )

@@ -22,7 +22,7 @@ from bot.core.effects import (
     SendMessage,
     SetAppointmentStatus,
 )
-from bot.core.model import Conversation
+from bot.core.model import Conversation, is_reminder
 from bot.core.outbox import OPT_OUT_KIND
 from bot.core.phones import variants
 from bot.core.ports import Cancellation, OutboxEntry, Store
@@ -44,7 +44,7 @@ async def apply_effects(
     # The one message allowed past the suppression list is the opt-out's own confirmation.
     opting_out = any(isinstance(effect, OptOut) for effect in effects)
     # A reminder must never arrive after the appointment started.
-    reminding = any(isinstance(e, SendMessage) and e.kind.startswith("reminder") for e in effects)
+    reminding = any(isinstance(e, SendMessage) and is_reminder(e.kind) for e in effects)
     expires_at = await _earliest_start(tx, conversation) if reminding else None
     for effect in effects:
         match effect:
@@ -60,7 +60,7 @@ async def apply_effects(
                     content_sid=effect.content_sid,
                     variables=dict(effect.variables),
                     buttons=effect.buttons,
-                    expires_at=expires_at if effect.kind.startswith("reminder") else None,
+                    expires_at=expires_at if is_reminder(effect.kind) else None,
                 )
                 if await tx.outbox.add(entry):
                     keys.append(entry.key)

@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 
 from bot import metrics
 from bot.clock import Clock
-from bot.core.model import AppointmentStatus
+from bot.core.model import AppointmentStatus, is_reminder
 from bot.core.outbox import (
     MAX_RATE_WAIT,
     OPT_OUT_KIND,
@@ -169,7 +169,7 @@ async def send_entry(
     now = clock()
     entry = replace(entry, attempts=entry.attempts + 1, claimed_at=now)
     result = await _attempt(messenger, entry, now)
-    if result.outcome is SendOutcome.ACCEPTED and entry.kind.startswith("reminder"):
+    if result.outcome is SendOutcome.ACCEPTED and is_reminder(entry.kind):
         # From the moment the reminder was claimed (its conversation started) to its send.
         metrics.REMINDER_LAG.observe(max(0.0, (clock() - entry.created_at).total_seconds()))
     now = clock()
@@ -414,7 +414,7 @@ async def _each(
 
 async def mark_undeliverable(store: Store, entry: OutboxEntry) -> None:
     """A reminder that will not arrive: its unanswered appointments go on the call list."""
-    if not entry.kind.startswith("reminder") or entry.conversation_id is None:
+    if not is_reminder(entry.kind) or entry.conversation_id is None:
         return
     conversation = await store.conversations.get(entry.conversation_id)
     if conversation is None:

@@ -8,6 +8,7 @@ from bot.core.model.api import ApiToken, IdempotencyRecord, Operation
 from bot.core.model.appointments import Appointment, AppointmentStatus
 from bot.core.model.cancellations import Cancellation
 from bot.core.model.conversations import Conversation, ConversationStatus
+from bot.core.model.kinds import MessageKind, is_reminder
 from bot.core.model.messages import InboundMessage, StatusEvent
 from bot.core.model.outbox import DeadLetter, OutboxChanges, OutboxEntry, OutboxState
 from bot.core.model.sending import (
@@ -28,6 +29,7 @@ __all__ = [
     "DeadLetter",
     "IdempotencyRecord",
     "InboundMessage",
+    "MessageKind",
     "Operation",
     "OutboundMessage",
     "OutboxChanges",
@@ -38,4 +40,5 @@ __all__ = [
     "SendOutcome",
     "SendResult",
     "StatusEvent",
+    "is_reminder",
 ]

@@ -14,7 +14,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
-from bot.core.model import Appointment, AppointmentStatus
+from bot.core.model import Appointment, AppointmentStatus, is_reminder
 from bot.core.ports import ApiToken, Cancellation, Operation, OutboxEntry, UpsertOutcome
 from bot.services.appointments import AppointmentService
 from bot.web.api.auth import endpoint
@@ -247,7 +247,7 @@ async def get_appointment(request: web.Request, token: ApiToken) -> web.StreamRe
     reminders: list[ReminderOut] = []
     for conversation in reversed(await store.conversations.for_appointment(appointment.id)):
         for entry in await store.outbox.for_conversation(conversation.id):
-            if entry.kind.startswith("reminder"):
+            if is_reminder(entry.kind):
                 reminders.append(_reminder_out(entry))
     cancellation = await store.cancellations.for_appointment(appointment.id)
     answer = _ANSWERS.get(appointment.status)
