@@ -27,6 +27,7 @@ from bot.core.model import (
     Conversation,
     OutboxEntry,
     OutboxState,
+    decisions_of,
     is_reminder,
 )
 
@@ -350,7 +351,7 @@ def _answers_by_appointment(
     """The earliest first answer to a reminder per appointment: (when, seconds after it)."""
     found: dict[str, tuple[datetime, float]] = {}
     for conversation in conversations:
-        decisions = conversation.data.get("decisions") or []
+        decisions = decisions_of(conversation.data)
         if not decisions or "at" not in decisions[0]:
             continue
         at = decisions[0]["at"]

@@ -20,9 +20,11 @@ from bot.core.model import (
     Cancellation,
     Conversation,
     ConversationStatus,
+    DecisionRecord,
     MessageKind,
     OutboxEntry,
     OutboxState,
+    with_decisions,
 )
 from bot.core.ports import Store
 from reports.data import TREND_DAYS, DayData
@@ -124,7 +126,7 @@ def _conversation(
 ) -> tuple[Conversation, list[OutboxEntry]]:
     status = appointment.status
     created = appointment.starts_at - timedelta(hours=24, minutes=rng.randrange(0, 180))
-    decisions = []
+    decisions: list[DecisionRecord] = []
     if status in _INTENTS:
         # Most answer within the hour; a long tail answers the next morning.
         delay = timedelta(minutes=min(rng.lognormvariate(2.6, 1.3), 20 * 60))
@@ -143,7 +145,7 @@ def _conversation(
         updated_at=created,
         version=1,
         status=ConversationStatus.DONE,
-        data={"decisions": decisions},
+        data=with_decisions(decisions),
     )
     kinds: list[str] = [MessageKind.REMINDER]
     if status in (AppointmentStatus.NO_RESPONSE, AppointmentStatus.SCHEDULED):

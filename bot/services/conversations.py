@@ -24,7 +24,7 @@ from bot.core.consent import ConsentWords, consent_change
 from bot.core.errors import ConflictError, NotFoundError
 from bot.core.events import Burst, Reply, Timeout, Unit
 from bot.core.machine import CompiledFlow
-from bot.core.model import Appointment, Conversation, ConversationStatus, MessageKind
+from bot.core.model import Appointment, Conversation, ConversationStatus, MessageKind, stopped_data
 from bot.core.phones import variants
 from bot.core.ports import (
     FlowCatalog,
@@ -277,7 +277,7 @@ class ConversationService:
             current = await self.store.conversations.get(conversation.id)
             if current is None or current.status is ConversationStatus.DONE:
                 return False
-            data = {**current.data, "stopped": reason}
+            data = stopped_data(current.data, reason)
             stopped = replace(
                 current,
                 status=ConversationStatus.DONE,

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.core.errors import ValidationError
 from bot.core.machine import CompiledFlow
-from bot.core.model import Conversation, ConversationStatus, MessageKind
+from bot.core.model import Conversation, ConversationStatus, MessageKind, handed_back
 from bot.core.ports import OutboxEntry, Store, TaskQueue
 
 __all__ = ["WINDOW", "OutsideWindowError", "close", "give_back", "staff_reply"]
@@ -78,8 +78,7 @@ async def give_back(
     A hand-off ends in a terminal state, which takes no replies; the bot resumes
     in the flow's waiting state (nothing is resent).
     """
-    data = {k: v for k, v in conversation.data.items() if k != "handed_off"}
-    data["asks"] = 0
+    data = handed_back(conversation.data)
     active = replace(
         conversation,
         status=ConversationStatus.ACTIVE,

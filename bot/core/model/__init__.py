@@ -7,6 +7,14 @@ exchange them.
 from bot.core.model.api import ApiToken, IdempotencyRecord, Operation
 from bot.core.model.appointments import Appointment, AppointmentStatus
 from bot.core.model.cancellations import Cancellation
+from bot.core.model.conversation_data import (
+    ConversationData,
+    DecisionRecord,
+    decisions_of,
+    handed_back,
+    stopped_data,
+    with_decisions,
+)
 from bot.core.model.conversations import Conversation, ConversationStatus
 from bot.core.model.kinds import MessageKind, is_reminder
 from bot.core.model.messages import InboundMessage, StatusEvent
@@ -25,8 +33,10 @@ __all__ = [
     "AppointmentStatus",
     "Cancellation",
     "Conversation",
+    "ConversationData",
     "ConversationStatus",
     "DeadLetter",
+    "DecisionRecord",
     "IdempotencyRecord",
     "InboundMessage",
     "MessageKind",
@@ -40,5 +50,9 @@ __all__ = [
     "SendOutcome",
     "SendResult",
     "StatusEvent",
+    "decisions_of",
+    "handed_back",
     "is_reminder",
+    "stopped_data",
+    "with_decisions",
 ]

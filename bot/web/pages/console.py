@@ -17,7 +17,14 @@ from markupsafe import Markup
 
 from bot.core import diagram
 from bot.core.errors import ConflictError, NotFoundError, ValidationError
-from bot.core.model import Appointment, AppointmentStatus, Conversation, ConversationStatus
+from bot.core.model import (
+    Appointment,
+    AppointmentStatus,
+    Conversation,
+    ConversationStatus,
+    DecisionRecord,
+    decisions_of,
+)
 from bot.core.phones import variants
 from bot.services import handoffs
 from bot.services.outbox import requeue_dead_letter
@@ -125,10 +132,10 @@ async def _first_appointment(
 
 
 def _reason(conversation: Conversation) -> str:
-    decisions = conversation.data.get("decisions") or []
+    decisions = decisions_of(conversation.data)
     if conversation.state == "reschedule":
         return "Pediu para remarcar"
-    last = decisions[-1] if decisions else {}
+    last: DecisionRecord = decisions[-1] if decisions else {}
     if last.get("rule") == "non_text":
         return "Mandou áudio, foto ou mensagem vazia"
     if last.get("intent") == "unknown":
