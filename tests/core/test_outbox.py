@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -35,15 +35,15 @@ from bot.core.outbox import (
     unmatched_unknown,
 )
 from bot.core.ports import (
-    OutboxEntry,
     OutboxState,
     ProviderMessage,
     SendOutcome,
     SendResult,
     StatusEvent,
 )
+from tests.builders import NOW, outbox_entry
 
-T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+T0 = NOW
 S = timedelta(seconds=1)
 POLICY = SendPolicy(
     retry=RetryPolicy(max_attempts=3, backoff_base=2 * S, backoff_cap=300 * S),
@@ -52,16 +52,8 @@ POLICY = SendPolicy(
     errors={63016: ErrorAction.PERMANENT, 21610: ErrorAction.OPT_OUT, 30500: ErrorAction.RETRY},
     default_action=ErrorAction.ALERT,
 )
-ENTRY = OutboxEntry(
-    key="c1:ask:reminder:0",
-    conversation_id="c1",
-    phone="+5511987654321",
-    sender="whatsapp:+5511930000001",
-    kind="reminder",
-    text="Olá",
-    created_at=T0,
-    attempts=1,
-)
+# Free text (the reconcile rule compares it), on its first attempt.
+ENTRY = outbox_entry("c1:ask:reminder:0", content_sid=None, variables={}, buttons=(), attempts=1)
 
 
 def one() -> float:
