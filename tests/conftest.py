@@ -51,19 +51,29 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     stop_server(pid)
 
 
+def _test_settings(tmp_path: Path, **servers: str) -> Settings:
+    return load_settings(
+        {
+            "DIGITALY_CONFIG": str(ROOT / "config.yaml"),
+            "DATA_DIR": str(tmp_path / "var"),
+            "PUBLIC_BASE_URL": "https://digitaly.test",
+            **servers,
+        }
+    )
+
+
+@pytest.fixture
+def memory_settings(tmp_path: Path) -> Settings:
+    """Settings from the shipped config.yaml and no servers: for tests on the memory store."""
+    return _test_settings(tmp_path)
+
+
 @pytest.fixture
 def settings(mongodb_url: str, redis_url: str, tmp_path: Path) -> Iterator[Settings]:
     """Settings from the shipped config.yaml, on a fresh database (dropped afterwards)."""
     database = f"t_{uuid.uuid4().hex[:12]}"
-    yield load_settings(
-        {
-            "DIGITALY_CONFIG": str(ROOT / "config.yaml"),
-            "MONGODB_URL": mongodb_url,
-            "MONGODB_DB": database,
-            "REDIS_URL": redis_url,
-            "DATA_DIR": str(tmp_path / "var"),
-            "PUBLIC_BASE_URL": "https://digitaly.test",
-        }
+    yield _test_settings(
+        tmp_path, MONGODB_URL=mongodb_url, MONGODB_DB=database, REDIS_URL=redis_url
     )
     # Hundreds of leftover databases slow the shared server down for the tests after.
     with pymongo.MongoClient(mongodb_url) as client:

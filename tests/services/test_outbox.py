@@ -103,7 +103,8 @@ class World:
 
 
 @pytest.fixture
-async def world(settings: Settings) -> World:
+async def world(memory_settings: Settings) -> World:
+    settings = memory_settings
     sending = settings.sending.model_copy(
         update={
             "max_attempts": 3,
@@ -450,8 +451,9 @@ async def test_requeue_gives_a_dead_entry_a_fresh_budget(world: World) -> None:
 
 @pytest.mark.parametrize("attempt", [1, 2, 5, 40])
 def test_backoff_is_full_jitter_under_the_cap_and_honours_retry_after(
-    settings: Settings, attempt: int
+    memory_settings: Settings, attempt: int
 ) -> None:
+    settings = memory_settings
     sending = settings.sending
     ceiling = min(sending.backoff_cap, sending.backoff_base * 2 ** min(30, attempt - 1))
     assert backoff(attempt, settings, rand=lambda: 1.0) == ceiling
