@@ -16,7 +16,7 @@ from bot.adapters.mongo.privacy import apply_retention
 from bot.adapters.mongo.report_archive import MongoReportArchive
 from bot.adapters.queue import TaskiqQueue
 from bot.clock import utcnow
-from bot.services.outbox import sweep
+from bot.services.sweeper import sweep
 from bot.settings import Settings
 from bot.wiring import create_services
 from workers.context import WorkerContext, open_context

@@ -16,7 +16,7 @@ same task, or a worker and the sweeper, can never both act on it::
 
 Rate limiting and an open circuit give a claimed entry back to pending for
 later (no attempt is spent). Nothing here sleeps for a backoff: the task records ``next_attempt_at``
-and returns; :func:`sweep` hands the entry on when it is due, and also re-hands
+and returns; :func:`bot.services.sweeper.sweep` hands the entry on when it is due, and also re-hands
 entries whose task was lost (a killed worker, a flushed Redis).
 """
 
@@ -27,7 +27,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot import metrics
@@ -51,14 +51,8 @@ from bot.core.outbox import (
     breaker_ok,
     checks_suppression,
     expiry,
-    hand_off_horizon,
     is_due,
-    lease_expired,
-    lookup_since,
-    reconcile_candidates,
     rejection_action,
-    should_kick,
-    unmatched_unknown,
 )
 from bot.core.phones import variants
 from bot.core.ports import (
@@ -80,25 +74,19 @@ from bot.settings import Settings
 
 __all__ = [
     "OPT_OUT_KIND",
-    "SweepReport",
+    "apply_decision",
     "backoff",
     "lease",
     "list_dead_letters",
     "mark_undeliverable",
-    "reconcile_entry",
     "record_status",
     "requeue_dead_letter",
     "send_entry",
-    "sweep",
 ]
 
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
-
-_SWEEP_LIMIT = 500
-_SWEEP_CONCURRENCY = 20
-_RECONCILE_LIMIT = 100
 
 
 def lease(settings: Settings) -> timedelta:
@@ -150,20 +138,22 @@ async def send_entry(
         suppressed = await store.suppressions.is_suppressed(*variants(entry.phone))
         refused = SUPPRESSED if suppressed else None
     if refused is not None:
-        return await _apply(store, entry, refused, now)
+        return await apply_decision(store, entry, refused, now)
     if (closed_in := await breaker.open_for()) > 0:
-        return await _apply(store, entry, Throttle(now + timedelta(seconds=closed_in)), now)
+        return await apply_decision(store, entry, Throttle(now + timedelta(seconds=closed_in)), now)
     slot = await limiter.reserve(entry.sender, MAX_RATE_WAIT)
     if not slot.granted:  # spread the retries over the next window: no thundering herd
         later = now + timedelta(seconds=slot.wait + MAX_RATE_WAIT * random.random())
-        return await _apply(store, entry, Throttle(later), now)
+        return await apply_decision(store, entry, Throttle(later), now)
     if slot.wait > 0:
         await sleep(slot.wait)
     # The slot was reserved ahead; a late wake-up must not bunch sends past the cap.
     waited = 0.0
     while (wait := await limiter.admit(entry.sender)) > 0:
         if waited >= MAX_RATE_WAIT:
-            return await _apply(store, entry, Throttle(clock() + timedelta(seconds=wait)), now)
+            return await apply_decision(
+                store, entry, Throttle(clock() + timedelta(seconds=wait)), now
+            )
         await sleep(wait)
         waited += wait
     now = clock()
@@ -176,7 +166,7 @@ async def send_entry(
     await breaker.record(breaker_ok(result))
     _log_result(entry, result, settings)
     decision = after_send(entry, result, settings.sending.policy, now, random.random)
-    return await _apply(store, entry, decision, now)
+    return await apply_decision(store, entry, decision, now)
 
 
 async def _attempt(messenger: Messenger, entry: OutboxEntry, now: datetime) -> SendResult:
@@ -205,7 +195,7 @@ def _log_result(entry: OutboxEntry, result: SendResult, settings: Settings) -> N
         )  # fmt: skip
 
 
-async def _apply(
+async def apply_decision(
     store: Store,
     entry: OutboxEntry,
     decision: Skip | Throttle | Retry | Resend | Unknown | Sent | End,
@@ -281,135 +271,6 @@ async def record_status(store: Store, event: StatusEvent, settings: Settings) ->
         if entry is not None:
             await mark_undeliverable(store, entry)
     return True
-
-
-async def reconcile_entry(
-    entry: OutboxEntry,
-    *,
-    store: Store,
-    messenger: Messenger,
-    settings: Settings,
-    clock: Clock,
-) -> OutboxState | None:
-    """Settle an UNKNOWN entry: SENT if the provider has it, else resend after the grace.
-
-    The provider's message must have been created during the attempt (from the
-    claim to the end of its lease), be nobody else's, and for free text carry the
-    same text. Returns the new state, or None when it stays unknown (or was moved
-    by someone else).
-    """
-    if entry.state is not OutboxState.UNKNOWN:
-        return None
-    policy = settings.sending.policy
-    try:
-        found = await messenger.find_sent(entry.phone, entry.sender, lookup_since(entry))
-    except Exception as exc:
-        log.warning(
-            "reconcile lookup failed", extra={"key": entry.key, "error": type(exc).__name__}
-        )
-        return None
-    for message in reconcile_candidates(entry, found, policy):
-        owner = await store.outbox.by_provider_sid(message.sid)
-        if owner is not None and owner.key != entry.key:
-            continue
-        if await store.outbox.update(
-            entry.key, OutboxState.UNKNOWN, state=OutboxState.SENT, provider_sid=message.sid
-        ):
-            log.info("unknown outcome settled: it was sent", extra={"key": entry.key})
-            return OutboxState.SENT
-        return None
-    now = clock()
-    return await _apply(store, entry, unmatched_unknown(entry, policy, now), now)
-
-
-@dataclass(frozen=True, slots=True)
-class SweepReport:
-    kicked: int = 0
-    lease_expired: int = 0
-    settled: int = 0
-
-
-async def sweep(
-    *,
-    store: Store,
-    queue: TaskQueue,
-    messenger: Messenger,
-    breaker: CircuitBreaker,
-    settings: Settings,
-    clock: Clock,
-) -> SweepReport:
-    """One pass of the outbox sweeper (run every second or so by the scheduler).
-
-    Expired leases become UNKNOWN; UNKNOWN entries are reconciled (not while the
-    circuit is open: the provider is failing); pending entries that are due are
-    handed to the queue, unless their last hand-off may still be in it. Idempotent: several
-    sweepers at once only duplicate hand-offs, which the claim absorbs. One
-    entry failing (a write conflict, a bad document) never stops the others.
-    """
-    now = clock()
-    policy = settings.sending.policy
-
-    async def expire(entry: OutboxEntry) -> bool:
-        return lease_expired(entry, policy, now) and await store.outbox.update(
-            entry.key, OutboxState.SENDING, state=OutboxState.UNKNOWN, unknown_since=now
-        )
-
-    async def settle(entry: OutboxEntry) -> bool:
-        state = await reconcile_entry(
-            entry, store=store, messenger=messenger, settings=settings, clock=clock
-        )
-        return state is not None
-
-    async def kick(entry: OutboxEntry) -> bool:
-        if not should_kick(entry, now, horizon):
-            return False
-        if not await store.outbox.update(entry.key, OutboxState.PENDING, kicked_at=now):
-            return False
-        await queue.enqueue_send(entry.key)
-        return True
-
-    expired = await _each(expire, await store.outbox.in_state(OutboxState.SENDING, _SWEEP_LIMIT))
-    settled = 0
-    if await breaker.open_for() <= 0:
-        unknown = await store.outbox.in_state(OutboxState.UNKNOWN, _RECONCILE_LIMIT)
-        settled = await _each(settle, unknown)
-    now = clock()
-    horizon = await _hand_off_horizon(queue, now, settings)
-    kicked = await _each(kick, await store.outbox.due(now, horizon, _SWEEP_LIMIT))
-    if kicked or expired or settled:
-        log.info(
-            "outbox swept", extra={"kicked": kicked, "lease_expired": expired, "settled": settled}
-        )
-    return SweepReport(kicked=kicked, lease_expired=expired, settled=settled)
-
-
-async def _hand_off_horizon(queue: TaskQueue, now: datetime, settings: Settings) -> datetime:
-    """A hand-off made after this may still be in the queue (see :func:`hand_off_horizon`)."""
-    policy = settings.sending.policy
-    try:
-        queued_since = await queue.oldest_unfinished()
-    except Exception as exc:
-        log.warning("could not read the task queue", extra={"error": type(exc).__name__})
-        return hand_off_horizon(now, None, policy, queue_readable=False)
-    return hand_off_horizon(now, queued_since, policy, queue_readable=True)
-
-
-async def _each(
-    action: Callable[[OutboxEntry], Awaitable[bool]], entries: list[OutboxEntry]
-) -> int:
-    """Run ``action`` over ``entries``, a few at a time; count the True results."""
-    done = 0
-    for start in range(0, len(entries), _SWEEP_CONCURRENCY):
-        batch = entries[start : start + _SWEEP_CONCURRENCY]
-        results = await asyncio.gather(*(action(e) for e in batch), return_exceptions=True)
-        for entry, result in zip(batch, results, strict=True):
-            if isinstance(result, BaseException):
-                log.warning(
-                    "sweep skipped an entry",
-                    extra={"key": entry.key, "error": type(result).__name__},
-                )
-            done += result is True
-    return done
 
 
 async def mark_undeliverable(store: Store, entry: OutboxEntry) -> None:

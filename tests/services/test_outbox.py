@@ -22,11 +22,10 @@ from bot.services.outbox import (
     OPT_OUT_KIND,
     backoff,
     list_dead_letters,
-    reconcile_entry,
     requeue_dead_letter,
     send_entry,
-    sweep,
 )
+from bot.services.sweeper import reconcile_entry, sweep
 from bot.settings import Settings
 from tests.fakes.sending import MemoryBreaker, MemoryLimiter, ScriptedMessenger
 
