@@ -14,14 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.clock import Clock
-from bot.core.outbox import (
-    hand_off_horizon,
-    lease_expired,
-    lookup_since,
-    reconcile_candidates,
-    should_kick,
-    unmatched_unknown,
-)
 from bot.core.ports import (
     CircuitBreaker,
     Messenger,
@@ -29,6 +21,14 @@ from bot.core.ports import (
     OutboxState,
     Store,
     TaskQueue,
+)
+from bot.core.sweeping import (
+    hand_off_horizon,
+    lease_expired,
+    lookup_since,
+    reconcile_candidates,
+    should_kick,
+    unmatched_unknown,
 )
 from bot.services.outbox import apply_decision
 from bot.settings import Settings

@@ -26,13 +26,8 @@ from bot.core.outbox import (
     breaker_ok,
     checks_suppression,
     expiry,
-    hand_off_horizon,
     is_due,
-    lease_expired,
-    reconcile_candidates,
     retry_or_give_up,
-    should_kick,
-    unmatched_unknown,
 )
 from bot.core.ports import (
     OutboxState,
@@ -40,6 +35,13 @@ from bot.core.ports import (
     SendOutcome,
     SendResult,
     StatusEvent,
+)
+from bot.core.sweeping import (
+    hand_off_horizon,
+    lease_expired,
+    reconcile_candidates,
+    should_kick,
+    unmatched_unknown,
 )
 from tests.builders import NOW, outbox_entry
 
