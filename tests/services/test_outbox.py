@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import pytest
 from prometheus_client import REGISTRY
@@ -27,11 +27,10 @@ from bot.services.outbox import (
 )
 from bot.services.sweeper import reconcile_entry, sweep
 from bot.settings import Settings
+from tests.builders import NOW, PHONE, SENDER, outbox_entry
 from tests.fakes.sending import MemoryBreaker, MemoryLimiter, ScriptedMessenger
 
-T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-PHONE = "+5511987654321"
-SENDER = "whatsapp:+5511930000001"
+T0 = NOW
 
 
 @dataclass
@@ -145,18 +144,7 @@ async def world(memory_settings: Settings) -> World:
 
 
 def _entry(key: str = "c1:reminder", **changes: object) -> OutboxEntry:
-    base = OutboxEntry(
-        key=key,
-        conversation_id="c1",
-        phone=PHONE,
-        sender=SENDER,
-        kind="reminder",
-        text="Olá, Conceição",
-        created_at=T0,
-        content_sid="HX1",
-        variables={"1": "Conceição"},
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return outbox_entry(key, **{"text": "Olá, Conceição", "buttons": (), **changes})
 
 
 def _rejected(code: int | None, status: int | None = 400, retry_after: float | None = None):  # type: ignore[no-untyped-def]
