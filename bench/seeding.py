@@ -17,6 +17,7 @@ from bench.processes import ROOT
 from bench.servers import Servers
 from bot.adapters.crypto import create_cipher
 from bot.adapters.flow_files import FlowDirectory
+from bot.adapters.locks import RedisLocks
 from bot.adapters.mongo import MongoStore, create_mongo_client, ensure_schema
 from bot.adapters.mongo.sealing import Sealer
 from bot.core.model import Appointment
@@ -99,7 +100,7 @@ def product_services(
     flows = FlowDirectory(ROOT / "flows")
     flows.reload()
     return create_services(
-        settings, store=store, flows=flows, queue=queue, redis=redis, clock=clock
+        settings, store=store, flows=flows, queue=queue, locks=RedisLocks(redis), clock=clock
     )
 
 

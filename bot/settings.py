@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 from datetime import time, timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,6 +30,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from bot.core.errors import ConfigError
+from bot.core.outbox import ErrorAction, RetryPolicy, SendPolicy
 
 __all__ = ["ErrorAction", "Settings", "Unit", "load_settings"]
 
@@ -117,17 +117,6 @@ class RateLimits(_Section):
     burst: int = Field(default=10, ge=1)
 
 
-class ErrorAction(StrEnum):
-    """What to do when Twilio refuses a send with a given error code."""
-
-    RETRY = "retry"  # temporary: back off and try again, up to max_attempts
-    PERMANENT = (
-        "permanent"  # never works as sent: record the code, put the patient on the call list
-    )
-    ALERT = "alert"  # unexpected: no retry, dead-letter it for a person to look at
-    OPT_OUT = "opt_out"  # the patient blocked us: suppress the number
-
-
 class Sending(_Section):
     max_attempts: int = Field(default=5, ge=1)
     backoff_base: Duration = timedelta(seconds=2)
@@ -140,10 +129,19 @@ class Sending(_Section):
     errors: dict[int, ErrorAction] = Field(default_factory=dict)
     default_error_action: ErrorAction = ErrorAction.ALERT
 
-    def action_for(self, code: int | None) -> ErrorAction:
-        return (
-            self.errors.get(code, self.default_error_action) if code else self.default_error_action
+    @property
+    def policy(self) -> SendPolicy:
+        """The outbox's decision rules (:mod:`bot.core.outbox`) as configured here."""
+        return SendPolicy(
+            retry=RetryPolicy(self.max_attempts, self.backoff_base, self.backoff_cap),
+            request_timeout=self.request_timeout,
+            unknown_grace=self.unknown_grace,
+            errors=self.errors,
+            default_action=self.default_error_action,
         )
+
+    def action_for(self, code: int | None) -> ErrorAction:
+        return self.policy.action_for(code)
 
 
 class Conversations(_Section):

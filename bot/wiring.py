@@ -5,15 +5,12 @@ Builds the services from settings and already-open clients; owns no lifecycle.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
-from redis.asyncio import Redis
-
-from bot.adapters.locks import RedisLocks
+from bot.clock import Clock
+from bot.core.consent import ConsentWords
 from bot.core.events import Unit
-from bot.core.ports import FlowCatalog, Store, TaskQueue
+from bot.core.ports import FlowCatalog, Locks, Store, TaskQueue
 from bot.core.reminders import SendingWindow
 from bot.services.conversations import ConversationService, UnitInfo
 from bot.services.reminders import ReminderPolicy, ReminderService
@@ -57,21 +54,23 @@ def create_services(
     store: Store,
     flows: FlowCatalog,
     queue: TaskQueue,
-    redis: Redis,
-    clock: Callable[[], datetime],
+    locks: Locks,
+    clock: Clock,
 ) -> Services:
     conversations = ConversationService(
         store=store,
         flows=flows,
         queue=queue,
-        locks=RedisLocks(redis),
+        locks=locks,
         units=unit_infos(settings),
         clock=clock,
         burst_window=settings.conversations.burst_window,
-        opt_out_words=frozenset(settings.conversations.opt_out_words),
-        opt_out_message=settings.conversations.opt_out_message,
-        opt_in_words=frozenset(settings.conversations.opt_in_words),
-        opt_in_message=settings.conversations.opt_in_message,
+        consent=ConsentWords(
+            opt_out_words=frozenset(settings.conversations.opt_out_words),
+            opt_out_message=settings.conversations.opt_out_message,
+            opt_in_words=frozenset(settings.conversations.opt_in_words),
+            opt_in_message=settings.conversations.opt_in_message,
+        ),
     )
     return Services(
         conversations=conversations,

@@ -9,19 +9,14 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from itertools import groupby
 from typing import Any
 
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
-    CondPageBreak,
     Flowable,
     KeepTogether,
     Paragraph,
@@ -34,7 +29,27 @@ from reportlab.platypus.doctemplate import LayoutError
 
 from reports.charts import by_doctor_chart, trend_chart
 from reports.data import DailyReport, Group, ReportKind
-from reports.fonts import BOLD, REGULAR, fit, register_fonts, safe
+from reports.fonts import BOLD, REGULAR, register_fonts, safe
+from reports.pdf_layout import (
+    BODY_SIZE,
+    BODY_WIDTH,
+    BRAND,
+    FOOTER_HEIGHT,
+    HEADER_HEIGHT,
+    INK,
+    MARGIN,
+    MUTED,
+    PAGE_HEIGHT,
+    PAGE_WIDTH,
+    RULE,
+    TITLES,
+    escape,
+    grid_table,
+    heading_room,
+    kpis,
+    paragraph_styles,
+    wrap_text,
+)
 from reports.text import (
     format_date,
     format_datetime,
@@ -45,162 +60,13 @@ from reports.text import (
     format_time,
 )
 
-__all__ = ["RenderedPdf", "render_pdf"]
-
-PAGE_WIDTH, PAGE_HEIGHT = A4
-MARGIN = 15 * mm
-BODY_WIDTH = PAGE_WIDTH - 2 * MARGIN
-HEADER_HEIGHT = 22 * mm
-FOOTER_HEIGHT = 12 * mm
-
-INK = colors.HexColor("#1F2D3D")
-BRAND = colors.HexColor("#1F4E79")
-MUTED = colors.HexColor("#5B6B7C")
-RULE = colors.HexColor("#C9D3DD")
-ZEBRA = colors.HexColor("#F2F6FA")
-HEAD = colors.HexColor("#E4ECF4")
-ALERT = colors.HexColor("#FBEAEA")
-
-TITLES = {
-    ReportKind.EXPECTED: "Lista de presença prevista",
-    ReportKind.SUMMARY: "Resumo do dia",
-}
-BODY_SIZE = 8.0
+__all__ = ["TITLES", "RenderedPdf", "render_pdf"]
 
 
 @dataclass(frozen=True, slots=True)
 class RenderedPdf:
     data: bytes
     pages: int
-
-
-@cache
-def _styles() -> dict[str, ParagraphStyle]:
-    register_fonts()
-    base = ParagraphStyle("body", fontName=REGULAR, fontSize=9, leading=12, textColor=INK)
-    return {
-        "body": base,
-        "muted": ParagraphStyle("muted", parent=base, textColor=MUTED, fontSize=8, leading=10),
-        "h1": ParagraphStyle(
-            "h1", parent=base, fontName=BOLD, fontSize=13, leading=16, textColor=BRAND,
-            spaceBefore=10, spaceAfter=5, keepWithNext=True,
-        ),
-        "h2": ParagraphStyle(
-            "h2", parent=base, fontName=BOLD, fontSize=9.5, leading=12,
-            spaceBefore=7, spaceAfter=3,
-        ),
-        "cell": ParagraphStyle("cell", parent=base, fontSize=7.5, leading=9),
-        "th": ParagraphStyle("th", parent=base, fontName=BOLD, fontSize=7, leading=8.5),
-        "th_right": ParagraphStyle(
-            "th_right", parent=base, fontName=BOLD, fontSize=7, leading=8.5, alignment=TA_RIGHT
-        ),
-        "kpi": ParagraphStyle(
-            "kpi", parent=base, fontName=BOLD, fontSize=16, leading=19, alignment=TA_CENTER
-        ),
-        "kpi_label": ParagraphStyle(
-            "kpi_label", parent=base, fontSize=7.5, leading=9, alignment=TA_CENTER,
-            textColor=MUTED,
-        ),
-    }  # fmt: skip
-
-
-def _esc(text: str) -> str:
-    return safe(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-# --- tables --------------------------------------------------------------------------------
-
-
-def _table(
-    header: Sequence[str],
-    rows: Sequence[Sequence[Any]],
-    widths: Sequence[float],
-    *,
-    numeric_from: int | None = None,
-    highlight: Sequence[int] = (),
-) -> Table:
-    """A table whose header row repeats on every page it spans."""
-    padding = 6  # left + right cell padding
-    styles = _styles()
-    head = [
-        Paragraph(
-            _esc(h), styles["th_right" if numeric_from is not None and n >= numeric_from else "th"]
-        )
-        for n, h in enumerate(header)
-    ]
-    body = [
-        [
-            fit(cell, w - padding, REGULAR, BODY_SIZE)
-            if isinstance(cell, str) and "\n" not in cell
-            else cell
-            for cell, w in zip(row, widths, strict=True)
-        ]
-        for row in rows
-    ]
-    table = Table([head, *body], colWidths=list(widths), repeatRows=1)
-    style: list[tuple[Any, ...]] = [
-        ("FONT", (0, 1), (-1, -1), REGULAR, BODY_SIZE),
-        ("TEXTCOLOR", (0, 0), (-1, -1), INK),
-        ("BACKGROUND", (0, 0), (-1, 0), HEAD),
-        ("LINEBELOW", (0, 0), (-1, 0), 0.8, BRAND),
-        ("LINEBELOW", (0, -1), (-1, -1), 0.5, RULE),
-        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, ZEBRA]),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("VALIGN", (0, 0), (-1, 0), "BOTTOM"),
-        ("TOPPADDING", (0, 0), (-1, -1), 2.2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.2),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-    ]
-    if numeric_from is not None:
-        style.append(("ALIGN", (numeric_from, 0), (-1, -1), "RIGHT"))
-    for row in highlight:
-        style.append(("BACKGROUND", (0, row + 1), (-1, row + 1), ALERT))
-    table.setStyle(TableStyle(style))
-    return table
-
-
-def _heading_room() -> CondPageBreak:
-    """Start a new page unless a heading and a few rows of its table still fit.
-
-    (keepWithNext would move a whole table that fits on a page, leaving a gap.)
-    """
-    return CondPageBreak(30 * mm)
-
-
-def _wrap(text: str, width: float) -> str:
-    """Lines that fit a cell, joined by newlines: a plain cell, far cheaper than a Paragraph."""
-    return "\n".join(simpleSplit(safe(text), REGULAR, BODY_SIZE, width - 6))
-
-
-def _kpis(report: DailyReport, styles: dict[str, ParagraphStyle]) -> Table:
-    totals = report.totals
-    figures = [
-        (format_int(totals.appointments), "consultas"),
-        (format_int(totals.confirmed), "confirmadas"),
-        (format_percent(totals.confirmation_rate), "taxa de confirmação"),
-        (format_int(totals.cancelled), "desmarcadas"),
-        (format_int(totals.no_answer + totals.undelivered + totals.opted_out), "a contatar"),
-        (format_duration(totals.median_answer_seconds), "tempo mediano de resposta"),
-    ]
-    cells = [
-        [Paragraph(_esc(value), styles["kpi"]), Paragraph(_esc(label), styles["kpi_label"])]
-        for value, label in figures
-    ]
-    width = BODY_WIDTH / len(cells)
-    table = Table([cells], colWidths=[width] * len(cells))
-    table.setStyle(
-        TableStyle(
-            [
-                ("BOX", (0, 0), (-1, -1), 0.5, RULE),
-                ("INNERGRID", (0, 0), (-1, -1), 0.5, RULE),
-                ("BACKGROUND", (0, 0), (-1, -1), ZEBRA),
-                ("TOPPADDING", (0, 0), (-1, -1), 5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-            ]
-        )
-    )
-    return table
 
 
 # --- sections ------------------------------------------------------------------------------
@@ -225,8 +91,8 @@ def _presence(report: DailyReport, styles: dict[str, ParagraphStyle]) -> list[Fl
         members = list(group)
         specialties = sorted({line.specialty for line in members if line.specialty})
         about = [*specialties, unit_name] if report.unit is None else specialties
-        where = f" · {_esc(', '.join(about))}" if about else ""
-        title = f"{_esc(doctor)}<font color='#5B6B7C' size=8.5>{where} – {len(members)}</font>"
+        where = f" · {escape(', '.join(about))}" if about else ""
+        title = f"{escape(doctor)}<font color='#5B6B7C' size=8.5>{where} – {len(members)}</font>"
         rows = [
             [
                 format_time(line.starts_at, zone),
@@ -237,7 +103,7 @@ def _presence(report: DailyReport, styles: dict[str, ParagraphStyle]) -> list[Fl
             ]
             for line in members
         ]
-        story += [_heading_room(), Paragraph(title, styles["h2"]), _table(header, rows, widths)]
+        story += [heading_room(), Paragraph(title, styles["h2"]), grid_table(header, rows, widths)]
     return story
 
 
@@ -268,18 +134,18 @@ def _absences(report: DailyReport, styles: dict[str, ParagraphStyle]) -> list[Fl
                 line.patient_name,
                 line.code,
                 line.doctor,
-                _wrap(f"{line.outcome_label}: {line.reason}", widths[-1]),
+                wrap_text(f"{line.outcome_label}: {line.reason}", widths[-1]),
             ]
             for line in members
         ]
         flagged = [n for n, line in enumerate(members) if line.cancellation == "failed"]
         if report.unit is None:
-            story.append(_heading_room())
+            story.append(heading_room())
             story.append(
-                Paragraph(f"{_esc(unit_name)} <font color='#5B6B7C'>– {len(members)}</font>",
+                Paragraph(f"{escape(unit_name)} <font color='#5B6B7C'>– {len(members)}</font>",
                           styles["h2"])
             )  # fmt: skip
-        story.append(_table(header, rows, widths, highlight=flagged))
+        story.append(grid_table(header, rows, widths, highlight=flagged))
     return story
 
 
@@ -301,12 +167,12 @@ def _failed_cancellations(report: DailyReport, styles: dict[str, ParagraphStyle]
             line.patient_name,
             line.code,
             line.doctor,
-            _wrap(line.cancellation_detail or "sem detalhe", widths[-1]),
+            wrap_text(line.cancellation_detail or "sem detalhe", widths[-1]),
         ]
         for line in lines
     ]
     header = ["Consulta", "Paciente", "Código", "Médico(a)", "Resposta do robô"]
-    story.append(_table(header, rows, widths))
+    story.append(grid_table(header, rows, widths))
     return story
 
 
@@ -364,20 +230,20 @@ def _statistics(report: DailyReport, styles: dict[str, ParagraphStyle]) -> list[
         label = "Unidade" if title == "por unidade" else "Médico(a)"
         rows = _answers_rows([*groups, totals])
         story += [
-            _heading_room(),
+            heading_room(),
             Paragraph(f"Respostas {title}", styles["h2"]),
-            _bold_last(_table([label, *answers_header[1:]], rows, answer_widths, numeric_from=1)),
-            _heading_room(),
+            _bold_last(grid_table([label, *answers_header[1:]], rows, answer_widths, numeric_from=1)),
+            heading_room(),
             Paragraph(f"Lembretes {title}", styles["h2"]),
             _bold_last(
-                _table([label, *delivery_header[1:]], _delivery_rows([*groups, totals]),
+                grid_table([label, *delivery_header[1:]], _delivery_rows([*groups, totals]),
                        delivery_widths, numeric_from=1)
             ),
         ]  # fmt: skip
-    story += [_heading_room(), Paragraph("Falhas de entrega por erro", styles["h2"])]
+    story += [heading_room(), Paragraph("Falhas de entrega por erro", styles["h2"])]
     if report.errors:
         rows = [[e.label, format_int(e.count)] for e in report.errors]
-        story.append(_table(["Erro", "Lembretes"], rows, [BODY_WIDTH - 30 * mm, 30 * mm],
+        story.append(grid_table(["Erro", "Lembretes"], rows, [BODY_WIDTH - 30 * mm, 30 * mm],
                             numeric_from=1))  # fmt: skip
     else:
         story.append(Paragraph("Nenhuma falha de entrega.", styles["muted"]))
@@ -483,7 +349,7 @@ def _numbered_canvas(draw: Callable[[Canvas, int, int], None], pages: list[int])
 def render_pdf(report: DailyReport, progress: Callable[[float], None] | None = None) -> RenderedPdf:
     """The report as PDF bytes, with its page count; ``progress`` hears fractions done."""
     register_fonts()
-    styles = _styles()
+    styles = paragraph_styles()
     buffer = io.BytesIO()
     scope = f"{report.scope} – {format_date(report.day)}"
     document = SimpleDocTemplate(
@@ -498,7 +364,7 @@ def render_pdf(report: DailyReport, progress: Callable[[float], None] | None = N
         subject="Relatório diário",
         creator="Digitaly",
     )
-    story: list[Flowable] = [_kpis(report, styles), *_charts(report)]
+    story: list[Flowable] = [kpis(report, styles), *_charts(report)]
     if report.kind is ReportKind.EXPECTED:
         story += _presence(report, styles) + _absences(report, styles)
     else:

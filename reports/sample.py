@@ -14,8 +14,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core.model import Appointment, AppointmentStatus, Conversation, ConversationStatus
-from bot.core.ports import Cancellation, OutboxEntry, OutboxState, Store
+from bot.core.model import (
+    Appointment,
+    AppointmentStatus,
+    Cancellation,
+    Conversation,
+    ConversationStatus,
+    DecisionRecord,
+    MessageKind,
+    OutboxEntry,
+    OutboxState,
+    with_decisions,
+)
+from bot.core.ports import Store
 from reports.data import TREND_DAYS, DayData
 
 __all__ = ["SampleUnit", "sample_day", "seed_sample"]
@@ -115,7 +126,7 @@ def _conversation(
 ) -> tuple[Conversation, list[OutboxEntry]]:
     status = appointment.status
     created = appointment.starts_at - timedelta(hours=24, minutes=rng.randrange(0, 180))
-    decisions = []
+    decisions: list[DecisionRecord] = []
     if status in _INTENTS:
         # Most answer within the hour; a long tail answers the next morning.
         delay = timedelta(minutes=min(rng.lognormvariate(2.6, 1.3), 20 * 60))
@@ -134,11 +145,11 @@ def _conversation(
         updated_at=created,
         version=1,
         status=ConversationStatus.DONE,
-        data={"decisions": decisions},
+        data=with_decisions(decisions),
     )
-    kinds = ["reminder"]
+    kinds: list[str] = [MessageKind.REMINDER]
     if status in (AppointmentStatus.NO_RESPONSE, AppointmentStatus.SCHEDULED):
-        kinds.append("reminder_2")
+        kinds.append(MessageKind.REMINDER_2)
     entries = []
     for number, kind in enumerate(kinds):
         state, code = OutboxState.SENT, None

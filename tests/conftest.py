@@ -21,10 +21,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 from redis.asyncio import Redis
 
-from bot.adapters.crypto import create_cipher
 from bot.adapters.embedded import start_mongo, start_valkey, stop_server
-from bot.adapters.mongo import MongoStore, create_mongo_client, ensure_schema
-from bot.adapters.mongo.sealing import Sealer
+from bot.adapters.mongo import MongoStore, connect_store, ensure_schema
 from bot.logs import JsonFormatter, quiet_third_parties
 from bot.settings import Settings, load_settings
 from tests.fakes.smtp import SmtpServer
@@ -53,19 +51,29 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     stop_server(pid)
 
 
+def _test_settings(tmp_path: Path, **servers: str) -> Settings:
+    return load_settings(
+        {
+            "DIGITALY_CONFIG": str(ROOT / "config.yaml"),
+            "DATA_DIR": str(tmp_path / "var"),
+            "PUBLIC_BASE_URL": "https://digitaly.test",
+            **servers,
+        }
+    )
+
+
+@pytest.fixture
+def memory_settings(tmp_path: Path) -> Settings:
+    """Settings from the shipped config.yaml and no servers: for tests on the memory store."""
+    return _test_settings(tmp_path)
+
+
 @pytest.fixture
 def settings(mongodb_url: str, redis_url: str, tmp_path: Path) -> Iterator[Settings]:
     """Settings from the shipped config.yaml, on a fresh database (dropped afterwards)."""
     database = f"t_{uuid.uuid4().hex[:12]}"
-    yield load_settings(
-        {
-            "DIGITALY_CONFIG": str(ROOT / "config.yaml"),
-            "MONGODB_URL": mongodb_url,
-            "MONGODB_DB": database,
-            "REDIS_URL": redis_url,
-            "DATA_DIR": str(tmp_path / "var"),
-            "PUBLIC_BASE_URL": "https://digitaly.test",
-        }
+    yield _test_settings(
+        tmp_path, MONGODB_URL=mongodb_url, MONGODB_DB=database, REDIS_URL=redis_url
     )
     # Hundreds of leftover databases slow the shared server down for the tests after.
     with pymongo.MongoClient(mongodb_url) as client:
@@ -84,15 +92,13 @@ async def redis(settings: Settings) -> AsyncIterator[Redis]:
 @asynccontextmanager
 async def open_mongo_store(settings: Settings) -> AsyncIterator[MongoStore]:
     """A MongoStore on the test's own database, dropped afterwards."""
-    assert settings.mongodb_url
-    client = create_mongo_client(settings.mongodb_url)
-    db = client[settings.mongodb_db]
-    await ensure_schema(db)
+    opened = connect_store(settings)
+    await ensure_schema(opened.db)
     try:
-        yield MongoStore(db, Sealer(create_cipher(settings.data_dir)))
+        yield opened.store
     finally:
-        await client.drop_database(settings.mongodb_db)
-        await client.close()
+        await opened.client.drop_database(settings.mongodb_db)
+        await opened.client.close()
 
 
 @pytest.fixture

@@ -11,10 +11,8 @@ from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
 
 from bot.adapters.circuit import RedisCircuitBreaker
-from bot.adapters.crypto import create_cipher
 from bot.adapters.messenger import create_messenger
-from bot.adapters.mongo import MongoStore, create_mongo_client, ensure_schema
-from bot.adapters.mongo.sealing import Sealer
+from bot.adapters.mongo import open_store
 from bot.adapters.ratelimit import RedisRateLimiter
 from bot.core.ports import CircuitBreaker, Messenger, RateLimiter, Store
 from bot.settings import Settings
@@ -36,32 +34,28 @@ class WorkerContext:
 @asynccontextmanager
 async def open_context(settings: Settings) -> AsyncIterator[WorkerContext]:
     """Connect to MongoDB and Redis (in the running loop); make sure the schema exists."""
-    assert settings.mongodb_url is not None
     assert settings.redis_url is not None
-    mongo = create_mongo_client(settings.mongodb_url)
-    redis = Redis.from_url(settings.redis_url)
-    db = mongo[settings.mongodb_db]
-    messenger = create_messenger(settings, db)
-    try:
-        await ensure_schema(db)
-        yield WorkerContext(
-            settings=settings,
-            store=MongoStore(db, Sealer(create_cipher(settings.data_dir))),
-            mongo=mongo,
-            redis=redis,
-            messenger=messenger,
-            limiter=RedisRateLimiter(
-                redis,
-                rate=settings.rate_limits.messages_per_second,
-                burst=settings.rate_limits.burst,
-            ),
-            breaker=RedisCircuitBreaker(
-                redis,
-                failures=settings.sending.circuit_failures,
-                reset=settings.sending.circuit_reset,
-            ),
-        )
-    finally:
-        await messenger.aclose()
-        await redis.aclose()
-        await mongo.close()
+    async with open_store(settings) as opened:
+        redis = Redis.from_url(settings.redis_url)
+        messenger = create_messenger(settings, opened.db)
+        try:
+            yield WorkerContext(
+                settings=settings,
+                store=opened.store,
+                mongo=opened.client,
+                redis=redis,
+                messenger=messenger,
+                limiter=RedisRateLimiter(
+                    redis,
+                    rate=settings.rate_limits.messages_per_second,
+                    burst=settings.rate_limits.burst,
+                ),
+                breaker=RedisCircuitBreaker(
+                    redis,
+                    failures=settings.sending.circuit_failures,
+                    reset=settings.sending.circuit_reset,
+                ),
+            )
+        finally:
+            await messenger.aclose()
+            await redis.aclose()

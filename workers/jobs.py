@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import NamedTuple
 
 from taskiq_redis import RedisStreamBroker
 
 from bot.adapters.flow_files import FlowDirectory
+from bot.adapters.locks import RedisLocks
+from bot.adapters.mongo.email_deliveries import EmailDeliveries
 from bot.adapters.mongo.privacy import apply_retention
+from bot.adapters.mongo.report_archive import MongoReportArchive
 from bot.adapters.queue import TaskiqQueue
-from bot.services.outbox import sweep
+from bot.clock import utcnow
+from bot.services.sweeper import sweep
 from bot.settings import Settings
 from bot.wiring import create_services
-from reports.deliveries import EmailDeliveries
-from reports.storage import ReportArchive
 from workers.context import WorkerContext, open_context
 from workers.conversation_jobs import conversation_jobs
 from workers.report_jobs import report_jobs
@@ -28,10 +30,6 @@ __all__ = ["Jobs", "create_jobs"]
 _SWEEP_EVERY = timedelta(seconds=1)
 _RETENTION_EVERY = timedelta(hours=1)
 _TRIM_EVERY = timedelta(minutes=1)
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Jobs(NamedTuple):
@@ -51,8 +49,8 @@ async def create_jobs(settings: Settings, broker: RedisStreamBroker) -> AsyncIte
             store=context.store,
             flows=flows,
             queue=queue,
-            redis=context.redis,
-            clock=_utcnow,
+            locks=RedisLocks(context.redis),
+            clock=utcnow,
         )
 
         async def reload_flows() -> None:
@@ -60,11 +58,11 @@ async def create_jobs(settings: Settings, broker: RedisStreamBroker) -> AsyncIte
 
         async def retention() -> None:
             db = context.mongo[settings.mongodb_db]
-            await apply_retention(db, _utcnow(), settings.retention.message_bodies)
+            await apply_retention(db, utcnow(), settings.retention.message_bodies)
 
         db = context.mongo[settings.mongodb_db]
         reports = report_jobs(
-            settings, ReportArchive(db), EmailDeliveries(db), ReportQueue(broker), _utcnow
+            settings, MongoReportArchive(db), EmailDeliveries(db), ReportQueue(broker), utcnow
         )
         interval = {
             "outbox_sweep": (_SWEEP_EVERY, _outbox_sweep(context, queue)),
@@ -84,7 +82,7 @@ def _outbox_sweep(context: WorkerContext, queue: TaskiqQueue) -> Job:
             messenger=context.messenger,
             breaker=context.breaker,
             settings=context.settings,
-            clock=_utcnow,
+            clock=utcnow,
         )
 
     return run

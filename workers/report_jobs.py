@@ -10,16 +10,16 @@ The sweep re-kicks builds whose task was lost and emails whose retry is due.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from bot.adapters.mongo.email_deliveries import EmailDeliveries
+from bot.clock import Clock
 from bot.settings import Settings
+from reports.archive import ReportArchive
 from reports.build import NETWORK, scope_for
 from reports.data import ReportKind
-from reports.deliveries import EmailDeliveries
-from reports.storage import ReportArchive
 from workers.report_tasks import ReportQueue
 from workers.scheduler import CronJob, Job
 
@@ -27,7 +27,6 @@ __all__ = ["ReportJobs", "report_jobs"]
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 SWEEP_EVERY = timedelta(minutes=1)
 # A build not stored this long after it was requested (or re-kicked) is kicked again.
 BUILD_LOST_AFTER = timedelta(minutes=10)

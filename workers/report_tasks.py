@@ -7,19 +7,21 @@ so the scheduler never imports worker code.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 
 from taskiq import AsyncBroker, TaskiqDepends
 from taskiq import Context as TaskiqContext
 from taskiq.kicker import AsyncKicker
 
+from bot.adapters.mongo.email_deliveries import EmailDeliveries
+from bot.adapters.mongo.report_archive import MongoReportArchive
+from bot.adapters.report_mail import deliver
+from bot.clock import Clock, utcnow
 from bot.core.ports import Store
 from bot.settings import Settings
+from reports.archive import ReportArchive
 from reports.build import NETWORK, build_files, scope_for
 from reports.data import ReportKind
-from reports.deliveries import EmailDeliveries, deliver
-from reports.storage import ReportArchive
 from workers.context import WorkerContext
 
 __all__ = ["BUILD_REPORT", "EMAIL_REPORT", "ReportQueue", "build_and_send", "register_report_tasks"]
@@ -30,11 +32,6 @@ BUILD_REPORT = "digitaly.build_report"
 EMAIL_REPORT = "digitaly.email_report"
 
 _TASK_CONTEXT: TaskiqContext = TaskiqDepends()
-Clock = Callable[[], datetime]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class ReportQueue:
@@ -59,7 +56,7 @@ async def build_and_send(
     archive: ReportArchive,
     deliveries: EmailDeliveries,
     settings: Settings,
-    clock: Clock = _utcnow,
+    clock: Clock = utcnow,
 ) -> str:
     """Build and store run ``report_id`` (once), then make the first attempt at its email.
 
@@ -90,7 +87,7 @@ def register_report_tasks(broker: AsyncBroker) -> None:
     def parts(task: TaskiqContext) -> tuple[WorkerContext, ReportArchive, EmailDeliveries]:
         context: WorkerContext = task.state.context
         db = context.mongo[context.settings.mongodb_db]
-        return context, ReportArchive(db), EmailDeliveries(db)
+        return context, MongoReportArchive(db), EmailDeliveries(db)
 
     async def build_report(report_id: str, task: TaskiqContext = _TASK_CONTEXT) -> None:
         """Build, store and email one requested report (idempotent)."""
@@ -111,7 +108,7 @@ def register_report_tasks(broker: AsyncBroker) -> None:
             archive=archive,
             deliveries=deliveries,
             settings=context.settings,
-            now=_utcnow(),
+            now=utcnow(),
         )
 
     broker.register_task(build_report, task_name=BUILD_REPORT)

@@ -7,12 +7,12 @@ start-up (``broker.state.context``); nothing global.
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime
 
 from taskiq import AsyncBroker, TaskiqDepends, TaskiqEvents, TaskiqState
 from taskiq import Context as TaskiqContext
 
 from bot.adapters.queue import SEND_MESSAGE
+from bot.clock import utcnow
 from bot.services.outbox import send_entry
 from bot.settings import Settings
 from workers.context import WorkerContext, open_context
@@ -26,10 +26,6 @@ _TASK_CONTEXT: TaskiqContext = TaskiqDepends()  # taskiq injects the running tas
 def worker_context(state: TaskiqState) -> WorkerContext:
     context: WorkerContext = state.context
     return context
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def register_tasks(broker: AsyncBroker, settings: Settings) -> None:
@@ -56,7 +52,7 @@ def register_tasks(broker: AsyncBroker, settings: Settings) -> None:
             limiter=context.limiter,
             breaker=context.breaker,
             settings=context.settings,
-            clock=_utcnow,
+            clock=utcnow,
         )
 
     broker.register_task(send_message, task_name=SEND_MESSAGE)

@@ -8,7 +8,6 @@ reset counter.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -17,7 +16,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from bot.adapters.codec import from_doc
 from bot.adapters.simulator import COLLECTION as SIMULATOR_MESSAGES
-from bot.core.model import Appointment, Conversation, ConversationStatus
+from bot.core.console import Line
+from bot.core.model import Appointment, Conversation, ConversationStatus, MessageKind
 from bot.core.phones import variants
 from bot.core.ports import Cancellation
 
@@ -46,29 +46,6 @@ class _Plain:
 
     def decode(self, collection: str, doc: Doc) -> Doc:
         return doc
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One message of an exchange, as a person reads it."""
-
-    id: str
-    at: datetime
-    side: str  # patient | bot | staff
-    text: str
-    buttons: tuple[tuple[str, str], ...] = ()
-    template: bool = False
-    state: str = ""  # outbox delivery state, for the bot's and staff's lines
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "at": self.at.isoformat(),
-            "side": self.side,
-            "text": self.text,
-            "buttons": [list(b) for b in self.buttons],
-            "template": self.template,
-        }
 
 
 class ConsoleReads:
@@ -154,7 +131,7 @@ class ConsoleReads:
                 Line(
                     id=doc["_id"],
                     at=doc["created_at"],
-                    side="staff" if kind == "staff" else "bot",
+                    side="staff" if kind == MessageKind.STAFF else "bot",
                     text=doc.get("text", ""),
                     buttons=tuple(tuple(b) for b in doc.get("buttons") or ()),
                     template=bool(doc.get("content_sid")),

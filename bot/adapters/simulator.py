@@ -7,12 +7,13 @@ page lists what was "sent". Always ACCEPTED: there is no network to lose.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from bot.clock import utcnow
 from bot.core.ports import OutboundMessage, ProviderMessage, SendOutcome, SendResult
 
 __all__ = ["COLLECTION", "SimulatorMessenger"]
@@ -39,7 +40,7 @@ class SimulatorMessenger:
                 "buttons": [list(button) for button in message.buttons],
                 "content_sid": message.content_sid,
                 "variables": dict(message.variables),
-                "created_at": datetime.now(UTC),
+                "created_at": utcnow(),
             }
         )
         return SendResult(SendOutcome.ACCEPTED, provider_sid=sid)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +18,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+
+from bot.core.console import Session
 
 __all__ = ["Session", "StaffDirectory"]
 
@@ -32,15 +33,6 @@ _DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class Session:
-    token: str
-    email: str
-    name: str
-    csrf: str
-    expires_at: datetime
 
 
 class StaffDirectory:

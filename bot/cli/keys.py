@@ -7,9 +7,9 @@ import json
 
 import click
 
-from bot.adapters.crypto import create_cipher, generate_key
-from bot.adapters.mongo import create_mongo_client, ensure_schema
-from bot.adapters.mongo.sealing import Sealer, rotate
+from bot.adapters.crypto import generate_key
+from bot.adapters.mongo import open_store
+from bot.adapters.mongo.sealing import rotate
 from bot.settings import Settings
 
 __all__ = ["keys_group"]
@@ -27,12 +27,7 @@ def generate_command() -> None:
 
 
 async def _rotate(settings: Settings) -> dict[str, int]:
-    assert settings.mongodb_url
-    client = create_mongo_client(settings.mongodb_url)
-    try:
-        db = client[settings.mongodb_db]
-        await ensure_schema(db)
-        sealer = Sealer(create_cipher(settings.data_dir))
+    async with open_store(settings) as opened:
         shown: dict[str, int] = {}
 
         def progress(collection: str, done: int, total: int) -> None:
@@ -41,9 +36,7 @@ async def _rotate(settings: Settings) -> dict[str, int]:
                 shown[collection] = done
                 click.echo(f"{collection}: {done}/{total}", err=True)
 
-        return await rotate(db, sealer, progress)
-    finally:
-        await client.close()
+        return await rotate(opened.db, opened.sealer, progress)
 
 
 @keys_group.command("rotate")

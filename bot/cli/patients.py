@@ -5,16 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from datetime import UTC, datetime
 from typing import Any
 
 import click
 
-from bot.adapters.crypto import create_cipher
-from bot.adapters.mongo import create_mongo_client, ensure_schema
+from bot.adapters.mongo import open_store
 from bot.adapters.mongo.privacy import erase_patient, export_patient
-from bot.adapters.mongo.sealing import Sealer
 from bot.adapters.secrets import local_secret
+from bot.clock import utcnow
 from bot.core.errors import ValidationError
 from bot.core.phones import normalize
 from bot.settings import Settings
@@ -30,17 +28,10 @@ def _phone(raw: str) -> str:
 
 
 async def _with_db(settings: Settings, action: str, phone: str) -> Any:
-    assert settings.mongodb_url
-    client = create_mongo_client(settings.mongodb_url)
-    try:
-        db = client[settings.mongodb_db]
-        await ensure_schema(db)
+    async with open_store(settings) as opened:
         key = local_secret(settings.data_dir, "privacy.key")
-        sealer = Sealer(create_cipher(settings.data_dir))
         run = export_patient if action == "export" else erase_patient
-        return await run(db, sealer, phone, at=datetime.now(UTC), key=key)
-    finally:
-        await client.close()
+        return await run(opened.db, opened.sealer, phone, at=utcnow(), key=key)
 
 
 @click.group("patients")

@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from bot.adapters.crypto import create_cipher
 from bot.adapters.memory import MemoryStore
-from bot.adapters.mongo import MongoStore, create_mongo_client, ensure_schema
-from bot.adapters.mongo.sealing import Sealer
+from bot.adapters.mongo import open_store
+from bot.clock import utcnow
 from bot.core.errors import NotFoundError
 from bot.settings import Settings
 from reports.build import NETWORK, BuiltReport, build_files, render_files, scope_for
@@ -51,15 +50,8 @@ class _LazyBar:
 
 
 async def _build_from_db(settings: Settings, **options: Any) -> BuiltReport:
-    assert settings.mongodb_url
-    client = create_mongo_client(settings.mongodb_url)
-    try:
-        db = client[settings.mongodb_db]
-        await ensure_schema(db)
-        store = MongoStore(db, Sealer(create_cipher(settings.data_dir)))
-        return await build_files(store, settings, **options)
-    finally:
-        await client.close()
+    async with open_store(settings) as opened:
+        return await build_files(opened.store, settings, **options)
 
 
 async def _build_from_sample(settings: Settings, size: int, **options: Any) -> BuiltReport:
@@ -114,7 +106,7 @@ def build_command(
         "day": date(day.year, day.month, day.day),
         "unit": unit,
         "kind": ReportKind(kind),
-        "now": datetime.now(UTC),
+        "now": utcnow(),
     }
     bar = _LazyBar()
     options["progress"] = bar

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import UTC, datetime
 
 import click
 
-from bot.adapters.mongo import create_mongo_client
+from bot.adapters.mongo import open_store
 from bot.adapters.staff import StaffDirectory
+from bot.clock import utcnow
 from bot.settings import Settings
 
 __all__ = ["staff_group"]
@@ -18,17 +18,13 @@ _MIN_PASSWORD = 10
 
 
 async def _create(settings: Settings, name: str, email: str, password: str) -> bool:
-    assert settings.mongodb_url
-    client = create_mongo_client(settings.mongodb_url)
-    try:
-        staff = StaffDirectory(client[settings.mongodb_db])
+    async with open_store(settings, schema=False) as opened:
+        staff = StaffDirectory(opened.db)
         await staff.ensure_indexes()
-        created = await staff.create(name, email, password, datetime.now(UTC))
+        created = await staff.create(name, email, password, utcnow())
         if created:
-            await staff.record("cli", "staff.create", datetime.now(UTC), staff_account=email)
+            await staff.record("cli", "staff.create", utcnow(), staff_account=email)
         return created
-    finally:
-        await client.close()
 
 
 @click.group("staff")

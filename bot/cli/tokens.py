@@ -10,9 +10,8 @@ from typing import TypeVar
 
 import click
 
-from bot.adapters.crypto import create_cipher
-from bot.adapters.mongo import MongoStore, create_mongo_client, ensure_schema
-from bot.adapters.mongo.sealing import Sealer
+from bot.adapters.mongo import open_store
+from bot.clock import utcnow
 from bot.core.errors import BotError
 from bot.services.tokens import SCOPES, TokenService
 from bot.settings import Settings
@@ -22,24 +21,13 @@ __all__ = ["tokens_group"]
 T = TypeVar("T")
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _with_tokens(action: Callable[[TokenService], Awaitable[T]]) -> T:
     """Run ``action`` against the configured database (embedded servers if no URL is set)."""
     from bot.cli import load_or_exit, resolved_settings
 
     async def run(settings: Settings) -> T:
-        assert settings.mongodb_url
-        client = create_mongo_client(settings.mongodb_url)
-        try:
-            db = client[settings.mongodb_db]
-            await ensure_schema(db)
-            store = MongoStore(db, Sealer(create_cipher(settings.data_dir)))
-            return await action(TokenService(store.tokens, _now))
-        finally:
-            await client.close()
+        async with open_store(settings) as opened:
+            return await action(TokenService(opened.store.tokens, utcnow))
 
     with resolved_settings(load_or_exit()) as settings:
         try:

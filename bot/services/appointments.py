@@ -13,8 +13,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
+from bot.clock import Clock
 from bot.core.model import Appointment, AppointmentStatus
 from bot.core.ports import Store, UpsertOutcome
 
@@ -50,7 +50,7 @@ class AppointmentService:
     store: Store
     # The reminder side: (before, after) for every created or updated appointment.
     on_change: OnChange
-    clock: Callable[[], datetime]
+    clock: Clock
 
     async def push(self, appointment: Appointment) -> Pushed:
         """Write one appointment; ``appointment.id`` is used only if it is new."""

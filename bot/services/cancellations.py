@@ -8,11 +8,10 @@ them, and acknowledges each: ``applied`` marks the appointment cancelled;
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 
+from bot.clock import Clock
 from bot.core.errors import ConflictError, NotFoundError
 from bot.core.model import AppointmentStatus
 from bot.core.ports import Cancellation, Store
@@ -30,7 +29,7 @@ class AckResult(StrEnum):
 @dataclass(frozen=True)
 class CancellationService:
     store: Store
-    clock: Callable[[], datetime]
+    clock: Clock
 
     async def pending(self, after: int, limit: int) -> list[Cancellation]:
         """Unacknowledged cancellations after the cursor ``after``, oldest first."""

@@ -13,17 +13,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot import metrics
+from bot.clock import Clock
 from bot.core import engine
+from bot.core.consent import ConsentWords, consent_change
 from bot.core.errors import ConflictError, NotFoundError
 from bot.core.events import Burst, Reply, Timeout, Unit
-from bot.core.intents import fold
 from bot.core.machine import CompiledFlow
-from bot.core.model import Appointment, Conversation, ConversationStatus
+from bot.core.model import Appointment, Conversation, ConversationStatus, MessageKind, stopped_data
 from bot.core.phones import variants
 from bot.core.ports import (
     FlowCatalog,
@@ -34,7 +35,6 @@ from bot.core.ports import (
     TaskQueue,
 )
 from bot.services.effects import apply_effects
-from bot.services.outbox import OPT_OUT_KIND
 
 __all__ = [
     "ConversationService",
@@ -72,12 +72,9 @@ class ConversationService:
     queue: TaskQueue
     locks: Locks
     units: Mapping[str, UnitInfo]
-    clock: Callable[[], datetime]
+    clock: Clock
     burst_window: timedelta = timedelta(seconds=3)
-    opt_out_words: frozenset[str] = frozenset({"sair", "parar"})
-    opt_out_message: str = "Pronto, você não vai mais receber nossas mensagens por aqui."
-    opt_in_words: frozenset[str] = frozenset({"voltar"})
-    opt_in_message: str = "Você voltará a receber nossos lembretes."
+    consent: ConsentWords = field(default_factory=ConsentWords)
     _saved_versions: set[tuple[str, str]] = field(default_factory=set, init=False, repr=False)
 
     # --- starting -----------------------------------------------------------------------
@@ -201,24 +198,22 @@ class ConversationService:
     async def _without_conversation(self, messages: list[InboundMessage], now: datetime) -> None:
         """No conversation running: only the opt-out / opt-in words act; the rest is left for staff."""
         last = messages[-1]
-        word = fold(last.body).strip(" .!")
-        phones = variants(last.phone)
+        change = consent_change(last.body, last.sid, self.consent)
         keys: list[str] = []
         async with self.store.transaction() as tx:
-            if word in self.opt_out_words or word in self.opt_in_words:
-                opting_out = word in self.opt_out_words
-                for phone in phones:
-                    if opting_out:
+            if change is not None:
+                for phone in variants(last.phone):
+                    if change.opting_out:
                         await tx.suppressions.add(phone, "patient opted out", now)
                     else:
                         await tx.suppressions.remove(phone)
                 entry = OutboxEntry(
-                    key=f"{'opt_out' if opting_out else 'opt_in'}:{last.sid}",
+                    key=change.key,
                     conversation_id=None,
                     phone=last.phone,
                     sender=last.to or next(iter(self.units.values())).sender,
-                    kind=OPT_OUT_KIND if opting_out else "reply",
-                    text=self.opt_out_message if opting_out else self.opt_in_message,
+                    kind=change.kind,
+                    text=change.text,
                     created_at=now,
                 )
                 if await tx.outbox.add(entry):
@@ -282,7 +277,7 @@ class ConversationService:
             current = await self.store.conversations.get(conversation.id)
             if current is None or current.status is ConversationStatus.DONE:
                 return False
-            data = {**current.data, "stopped": reason}
+            data = stopped_data(current.data, reason)
             stopped = replace(
                 current,
                 status=ConversationStatus.DONE,
@@ -307,7 +302,7 @@ class ConversationService:
             conversation_id=None,
             phone=appointment.phone,
             sender=info.sender,
-            kind="notice",
+            kind=MessageKind.NOTICE,
             text=text,
             created_at=self.clock(),
         )

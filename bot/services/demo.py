@@ -6,10 +6,10 @@ second call changes nothing. ``digitaly run`` calls it only on an empty database
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.clock import Clock
 from bot.core.model import Appointment
 from bot.core.ports import Store, UpsertOutcome
 from bot.settings import Settings
@@ -74,7 +74,7 @@ def demo_appointments(settings: Settings, now: datetime) -> list[Appointment]:
     return found
 
 
-async def seed_demo(store: Store, settings: Settings, clock: Callable[[], datetime]) -> int:
+async def seed_demo(store: Store, settings: Settings, clock: Clock) -> int:
     """Upsert the demo appointments; return how many were created."""
     created = 0
     for appointment in demo_appointments(settings, clock()):

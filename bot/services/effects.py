@@ -11,19 +11,21 @@ import logging
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import assert_never
 
 from bot.core.effects import (
     Effect,
     HandOff,
     OptOut,
+    RecordAnswer,
     RequestCancellation,
     SendMessage,
     SetAppointmentStatus,
 )
-from bot.core.model import Conversation
+from bot.core.model import Conversation, is_reminder
+from bot.core.outbox import OPT_OUT_KIND
 from bot.core.phones import variants
 from bot.core.ports import Cancellation, OutboxEntry, Store
-from bot.services.outbox import OPT_OUT_KIND
 
 __all__ = ["apply_effects"]
 
@@ -42,47 +44,56 @@ async def apply_effects(
     # The one message allowed past the suppression list is the opt-out's own confirmation.
     opting_out = any(isinstance(effect, OptOut) for effect in effects)
     # A reminder must never arrive after the appointment started.
-    reminding = any(isinstance(e, SendMessage) and e.kind.startswith("reminder") for e in effects)
+    reminding = any(isinstance(e, SendMessage) and is_reminder(e.kind) for e in effects)
     expires_at = await _earliest_start(tx, conversation) if reminding else None
     for effect in effects:
-        if isinstance(effect, SendMessage):
-            entry = OutboxEntry(
-                key=effect.key,
-                conversation_id=conversation.id,
-                phone=conversation.phone,
-                sender=sender,
-                kind=OPT_OUT_KIND if opting_out else effect.kind,
-                text=effect.text,
-                created_at=now,
-                content_sid=effect.content_sid,
-                variables=dict(effect.variables),
-                buttons=effect.buttons,
-                expires_at=expires_at if effect.kind.startswith("reminder") else None,
-            )
-            if await tx.outbox.add(entry):
-                keys.append(entry.key)
-        elif isinstance(effect, SetAppointmentStatus):
-            await tx.appointments.set_status(effect.appointment_id, effect.status)
-        elif isinstance(effect, RequestCancellation):
-            appointment = await tx.appointments.get(effect.appointment_id)
-            if appointment is not None:
-                await tx.cancellations.add(
-                    Cancellation(
-                        id=uuid.uuid4().hex,
-                        appointment_id=appointment.id,
-                        external_id=appointment.external_id,
-                        requested_at=now,
-                    )
+        match effect:
+            case SendMessage():
+                entry = OutboxEntry(
+                    key=effect.key,
+                    conversation_id=conversation.id,
+                    phone=conversation.phone,
+                    sender=sender,
+                    kind=OPT_OUT_KIND if opting_out else effect.kind,
+                    text=effect.text,
+                    created_at=now,
+                    content_sid=effect.content_sid,
+                    variables=dict(effect.variables),
+                    buttons=effect.buttons,
+                    expires_at=expires_at if is_reminder(effect.kind) else None,
                 )
-        elif isinstance(effect, OptOut):
-            for phone in variants(conversation.phone):
-                await tx.suppressions.add(phone, "patient opted out", now)
-        elif isinstance(effect, HandOff):
-            log.info(
-                "handed off to staff",
-                extra={"conversation": conversation.id, "reason": effect.reason},
-            )
+                if await tx.outbox.add(entry):
+                    keys.append(entry.key)
+            case SetAppointmentStatus():
+                await tx.appointments.set_status(effect.appointment_id, effect.status)
+            case RequestCancellation():
+                await _request_cancellation(tx, effect.appointment_id, now)
+            case OptOut():
+                for phone in variants(conversation.phone):
+                    await tx.suppressions.add(phone, "patient opted out", now)
+            case HandOff():
+                log.info(
+                    "handed off to staff",
+                    extra={"conversation": conversation.id, "reason": effect.reason},
+                )
+            case RecordAnswer():
+                pass  # kept in the conversation's data, saved with it in this transaction
+            case _:
+                assert_never(effect)
     return keys
+
+
+async def _request_cancellation(tx: Store, appointment_id: str, now: datetime) -> None:
+    appointment = await tx.appointments.get(appointment_id)
+    if appointment is not None:
+        await tx.cancellations.add(
+            Cancellation(
+                id=uuid.uuid4().hex,
+                appointment_id=appointment.id,
+                external_id=appointment.external_id,
+                requested_at=now,
+            )
+        )
 
 
 async def _earliest_start(store: Store, conversation: Conversation) -> datetime | None:

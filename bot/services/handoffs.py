@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.core.errors import ValidationError
 from bot.core.machine import CompiledFlow
-from bot.core.model import Conversation, ConversationStatus
+from bot.core.model import Conversation, ConversationStatus, MessageKind, handed_back
 from bot.core.ports import OutboxEntry, Store, TaskQueue
 
 __all__ = ["WINDOW", "OutsideWindowError", "close", "give_back", "staff_reply"]
@@ -48,7 +48,7 @@ async def staff_reply(
         conversation_id=conversation.id,
         phone=conversation.phone,
         sender=sender,
-        kind="staff",
+        kind=MessageKind.STAFF,
         text=text,
         created_at=now,
     )
@@ -78,8 +78,7 @@ async def give_back(
     A hand-off ends in a terminal state, which takes no replies; the bot resumes
     in the flow's waiting state (nothing is resent).
     """
-    data = {k: v for k, v in conversation.data.items() if k != "handed_off"}
-    data["asks"] = 0
+    data = handed_back(conversation.data)
     active = replace(
         conversation,
         status=ConversationStatus.ACTIVE,

@@ -16,10 +16,11 @@ import re
 import secrets
 import string
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
+from bot.clock import Clock
 from bot.core.errors import ConflictError, NotFoundError, ValidationError
 from bot.core.ports import ApiToken, TokenRepository
 
@@ -65,7 +66,7 @@ def hash_token(token: str) -> str:
 @dataclass(frozen=True)
 class TokenService:
     tokens: TokenRepository
-    clock: Callable[[], datetime]
+    clock: Clock
 
     async def create(self, name: str, scopes: Iterable[str]) -> tuple[ApiToken, str]:
         """Store a new token; return it and its secret (print it once, it is not kept)."""

@@ -6,41 +6,52 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 from redis.asyncio import Redis
 
-from bot.adapters.crypto import create_cipher
+from bot.adapters.console_reads import ConsoleReads
 from bot.adapters.flow_files import FlowDirectory
-from bot.adapters.mongo import MongoStore, create_mongo_client, ensure_schema
-from bot.adapters.mongo.sealing import Sealer
+from bot.adapters.gauges import refresh_gauges
+from bot.adapters.locks import RedisLocks
+from bot.adapters.mongo import MongoStore, connect_store, ensure_schema
+from bot.adapters.mongo.report_archive import MongoReportArchive
 from bot.adapters.queue import TaskiqQueue
+from bot.adapters.ratelimit import RedisRateLimiter
 from bot.adapters.signing import signing_key
+from bot.adapters.staff import StaffDirectory
+from bot.clock import utcnow
 from bot.core.errors import ConfigError
 from bot.settings import Settings
 from bot.web import health, observability, twilio
 from bot.web.api import setup_api
 from bot.web.errors import error_middleware
 from bot.web.keys import (
+    API_LIMITER,
+    ARCHIVE,
     CLOCK,
     CONVERSATIONS,
     DB,
     FLOWS,
+    GAUGES,
     MONGO,
+    PROBES,
     QUEUE,
+    READS,
     REDIS,
     REMINDERS,
     SCHEMA_READY,
     SETTINGS,
     SIGNING_KEY,
+    STAFF,
     STORE,
     TURNS,
 )
 from bot.web.observability import observe_middleware
 from bot.web.pages import setup_pages
 from bot.wiring import create_services
+from workers.broker import QUEUE as BROKER_QUEUE
 from workers.broker import create_broker
 
 __all__ = ["create_app"]
@@ -52,20 +63,20 @@ _FLOW_RELOAD_SECONDS = 2.0
 _TURN_DRAIN_SECONDS = 10.0
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 async def _mongo_ctx(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
     owned = MONGO not in app
-    if owned:
-        assert settings.mongodb_url is not None
-        app[MONGO] = create_mongo_client(settings.mongodb_url)
+    opened = connect_store(app[SETTINGS], None if owned else app[MONGO])
+    app[MONGO] = opened.client
     if DB not in app:
-        app[DB] = app[MONGO][settings.mongodb_db]
+        app[DB] = opened.db
     if STORE not in app:
-        app[STORE] = MongoStore(app[DB], Sealer(create_cipher(settings.data_dir)))
+        app[STORE] = opened.store
+    if ARCHIVE not in app:
+        app[ARCHIVE] = MongoReportArchive(app[DB])
+    app[STAFF] = StaffDirectory(app[DB])
+    store = app[STORE]
+    # Personal fields are sealed in MongoDB: read them the way the store writes them.
+    app[READS] = ConsoleReads(app[DB], store.sealer if isinstance(store, MongoStore) else None)
     schema = asyncio.create_task(_create_schema(app))
     yield
     schema.cancel()
@@ -128,7 +139,7 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
         store=app[STORE],
         flows=app[FLOWS],
         queue=app[QUEUE],
-        redis=app[REDIS],
+        locks=RedisLocks(app[REDIS]),
         clock=app[CLOCK],
     )
     app[CONVERSATIONS] = services.conversations
@@ -147,6 +158,26 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
         url = app[SETTINGS].redis_url
         assert url is not None
         app[REDIS] = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    api = app[SETTINGS].api
+    app[API_LIMITER] = RedisRateLimiter(
+        app[REDIS],
+        rate=api.requests_per_minute / 60,
+        burst=api.burst,
+        prefix="digitaly:api:",
+    )
+    db, redis = app[DB], app[REDIS]
+
+    async def ping_mongodb() -> object:
+        return await db.command("ping")
+
+    async def ping_redis() -> object:
+        return await redis.ping()
+
+    async def gauges() -> None:
+        await refresh_gauges(db, redis, BROKER_QUEUE)
+
+    app[PROBES] = {"mongodb": ping_mongodb, "redis": ping_redis}
+    app[GAUGES] = gauges
     yield
     if owned:
         await app[REDIS].aclose()
@@ -166,7 +197,7 @@ def create_app(
         raise ConfigError("REDIS_URL is not set (digitaly run starts an embedded server)")
     app = web.Application(middlewares=[observe_middleware, error_middleware])
     app[SETTINGS] = settings
-    app[CLOCK] = _utcnow
+    app[CLOCK] = utcnow
     app[SCHEMA_READY] = {}
     app[SIGNING_KEY] = signing_key(settings)
     for key, value in overrides.items():

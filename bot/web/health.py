@@ -6,7 +6,7 @@ import asyncio
 
 from aiohttp import web
 
-from bot.web.keys import DB, REDIS, SCHEMA_READY
+from bot.web.keys import PROBES, SCHEMA_READY
 
 __all__ = ["routes"]
 
@@ -31,10 +31,7 @@ async def _check(name: str, probe: asyncio.Future[object] | object) -> tuple[str
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
     app = request.app
-    results = await asyncio.gather(
-        _check("mongodb", app[DB].command("ping")),
-        _check("redis", app[REDIS].ping()),
-    )
+    results = await asyncio.gather(*(_check(name, probe()) for name, probe in app[PROBES].items()))
     problems = {name: error for name, error in results if error}
     if not problems and not app[SCHEMA_READY].get("mongodb"):
         problems["mongodb"] = "schema not created yet"

@@ -1,46 +1,67 @@
-"""Typed keys for everything shared on the aiohttp application."""
+"""Typed keys for everything shared on the aiohttp application, in one place.
+
+The composition root (:mod:`bot.web.app`) sets them; the handlers read them and
+see ports, never an adapter's type.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from redis.asyncio import Redis
 
-from bot.core.ports import FlowCatalog, Store, TaskQueue
+from bot.clock import Clock
+from bot.core.console import ConsoleReadModel, StaffAccounts
+from bot.core.ports import FlowCatalog, RateLimiter, Store, TaskQueue
 from bot.services.conversations import ConversationService
 from bot.services.reminders import ReminderService
 from bot.settings import Settings
+from reports.archive import ReportArchive
 
 __all__ = [
+    "API_LIMITER",
+    "API_TASKS",
+    "ARCHIVE",
     "CLOCK",
+    "CLOSING",
     "CONVERSATIONS",
     "DB",
     "FLOWS",
+    "GAUGES",
+    "LOOPBACK",
     "MONGO",
+    "OPENAPI",
+    "PROBES",
     "QUEUE",
+    "READS",
     "REDIS",
     "REMINDERS",
     "SCHEMA_READY",
     "SETTINGS",
     "SIGNING_KEY",
+    "STAFF",
     "STORE",
     "TURNS",
 ]
+
+# --- The process's resources ------------------------------------------------------------
 
 SETTINGS = web.AppKey("settings", Settings)
 MONGO = web.AppKey("mongo", AsyncMongoClient[dict[str, Any]])
 DB = web.AppKey("db", AsyncDatabase[dict[str, Any]])
 STORE: web.AppKey[Store] = web.AppKey("store")
 REDIS = web.AppKey("redis", Redis)
-Clock = Callable[[], datetime]
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 SCHEMA_READY = web.AppKey("schema_ready", dict[str, bool])
+# What /readyz asks, by dependency name: each answers or raises.
+PROBES: web.AppKey[Mapping[str, Callable[[], Awaitable[object]]]] = web.AppKey("probes")
+# Refreshes the backlog gauges /metrics shows (outbox, dead letters, task queue).
+GAUGES: web.AppKey[Callable[[], Awaitable[None]]] = web.AppKey("gauges")
 # The key Twilio signs webhooks with: the auth token, or the simulator's own key.
 SIGNING_KEY = web.AppKey("signing_key", str)
 CONVERSATIONS = web.AppKey("conversations", ConversationService)
@@ -49,3 +70,22 @@ FLOWS: web.AppKey[FlowCatalog] = web.AppKey("flows")
 QUEUE: web.AppKey[TaskQueue] = web.AppKey("queue")
 # Conversation turns running after their webhook answered; awaited at shutdown.
 TURNS = web.AppKey("turns", set[asyncio.Task[None]])
+# Built reports, as the robot downloads them.
+ARCHIVE: web.AppKey[ReportArchive] = web.AppKey("report_archive")
+
+# --- The robot's API --------------------------------------------------------------------
+
+# Per-token request rate, shared by every web process through Redis.
+API_LIMITER: web.AppKey[RateLimiter] = web.AppKey("api_limiter")
+# Large batches running after their 202; awaited (then cancelled) at shutdown.
+API_TASKS = web.AppKey("api_tasks", set[asyncio.Task[None]])
+OPENAPI = web.AppKey("openapi", dict[str, Any])
+
+# --- The pages --------------------------------------------------------------------------
+
+STAFF: web.AppKey[StaffAccounts] = web.AppKey("staff")
+READS: web.AppKey[ConsoleReadModel] = web.AppKey("console_reads")
+# The simulator posts the patient's messages to our own webhook through this.
+LOOPBACK = web.AppKey("loopback", ClientSession)
+# Set when the server begins to shut down: live event streams end at once.
+CLOSING = web.AppKey("pages_closing", asyncio.Event)

@@ -5,22 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bot import metrics
-from bot.core.ports import OutboxState
 from bot.logs import correlation_id
-from bot.web.keys import DB, REDIS
-from workers.broker import QUEUE
+from bot.web.keys import GAUGES
 
 __all__ = ["observe_middleware", "routes"]
 
 routes = web.RouteTableDef()
-
-_UNSETTLED = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.UNKNOWN)
 
 
 @web.middleware
@@ -48,23 +43,9 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
         correlation_id.reset(token)
 
 
-async def _refresh_gauges(app: web.Application) -> None:
-    db = app[DB]
-    counts = await asyncio.gather(
-        *(db["outbox"].count_documents({"state": state.value}) for state in _UNSETTLED),
-        db["dead_letters"].estimated_document_count(),
-    )
-    for state, count in zip(_UNSETTLED, counts, strict=False):
-        metrics.OUTBOX_BACKLOG.labels(state.value).set(count)
-    metrics.DEAD_LETTERS.set(counts[-1])
-    groups: list[dict[str, Any]] = await app[REDIS].xinfo_groups(QUEUE)
-    waiting = sum(int(g.get("lag") or 0) + int(g.get("pending") or 0) for g in groups)
-    metrics.QUEUE_DEPTH.set(waiting)
-
-
 @routes.get("/metrics")
 async def metrics_endpoint(request: web.Request) -> web.Response:
     # A scrape still returns the counters when a store is down.
     with contextlib.suppress(Exception):
-        await asyncio.wait_for(_refresh_gauges(request.app), 2.0)
+        await asyncio.wait_for(request.app[GAUGES](), 2.0)
     return web.Response(body=metrics.render(), content_type="text/plain", charset="utf-8")

@@ -19,33 +19,20 @@ from twilio.request_validator import RequestValidator
 
 from bot import metrics
 from bot.core.errors import ValidationError
+from bot.core.outbox import STATUS_RANK
 from bot.core.phones import normalize
-from bot.core.ports import InboundMessage, OutboxState, StatusEvent
+from bot.core.ports import InboundMessage, StatusEvent
 from bot.logs import correlation_id, mask_phone
-from bot.services.outbox import mark_undeliverable
+from bot.services.outbox import record_status
 from bot.web.keys import CLOCK, CONVERSATIONS, SETTINGS, SIGNING_KEY, STORE, TURNS
 
-__all__ = ["STATUS_RANK", "routes"]
+__all__ = ["routes"]
 
 log = logging.getLogger(__name__)
 
 routes = web.RouteTableDef()
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
-
-# Forward-only projection: a late "sent" never hides "delivered"; "read" proves delivery.
-STATUS_RANK = {
-    "accepted": 1,
-    "scheduled": 1,
-    "queued": 1,
-    "sending": 2,
-    "sent": 3,
-    "failed": 4,
-    "undelivered": 4,
-    "delivered": 5,
-    "read": 6,
-}
-FAILED = frozenset({"failed", "undelivered"})
 
 
 def _twiml() -> web.Response:
@@ -129,27 +116,5 @@ async def status(request: web.Request) -> web.Response:
         key=request.query.get("key") or None,
         error_code=_int(form.get("ErrorCode")) or None,
     )
-    store = request.app[STORE]
-    if await store.statuses.append(event):
-        await store.statuses.project(event, STATUS_RANK[value])
-        if event.key:  # a callback proves Twilio created it: settles a lost answer
-            for state in (OutboxState.UNKNOWN, OutboxState.SENDING):
-                await store.outbox.update(
-                    event.key, state, state=OutboxState.SENT, provider_sid=sid
-                )
-        if value in FAILED:
-            await _delivery_failed(request.app, event)
+    await record_status(request.app[STORE], event, request.app[SETTINGS])
     return web.Response(status=204)
-
-
-async def _delivery_failed(app: web.Application, event: StatusEvent) -> None:
-    """A reminder that can never be delivered puts the appointment on the call list."""
-    settings, store = app[SETTINGS], app[STORE]
-    entry = await (
-        store.outbox.get(event.key) if event.key else store.outbox.by_provider_sid(event.sid)
-    )
-    if entry is None:
-        return
-    if settings.sending.action_for(event.error_code).value not in {"permanent", "opt_out"}:
-        return
-    await mark_undeliverable(store, entry)

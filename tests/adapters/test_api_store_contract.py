@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from bot.core.model import AppointmentStatus, Conversation
+from bot.core.model import AppointmentStatus
 from bot.core.ports import ApiToken, Cancellation, Operation, OutboxEntry, Store, UpsertOutcome
 from bot.services.appointments import PATIENT_ANSWERS
 from tests.adapters.test_store_contract import NOW, _appointment
+from tests.builders import conversation
 
 MINUTE = timedelta(minutes=1)
 
@@ -177,17 +178,7 @@ async def test_operations_progress_and_finish(store: Store) -> None:
 
 
 async def test_outbox_for_conversation(store: Store) -> None:
-    conversation = Conversation(
-        id="c1",
-        phone="+5511987654321",
-        flow="confirmation",
-        flow_version="v1",
-        state="waiting",
-        appointment_ids=("a1",),
-        created_at=NOW,
-        updated_at=NOW,
-    )
-    await store.conversations.create(conversation)
+    await store.conversations.create(conversation())
     for n, at in ((2, NOW + MINUTE), (1, NOW)):
         await store.outbox.add(
             OutboxEntry(

@@ -3,69 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from bot.adapters.mongo import MongoStore
 from bot.core.errors import ConflictError
-from bot.core.model import Appointment, AppointmentStatus, Conversation
+from bot.core.model import AppointmentStatus, Conversation
 from bot.core.ports import (
     Cancellation,
     DeadLetter,
     InboundMessage,
-    OutboxEntry,
     OutboxState,
     StatusEvent,
     Store,
     UpsertOutcome,
 )
+from tests.builders import NOW, appointment, conversation, outbox_entry
 
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-
-
-def _appointment(**changes: object) -> Appointment:
-    base = Appointment(
-        id="a1",
-        external_id="LEG-1",
-        patient_name="Conceição Peçanha",
-        phone="+5511987654321",
-        starts_at=NOW + timedelta(days=1),
-        doctor="Dra. Cláudia Guimarães",
-        unit="centro",
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
+_appointment = appointment
+_entry = outbox_entry
 
 
 def _conversation(**changes: object) -> Conversation:
-    base = Conversation(
-        id="c1",
-        phone="+5511987654321",
-        flow="confirmation",
-        flow_version="v1",
-        state="waiting",
-        appointment_ids=("a1",),
-        created_at=NOW,
-        updated_at=NOW,
-        data={"unknown": 0, "decisions": [{"intent": "confirm", "at": NOW.isoformat()}]},
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
-
-
-def _entry(key: str = "c1:reminder", **changes: object) -> OutboxEntry:
-    base = OutboxEntry(
-        key=key,
-        conversation_id="c1",
-        phone="+5511987654321",
-        sender="whatsapp:+5511930000001",
-        kind="reminder",
-        text="Olá",
-        created_at=NOW,
-        content_sid="HX1",
-        variables={"1": "Conceição"},
-        buttons=(("confirm", "Confirmar"),),
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    data = {"unknown": 0, "decisions": [{"intent": "confirm", "at": NOW.isoformat()}]}
+    return conversation(**{"data": data, **changes})
 
 
 async def test_appointment_upsert_is_idempotent(store: Store) -> None:

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.adapters.mongo.report_archive import MongoReportArchive
 from bot.settings import Settings
 from bot.web.keys import DB, STORE
 from reports.build import build_files
 from reports.data import DayData, ReportKind
 from reports.sample import sample_day, seed_sample
-from reports.storage import ReportArchive
 from tests.api.conftest import Client, MakeToken
 from tests.reports.conftest import DAY, units
 
@@ -29,7 +29,7 @@ async def _stored(client: Client, settings: Settings, data: DayData) -> str:
     await seed_sample(store, data)
     unit = settings.units[0].key
     built = await build_files(store, settings, day=DAY, unit=unit, kind=ReportKind.SUMMARY, now=NOW)
-    stored = await ReportArchive(client.app[DB]).store(built, ReportKind.SUMMARY, NOW)
+    stored = await MongoReportArchive(client.app[DB]).store(built, ReportKind.SUMMARY, NOW)
     return stored.id
 
 

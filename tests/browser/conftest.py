@@ -25,8 +25,7 @@ from bot.adapters.queue import TaskiqQueue
 from bot.services.demo import seed_demo
 from bot.settings import Settings
 from bot.web import create_app
-from bot.web.keys import CLOCK, QUEUE, SCHEMA_READY, STORE
-from bot.web.pages.keys import STAFF
+from bot.web.keys import CLOCK, QUEUE, SCHEMA_READY, STAFF, STORE
 from workers.broker import create_broker
 from workers.runtime import run_worker
 from workers.tasks import register_tasks

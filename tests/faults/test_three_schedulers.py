@@ -13,14 +13,15 @@ from redis.asyncio import Redis
 from bot.adapters.mongo import MongoStore
 from bot.core.model import Appointment
 from bot.settings import Settings
-from tests.services.test_reminders import MONDAY_6AM, Clock, _appointment, _services
+from tests.builders import FakeClock
+from tests.services.test_reminders import MONDAY_6AM, _appointment, _services
 
 
 @pytest.mark.timeout(600)
 async def test_three_schedulers_over_a_day_of_5000_appointments(
     settings: Settings, mongo_store: MongoStore, redis: Redis
 ) -> None:
-    clock = Clock(MONDAY_6AM)
+    clock = FakeClock(MONDAY_6AM)
     schedulers = [_services(settings, mongo_store, redis, clock) for _ in range(3)]
     rng = random.Random(5)
     tomorrow = MONDAY_6AM + timedelta(days=1)

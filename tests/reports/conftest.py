@@ -18,6 +18,6 @@ def units(settings: Settings) -> list[SampleUnit]:
 
 
 @pytest.fixture
-def day_data(settings: Settings) -> DayData:
+def day_data(memory_settings: Settings) -> DayData:
     """60 appointments over the configured units, with conversations, deliveries, cancellations."""
-    return sample_day(DAY, units(settings), 60, seed=11)
+    return sample_day(DAY, units(memory_settings), 60, seed=11)

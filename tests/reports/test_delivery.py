@@ -15,13 +15,15 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from pydantic import SecretStr
 
 from bot.adapters.mongo import MongoStore
+from bot.adapters.mongo.email_deliveries import MAX_ATTEMPTS, EmailDeliveries
+from bot.adapters.mongo.report_archive import MongoReportArchive
+from bot.adapters.report_mail import deliver
 from bot.settings import Settings
+from reports.archive import run_id
 from reports.build import build_files
 from reports.data import DayData, ReportKind
-from reports.deliveries import MAX_ATTEMPTS, EmailDeliveries, deliver
 from reports.email import parse_smtp_url
 from reports.sample import seed_sample
-from reports.storage import ReportArchive, run_id
 from tests.fakes.smtp import SmtpServer
 from tests.reports.conftest import DAY
 from workers.report_jobs import BUILD_LOST_AFTER, report_jobs
@@ -81,7 +83,7 @@ async def test_a_run_is_stored_once_however_many_builds_race(
     mongo_store: MongoStore, settings: Settings, day_data: DayData
 ) -> None:
     await seed_sample(mongo_store, day_data)
-    archive = ReportArchive(mongo_store.db)
+    archive = MongoReportArchive(mongo_store.db)
     unit = settings.units[0].key
     first = await build_files(
         mongo_store, settings, day=DAY, unit=unit, kind=ReportKind.SUMMARY, now=NOW
@@ -112,7 +114,7 @@ async def test_the_schedule_builds_stores_and_emails_to_the_units_recipients(
     await seed_sample(mongo_store, day_data)
     settings = settings.model_copy(update={"smtp_url": SecretStr(smtp_server.url)})
     archive, deliveries, queue = (
-        ReportArchive(mongo_store.db),
+        MongoReportArchive(mongo_store.db),
         EmailDeliveries(mongo_store.db),
         RecordingQueue(),
     )
@@ -161,7 +163,7 @@ async def test_a_failed_email_is_retried_later_and_the_report_is_kept(
     await seed_sample(mongo_store, day_data)
     down = settings.model_copy(update={"smtp_url": SecretStr(f"smtp://127.0.0.1:{_closed_port()}")})
     archive, deliveries, queue = (
-        ReportArchive(mongo_store.db),
+        MongoReportArchive(mongo_store.db),
         EmailDeliveries(mongo_store.db),
         RecordingQueue(),
     )
@@ -215,7 +217,7 @@ async def test_an_email_that_never_goes_ends_failed(
 ) -> None:
     await seed_sample(mongo_store, day_data)
     down = settings.model_copy(update={"smtp_url": SecretStr(f"smtp://127.0.0.1:{_closed_port()}")})
-    archive, deliveries = ReportArchive(mongo_store.db), EmailDeliveries(mongo_store.db)
+    archive, deliveries = MongoReportArchive(mongo_store.db), EmailDeliveries(mongo_store.db)
     unit = settings.units[0].key
     report_id = run_id(DAY, unit, ReportKind.EXPECTED)
     await build_and_send(
@@ -243,7 +245,7 @@ async def test_a_lost_build_task_is_kicked_again(
     mongo_store: MongoStore, settings: Settings
 ) -> None:
     archive, deliveries, queue = (
-        ReportArchive(mongo_store.db),
+        MongoReportArchive(mongo_store.db),
         EmailDeliveries(mongo_store.db),
         RecordingQueue(),
     )
@@ -307,7 +309,7 @@ async def test_smtp_auth_from_the_url(
 ) -> None:
     url, handler = smtp_with_auth
     await seed_sample(mongo_store, day_data)
-    archive, deliveries = ReportArchive(mongo_store.db), EmailDeliveries(mongo_store.db)
+    archive, deliveries = MongoReportArchive(mongo_store.db), EmailDeliveries(mongo_store.db)
     with_auth = settings.model_copy(update={"smtp_url": SecretStr(url)})
     report_id = run_id(DAY, settings.units[0].key, ReportKind.SUMMARY)
     state = await build_and_send(

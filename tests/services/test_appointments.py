@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,21 +11,14 @@ from bot.adapters.memory import MemoryStore
 from bot.core.model import Appointment, AppointmentStatus
 from bot.core.ports import UpsertOutcome
 from bot.services.appointments import AppointmentService
+from tests.builders import appointment
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 def _appointment(n: int = 1, **changes: object) -> Appointment:
-    base = Appointment(
-        id=f"new-{n}",
-        external_id=f"LEG-{n}",
-        patient_name="Conceição Peçanha",
-        phone="+5511987654321",
-        starts_at=NOW + timedelta(days=2),
-        doctor="Dra. Cláudia Guimarães",
-        unit="centro",
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    new = {"id": f"new-{n}", "external_id": f"LEG-{n}", "starts_at": NOW + timedelta(days=2)}
+    return appointment(**{**new, **changes})
 
 
 class Changes:

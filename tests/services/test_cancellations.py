@@ -3,31 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from bot.adapters.memory import MemoryStore
 from bot.core.errors import ConflictError, NotFoundError
-from bot.core.model import Appointment, AppointmentStatus
+from bot.core.model import AppointmentStatus
 from bot.core.ports import Cancellation
 from bot.services.cancellations import AckResult, CancellationService
+from tests import builders
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 async def _setup() -> tuple[CancellationService, MemoryStore]:
     store = MemoryStore()
-    appointment = Appointment(
-        id="a1",
-        external_id="LEG-1",
-        patient_name="Conceição Peçanha",
-        phone="+5511987654321",
-        starts_at=NOW + timedelta(days=1),
-        doctor="Dra. Cláudia Guimarães",
-        unit="centro",
-        status=AppointmentStatus.CANCEL_REQUESTED,
-        reminder_due_at=NOW,
+    appointment = builders.appointment(
+        status=AppointmentStatus.CANCEL_REQUESTED, reminder_due_at=NOW
     )
     store.appointments.items["a1"] = appointment
     store.appointments.items["a2"] = replace(appointment, id="a2", external_id="LEG-2")

@@ -12,8 +12,10 @@ from bot.settings import Settings
 NOW = datetime(2026, 11, 29, 23, 30, tzinfo=UTC)  # 20:30 in São Paulo: "tomorrow" is the 30th
 
 
-async def test_seed_is_idempotent_and_lands_tomorrow_in_two_units(settings: Settings) -> None:
-    store = MemoryStore()
+async def test_seed_is_idempotent_and_lands_tomorrow_in_two_units(
+    memory_settings: Settings,
+) -> None:
+    settings, store = memory_settings, MemoryStore()
     assert await seed_demo(store, settings, lambda: NOW) == 5
     assert await seed_demo(store, settings, lambda: NOW) == 0
     found = list(store.appointments.items.values())

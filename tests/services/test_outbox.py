@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import pytest
 from prometheus_client import REGISTRY
@@ -22,17 +22,15 @@ from bot.services.outbox import (
     OPT_OUT_KIND,
     backoff,
     list_dead_letters,
-    reconcile_entry,
     requeue_dead_letter,
     send_entry,
-    sweep,
 )
+from bot.services.sweeper import reconcile_entry, sweep
 from bot.settings import Settings
+from tests.builders import NOW, PHONE, SENDER, outbox_entry
 from tests.fakes.sending import MemoryBreaker, MemoryLimiter, ScriptedMessenger
 
-T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-PHONE = "+5511987654321"
-SENDER = "whatsapp:+5511930000001"
+T0 = NOW
 
 
 @dataclass
@@ -103,7 +101,8 @@ class World:
 
 
 @pytest.fixture
-async def world(settings: Settings) -> World:
+async def world(memory_settings: Settings) -> World:
+    settings = memory_settings
     sending = settings.sending.model_copy(
         update={
             "max_attempts": 3,
@@ -145,18 +144,7 @@ async def world(settings: Settings) -> World:
 
 
 def _entry(key: str = "c1:reminder", **changes: object) -> OutboxEntry:
-    base = OutboxEntry(
-        key=key,
-        conversation_id="c1",
-        phone=PHONE,
-        sender=SENDER,
-        kind="reminder",
-        text="Olá, Conceição",
-        created_at=T0,
-        content_sid="HX1",
-        variables={"1": "Conceição"},
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return outbox_entry(key, **{"text": "Olá, Conceição", "buttons": (), **changes})
 
 
 def _rejected(code: int | None, status: int | None = 400, retry_after: float | None = None):  # type: ignore[no-untyped-def]
@@ -450,8 +438,9 @@ async def test_requeue_gives_a_dead_entry_a_fresh_budget(world: World) -> None:
 
 @pytest.mark.parametrize("attempt", [1, 2, 5, 40])
 def test_backoff_is_full_jitter_under_the_cap_and_honours_retry_after(
-    settings: Settings, attempt: int
+    memory_settings: Settings, attempt: int
 ) -> None:
+    settings = memory_settings
     sending = settings.sending
     ceiling = min(sending.backoff_cap, sending.backoff_base * 2 ** min(30, attempt - 1))
     assert backoff(attempt, settings, rand=lambda: 1.0) == ceiling

@@ -9,30 +9,29 @@ from pathlib import Path
 from redis.asyncio import Redis
 
 from bot.adapters.flow_files import FlowDirectory
+from bot.adapters.locks import RedisLocks
 from bot.adapters.memory import MemoryQueue
 from bot.adapters.mongo import MongoStore
 from bot.core.model import Appointment, AppointmentStatus
 from bot.settings import Settings
 from bot.wiring import Services, create_services
+from tests.builders import FakeClock
 
 ROOT = Path(__file__).resolve().parents[2]
 # Monday 2026-11-30 06:00 in São Paulo (UTC-3).
 MONDAY_6AM = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def _services(settings: Settings, store: MongoStore, redis: Redis, clock: Clock) -> Services:
+def _services(settings: Settings, store: MongoStore, redis: Redis, clock: FakeClock) -> Services:
     flows = FlowDirectory(ROOT / "flows")
     flows.reload()
     return create_services(
-        settings, store=store, flows=flows, queue=MemoryQueue(), redis=redis, clock=clock
+        settings,
+        store=store,
+        flows=flows,
+        queue=MemoryQueue(),
+        locks=RedisLocks(redis),
+        clock=clock,
     )
 
 
@@ -59,7 +58,7 @@ async def _push(services: Services, store: MongoStore, appointment: Appointment)
 async def test_reminder_waits_for_sending_hours_and_goes_once(
     settings: Settings, mongo_store: MongoStore, redis: Redis
 ) -> None:
-    clock = Clock(MONDAY_6AM)
+    clock = FakeClock(MONDAY_6AM)
     services = _services(settings, mongo_store, redis, clock)
     # Wednesday 07:00 local: 48 h before is Monday 07:00, before the 08:00 opening.
     appointment = _appointment(1, MONDAY_6AM + timedelta(hours=49))
@@ -83,7 +82,7 @@ async def test_reminder_waits_for_sending_hours_and_goes_once(
 async def test_moved_appointment_starts_a_new_cycle_and_cancelled_one_stops(
     settings: Settings, mongo_store: MongoStore, redis: Redis
 ) -> None:
-    clock = Clock(MONDAY_6AM + timedelta(hours=4))  # 10:00 local
+    clock = FakeClock(MONDAY_6AM + timedelta(hours=4))  # 10:00 local
     services = _services(settings, mongo_store, redis, clock)
     first = _appointment(2, clock.now + timedelta(hours=20))
     await _push(services, mongo_store, first)
@@ -116,7 +115,7 @@ async def test_moved_appointment_starts_a_new_cycle_and_cancelled_one_stops(
 async def test_no_reminder_too_close_or_after_the_start(
     settings: Settings, mongo_store: MongoStore, redis: Redis
 ) -> None:
-    clock = Clock(MONDAY_6AM + timedelta(hours=4))
+    clock = FakeClock(MONDAY_6AM + timedelta(hours=4))
     services = _services(settings, mongo_store, redis, clock)
     await _push(services, mongo_store, _appointment(3, clock.now + timedelta(hours=1)))
     await _push(services, mongo_store, _appointment(4, clock.now + timedelta(hours=5)))
@@ -128,7 +127,7 @@ async def test_no_reminder_too_close_or_after_the_start(
 async def test_clinic_cancelling_what_the_patient_cancelled_tells_nobody(
     settings: Settings, mongo_store: MongoStore, redis: Redis
 ) -> None:
-    clock = Clock(MONDAY_6AM + timedelta(hours=4))
+    clock = FakeClock(MONDAY_6AM + timedelta(hours=4))
     services = _services(settings, mongo_store, redis, clock)
     appointment = _appointment(5, clock.now + timedelta(hours=30))
     await _push(services, mongo_store, appointment)

@@ -9,20 +9,13 @@ import pytest
 from bot.adapters.memory import MemoryStore
 from bot.core.errors import ConflictError, NotFoundError, ValidationError
 from bot.services.tokens import TokenService, hash_token, new_token, well_formed
+from tests.builders import FakeClock
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def _service() -> tuple[TokenService, MemoryStore, Clock]:
-    store, clock = MemoryStore(), Clock()
+def _service() -> tuple[TokenService, MemoryStore, FakeClock]:
+    store, clock = MemoryStore(), FakeClock(NOW)
     return TokenService(store.tokens, clock), store, clock
 
 

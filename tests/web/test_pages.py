@@ -11,13 +11,13 @@ from aiohttp.test_utils import TestClient
 from redis.asyncio import Redis
 
 from bot.adapters.memory import MemoryQueue
-from bot.core.model import Appointment, ConversationStatus
+from bot.core.model import ConversationStatus
 from bot.core.ports import InboundMessage
 from bot.settings import Settings
 from bot.web import create_app
-from bot.web.keys import CONVERSATIONS, DB, QUEUE, STORE
+from bot.web.keys import CONVERSATIONS, DB, QUEUE, STAFF, STORE
 from bot.web.pages.auth import COOKIE
-from bot.web.pages.keys import STAFF
+from tests import builders
 from tests.web.conftest import started
 
 Client = TestClient[Any, Any]
@@ -28,14 +28,13 @@ PHONE = "+5511991112222"
 async def _handed_off(client: Client, last_message_age: timedelta) -> str:
     """A conversation the bot passed to staff; the patient last wrote ``last_message_age`` ago."""
     app = client.app
-    appointment = Appointment(
+    appointment = builders.appointment(
         id="h1",
         external_id="LEG-H1",
         patient_name="Rita Moura",
         phone=PHONE,
         starts_at=NOW + timedelta(days=1),
         doctor="Dr. Ricardo Nunes",
-        unit="centro",
     )
     await app[STORE].appointments.upsert(appointment)
     started = await app[CONVERSATIONS].start("c-h1", "confirmation", [appointment])

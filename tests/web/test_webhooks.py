@@ -15,11 +15,11 @@ from redis.asyncio import Redis
 
 from bot.adapters.memory import MemoryQueue
 from bot.core.model import Appointment, AppointmentStatus
+from bot.core.outbox import STATUS_RANK
 from bot.core.ports import OutboxState
 from bot.settings import Settings
 from bot.web import create_app
 from bot.web.keys import CONVERSATIONS, DB, QUEUE, STORE
-from bot.web.twilio import STATUS_RANK
 from tests.twilio_signing import PUBLIC, inbound_form, post_signed, signature
 from tests.web.conftest import started
 

@@ -12,10 +12,11 @@ from redis.asyncio import Redis
 
 from bot.adapters.mongo import MongoStore
 from bot.adapters.queue import TaskiqQueue
-from bot.core.model import Appointment, AppointmentStatus, Conversation
+from bot.core.model import AppointmentStatus
 from bot.core.ports import OutboxEntry, OutboxState
 from bot.services.outbox import list_dead_letters
 from bot.settings import Settings
+from tests import builders
 from tests.adapters.test_twilio_messenger import twilio_settings
 from tests.fakes.twilio import FakeTwilio
 from workers.broker import create_broker
@@ -115,27 +116,10 @@ async def test_permanent_error_puts_the_patient_on_the_call_list_and_exhaustion_
 ) -> None:
     store, queue, fake = running
     await store.appointments.upsert(
-        Appointment(
-            id="a1",
-            external_id="LEG-1",
-            patient_name="Conceição Peçanha",
-            phone=PHONE,
-            starts_at=NOW + timedelta(days=1),
-            doctor="Dra. Cláudia",
-            unit="centro",
-        )
+        builders.appointment(phone=PHONE, starts_at=NOW + timedelta(days=1), doctor="Dra. Cláudia")
     )
     await store.conversations.create(
-        Conversation(
-            id="c1",
-            phone=PHONE,
-            flow="confirmation",
-            flow_version="v1",
-            state="reminded",
-            appointment_ids=("a1",),
-            created_at=NOW,
-            updated_at=NOW,
-        )
+        builders.conversation(phone=PHONE, state="reminded", created_at=NOW, updated_at=NOW)
     )
     fake.fail_next("error", code=63024)  # not on WhatsApp: permanent
     await _add(store, "c1:reminder", "reminder")

@@ -1,7 +1,15 @@
 """MongoDB adapters (PyMongo's async API) for the core's ports."""
 
 from bot.adapters.mongo.client import create_mongo_client
+from bot.adapters.mongo.opening import OpenStore, connect_store, open_store
 from bot.adapters.mongo.schema import ensure_schema
 from bot.adapters.mongo.store import MongoStore
 
-__all__ = ["MongoStore", "create_mongo_client", "ensure_schema"]
+__all__ = [
+    "MongoStore",
+    "OpenStore",
+    "connect_store",
+    "create_mongo_client",
+    "ensure_schema",
+    "open_store",
+]

@@ -6,11 +6,12 @@ here as a unique index, never as a read-then-write check.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
+
+from bot.clock import utcnow
 
 __all__ = ["SCHEMA_VERSION", "ensure_schema"]
 
@@ -71,7 +72,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         # _id is the outbox key: an entry is dead-lettered once.
         IndexModel([("at", DESCENDING)], name="at"),
     ],
-    # Daily reports (reports.storage): _id is "date.unit.kind", so a schedule stores one run.
+    # Daily reports (bot.adapters.mongo.report_archive): _id is "date.unit.kind", so a schedule stores one run.
     "report_runs": [
         IndexModel([("date", ASCENDING), ("unit", ASCENDING)], name="date_unit"),
         IndexModel([("state", ASCENDING), ("requested_at", ASCENDING)], name="state_requested"),
@@ -94,7 +95,7 @@ async def ensure_schema(db: AsyncDatabase[dict[str, Any]]) -> int:
         await db[name].create_indexes(indexes)
     await db["meta"].update_one(
         {"_id": "schema"},
-        {"$max": {"version": SCHEMA_VERSION}, "$set": {"checked_at": datetime.now(UTC)}},
+        {"$max": {"version": SCHEMA_VERSION}, "$set": {"checked_at": utcnow()}},
         upsert=True,
     )
     return SCHEMA_VERSION

@@ -12,10 +12,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from bot.adapters.ratelimit import RedisRateLimiter
 from bot.web.api import appointments, cancellations, docs, openapi, operations, reports
-from bot.web.api.keys import API_LIMITER, API_TASKS, OPENAPI
-from bot.web.keys import REDIS, SETTINGS
+from bot.web.keys import API_TASKS, OPENAPI, SETTINGS
 
 __all__ = ["setup_api"]
 
@@ -23,13 +21,6 @@ _DRAIN_SECONDS = 10.0
 
 
 async def _api_ctx(app: web.Application) -> AsyncIterator[None]:
-    api = app[SETTINGS].api
-    app[API_LIMITER] = RedisRateLimiter(
-        app[REDIS],
-        rate=api.requests_per_minute / 60,
-        burst=api.burst,
-        prefix="digitaly:api:",
-    )
     yield
     tasks = app[API_TASKS]
     if tasks:

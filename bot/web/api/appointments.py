@@ -14,14 +14,13 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
-from bot.core.model import Appointment, AppointmentStatus
+from bot.core.model import Appointment, AppointmentStatus, is_reminder
 from bot.core.ports import ApiToken, Cancellation, Operation, OutboxEntry, UpsertOutcome
 from bot.services.appointments import AppointmentService
 from bot.web.api.auth import endpoint
 from bot.web.api.body import read_json
 from bot.web.api.errors import ApiError, invalid, problems
 from bot.web.api.idempotency import idempotent
-from bot.web.api.keys import API_TASKS
 from bot.web.api.models import (
     EXTERNAL_ID_PATTERN,
     Answer,
@@ -36,7 +35,7 @@ from bot.web.api.models import (
     ReminderOut,
 )
 from bot.web.api.operations import operation_out
-from bot.web.keys import CLOCK, REMINDERS, SETTINGS, STORE
+from bot.web.keys import API_TASKS, CLOCK, REMINDERS, SETTINGS, STORE
 
 __all__ = ["cancellation_out", "routes"]
 
@@ -248,7 +247,7 @@ async def get_appointment(request: web.Request, token: ApiToken) -> web.StreamRe
     reminders: list[ReminderOut] = []
     for conversation in reversed(await store.conversations.for_appointment(appointment.id)):
         for entry in await store.outbox.for_conversation(conversation.id):
-            if entry.kind.startswith("reminder"):
+            if is_reminder(entry.kind):
                 reminders.append(_reminder_out(entry))
     cancellation = await store.cancellations.for_appointment(appointment.id)
     answer = _ANSWERS.get(appointment.status)

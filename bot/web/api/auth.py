@@ -22,8 +22,7 @@ from bot.core.errors import ConflictError, NotFoundError, TransientError, Valida
 from bot.core.ports import ApiToken
 from bot.services.tokens import TokenService
 from bot.web.api.errors import ApiError
-from bot.web.api.keys import API_LIMITER
-from bot.web.keys import CLOCK, STORE
+from bot.web.keys import API_LIMITER, CLOCK, STORE
 
 __all__ = ["ApiHandler", "endpoint"]
 

@@ -17,7 +17,6 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from bot.settings import Settings
 from bot.web.api.cancellations import DEFAULT_LIMIT, MAX_LIMIT
 from bot.web.api.idempotency import HEADER, KEY_PATTERN
-from bot.web.api.keys import OPENAPI
 from bot.web.api.models import (
     CURSOR_PATTERN,
     EXTERNAL_ID_PATTERN,
@@ -30,6 +29,7 @@ from bot.web.api.models import (
     ErrorResponse,
     OperationOut,
 )
+from bot.web.keys import OPENAPI
 
 __all__ = ["build_openapi", "routes"]
 

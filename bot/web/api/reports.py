@@ -15,8 +15,8 @@ from bot.core.ports import ApiToken
 from bot.web.api.auth import endpoint
 from bot.web.api.errors import ApiError, invalid
 from bot.web.api.models import FieldProblem
-from bot.web.keys import DB
-from reports.storage import FORMATS, ReportArchive
+from bot.web.keys import ARCHIVE
+from reports.archive import FORMATS
 
 __all__ = ["routes"]
 
@@ -25,10 +25,6 @@ routes = web.RouteTableDef()
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _UNIT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _ID = re.compile(r"^\d{4}-\d{2}-\d{2}\.[a-z0-9][a-z0-9_-]{0,63}\.(expected|summary)$")
-
-
-def _archive(request: web.Request) -> ReportArchive:
-    return ReportArchive(request.app[DB])
 
 
 def _day(text: str | None) -> date:
@@ -63,7 +59,7 @@ async def list_reports(request: web.Request, token: ApiToken) -> web.StreamRespo
         raise invalid(
             "invalid query parameters", [FieldProblem(path="query.unit", message="a unit key")]
         )
-    found = await _archive(request).for_day(day, unit)
+    found = await request.app[ARCHIVE].for_day(day, unit)
     items = []
     for report in found:
         item = report.as_json()
@@ -83,7 +79,7 @@ async def get_report(request: web.Request, token: ApiToken) -> web.StreamRespons
         raise invalid(
             "invalid query parameters", [FieldProblem(path="query.format", message="pdf or csv")]
         )
-    found = await _archive(request).read(report_id, fmt) if _ID.match(report_id) else None
+    found = await request.app[ARCHIVE].read(report_id, fmt) if _ID.match(report_id) else None
     if found is None:
         raise ApiError(404, "not_found", "no stored report with this id and format")
     file, data = found

@@ -16,13 +16,10 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import ClientSession, TCPConnector, web
 
-from bot.adapters.console_reads import ConsoleReads
-from bot.adapters.mongo import MongoStore
-from bot.adapters.staff import StaffDirectory
+from bot.core.console import StaffAccounts
 from bot.services.demo import seed_demo
-from bot.web.keys import CLOCK, DB, SETTINGS, STORE
+from bot.web.keys import CLOCK, CLOSING, LOOPBACK, READS, SETTINGS, STAFF, STORE
 from bot.web.pages import auth, console, simulator
-from bot.web.pages.keys import CLOSING, LOOPBACK, READS, STAFF
 
 __all__ = ["announce", "setup_pages"]
 
@@ -54,10 +51,6 @@ async def _closing(app: web.Application) -> None:
 
 
 async def _pages_ctx(app: web.Application) -> AsyncIterator[None]:
-    app[STAFF] = StaffDirectory(app[DB])
-    store = app[STORE]
-    # Personal fields are sealed in MongoDB: read them the way the store writes them.
-    app[READS] = ConsoleReads(app[DB], store.sealer if isinstance(store, MongoStore) else None)
     # No keep-alive: a pooled connection to ourselves could outlive the server at shutdown.
     app[LOOPBACK] = ClientSession(connector=TCPConnector(force_close=True))
     indexes = asyncio.create_task(_ensure_indexes(app[STAFF]))
@@ -68,7 +61,7 @@ async def _pages_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[LOOPBACK].close()
 
 
-async def _ensure_indexes(staff: StaffDirectory) -> None:
+async def _ensure_indexes(staff: StaffAccounts) -> None:
     while True:
         try:
             await staff.ensure_indexes()

@@ -16,9 +16,8 @@ import aiohttp_jinja2
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from bot.adapters.staff import Session
-from bot.web.keys import CLOCK, SETTINGS
-from bot.web.pages.keys import STAFF
+from bot.core.console import Session
+from bot.web.keys import CLOCK, SETTINGS, STAFF
 
 __all__ = ["COOKIE", "checked_form", "routes", "staff_only"]
 

@@ -15,16 +15,21 @@ import aiohttp_jinja2
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.adapters.flow_files import FlowDirectory
 from bot.core import diagram
 from bot.core.errors import ConflictError, NotFoundError, ValidationError
-from bot.core.model import Appointment, AppointmentStatus, Conversation, ConversationStatus
+from bot.core.model import (
+    Appointment,
+    AppointmentStatus,
+    Conversation,
+    ConversationStatus,
+    DecisionRecord,
+    decisions_of,
+)
 from bot.core.phones import variants
 from bot.services import handoffs
 from bot.services.outbox import requeue_dead_letter
-from bot.web.keys import CLOCK, FLOWS, QUEUE, SETTINGS, STORE
+from bot.web.keys import CLOCK, FLOWS, QUEUE, READS, SETTINGS, STAFF, STORE
 from bot.web.pages.auth import checked_form, current, staff_only
-from bot.web.pages.keys import READS, STAFF
 from bot.web.pages.pictures import flow_svg
 
 __all__ = ["FILTERS", "STATUS", "routes"]
@@ -127,10 +132,10 @@ async def _first_appointment(
 
 
 def _reason(conversation: Conversation) -> str:
-    decisions = conversation.data.get("decisions") or []
+    decisions = decisions_of(conversation.data)
     if conversation.state == "reschedule":
         return "Pediu para remarcar"
-    last = decisions[-1] if decisions else {}
+    last: DecisionRecord = decisions[-1] if decisions else {}
     if last.get("rule") == "non_text":
         return "Mandou áudio, foto ou mensagem vazia"
     if last.get("intent") == "unknown":
@@ -283,17 +288,16 @@ async def requeue(request: web.Request) -> web.StreamResponse:
 async def flows(request: web.Request) -> dict[str, Any]:
     catalog = request.app[FLOWS]
     found = []
-    if isinstance(catalog, FlowDirectory):
-        for name in catalog.registry.names():
-            flow = catalog.current(name)
-            found.append(
-                {
-                    "name": name,
-                    "version": flow.version,
-                    "versions": catalog.registry.versions(name),
-                    "description": flow.spec.description,
-                    "svg": Markup(flow_svg(flow.spec)),  # noqa: S704 - our own escaped SVG
-                    "mermaid": diagram.mermaid(flow.spec),
-                }
-            )
+    for name in catalog.registry.names():
+        flow = catalog.current(name)
+        found.append(
+            {
+                "name": name,
+                "version": flow.version,
+                "versions": catalog.registry.versions(name),
+                "description": flow.spec.description,
+                "svg": Markup(flow_svg(flow.spec)),  # noqa: S704 - our own escaped SVG
+                "mermaid": diagram.mermaid(flow.spec),
+            }
+        )
     return await _base(request, "fluxos") | {"flows": found, "problems": catalog.problems}

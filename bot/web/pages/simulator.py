@@ -30,9 +30,18 @@ from bot.core.model import Appointment, AppointmentStatus, Conversation, Convers
 from bot.core.phones import normalize, variants
 from bot.services.demo import DEMO_PREFIX
 from bot.services.reminders import reminder_id
-from bot.web.keys import CLOCK, CONVERSATIONS, FLOWS, SETTINGS, SIGNING_KEY, STORE
+from bot.web.keys import (
+    CLOCK,
+    CLOSING,
+    CONVERSATIONS,
+    FLOWS,
+    LOOPBACK,
+    READS,
+    SETTINGS,
+    SIGNING_KEY,
+    STORE,
+)
 from bot.web.pages.console import STATUS
-from bot.web.pages.keys import CLOSING, LOOPBACK, READS
 from bot.web.pages.pictures import flow_svg
 
 __all__ = ["routes"]

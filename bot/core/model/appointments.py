@@ -1,16 +1,12 @@
-"""The domain's plain data: appointments and conversations.
-
-Frozen dataclasses; adapters translate them to and from storage documents.
-"""
+"""An appointment, as pushed by the clinic's legacy system (through the RPA robot)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
-__all__ = ["Appointment", "AppointmentStatus", "Conversation", "ConversationStatus"]
+__all__ = ["Appointment", "AppointmentStatus"]
 
 
 class AppointmentStatus(StrEnum):
@@ -46,31 +42,3 @@ class Appointment:
     @property
     def first_name(self) -> str:
         return self.patient_name.split()[0] if self.patient_name.strip() else ""
-
-
-class ConversationStatus(StrEnum):
-    ACTIVE = "active"
-    HANDED_OFF = "handed_off"  # a person took over
-    DONE = "done"  # reached a terminal state
-
-
-@dataclass(frozen=True, slots=True)
-class Conversation:
-    """A patient's conversation: where it stands in its flow, at a pinned flow version.
-
-    ``version`` increases by one for every accepted step; storage only accepts a
-    write whose ``version`` is the stored one plus one (optimistic concurrency).
-    """
-
-    id: str
-    phone: str
-    flow: str
-    flow_version: str
-    state: str
-    appointment_ids: tuple[str, ...]
-    created_at: datetime
-    updated_at: datetime
-    version: int = 0
-    status: ConversationStatus = ConversationStatus.ACTIVE
-    timeout_at: datetime | None = None
-    data: dict[str, Any] = field(default_factory=dict)

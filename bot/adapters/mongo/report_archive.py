@@ -1,18 +1,13 @@
-"""Stored reports: the files in GridFS (bucket ``reports``), one ``report_runs`` document each.
+"""The report archive in MongoDB: files in GridFS (bucket ``reports``), one ``report_runs`` document each.
 
-A run is keyed by (date, unit, kind) — its ``_id`` is ``2026-11-30.centro.summary``
-(``rede`` for the whole network) — so a schedule firing in three schedulers, or
-twice, stores one report. The first build to record its files wins; a later
-one deletes the files it uploaded and returns the stored run.
-
-Indexes live with the others in ``bot.adapters.mongo.schema``. ``report_runs`` states: ``requested`` (the schedule fired; a worker builds it)
-→ ``stored`` (its PDF and CSV are in GridFS).
+The first build to record its files wins; a later one deletes the files it
+uploaded and returns the stored run. Indexes live with the others in
+``bot.adapters.mongo.schema``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -22,58 +17,15 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from reports.archive import FORMATS, StoredFile, StoredReport, run_id
 from reports.build import NETWORK, BuiltReport
 from reports.data import ReportKind
 
-__all__ = ["FORMATS", "ReportArchive", "StoredFile", "StoredReport", "run_id"]
+__all__ = ["MongoReportArchive"]
 
 Doc = dict[str, Any]
-FORMATS = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
 BUCKET = "reports"
 RUNS = "report_runs"
-
-
-def run_id(day: date, unit: str | None, kind: ReportKind) -> str:
-    return f"{day.isoformat()}.{unit or NETWORK}.{kind.value}"
-
-
-@dataclass(frozen=True, slots=True)
-class StoredFile:
-    file_id: str
-    sha256: str
-    size: int
-    filename: str
-
-
-@dataclass(frozen=True, slots=True)
-class StoredReport:
-    id: str
-    date: date
-    unit: str | None
-    kind: ReportKind
-    state: str
-    requested_at: datetime | None = None
-    created_at: datetime | None = None
-    pages: int = 0
-    files: dict[str, StoredFile] | None = None
-    totals: dict[str, Any] | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        """What the robot's API lists (no patient data)."""
-        return {
-            "id": self.id,
-            "date": self.date.isoformat(),
-            "unit": self.unit,
-            "kind": self.kind.value,
-            "state": self.state,
-            "created_at": self.created_at.isoformat() if self.created_at else None,
-            "pages": self.pages,
-            "formats": {
-                name: {"sha256": f.sha256, "size": f.size, "filename": f.filename}
-                for name, f in (self.files or {}).items()
-            },
-            "totals": self.totals or {},
-        }
 
 
 def _stored(doc: Doc) -> StoredReport:
@@ -101,8 +53,8 @@ def _filename(report_id: str, fmt: str) -> str:
     return f"relatorio-{name}-{unit}-{day}.{fmt}"
 
 
-class ReportArchive:
-    """Reports in MongoDB: ``request`` a run, ``store`` its files, list and read them back."""
+class MongoReportArchive:
+    """Reports in MongoDB (GridFS bucket ``reports``, one ``report_runs`` document each): ``request`` a run, ``store`` its files, list and read them back."""
 
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db

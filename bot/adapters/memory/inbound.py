@@ -1,0 +1,37 @@
+"""Patients' messages in a dict."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from bot.core.ports import (
+    InboundMessage,
+)
+
+__all__ = ["MemoryInbound"]
+
+
+class MemoryInbound:
+    def __init__(self) -> None:
+        self.items: dict[str, InboundMessage] = {}
+
+    async def add(self, message: InboundMessage) -> bool:
+        if message.sid in self.items:
+            return False
+        self.items[message.sid] = message
+        return True
+
+    async def mark_processed(self, sid: str, at: datetime) -> None:
+        if sid in self.items:
+            self.items[sid] = replace(self.items[sid], processed_at=at)
+
+    async def unprocessed(self, older_than: datetime, limit: int) -> list[InboundMessage]:
+        found = [
+            m for m in self.items.values() if m.processed_at is None and m.received_at < older_than
+        ]
+        return sorted(found, key=lambda m: m.received_at)[:limit]
+
+    async def unprocessed_for(self, phone: str) -> list[InboundMessage]:
+        found = [m for m in self.items.values() if m.phone == phone and m.processed_at is None]
+        return sorted(found, key=lambda m: (m.received_at, m.sid))

@@ -1,0 +1,74 @@
+"""Conversations in MongoDB (``conversations``), saved by version check."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from pymongo import ASCENDING
+
+from bot.adapters.codec import from_doc, to_doc
+from bot.adapters.mongo.repository import Repository, chunks
+from bot.core.errors import ConflictError
+from bot.core.model import Conversation, ConversationStatus
+
+__all__ = ["MongoConversations"]
+
+
+class MongoConversations(Repository):
+    async def get(self, conversation_id: str) -> Conversation | None:
+        doc = await self.collection.find_one({"_id": conversation_id}, session=self.session)
+        return from_doc(Conversation, self._dec(doc)) if doc else None
+
+    async def active_for_phone(self, phones: Sequence[str]) -> Conversation | None:
+        doc = await self.collection.find_one(
+            {
+                "phone": {"$in": self.sealer.phones(list(phones))},
+                "status": {"$ne": ConversationStatus.DONE.value},
+            },
+            sort=[("created_at", -1)],
+            session=self.session,
+        )
+        return from_doc(Conversation, self._dec(doc)) if doc else None
+
+    async def for_appointment(self, appointment_id: str) -> list[Conversation]:
+        cursor = self.collection.find(
+            {"appointment_ids": appointment_id}, session=self.session
+        ).sort("created_at", -1)
+        return [from_doc(Conversation, self._dec(doc)) async for doc in cursor]
+
+    async def for_appointments(self, appointment_ids: Sequence[str]) -> list[Conversation]:
+        found: dict[str, Conversation] = {}
+        for chunk in chunks(appointment_ids):
+            cursor = self.collection.find({"appointment_ids": {"$in": chunk}}, session=self.session)
+            async for doc in cursor:
+                found.setdefault(doc["_id"], from_doc(Conversation, self._dec(doc)))
+        return list(found.values())
+
+    async def timed_out(self, now: datetime, limit: int) -> list[Conversation]:
+        cursor = (
+            self.collection.find(
+                {"timeout_at": {"$lte": now}, "status": ConversationStatus.ACTIVE.value},
+                session=self.session,
+            )
+            .sort("timeout_at", ASCENDING)
+            .limit(limit)
+        )
+        return [from_doc(Conversation, self._dec(doc)) async for doc in cursor]
+
+    async def create(self, conversation: Conversation) -> bool:
+        return await self._insert(self._enc(to_doc(conversation)))
+
+    async def save(self, conversation: Conversation) -> None:
+        doc = self._enc(to_doc(conversation))
+        doc_id = doc.pop("_id")
+        # find_one + conditional update_one, not findAndModify: see ARCHITECTURE "Known traps".
+        result = await self.collection.update_one(
+            {"_id": doc_id, "version": conversation.version - 1},
+            {"$set": doc},
+            session=self.session,
+        )
+        if result.matched_count == 0:
+            raise ConflictError(
+                f"conversation {doc_id} changed since version {conversation.version - 1}"
+            )

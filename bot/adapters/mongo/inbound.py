@@ -1,0 +1,42 @@
+"""Patients' messages in MongoDB (``inbound``, unique MessageSid)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pymongo import ASCENDING
+
+from bot.adapters.codec import from_doc, to_doc
+from bot.adapters.mongo.repository import Repository
+from bot.core.ports import (
+    InboundMessage,
+)
+
+__all__ = ["MongoInbound"]
+
+
+class MongoInbound(Repository):
+    async def add(self, message: InboundMessage) -> bool:
+        return await self._insert(self._enc(to_doc(message, "sid")))
+
+    async def mark_processed(self, sid: str, at: datetime) -> None:
+        await self.collection.update_one(
+            {"_id": sid}, {"$set": {"processed_at": at}}, session=self.session
+        )
+
+    async def unprocessed(self, older_than: datetime, limit: int) -> list[InboundMessage]:
+        cursor = (
+            self.collection.find(
+                {"processed_at": None, "received_at": {"$lt": older_than}}, session=self.session
+            )
+            .sort("received_at", ASCENDING)
+            .limit(limit)
+        )
+        return [from_doc(InboundMessage, self._dec(doc), "sid") async for doc in cursor]
+
+    async def unprocessed_for(self, phone: str) -> list[InboundMessage]:
+        cursor = self.collection.find(
+            {"phone": {"$in": self.sealer.phones([phone])}, "processed_at": None},
+            session=self.session,
+        ).sort([("received_at", ASCENDING), ("_id", ASCENDING)])
+        return [from_doc(InboundMessage, self._dec(doc), "sid") async for doc in cursor]

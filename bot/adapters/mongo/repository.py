@@ -1,0 +1,57 @@
+"""What every Mongo repository shares: its collection, its session, sealing, a safe insert."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from bot.adapters.mongo.sealing import Sealer
+from bot.core.errors import ConflictError
+
+__all__ = ["CHUNK", "Doc", "Repository", "chunks"]
+
+
+Doc = dict[str, Any]
+
+
+class Repository:
+    sealer: Sealer  # set by MongoStore: personal fields are sealed on the way in and out
+
+    def __init__(
+        self, collection: AsyncCollection[Doc], session: AsyncClientSession | None
+    ) -> None:
+        self.collection = collection
+        self.session = session
+
+    def _enc(self, doc: Doc) -> Doc:
+        return self.sealer.encode(self.collection.name, doc)
+
+    def _dec(self, doc: Doc) -> Doc:
+        return self.sealer.decode(self.collection.name, doc)
+
+    async def _insert(self, doc: Doc) -> bool:
+        """Insert; False if the unique key exists.
+
+        Inside a transaction a duplicate key aborts the whole transaction (MongoDB
+        aborts on any error), so it surfaces as ConflictError: the caller retries
+        from a fresh read and finds what the other writer committed.
+        """
+        try:
+            await self.collection.insert_one(doc, session=self.session)
+        except DuplicateKeyError:
+            if self.session is not None and self.session.in_transaction:
+                raise ConflictError(f"{self.collection.name}: written concurrently") from None
+            return False
+        return True
+
+
+CHUNK = 1000  # ids per $in query: keeps each query small on any server
+
+
+def chunks(ids: Sequence[str]) -> list[list[str]]:
+    unique = list(dict.fromkeys(ids))
+    return [unique[n : n + CHUNK] for n in range(0, len(unique), CHUNK)]

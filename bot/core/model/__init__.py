@@ -1,0 +1,58 @@
+"""The domain's plain data, one module per aggregate: frozen dataclasses and enums.
+
+Adapters translate them to and from storage documents; ports and services
+exchange them.
+"""
+
+from bot.core.model.api import ApiToken, IdempotencyRecord, Operation
+from bot.core.model.appointments import Appointment, AppointmentStatus
+from bot.core.model.cancellations import Cancellation
+from bot.core.model.conversation_data import (
+    ConversationData,
+    DecisionRecord,
+    decisions_of,
+    handed_back,
+    stopped_data,
+    with_decisions,
+)
+from bot.core.model.conversations import Conversation, ConversationStatus
+from bot.core.model.kinds import MessageKind, is_reminder
+from bot.core.model.messages import InboundMessage, StatusEvent
+from bot.core.model.outbox import DeadLetter, OutboxChanges, OutboxEntry, OutboxState
+from bot.core.model.sending import (
+    OutboundMessage,
+    ProviderMessage,
+    RateSlot,
+    SendOutcome,
+    SendResult,
+)
+
+__all__ = [
+    "ApiToken",
+    "Appointment",
+    "AppointmentStatus",
+    "Cancellation",
+    "Conversation",
+    "ConversationData",
+    "ConversationStatus",
+    "DeadLetter",
+    "DecisionRecord",
+    "IdempotencyRecord",
+    "InboundMessage",
+    "MessageKind",
+    "Operation",
+    "OutboundMessage",
+    "OutboxChanges",
+    "OutboxEntry",
+    "OutboxState",
+    "ProviderMessage",
+    "RateSlot",
+    "SendOutcome",
+    "SendResult",
+    "StatusEvent",
+    "decisions_of",
+    "handed_back",
+    "is_reminder",
+    "stopped_data",
+    "with_decisions",
+]

@@ -1,0 +1,43 @@
+"""Storing conversations (saved only by a version check)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from bot.core.model import (
+    Conversation,
+)
+
+__all__ = ["ConversationRepository"]
+
+
+class ConversationRepository(Protocol):
+    async def get(self, conversation_id: str) -> Conversation | None: ...
+    async def active_for_phone(self, phones: Sequence[str]) -> Conversation | None:
+        """The newest conversation not done for any of ``phones`` (the number's variants)."""
+        ...
+
+    async def for_appointment(self, appointment_id: str) -> list[Conversation]:
+        """Every conversation about this appointment, newest first."""
+        ...
+
+    async def for_appointments(self, appointment_ids: Sequence[str]) -> list[Conversation]:
+        """Every conversation about any of these appointments, each once (the reports' read)."""
+        ...
+
+    async def timed_out(self, now: datetime, limit: int) -> list[Conversation]:
+        """Active conversations whose ``timeout_at`` has passed."""
+        ...
+
+    async def create(self, conversation: Conversation) -> bool:
+        """Insert; False when one with the same id exists already."""
+        ...
+
+    async def save(self, conversation: Conversation) -> None:
+        """Store ``conversation`` if the stored version is ``conversation.version - 1``.
+
+        Raises ConflictError otherwise: re-read, re-decide, retry.
+        """
+        ...

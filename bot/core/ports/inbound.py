@@ -1,0 +1,27 @@
+"""Storing patients' messages before anything else happens to them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from bot.core.model import (
+    InboundMessage,
+)
+
+__all__ = ["InboundRepository"]
+
+
+class InboundRepository(Protocol):
+    async def add(self, message: InboundMessage) -> bool:
+        """Insert; False when this MessageSid was stored already (a replay)."""
+        ...
+
+    async def mark_processed(self, sid: str, at: datetime) -> None: ...
+    async def unprocessed(self, older_than: datetime, limit: int) -> list[InboundMessage]:
+        """Messages whose turn never completed, oldest first (for the recovery scan)."""
+        ...
+
+    async def unprocessed_for(self, phone: str) -> list[InboundMessage]:
+        """One patient's messages still waiting for their turn, in arrival order."""
+        ...
