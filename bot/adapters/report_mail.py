@@ -20,6 +20,7 @@ from pathlib import Path
 import aiosmtplib
 
 from bot.adapters.mongo.email_deliveries import EmailDeliveries
+from bot.core.model import EmailDeliveryState
 from bot.settings import Settings
 from reports.archive import FORMATS, ReportArchive
 from reports.build import NETWORK, scope_for
@@ -40,10 +41,10 @@ async def deliver(
 ) -> str:
     """One attempt at delivery ``key``; returns its state afterwards (pending, sent, failed)."""
     current = await deliveries.get(key)
-    if current is None or current.state != "pending":
+    if current is None or current.state != EmailDeliveryState.PENDING:
         return current.state if current else "missing"
     if not await deliveries.claim(current, now):
-        return "pending"
+        return EmailDeliveryState.PENDING
     attempt = current.attempts + 1
     stored = await archive.get(current.report_id)
     if stored is None or stored.state != "stored":
@@ -70,7 +71,7 @@ async def deliver(
         await _send(message, settings)
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
         state = await deliveries.mark_failed(key, attempt, now, type(exc).__name__)
-        log_at = log.error if state == "failed" else log.warning
+        log_at = log.error if state == EmailDeliveryState.FAILED else log.warning
         log_at(
             "report email not sent",
             extra={"report": stored.id, "attempt": attempt, "state": state,
@@ -79,7 +80,7 @@ async def deliver(
         return state
     await deliveries.mark_sent(key, now)
     log.info("report emailed", extra={"report": stored.id, "attempt": attempt})
-    return "sent"
+    return EmailDeliveryState.SENT
 
 
 async def _send(message: EmailMessage, settings: Settings) -> None:

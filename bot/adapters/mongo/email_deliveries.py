@@ -19,6 +19,7 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from bot.core.model import EmailDeliveryState
 from bot.core.outbox import GiveUp, RetryPolicy, retry_or_give_up
 
 __all__ = ["LEASE", "MAX_ATTEMPTS", "EmailDeliveries", "EmailDelivery", "delivery_id"]
@@ -41,7 +42,7 @@ class EmailDelivery:
     id: str
     report_id: str
     recipients: tuple[str, ...]
-    state: str  # pending | sent | failed
+    state: EmailDeliveryState
     attempts: int
     next_attempt_at: datetime | None
     created_at: datetime
@@ -54,7 +55,7 @@ def _delivery(doc: Doc) -> EmailDelivery:
         id=doc["_id"],
         report_id=doc["report_id"],
         recipients=tuple(doc["recipients"]),
-        state=doc["state"],
+        state=EmailDeliveryState(doc["state"]),
         attempts=int(doc["attempts"]),
         next_attempt_at=doc.get("next_attempt_at"),
         created_at=doc["created_at"],
@@ -76,7 +77,7 @@ class EmailDeliveries:
                 "$setOnInsert": {
                     "report_id": report_id,
                     "recipients": sorted(recipients),
-                    "state": "pending",
+                    "state": EmailDeliveryState.PENDING,
                     "attempts": 0,
                     "next_attempt_at": at,
                     "created_at": at,
@@ -99,7 +100,7 @@ class EmailDeliveries:
         """Take the next attempt (a lease of LEASE); False when it is not due or someone has it."""
         result = await self.collection.update_one(
             {
-                "_id": current.id, "state": "pending", "attempts": current.attempts,
+                "_id": current.id, "state": EmailDeliveryState.PENDING, "attempts": current.attempts,
                 "next_attempt_at": {"$lte": now},
             },
             {"$set": {"next_attempt_at": now + LEASE}, "$inc": {"attempts": 1}},
@@ -109,22 +110,37 @@ class EmailDeliveries:
     async def mark_sent(self, key: str, at: datetime) -> None:
         await self.collection.update_one(
             {"_id": key},
-            {"$set": {"state": "sent", "sent_at": at, "last_error": None, "next_attempt_at": None}},
+            {
+                "$set": {
+                    "state": EmailDeliveryState.SENT,
+                    "sent_at": at,
+                    "last_error": None,
+                    "next_attempt_at": None,
+                }
+            },
         )
 
-    async def mark_failed(self, key: str, attempts: int, now: datetime, error: str) -> str:
+    async def mark_failed(
+        self, key: str, attempts: int, now: datetime, error: str
+    ) -> EmailDeliveryState:
         """Schedule the next attempt with backoff, or give up after MAX_ATTEMPTS; the new state."""
         retry = retry_or_give_up(attempts, RETRY, now, None, rand=lambda: 1.0)
         if isinstance(retry, GiveUp):
-            change: Doc = {"state": "failed", "last_error": error, "next_attempt_at": None}
+            state = EmailDeliveryState.FAILED
+            change: Doc = {"state": state, "last_error": error, "next_attempt_at": None}
         else:
+            state = EmailDeliveryState.PENDING
             change = {"last_error": error, "next_attempt_at": retry.at}
-        await self.collection.update_one({"_id": key, "state": "pending"}, {"$set": change})
-        return str(change.get("state", "pending"))
+        await self.collection.update_one(
+            {"_id": key, "state": EmailDeliveryState.PENDING}, {"$set": change}
+        )
+        return state
 
     async def due(self, now: datetime, limit: int = 100) -> list[EmailDelivery]:
         cursor = (
-            self.collection.find({"state": "pending", "next_attempt_at": {"$lte": now}})
+            self.collection.find(
+                {"state": EmailDeliveryState.PENDING, "next_attempt_at": {"$lte": now}}
+            )
             .sort("next_attempt_at", ASCENDING)
             .limit(limit)
         )

@@ -18,7 +18,13 @@ from bot.core.model.conversation_data import (
 from bot.core.model.conversations import Conversation, ConversationStatus
 from bot.core.model.kinds import MessageKind, is_reminder
 from bot.core.model.messages import InboundMessage, StatusEvent
-from bot.core.model.outbox import DeadLetter, OutboxChanges, OutboxEntry, OutboxState
+from bot.core.model.outbox import (
+    DeadLetter,
+    EmailDeliveryState,
+    OutboxChanges,
+    OutboxEntry,
+    OutboxState,
+)
 from bot.core.model.sending import (
     OutboundMessage,
     ProviderMessage,
@@ -37,6 +43,7 @@ __all__ = [
     "ConversationStatus",
     "DeadLetter",
     "DecisionRecord",
+    "EmailDeliveryState",
     "IdempotencyRecord",
     "InboundMessage",
     "MessageKind",

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TypedDict
 
-__all__ = ["DeadLetter", "OutboxChanges", "OutboxEntry", "OutboxState"]
+__all__ = ["DeadLetter", "EmailDeliveryState", "OutboxChanges", "OutboxEntry", "OutboxState"]
 
 
 class OutboxState(StrEnum):
@@ -17,6 +17,14 @@ class OutboxState(StrEnum):
     UNKNOWN = "unknown"  # the request left and no answer came back: reconcile before any resend
     FAILED = "failed"  # rejected for good
     DEAD = "dead"  # gave up after the retry budget: a person must look
+
+
+class EmailDeliveryState(StrEnum):
+    """A report email's state (``email_deliveries``); stored as these strings."""
+
+    PENDING = "pending"  # not sent yet; the next attempt is at ``next_attempt_at``
+    SENT = "sent"  # the mail server accepted it
+    FAILED = "failed"  # the budget ran out: a person looks (the report stays downloadable)
 
 
 @dataclass(frozen=True, slots=True)

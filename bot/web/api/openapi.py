@@ -29,13 +29,21 @@ from bot.web.api.models import (
     ErrorResponse,
     OperationOut,
 )
+from bot.web.api.openapi_parts import (
+    DESCRIPTION,
+    REF,
+    content,
+    header,
+    path_param,
+    ref,
+    responses,
+)
 from bot.web.keys import OPENAPI
 
 __all__ = ["build_openapi", "routes"]
 
 routes = web.RouteTableDef()
 
-_REF = "#/components/schemas/{model}"
 _MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
     (AppointmentBatch, "validation"),
     (AckIn, "validation"),
@@ -45,74 +53,6 @@ _MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
     (CancellationPage, "serialization"),
     (ErrorResponse, "serialization"),
 ]
-
-_DESCRIPTION = """\
-The API the clinic's RPA robot uses to keep Digitaly in step with the legacy
-scheduling system: push the day's appointments, read the cancellations patients
-made on WhatsApp, and acknowledge each once it is applied.
-
-Every call needs `Authorization: Bearer <token>` (a token from
-`digitaly tokens create`). Errors are JSON: `{"error": {"code", "message",
-"errors": [{"path", "message"}]}}`. Retry on 429 and 503 after `Retry-After`
-seconds; never retry a 4xx other than 409 and 429 without changing the request.
-"""
-
-
-def _content(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"application/json": {"schema": schema}}
-
-
-def _ref(name: str) -> dict[str, Any]:
-    return {"$ref": _REF.format(model=name)}
-
-
-def _header(description: str, required: bool = True) -> dict[str, Any]:
-    return {"description": description, "required": required, "schema": {"type": "string"}}
-
-
-def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
-    response: dict[str, Any] = {
-        "description": description,
-        "content": _content(_ref("ErrorResponse")),
-    }
-    if headers:
-        response["headers"] = headers
-    return response
-
-
-_ERRORS: dict[str, dict[str, Any]] = {
-    "401": _error(
-        "No token, or a token that is not valid or was revoked.",
-        {"WWW-Authenticate": _header("Bearer challenge")},
-    ),
-    "403": _error("The token lacks the scope this operation needs."),
-    "404": _error("Nothing with this id."),
-    "409": _error("A conflict: see the message (retry 409 `in_progress` after Retry-After)."),
-    "413": _error("The body is too large."),
-    "422": _error("Invalid input: `errors` names the path of each invalid field."),
-    "429": _error(
-        "Too many requests for this token.",
-        {"Retry-After": _header("Seconds to wait before retrying")},
-    ),
-    "503": _error(
-        "A database is unreachable; retry later.",
-        {"Retry-After": _header("Seconds to wait before retrying")},
-    ),
-}
-
-
-def _responses(ok: dict[str, dict[str, Any]], *errors: str) -> dict[str, Any]:
-    return {**ok, **{code: _ERRORS[code] for code in ("401", "403", *errors, "429", "503")}}
-
-
-def _path_param(name: str, pattern: str, description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "description": description,
-        "schema": {"type": "string", "pattern": pattern},
-    }
 
 
 def _paths() -> dict[str, Any]:
@@ -140,17 +80,17 @@ def _paths() -> dict[str, Any]:
                         "schema": {"type": "string", "pattern": KEY_PATTERN},
                     }
                 ],
-                "requestBody": {"required": True, "content": _content(_ref("AppointmentBatch"))},
-                "responses": _responses(
+                "requestBody": {"required": True, "content": content(ref("AppointmentBatch"))},
+                "responses": responses(
                     {
                         "200": {
                             "description": "The result for each item, in request order.",
-                            "content": _content(_ref("BatchResult")),
+                            "content": content(ref("BatchResult")),
                         },
                         "202": {
                             "description": "A large batch, accepted: poll the operation.",
-                            "headers": {"Location": _header("The operation's URL", required=False)},
-                            "content": _content(_ref("OperationOut")),
+                            "headers": {"Location": header("The operation's URL", required=False)},
+                            "content": content(ref("OperationOut")),
                         },
                     },
                     "409",
@@ -166,13 +106,13 @@ def _paths() -> dict[str, Any]:
                 "summary": "An appointment's state: reminders, delivery, the patient's answer",
                 "security": [{"bearer": ["appointments:write"]}],
                 "parameters": [
-                    _path_param("external_id", EXTERNAL_ID_PATTERN, "The legacy system's id.")
+                    path_param("external_id", EXTERNAL_ID_PATTERN, "The legacy system's id.")
                 ],
-                "responses": _responses(
+                "responses": responses(
                     {
                         "200": {
                             "description": "The appointment.",
-                            "content": _content(_ref("AppointmentOut")),
+                            "content": content(ref("AppointmentOut")),
                         }
                     },
                     "404",
@@ -209,11 +149,11 @@ def _paths() -> dict[str, Any]:
                         },
                     },
                 ],
-                "responses": _responses(
+                "responses": responses(
                     {
                         "200": {
                             "description": "A page of cancellations.",
-                            "content": _content(_ref("CancellationPage")),
+                            "content": content(ref("CancellationPage")),
                         }
                     },
                     "422",
@@ -230,15 +170,13 @@ def _paths() -> dict[str, Any]:
                     "the other result answers 409. `failed` puts it on the staff's list."
                 ),
                 "security": [{"bearer": ["cancellations:read"]}],
-                "parameters": [
-                    _path_param("cancellation_id", ID_PATTERN, "The cancellation's id.")
-                ],
-                "requestBody": {"required": True, "content": _content(_ref("AckIn"))},
-                "responses": _responses(
+                "parameters": [path_param("cancellation_id", ID_PATTERN, "The cancellation's id.")],
+                "requestBody": {"required": True, "content": content(ref("AckIn"))},
+                "responses": responses(
                     {
                         "200": {
                             "description": "The cancellation, acknowledged.",
-                            "content": _content(_ref("CancellationOut")),
+                            "content": content(ref("CancellationOut")),
                         }
                     },
                     "404",
@@ -254,12 +192,12 @@ def _paths() -> dict[str, Any]:
                 "tags": ["appointments"],
                 "summary": "A large batch's progress, and its result once done",
                 "security": [{"bearer": ["appointments:write"]}],
-                "parameters": [_path_param("operation_id", ID_PATTERN, "From the 202 answer.")],
-                "responses": _responses(
+                "parameters": [path_param("operation_id", ID_PATTERN, "From the 202 answer.")],
+                "responses": responses(
                     {
                         "200": {
                             "description": "The operation.",
-                            "content": _content(_ref("OperationOut")),
+                            "content": content(ref("OperationOut")),
                         }
                     },
                     "404",
@@ -312,11 +250,11 @@ def _report_paths() -> dict[str, Any]:
                         "schema": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_-]{0,63}$"},
                     },
                 ],
-                "responses": _responses(
+                "responses": responses(
                     {
                         "200": {
                             "description": "The day's reports, each with links to its files.",
-                            "content": _content(
+                            "content": content(
                                 {
                                     "type": "object",
                                     "required": ["items"],
@@ -338,7 +276,7 @@ def _report_paths() -> dict[str, Any]:
                 "summary": "A stored report's file: the PDF, or `?format=csv`",
                 "security": [{"bearer": ["reports:read"]}],
                 "parameters": [
-                    _path_param("report_id", r"^[0-9a-z._-]{1,100}$", "From the list's `id`."),
+                    path_param("report_id", r"^[0-9a-z._-]{1,100}$", "From the list's `id`."),
                     {
                         "name": "format",
                         "in": "query",
@@ -346,7 +284,7 @@ def _report_paths() -> dict[str, Any]:
                         "schema": {"type": "string", "enum": ["pdf", "csv"], "default": "pdf"},
                     },
                 ],
-                "responses": _responses(
+                "responses": responses(
                     {
                         "200": {
                             "description": "The file.",
@@ -368,13 +306,13 @@ def _report_paths() -> dict[str, Any]:
 
 def build_openapi(settings: Settings) -> dict[str, Any]:
     """The document for this installation (its units, its batch size)."""
-    _, top = models_json_schema(_MODELS, ref_template=_REF)
+    _, top = models_json_schema(_MODELS, ref_template=REF)
     schemas: dict[str, Any] = top["$defs"]
     schemas["AppointmentIn"]["properties"]["unit"]["enum"] = [unit.key for unit in settings.units]
     schemas["AppointmentBatch"]["properties"]["items"]["maxItems"] = settings.api.max_batch
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Digitaly robot API", "version": "1.0.0", "description": _DESCRIPTION},
+        "info": {"title": "Digitaly robot API", "version": "1.0.0", "description": DESCRIPTION},
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "tags": [

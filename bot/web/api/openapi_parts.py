@@ -1,0 +1,90 @@
+"""The building blocks of the OpenAPI document: the description, references,
+headers, the error responses every operation can answer, and path parameters.
+
+Kept apart from ``openapi.py`` so that module holds only the operations.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "DESCRIPTION",
+    "ERRORS",
+    "REF",
+    "content",
+    "error",
+    "header",
+    "path_param",
+    "ref",
+    "responses",
+]
+
+REF = "#/components/schemas/{model}"
+DESCRIPTION = """\
+The API the clinic's RPA robot uses to keep Digitaly in step with the legacy
+scheduling system: push the day's appointments, read the cancellations patients
+made on WhatsApp, and acknowledge each once it is applied.
+
+Every call needs `Authorization: Bearer <token>` (a token from
+`digitaly tokens create`). Errors are JSON: `{"error": {"code", "message",
+"errors": [{"path", "message"}]}}`. Retry on 429 and 503 after `Retry-After`
+seconds; never retry a 4xx other than 409 and 429 without changing the request.
+"""
+
+
+def content(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def ref(name: str) -> dict[str, Any]:
+    return {"$ref": REF.format(model=name)}
+
+
+def header(description: str, required: bool = True) -> dict[str, Any]:
+    return {"description": description, "required": required, "schema": {"type": "string"}}
+
+
+def error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": content(ref("ErrorResponse")),
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+ERRORS: dict[str, dict[str, Any]] = {
+    "401": error(
+        "No token, or a token that is not valid or was revoked.",
+        {"WWW-Authenticate": header("Bearer challenge")},
+    ),
+    "403": error("The token lacks the scope this operation needs."),
+    "404": error("Nothing with this id."),
+    "409": error("A conflict: see the message (retry 409 `in_progress` after Retry-After)."),
+    "413": error("The body is too large."),
+    "422": error("Invalid input: `errors` names the path of each invalid field."),
+    "429": error(
+        "Too many requests for this token.",
+        {"Retry-After": header("Seconds to wait before retrying")},
+    ),
+    "503": error(
+        "A database is unreachable; retry later.",
+        {"Retry-After": header("Seconds to wait before retrying")},
+    ),
+}
+
+
+def responses(ok: dict[str, dict[str, Any]], *errors: str) -> dict[str, Any]:
+    return {**ok, **{code: ERRORS[code] for code in ("401", "403", *errors, "429", "503")}}
+
+
+def path_param(name: str, pattern: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string", "pattern": pattern},
+    }
