@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 
 from bot import metrics
 from bot.clock import Clock
-from bot.core.model import AppointmentStatus, is_reminder
+from bot.core.model import AppointmentStatus, OutboxChanges, is_reminder
 from bot.core.outbox import (
     MAX_RATE_WAIT,
     OPT_OUT_KIND,
@@ -230,23 +230,13 @@ async def apply_decision(
         if changed:
             log.info("unknown outcome settled: never created, resending", extra={"key": entry.key})
         return OutboxState.PENDING if changed else None
+    # Retry: back to pending with the error; Throttle: back for later, its attempt unspent.
+    changes: OutboxChanges = {"state": OutboxState.PENDING}
     if isinstance(decision, Retry):
-        changed = await store.outbox.update(
-            entry.key,
-            OutboxState.SENDING,
-            state=OutboxState.PENDING,
-            error_code=decision.error_code,
-            next_attempt_at=decision.at,
-        )
-        return OutboxState.PENDING if changed else None
-    # Throttle: give the claimed entry back for later, its attempt unspent.
-    released = await store.outbox.update(
-        entry.key,
-        OutboxState.SENDING,
-        state=OutboxState.PENDING,
-        attempts=entry.attempts,
-        next_attempt_at=decision.until,
-    )
+        changes |= {"error_code": decision.error_code, "next_attempt_at": decision.at}
+    else:
+        changes |= {"attempts": entry.attempts, "next_attempt_at": decision.until}
+    released = await store.outbox.update(entry.key, OutboxState.SENDING, **changes)
     return OutboxState.PENDING if released else None
 
 
