@@ -17,11 +17,10 @@ from bot.adapters.flow_files import check_file
 from bot.core.diagram import mermaid, svg
 from bot.core.effects import Effect, HandOff, OptOut, RequestCancellation, SendMessage
 from bot.core.engine import Step, start, step
-from bot.core.evaluation import Report, evaluate, parse_cases, resolve_state
+from bot.core.evaluation import Report, evaluate, parse_cases, read_case, resolve_state
 from bot.core.events import Reply, Timeout, Unit
 from bot.core.flow_spec import parse_duration
 from bot.core.flow_tests import parse_tests, run_tests
-from bot.core.intents import classify
 from bot.core.machine import CompiledFlow
 from bot.core.model import Appointment, ConversationStatus
 
@@ -149,13 +148,10 @@ def classify_command(name: str, state: str | None, as_json: bool, directory: Pat
     state = state or flow.waiting_state
     if state not in flow.spec.states:
         raise click.BadParameter(f"o fluxo {name} não tem o estado {state!r}", param_hint="--state")
-    accepted, menu = flow.accepted[state], flow.spec.states[state].menu
-    model = flow.understanding.model_for(accepted)
+    model = flow.understanding.model_for(flow.accepted[state])
     for raw in sys.stdin:
         text = _unescape(raw.rstrip("\r\n"))
-        decision = classify(
-            flow.understanding, text, accepted=accepted, buttons=flow.buttons, menu=menu
-        )
+        decision = read_case(flow, state, text)
         confidence = round(decision.confidence, 3)
         if as_json:
             record: dict[str, object] = {
