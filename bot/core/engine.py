@@ -16,13 +16,19 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from bot.core.effects import Effect, SendMessage
 from bot.core.events import Burst, Event, Reply, Timeout, Unit
 from bot.core.intents import UNKNOWN, Decision, classify
 from bot.core.machine import ACTIONS, TRIGGER_NEXT, TRIGGER_TIMEOUT, CompiledFlow, Context
-from bot.core.model import Appointment, Conversation, ConversationStatus
+from bot.core.model import (
+    Appointment,
+    Conversation,
+    ConversationData,
+    ConversationStatus,
+    DecisionRecord,
+)
 from bot.core.render import render, variables_for
 
 __all__ = ["Step", "start", "step"]
@@ -46,7 +52,7 @@ def _ms(moment: datetime) -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def _copy(data: dict[str, Any]) -> dict[str, Any]:
+def _copy(data: ConversationData) -> ConversationData:
     """One level deeper than ``dict(data)``: enough for the containers a step mutates."""
     copied: dict[str, Any] = {}
     for key, value in data.items():
@@ -56,7 +62,7 @@ def _copy(data: dict[str, Any]) -> dict[str, Any]:
             copied[key] = list(value)
         else:
             copied[key] = value
-    return copied
+    return cast(ConversationData, copied)
 
 
 class _Run:
@@ -237,8 +243,13 @@ def step(flow: CompiledFlow, conversation: Conversation, event: Event, now: date
     decision = _decide(flow, run, replies)
     run.decision = decision
     run.data["last_reply_at"] = now.isoformat()
-    record = {"at": now.isoformat(), "state": run.state, "intent": decision.intent}
-    record |= {"rule": decision.rule, "reason": decision.reason}
+    record = DecisionRecord(
+        at=now.isoformat(),
+        state=run.state,
+        intent=decision.intent,
+        rule=decision.rule,
+        reason=decision.reason,
+    )
     run.data["decisions"] = [*run.data.get("decisions", []), record][-_KEEP_DECISIONS:]
     if decision.intent == UNKNOWN or not run.fire(decision.intent):
         run.fall_back(decision)

@@ -27,7 +27,7 @@ from bot.core.effects import (
 from bot.core.errors import FlowError
 from bot.core.flow_spec import FlowSpec, Target
 from bot.core.intents import Decision, Understanding
-from bot.core.model import AppointmentStatus
+from bot.core.model import AppointmentStatus, ConversationData
 
 __all__ = [
     "ACTIONS",
@@ -50,7 +50,7 @@ class Context:
 
     appointment_ids: tuple[str, ...]
     state: str
-    data: dict[str, Any]
+    data: ConversationData
     allow_reconfirm: bool
     decision: Decision | None = None
     reason: str = ""

@@ -7,8 +7,7 @@ through the helpers here, so each key is spelled in one place.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, TypedDict
+from typing_extensions import TypedDict  # pydantic reads these on 3.11: it needs this one
 
 __all__ = [
     "ConversationData",
@@ -47,24 +46,27 @@ class ConversationData(TypedDict, total=False):
     stopped: str  # why staff stopped it
 
 
-def decisions_of(data: Mapping[str, Any]) -> list[DecisionRecord]:
+def decisions_of(data: ConversationData) -> list[DecisionRecord]:
     """The recorded decisions, oldest first (none when the patient never answered)."""
     found: list[DecisionRecord] = data.get("decisions") or []
     return found
 
 
-def handed_back(data: Mapping[str, Any]) -> dict[str, Any]:
+def handed_back(data: ConversationData) -> ConversationData:
     """The data of a conversation staff hands back to the bot: it asks afresh."""
-    kept = {key: value for key, value in data.items() if key != "handed_off"}
+    kept = data.copy()
+    kept.pop("handed_off", None)
     kept["asks"] = 0
     return kept
 
 
-def stopped_data(data: Mapping[str, Any], reason: str) -> dict[str, Any]:
+def stopped_data(data: ConversationData, reason: str) -> ConversationData:
     """The data of a conversation staff stopped, saying why."""
-    return {**data, "stopped": reason}
+    stopped = data.copy()
+    stopped["stopped"] = reason
+    return stopped
 
 
-def with_decisions(decisions: list[DecisionRecord]) -> dict[str, Any]:
+def with_decisions(decisions: list[DecisionRecord]) -> ConversationData:
     """Data holding only these decisions (sample data for reports)."""
-    return {"decisions": decisions}
+    return ConversationData(decisions=decisions)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+
+from bot.core.model.conversation_data import ConversationData
 
 __all__ = ["Conversation", "ConversationStatus"]
 
@@ -35,4 +36,4 @@ class Conversation:
     version: int = 0
     status: ConversationStatus = ConversationStatus.ACTIVE
     timeout_at: datetime | None = None
-    data: dict[str, Any] = field(default_factory=dict)
+    data: ConversationData = field(default_factory=ConversationData)
