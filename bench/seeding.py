@@ -15,11 +15,10 @@ from redis.asyncio import Redis
 
 from bench.processes import ROOT
 from bench.servers import Servers
-from bot.adapters.crypto import create_cipher
 from bot.adapters.flow_files import FlowDirectory
 from bot.adapters.locks import RedisLocks
-from bot.adapters.mongo import MongoStore, create_mongo_client, ensure_schema
-from bot.adapters.mongo.sealing import Sealer
+from bot.adapters.mongo import MongoStore, ensure_schema
+from bot.adapters.mongo.opening import connect_store
 from bot.core.model import Appointment
 from bot.core.ports import TaskQueue
 from bot.settings import Settings, load_settings
@@ -78,16 +77,13 @@ def bench_settings(servers: Servers, workdir: Path, **env: str) -> Settings:
 @asynccontextmanager
 async def open_store(settings: Settings, data_keys: str) -> AsyncIterator[MongoStore]:
     """The product's store on the suite's database (schema created), dropped afterwards."""
-    assert settings.mongodb_url is not None
-    client = create_mongo_client(settings.mongodb_url)
-    db = client[settings.mongodb_db]
-    await ensure_schema(db)
-    cipher = create_cipher(settings.data_dir, {"DIGITALY_DATA_KEYS": data_keys})
+    opened = connect_store(settings, environ={"DIGITALY_DATA_KEYS": data_keys})
+    await ensure_schema(opened.db)
     try:
-        yield MongoStore(db, Sealer(cipher))
+        yield opened.store
     finally:
-        await client.drop_database(settings.mongodb_db)
-        await client.close()
+        await opened.client.drop_database(settings.mongodb_db)
+        await opened.client.close()
 
 
 def product_services(

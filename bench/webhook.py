@@ -46,10 +46,9 @@ from bench.seeding import (
     product_services,
 )
 from bench.servers import open_servers
-from bot.adapters.crypto import create_cipher
 from bot.adapters.memory import MemoryQueue
 from bot.adapters.mongo import MongoStore, create_mongo_client
-from bot.adapters.mongo.sealing import Sealer
+from bot.adapters.mongo.opening import connect_store
 from bot.settings import Settings
 from bot.web import create_app
 from bot.web.keys import MONGO, SCHEMA_READY, STORE, TURNS
@@ -119,8 +118,7 @@ async def _round_trips(settings: Settings, data_keys: str) -> Counter[str]:
     assert settings.mongodb_url is not None
     listener = _Commands()
     mongo = create_mongo_client(settings.mongodb_url, event_listeners=[listener])
-    cipher = create_cipher(settings.data_dir, {"DIGITALY_DATA_KEYS": data_keys})
-    store = MongoStore(mongo[settings.mongodb_db], Sealer(cipher))
+    store = connect_store(settings, mongo, environ={"DIGITALY_DATA_KEYS": data_keys}).store
     app = create_app(settings, overrides={MONGO: mongo, STORE: store})
     try:
         async with TestClient(TestServer(app, host="127.0.0.1")) as client:

@@ -8,7 +8,7 @@ builds the same objects without any I/O for a root that manages it itself
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -38,18 +38,23 @@ class OpenStore:
 
 
 def connect_store(
-    settings: Settings, client: AsyncMongoClient[dict[str, Any]] | None = None
+    settings: Settings,
+    client: AsyncMongoClient[dict[str, Any]] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
 ) -> OpenStore:
     """The store for ``settings`` over ``client`` (a new one if None); nothing is sent yet.
 
-    Bound to the running event loop: call it inside the loop that uses it.
+    ``environ`` replaces the process environment where the data keys are read
+    (a benchmark or test names its keys). Bound to the running event loop: call
+    it inside the loop that uses it.
     """
     if client is None:
         if settings.mongodb_url is None:
             raise ConfigError("MONGODB_URL is not set (digitaly run starts an embedded server)")
         client = create_mongo_client(settings.mongodb_url)
     db = client[settings.mongodb_db]
-    sealer = Sealer(create_cipher(settings.data_dir))
+    sealer = Sealer(create_cipher(settings.data_dir, environ))
     return OpenStore(client, db, sealer, MongoStore(db, sealer))
 
 
