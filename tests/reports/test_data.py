@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from bot.core.model import Appointment, AppointmentStatus, Conversation
 from bot.core.ports import Cancellation, OutboxEntry, OutboxState
 from reports.data import DailyReport, DayData, Outcome, ReportKind, build_report, day_bounds
+from tests import builders
 
 DAY = date(2026, 11, 30)
 TZ = "America/Sao_Paulo"
@@ -19,17 +19,18 @@ NAMES = {"centro": "Clínica Centro", "paulista": "Clínica Paulista"}
 
 
 def _appointment(n: int, status: AppointmentStatus, **changes: object) -> Appointment:
-    base = Appointment(
-        id=f"a{n}",
-        external_id=f"LEG-{n}",
-        patient_name=f"Paciente {n} Conceição",
-        phone=f"+55119876500{n:02d}",
-        starts_at=TEN + timedelta(minutes=15 * n),
-        doctor="Dra. Cláudia Guimarães" if n % 2 else "Dr. Ricardo Nunes",
-        unit="centro",
-        status=status,
+    return builders.appointment(
+        **{
+            "id": f"a{n}",
+            "external_id": f"LEG-{n}",
+            "patient_name": f"Paciente {n} Conceição",
+            "phone": f"+55119876500{n:02d}",
+            "starts_at": TEN + timedelta(minutes=15 * n),
+            "doctor": "Dra. Cláudia Guimarães" if n % 2 else "Dr. Ricardo Nunes",
+            "status": status,
+            **changes,
+        }
     )
-    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 def _conversation(n: int, *ids: str, answered_after: timedelta | None = None) -> Conversation:
@@ -37,20 +38,34 @@ def _conversation(n: int, *ids: str, answered_after: timedelta | None = None) ->
     decisions = []
     if answered_after is not None:
         decisions.append({"at": (created + answered_after).isoformat(), "intent": "confirm"})
-    return Conversation(
-        id=f"c{n}", phone="+5511987650000", flow="confirmation", flow_version="v1",
-        state="done", appointment_ids=ids or (f"a{n}",), created_at=created, updated_at=created,
+    return builders.conversation(
+        id=f"c{n}",
+        phone="+5511987650000",
+        state="done",
+        appointment_ids=ids or (f"a{n}",),
+        created_at=created,
+        updated_at=created,
         data={"decisions": decisions},
-    )  # fmt: skip
+    )
 
 
 def _reminder(n: int, kind: str = "reminder", **changes: object) -> OutboxEntry:
-    base = OutboxEntry(
-        key=f"c{n}:{kind}", conversation_id=f"c{n}", phone="+5511987650000",
-        sender="whatsapp:+5511930000001", kind=kind, text="", created_at=TEN - timedelta(days=1),
-        state=OutboxState.SENT, delivery_status="delivered",
-    )  # fmt: skip
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return builders.outbox_entry(
+        f"c{n}:{kind}",
+        **{
+            "conversation_id": f"c{n}",
+            "phone": "+5511987650000",
+            "kind": kind,
+            "text": "",
+            "created_at": TEN - timedelta(days=1),
+            "content_sid": None,
+            "variables": {},
+            "buttons": (),
+            "state": OutboxState.SENT,
+            "delivery_status": "delivered",
+            **changes,
+        },
+    )
 
 
 def _build(data: DayData, unit: str | None = "centro") -> DailyReport:
