@@ -128,6 +128,8 @@ class Sending(_Section):
     circuit_reset: Duration = timedelta(seconds=30)
     errors: dict[int, ErrorAction] = Field(default_factory=dict)
     default_error_action: ErrorAction = ErrorAction.ALERT
+    # A sender over Meta's messaging limit (63018) holds its business-initiated sends this long.
+    throttle_pause: Duration = timedelta(hours=1)
 
     @property
     def policy(self) -> SendPolicy:
@@ -138,6 +140,7 @@ class Sending(_Section):
             unknown_grace=self.unknown_grace,
             errors=self.errors,
             default_action=self.default_error_action,
+            throttle_pause=self.throttle_pause,
         )
 
     def action_for(self, code: int | None) -> ErrorAction:

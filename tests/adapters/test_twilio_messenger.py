@@ -72,7 +72,13 @@ async def test_template_goes_as_content_sid_and_variables(
     twilio: tuple[FakeTwilio, TwilioMessenger],
 ) -> None:
     fake, messenger = twilio
-    variables = {"1": "Conceição", "2": "sua consulta", "3": "Dra. Ana", "4": "amanhã", "5": "Centro"}
+    variables = {
+        "1": "Conceição",
+        "2": "sua consulta",
+        "3": "Dra. Ana",
+        "4": "amanhã",
+        "5": "Centro",
+    }
     result = await messenger.send(_message(content_sid=REMINDER_SID, variables=variables))
     assert result.outcome is SendOutcome.ACCEPTED
     form = fake.messages[0].form

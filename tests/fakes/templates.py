@@ -21,7 +21,9 @@ def flow_templates(directory: Path = FLOWS) -> list[Template]:
         for name, message in flow.spec.messages.items():
             if message.template is None:
                 continue
-            variables = {slot: f"<{variable}>" for slot, variable in message.template.variables.items()}
+            variables = {
+                slot: f"<{variable}>" for slot, variable in message.template.variables.items()
+            }
             templates[message.template.content_sid] = Template(
                 sid=message.template.content_sid,
                 name=f"{flow.name}_{name}",
