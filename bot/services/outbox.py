@@ -240,7 +240,7 @@ async def apply_decision(
         metrics.SENDER_PAUSES.labels(entry.sender, str(decision.error_code or "")).inc()
         log.warning(
             "sender paused: over its messaging limit",
-            extra={"sender": entry.sender, "until": decision.until.isoformat(),
+            extra={"sender": mask_phone(entry.sender), "until": decision.until.isoformat(),
                    "code": decision.error_code},
         )  # fmt: skip
     # Retry: back to pending with the error; Throttle: back for later, its attempt unspent.

@@ -94,6 +94,7 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 from aiohttp import web
 from twilio.request_validator import RequestValidator
+from yarl import URL
 
 __all__ = [
     "ACCOUNT_SID",
@@ -558,8 +559,9 @@ class FakeTwilio:
         signature = RequestValidator(self.auth_token).compute_signature(url, form)
         if self._session is None:
             self._session = aiohttp.ClientSession()
+        # encoded=True: the URL goes out byte for byte as we were given it, as Twilio sends it.
         async with self._session.post(
-            actual, data=form, headers={"X-Twilio-Signature": signature}
+            URL(actual, encoded=True), data=form, headers={"X-Twilio-Signature": signature}
         ) as response:
             await response.read()
             callback.answer = response.status
