@@ -218,6 +218,18 @@ class Settings(BaseSettings):
             raise ValueError("unit keys must be unique")
         return self
 
+    @model_validator(mode="after")
+    def _public_url_with_twilio(self) -> Settings:
+        # Without it no status callback is asked for and no webhook signature can match.
+        if self.twilio_enabled and not self.public_base_url:
+            raise ValueError(
+                "PUBLIC_BASE_URL is required with TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN: "
+                "set it to the https URL Twilio calls (see docs/operations.md)"
+            )
+        if self.public_base_url and not self.public_base_url.startswith(("https://", "http://")):
+            raise ValueError("PUBLIC_BASE_URL must start with https:// (or http://)")
+        return self
+
     @property
     def twilio_enabled(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token)
