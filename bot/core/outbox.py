@@ -47,6 +47,7 @@ __all__ = [
     "STATUS_RANK",
     "SUPPRESSED",
     "UNANSWERED",
+    "WINDOW",
     "Decision",
     "End",
     "ErrorAction",
@@ -68,6 +69,7 @@ __all__ = [
     "expiry",
     "is_due",
     "on_failure",
+    "outside_window",
     "rejection_action",
     "retry_or_give_up",
 ]
@@ -75,6 +77,8 @@ __all__ = [
 OPT_OUT_KIND = MessageKind.OPT_OUT
 # A task waits at most this long for its rate slot; beyond, it is postponed.
 MAX_RATE_WAIT = 2.0
+# WhatsApp's customer-service window: free text only this long after the patient's last message.
+WINDOW = timedelta(hours=24)
 # Appointments a failed reminder may move to the call list (never over a patient's answer).
 UNANSWERED = frozenset({AppointmentStatus.SCHEDULED, AppointmentStatus.NO_RESPONSE})
 
@@ -242,6 +246,22 @@ def expiry(entry: OutboxEntry, now: datetime) -> End | None:
     if entry.expires_at is not None and now >= entry.expires_at:
         return End(OutboxState.FAILED, "expired before it was sent", call_list=False)
     return None
+
+
+def outside_window(entry: OutboxEntry, last_inbound: datetime | None, now: datetime) -> End | None:
+    """Free text goes only inside the 24-hour window; a template goes any time.
+
+    Checked at send time: a reply queued inside the window may be sent after it
+    closed (a retry, a pause). Twilio would fail it with 63016; it is dead-lettered
+    here instead, with the reason, for a person to follow up.
+    """
+    if entry.content_sid is not None:
+        return None
+    if last_inbound is not None and now - last_inbound <= WINDOW:
+        return None
+    why = "never wrote" if last_inbound is None else "last wrote over 24 hours before"
+    reason = f"free text outside the 24-hour window (the patient {why}) and no template"
+    return End(OutboxState.DEAD, reason)
 
 
 # A claimed entry to a number that opted out (see :func:`checks_suppression`).

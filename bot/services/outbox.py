@@ -53,6 +53,7 @@ from bot.core.outbox import (
     checks_suppression,
     expiry,
     is_due,
+    outside_window,
     rejection_action,
 )
 from bot.core.phones import variants
@@ -139,6 +140,9 @@ async def send_entry(
     if refused is None and checks_suppression(entry):
         suppressed = await store.suppressions.is_suppressed(*variants(entry.phone))
         refused = SUPPRESSED if suppressed else None
+    if refused is None and entry.content_sid is None:
+        last_inbound = await store.inbound.last_received_at(*variants(entry.phone))
+        refused = outside_window(entry, last_inbound, now)
     if refused is not None:
         return await apply_decision(store, entry, refused, now)
     if business_initiated(entry) and (paused := await store.sender_pauses.until(entry.sender, now)):
