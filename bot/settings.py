@@ -93,10 +93,8 @@ class Reminders(_Section):
     min_lead: Duration = timedelta(hours=2)
     flow: str = "confirmation"
     notify_patient_on_clinic_cancel: bool = True
-    clinic_cancel_message: str = (
-        "Olá, {first_name}. A clínica precisou desmarcar {appointment_phrase} de {date_time} "
-        "com {doctor} ({unit_name}). Entraremos em contato para remarcar."
-    )
+    # The flow message (with its template) telling the patient the clinic cancelled.
+    clinic_cancel_notice: str = "clinic_cancelled"
 
 
 class ReportSchedule(_Section):

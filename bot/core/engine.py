@@ -23,7 +23,7 @@ from bot.core.events import Burst, Event, Reply, Timeout, Unit
 from bot.core.intents import UNKNOWN, Decision, classify
 from bot.core.machine import ACTIONS, TRIGGER_NEXT, TRIGGER_TIMEOUT, CompiledFlow, Context
 from bot.core.model import Appointment, Conversation, ConversationStatus
-from bot.core.render import render, variables_for
+from bot.core.render import rendered, variables_for
 
 __all__ = ["Step", "start", "step"]
 
@@ -118,11 +118,7 @@ class _Run:
         if message.kind != "reply" and count:
             return  # never two reminders of one kind to the same patient
         sent[message.kind] = count + 1
-        values: dict[str, str] = self.data.get("vars", {})
-        content_sid, variables = None, {}
-        if message.template is not None:
-            content_sid = message.template.content_sid
-            variables = {slot: values[var] for slot, var in message.template.variables.items()}
+        done = rendered(message, self.data.get("vars", {}))
         conversation = self.conversation
         self.effects.append(
             SendMessage(
@@ -131,10 +127,10 @@ class _Run:
                 phone=conversation.phone,
                 kind=message.kind,
                 message=name,
-                text=render(message.text, values),
-                content_sid=content_sid,
-                variables=variables,
-                buttons=tuple((b.id, b.label) for b in message.buttons),
+                text=done.text,
+                content_sid=done.content_sid,
+                variables=done.variables,
+                buttons=done.buttons,
             )
         )
 
