@@ -218,6 +218,7 @@ class FakeTwilio:
     async_failures: list[AsyncFailure] = field(default_factory=list)
     templates: dict[str, Template] = field(default_factory=dict)
     callbacks: list[Callback] = field(default_factory=list)
+    content_reads: Counter[str] = field(default_factory=Counter)  # Content API GETs per path
     inbound: list[Inbound] = field(default_factory=list)
     last_inbound: dict[str, datetime] = field(default_factory=dict)  # E.164 -> when
     senders: set[str] = field(default_factory=set)  # empty: any well-formed From
@@ -431,6 +432,7 @@ class FakeTwilio:
         return web.json_response(self._resource(message))
 
     async def _content(self, request: web.Request) -> web.Response:
+        self.content_reads[request.path] += 1
         template = self.templates.get(request.match_info["sid"])
         if template is None:
             return twilio_error(20404, 404)
@@ -458,6 +460,7 @@ class FakeTwilio:
         )
 
     async def _approval(self, request: web.Request) -> web.Response:
+        self.content_reads[request.path] += 1
         template = self.templates.get(request.match_info["sid"])
         if template is None:
             return twilio_error(20404, 404)

@@ -8,8 +8,9 @@ real app; what the app does with them is read back from the store.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,11 +21,11 @@ from redis.asyncio import Redis
 from bot.adapters.memory import MemoryQueue
 from bot.adapters.twilio import TwilioMessenger
 from bot.core.model import Appointment, AppointmentStatus
-from bot.core.ports import OutboxEntry, OutboxState, Store
+from bot.core.ports import InboundMessage, OutboxEntry, OutboxState, Store
 from bot.services.outbox import send_entry
 from bot.settings import Settings
 from bot.web import create_app
-from bot.web.keys import CLOCK, CONVERSATIONS, QUEUE, STORE
+from bot.web.keys import CLOCK, CONVERSATIONS, QUEUE, REMINDERS, STORE
 from tests.fakes.sending import MemoryBreaker, MemoryLimiter
 from tests.fakes.twilio import FakeTwilio
 from tests.twilio_signing import PUBLIC, TOKEN
@@ -85,6 +86,16 @@ class World:
         )
         await self.fake.settle()
         return state
+
+    async def patient_writes(self, phone: str, text: str, ago: timedelta) -> None:
+        """The patient wrote ``ago`` before now: Twilio received it and posted our webhook then."""
+        now = self.clock.now
+        self.clock.now = now - ago
+        try:
+            callback = await self.fake.receive(phone, text, at=self.clock.now)
+            assert callback.answer == 200
+        finally:
+            self.clock.now = now
 
     async def entry(self, key: str) -> OutboxEntry:
         entry = await self.store.outbox.get(key)
@@ -164,9 +175,12 @@ async def test_async_opt_out_code_suppresses_the_number(world: World) -> None:
 
 
 async def test_async_free_text_outside_the_window_is_63016(world: World) -> None:
-    """The fake refuses free text to a patient who never wrote: permanent, not retried."""
+    """Our window check saw a message Twilio did not (a clock apart): 63016 is permanent."""
     key = await world.remind(5)
     await world.store.outbox.update(key, OutboxState.PENDING, content_sid=None, variables={})
+    await world.store.inbound.add(
+        InboundMessage(sid="SM-local", phone="+5511900000005", body="oi", received_at=T0)
+    )
     await world.send(key)
     entry = await world.entry(key)
     assert (entry.state, entry.error_code) == (OutboxState.FAILED, 63016)
@@ -228,3 +242,57 @@ async def test_async_63018_pauses_every_reminder_of_the_sender_until_the_window(
         assert await world.send(key) is OutboxState.SENT
     assert len(world.fake.messages) == 5
     assert await world.store.sender_pauses.active(world.clock.now) == []
+
+
+async def test_the_clinic_cancel_notice_goes_as_its_template_outside_the_window(
+    world: World,
+) -> None:
+    """The patient last wrote two days ago: free text would fail (63016); the template arrives."""
+    phone = "+5511900000020"
+    await world.patient_writes(phone, "oi", timedelta(days=2))
+    before = Appointment(
+        id="a20",
+        external_id="LEG-20",
+        patient_name="Conceição Peçanha",
+        phone=phone,
+        starts_at=T0 + timedelta(days=3),
+        doctor="Dra. Cláudia Guimarães",
+        unit="centro",
+    )
+    await world.store.appointments.upsert(before)
+    after = replace(before, status=AppointmentStatus.CANCELLED)
+    await world.store.appointments.upsert(after)
+    await world.client.app[REMINDERS].appointment_changed(before, after)
+    key = world.client.app[QUEUE].sends[-1]
+    assert key.startswith("clinic_cancel:a20:")
+    assert await world.send(key) is OutboxState.SENT
+    entry = await world.entry(key)
+    assert (entry.state, entry.delivery_status) == (OutboxState.SENT, "read")
+    form = world.fake.messages[-1].form
+    assert form["ContentSid"] == "HX00000000000000000000000000000005"
+    assert "Body" not in form
+    assert json.loads(form["ContentVariables"])["1"] == "Conceição"
+
+
+async def test_free_text_outside_the_window_is_dead_lettered_before_twilio(
+    world: World,
+) -> None:
+    key = await world.remind(21)
+    await world.store.outbox.update(key, OutboxState.PENDING, content_sid=None, variables={})
+    # An inbound message from the patient 25 hours ago: the window has closed.
+    await world.patient_writes("+5511900000021", "oi", timedelta(hours=25))
+    assert await world.send(key) is OutboxState.DEAD
+    letter = await world.store.dead_letters.get(key)
+    assert letter is not None
+    assert "outside the 24-hour window" in letter.reason
+    assert world.fake.messages == []
+
+
+async def test_free_text_inside_the_window_is_sent(world: World) -> None:
+    key = await world.remind(22)
+    await world.store.outbox.update(key, OutboxState.PENDING, content_sid=None, variables={})
+    await world.patient_writes("+5511900000022", "oi", timedelta(hours=23))
+    assert await world.send(key) is OutboxState.SENT
+    entry = await world.entry(key)
+    assert entry.delivery_status == "read"
+    assert world.fake.messages[0].form["Body"].startswith("Olá, Maria")
