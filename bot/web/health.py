@@ -1,7 +1,9 @@
 """``/healthz`` (the process answers) and ``/readyz`` (its dependencies answer).
 
 ``/readyz`` also carries details that do not make the process unready:
-``paused_senders`` (senders over Meta's messaging limit, their reminders held).
+``paused_senders`` (senders over Meta's messaging limit, their reminders held)
+and ``template_problems`` (flow templates that do not match Twilio's, from the
+start-up check).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import asyncio
 
 from aiohttp import web
 
-from bot.web.keys import CLOCK, PROBES, SCHEMA_READY, STORE
+from bot.web.keys import CLOCK, PROBES, SCHEMA_READY, STORE, TEMPLATE_PROBLEMS
 
 __all__ = ["routes"]
 
@@ -62,4 +64,6 @@ async def readyz(request: web.Request) -> web.Response:
         body["problems"] = problems
     if "mongodb" not in problems and (paused := await _paused_senders(app)):
         body["paused_senders"] = paused
+    if templates := app.get(TEMPLATE_PROBLEMS):
+        body["template_problems"] = templates
     return web.json_response(body, status=200 if not problems else 503)

@@ -8,6 +8,7 @@ real app; what the app does with them is read back from the store.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -25,7 +26,7 @@ from bot.core.ports import InboundMessage, OutboxEntry, OutboxState, Store
 from bot.services.outbox import send_entry
 from bot.settings import Settings
 from bot.web import create_app
-from bot.web.keys import CLOCK, CONVERSATIONS, QUEUE, REMINDERS, STORE
+from bot.web.keys import CLOCK, CONVERSATIONS, QUEUE, REMINDERS, STORE, TEMPLATE_PROBLEMS
 from tests.fakes.sending import MemoryBreaker, MemoryLimiter
 from tests.fakes.twilio import FakeTwilio
 from tests.twilio_signing import PUBLIC, TOKEN
@@ -296,3 +297,44 @@ async def test_free_text_inside_the_window_is_sent(world: World) -> None:
     entry = await world.entry(key)
     assert entry.delivery_status == "read"
     assert world.fake.messages[0].form["Body"].startswith("Olá, Maria")
+
+
+@pytest.mark.parametrize("paused", [False, True])
+async def test_start_up_template_check_is_a_readyz_detail(
+    aiohttp_client: Any,
+    settings: Settings,
+    redis: Redis,
+    fake_twilio: tuple[FakeTwilio, str],
+    paused: bool,
+) -> None:
+    """A template WhatsApp paused shows in /readyz with its flow line; the process stays ready."""
+    fake, url = fake_twilio
+    reminder = "HX00000000000000000000000000000001"
+    if paused:
+        fake.templates[reminder] = replace(fake.templates[reminder], status="paused")
+    twilio = settings.model_copy(
+        update={
+            "twilio_account_sid": fake.account_sid,
+            "twilio_auth_token": SecretStr(fake.auth_token),
+            "twilio_api_base_url": url,
+            "public_base_url": PUBLIC,
+        }
+    )
+    app = create_app(twilio, overrides={QUEUE: MemoryQueue()})
+    client = await started(aiohttp_client, app)
+    approvals = {f"/v1/Content/{sid}/ApprovalRequests" for sid in fake.templates}
+    for _ in range(400):  # the check runs in the background after start
+        if approvals <= set(fake.content_reads) and (app[TEMPLATE_PROBLEMS] or not paused):
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.1)
+    response = await client.get("/readyz")
+    body = await response.json()
+    assert response.status == 200
+    if not paused:
+        assert "template_problems" not in body
+        return
+    assert body["template_problems"] == [
+        f'flows/confirmation.yaml:30: mensagem "reminder": modelo {reminder} '
+        "não está aprovado para WhatsApp (situação: paused)"
+    ]
