@@ -269,6 +269,7 @@ async def _measure(workdir: Path) -> list[dict[str, Any]]:
             "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
             "TWILIO_AUTH_TOKEN": TOKEN,
             "PUBLIC_BASE_URL": PUBLIC,
+            "TWILIO_API_BASE_URL": "http://127.0.0.1:9",  # offline: nothing listens
         }
         settings = bench_settings(servers, workdir, **twilio)
         async with open_store(settings, data_keys) as store:

@@ -21,11 +21,13 @@ from prometheus_client import (
 
 __all__ = [
     "DEAD_LETTERS",
+    "DELIVERY_FAILURES",
     "INBOUND",
     "OUTBOX_BACKLOG",
     "QUEUE_DEPTH",
     "REMINDER_LAG",
     "REQUESTS",
+    "SENDER_PAUSES",
     "SENDS",
     "SEND_LATENCY",
     "TRANSITIONS",
@@ -39,6 +41,16 @@ TRANSITIONS = Counter(
     "digitaly_conversation_transitions_total", "Conversation steps taken", ["flow", "state"]
 )
 SENDS = Counter("digitaly_outbound_sends_total", "Outbound send attempts", ["status", "error_code"])
+DELIVERY_FAILURES = Counter(
+    "digitaly_delivery_failures_total",
+    "Failures reported by status callbacks, by error code",
+    ["error_code"],
+)
+SENDER_PAUSES = Counter(
+    "digitaly_sender_pauses_total",
+    "Times a sender's business-initiated sends were paused (over Meta's messaging limit)",
+    ["sender", "error_code"],
+)
 SEND_LATENCY = Histogram(
     "digitaly_send_latency_seconds",
     "Time of one send request to the provider",

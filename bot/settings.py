@@ -93,10 +93,8 @@ class Reminders(_Section):
     min_lead: Duration = timedelta(hours=2)
     flow: str = "confirmation"
     notify_patient_on_clinic_cancel: bool = True
-    clinic_cancel_message: str = (
-        "Olá, {first_name}. A clínica precisou desmarcar {appointment_phrase} de {date_time} "
-        "com {doctor} ({unit_name}). Entraremos em contato para remarcar."
-    )
+    # The flow message (with its template) telling the patient the clinic cancelled.
+    clinic_cancel_notice: str = "clinic_cancelled"
 
 
 class ReportSchedule(_Section):
@@ -128,6 +126,8 @@ class Sending(_Section):
     circuit_reset: Duration = timedelta(seconds=30)
     errors: dict[int, ErrorAction] = Field(default_factory=dict)
     default_error_action: ErrorAction = ErrorAction.ALERT
+    # A sender over Meta's messaging limit (63018) holds its business-initiated sends this long.
+    throttle_pause: Duration = timedelta(hours=1)
 
     @property
     def policy(self) -> SendPolicy:
@@ -138,6 +138,7 @@ class Sending(_Section):
             unknown_grace=self.unknown_grace,
             errors=self.errors,
             default_action=self.default_error_action,
+            throttle_pause=self.throttle_pause,
         )
 
     def action_for(self, code: int | None) -> ErrorAction:
@@ -213,6 +214,18 @@ class Settings(BaseSettings):
         keys = [unit.key for unit in self.units]
         if len(keys) != len(set(keys)):
             raise ValueError("unit keys must be unique")
+        return self
+
+    @model_validator(mode="after")
+    def _public_url_with_twilio(self) -> Settings:
+        # Without it no status callback is asked for and no webhook signature can match.
+        if self.twilio_enabled and not self.public_base_url:
+            raise ValueError(
+                "PUBLIC_BASE_URL is required with TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN: "
+                "set it to the https URL Twilio calls (see docs/operations.md)"
+            )
+        if self.public_base_url and not self.public_base_url.startswith(("https://", "http://")):
+            raise ValueError("PUBLIC_BASE_URL must start with https:// (or http://)")
         return self
 
     @property

@@ -44,7 +44,7 @@ def reminder_policy(settings: Settings) -> ReminderPolicy:
         windows=windows,
         flow=reminders.flow,
         notify_on_clinic_cancel=reminders.notify_patient_on_clinic_cancel,
-        clinic_cancel_message=reminders.clinic_cancel_message,
+        clinic_cancel_notice=reminders.clinic_cancel_notice,
     )
 
 

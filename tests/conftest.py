@@ -26,6 +26,7 @@ from bot.adapters.mongo import MongoStore, connect_store, ensure_schema
 from bot.logs import JsonFormatter, quiet_third_parties
 from bot.settings import Settings, load_settings
 from tests.fakes.smtp import SmtpServer
+from tests.fakes.templates import flow_templates
 from tests.fakes.twilio import FakeTwilio
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,9 +112,12 @@ async def mongo_store(settings: Settings) -> AsyncIterator[MongoStore]:
 async def fake_twilio() -> AsyncIterator[tuple[FakeTwilio, str]]:
     """The fake and its base URL (what TWILIO_API_BASE_URL would be)."""
     fake = FakeTwilio()
+    for template in flow_templates():
+        fake.add_template(template)
     server = TestServer(fake.app(), host="127.0.0.1")
     await server.start_server()
     yield fake, str(server.make_url("")).rstrip("/")
+    await fake.close()
     await server.close()
 
 

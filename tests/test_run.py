@@ -105,6 +105,11 @@ def test_run_is_ready_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
             "digitaly: PORT (environment variable): Input should be a valid integer",
         ),
         ({}, "units: [\n", "config.yaml:2: not valid YAML"),
+        (
+            {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "secret"},
+            None,
+            "PUBLIC_BASE_URL is required with TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN",
+        ),
     ],
 )
 def test_bad_configuration_exits_2_with_one_line(

@@ -36,7 +36,7 @@ from twilio.rest import Client
 from bot.core.ports import OutboundMessage, ProviderMessage, SendOutcome, SendResult
 from bot.settings import Settings
 
-__all__ = ["TwilioMessenger"]
+__all__ = ["HttpClient", "TwilioMessenger"]
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ _headers: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.Context
 )
 
 
-class _HttpClient(AsyncHttpClient):  # type: ignore[misc]
+class HttpClient(AsyncHttpClient):  # type: ignore[misc]
     """One pooled aiohttp session with a total timeout; no retries; logs nothing."""
 
     def __init__(self, timeout: float) -> None:
@@ -93,7 +93,7 @@ class TwilioMessenger:
     def __init__(self, settings: Settings) -> None:
         assert settings.twilio_account_sid
         assert settings.twilio_auth_token
-        self.http = _HttpClient(settings.sending.request_timeout.total_seconds())
+        self.http = HttpClient(settings.sending.request_timeout.total_seconds())
         self.client = Client(
             settings.twilio_account_sid,
             settings.twilio_auth_token.get_secret_value(),

@@ -107,6 +107,7 @@ def _register() -> None:
     from bot.cli.patients import patients_group
     from bot.cli.reports import reports_group
     from bot.cli.staff import staff_group
+    from bot.cli.templates import templates_group
     from bot.cli.tokens import tokens_group
 
     main.add_command(flows_group)
@@ -116,6 +117,7 @@ def _register() -> None:
     main.add_command(reports_group)
     main.add_command(tokens_group)
     main.add_command(staff_group)
+    main.add_command(templates_group)
 
 
 _register()

@@ -29,7 +29,7 @@ from bot.core.model import (
     ConversationStatus,
     DecisionRecord,
 )
-from bot.core.render import render, variables_for
+from bot.core.render import rendered, variables_for
 
 __all__ = ["Step", "start", "step"]
 
@@ -124,11 +124,7 @@ class _Run:
         if message.kind != "reply" and count:
             return  # never two reminders of one kind to the same patient
         sent[message.kind] = count + 1
-        values: dict[str, str] = self.data.get("vars", {})
-        content_sid, variables = None, {}
-        if message.template is not None:
-            content_sid = message.template.content_sid
-            variables = {slot: values[var] for slot, var in message.template.variables.items()}
+        done = rendered(message, self.data.get("vars", {}))
         conversation = self.conversation
         self.effects.append(
             SendMessage(
@@ -137,10 +133,10 @@ class _Run:
                 phone=conversation.phone,
                 kind=message.kind,
                 message=name,
-                text=render(message.text, values),
-                content_sid=content_sid,
-                variables=variables,
-                buttons=tuple((b.id, b.label) for b in message.buttons),
+                text=done.text,
+                content_sid=done.content_sid,
+                variables=done.variables,
+                buttons=done.buttons,
             )
         )
 

@@ -27,7 +27,15 @@ from bot.core.machine import compile_flow as _compile
 from bot.core.render import VARIABLES, placeholders
 from bot.core.reply_features import example_key
 
-__all__ = ["CheckResult", "Problem", "check_flow", "flow_version", "load_flow"]
+__all__ = [
+    "CheckResult",
+    "Problem",
+    "check_flow",
+    "flow_version",
+    "line_of",
+    "load_flow",
+    "parse_spec",
+]
 
 Path = tuple[str, ...]
 _RESERVED = frozenset({"unknown", TRIGGER_TIMEOUT, TRIGGER_NEXT})
@@ -105,6 +113,19 @@ def _parse(text: str) -> tuple[Any, dict[Path, int], list[tuple[int, str]]]:
         return None, {}, [(line, f"YAML: {error.problem or error}")]
     finally:
         loader.dispose()
+
+
+def line_of(text: str, *path: str) -> int:
+    """The line of a key in a flow file (of its nearest parent when it is absent)."""
+    return _line(_parse(text)[1], path)
+
+
+def parse_spec(text: str) -> FlowSpec | None:
+    """The flow as written, not compiled (no classifier training); None if it does not parse."""
+    try:
+        return FlowSpec.model_validate(_parse(text)[0])
+    except pydantic.ValidationError:
+        return None
 
 
 def _line(lines: dict[Path, int], path: tuple[Any, ...]) -> int:

@@ -7,13 +7,18 @@ is. The service then carries it out with compare-and-set writes::
 
     decision        the service ...
     Skip            does nothing
-    Throttle        gives the claimed entry back to PENDING until ``until``, the attempt unspent
+    Throttle        gives the entry back to PENDING until ``until``, the attempt unspent;
+                    ``pause_sender`` also pauses its sender's business-initiated sends
     Retry           moves it back to PENDING, due at ``at`` (backoff after a rejection)
     Unknown         moves it to UNKNOWN: reconcile before any resend
     Sent            moves it to SENT with the provider's sid
     End             FAILED or DEAD (a dead letter), after suppressing the number if
                     ``suppress``; ``call_list`` puts an undeliverable reminder's
                     unanswered appointments on the call list
+
+A failure is decided once, by its error class, whether it came in the send's
+answer (:func:`after_send`) or later in a status callback (:func:`after_status`):
+see :func:`on_failure`.
 
 Report emails follow the same retry rule (:func:`retry_or_give_up`) with their
 own budget. The sweeper's rules (leases, reconciliation, re-hand-offs) are in
@@ -27,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.core.model import AppointmentStatus, MessageKind
+from bot.core.model import AppointmentStatus, MessageKind, is_reminder
 from bot.core.ports import (
     OutboxEntry,
     OutboxState,
@@ -42,6 +47,7 @@ __all__ = [
     "STATUS_RANK",
     "SUPPRESSED",
     "UNANSWERED",
+    "WINDOW",
     "Decision",
     "End",
     "ErrorAction",
@@ -58,9 +64,12 @@ __all__ = [
     "after_send",
     "after_status",
     "breaker_ok",
+    "business_initiated",
     "checks_suppression",
     "expiry",
     "is_due",
+    "on_failure",
+    "outside_window",
     "rejection_action",
     "retry_or_give_up",
 ]
@@ -68,6 +77,8 @@ __all__ = [
 OPT_OUT_KIND = MessageKind.OPT_OUT
 # A task waits at most this long for its rate slot; beyond, it is postponed.
 MAX_RATE_WAIT = 2.0
+# WhatsApp's customer-service window: free text only this long after the patient's last message.
+WINDOW = timedelta(hours=24)
 # Appointments a failed reminder may move to the call list (never over a patient's answer).
 UNANSWERED = frozenset({AppointmentStatus.SCHEDULED, AppointmentStatus.NO_RESPONSE})
 
@@ -95,6 +106,7 @@ class ErrorAction(StrEnum):
     )
     ALERT = "alert"  # unexpected: no retry, dead-letter it for a person to look at
     OPT_OUT = "opt_out"  # the patient blocked us: suppress the number
+    THROTTLE = "throttle"  # the sender is over Meta's limit: pause its business-initiated sends
 
 
 _UNDELIVERABLE = frozenset({ErrorAction.PERMANENT, ErrorAction.OPT_OUT})
@@ -127,6 +139,8 @@ class SendPolicy:
     unknown_grace: timedelta
     errors: Mapping[int, ErrorAction] = field(default_factory=dict)
     default_action: ErrorAction = ErrorAction.ALERT
+    # How long a throttled sender's business-initiated sends wait (Meta's tier window moves).
+    throttle_pause: timedelta = timedelta(hours=1)
 
     def action_for(self, code: int | None) -> ErrorAction:
         return self.errors.get(code, self.default_action) if code else self.default_action
@@ -151,9 +165,17 @@ class Skip:
 
 @dataclass(frozen=True, slots=True)
 class Throttle:
-    """Give the claimed entry back until ``until``; no attempt is spent."""
+    """Give the entry back until ``until``; no attempt is spent.
+
+    ``refund``: the attempt was already counted (it reached the provider) and is
+    given back; ``pause_sender``: the provider said the sender is over its limit.
+    """
 
     until: datetime
+    expected: OutboxState = OutboxState.SENDING
+    refund: bool = False
+    pause_sender: bool = False
+    error_code: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +184,7 @@ class Retry:
 
     at: datetime
     error_code: int | None
+    expected: OutboxState = OutboxState.SENDING
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +248,22 @@ def expiry(entry: OutboxEntry, now: datetime) -> End | None:
     return None
 
 
+def outside_window(entry: OutboxEntry, last_inbound: datetime | None, now: datetime) -> End | None:
+    """Free text goes only inside the 24-hour window; a template goes any time.
+
+    Checked at send time: a reply queued inside the window may be sent after it
+    closed (a retry, a pause). Twilio would fail it with 63016; it is dead-lettered
+    here instead, with the reason, for a person to follow up.
+    """
+    if entry.content_sid is not None:
+        return None
+    if last_inbound is not None and now - last_inbound <= WINDOW:
+        return None
+    why = "never wrote" if last_inbound is None else "last wrote over 24 hours before"
+    reason = f"free text outside the 24-hour window (the patient {why}) and no template"
+    return End(OutboxState.DEAD, reason)
+
+
 # A claimed entry to a number that opted out (see :func:`checks_suppression`).
 SUPPRESSED = End(OutboxState.FAILED, "suppressed: the patient opted out", call_list=False)
 
@@ -244,24 +283,54 @@ def after_send(
     policy: SendPolicy,
     now: datetime,
     rand: Callable[[], float],
-) -> Sent | Unknown | Retry | End:
+) -> Sent | Unknown | Retry | Throttle | End:
     """What one attempt's result means (``entry.attempts`` counts this attempt)."""
     if result.outcome is SendOutcome.ACCEPTED:
         return Sent(result.provider_sid)
     if result.outcome is SendOutcome.UNKNOWN:
         return Unknown(now)
-    action, code = rejection_action(result, policy), result.error_code
+    action = rejection_action(result, policy)
+    return on_failure(entry, action, result.error_code, _said(result), policy, now, rand,
+                      retry_after=result.retry_after)  # fmt: skip
+
+
+def on_failure(
+    entry: OutboxEntry,
+    action: ErrorAction,
+    code: int | None,
+    said: str,
+    policy: SendPolicy,
+    now: datetime,
+    rand: Callable[[], float],
+    *,
+    retry_after: float | None = None,
+    expected: OutboxState = OutboxState.SENDING,
+) -> Retry | Throttle | End:
+    """The one decision for a message the provider did not deliver, by its error's class.
+
+    ``expected`` is the state the entry is in: SENDING for the send's own answer,
+    SENT for a failure reported later by a status callback.
+    """
+    if action is ErrorAction.THROTTLE:
+        until = now + max(policy.throttle_pause, timedelta(seconds=retry_after or 0))
+        return Throttle(until, expected, refund=True, pause_sender=True, error_code=code)
     if action is ErrorAction.RETRY:
-        retry = retry_or_give_up(entry.attempts, policy.retry, now, result.retry_after, rand)
+        retry = retry_or_give_up(entry.attempts, policy.retry, now, retry_after, rand)
         if isinstance(retry, GiveUp):
-            reason = f"gave up after {entry.attempts} attempts (last: {_said(result)})"
-            return End(OutboxState.DEAD, reason, code)
-        return Retry(retry.at, code)
+            reason = f"gave up after {entry.attempts} attempts (last: {said})"
+            return End(OutboxState.DEAD, reason, code, expected)
+        return Retry(retry.at, code, expected)
     if action in _UNDELIVERABLE:
-        reason = f"rejected for good: {_said(result)}"
-        return End(OutboxState.FAILED, reason, code, suppress=action is ErrorAction.OPT_OUT)
-    reason = f"unexpected rejection, needs a person: {_said(result)}"
-    return End(OutboxState.DEAD, reason, code)
+        reason = f"rejected for good: {said}"
+        opt_out = action is ErrorAction.OPT_OUT
+        return End(OutboxState.FAILED, reason, code, expected, suppress=opt_out)
+    reason = f"unexpected rejection, needs a person: {said}"
+    return End(OutboxState.DEAD, reason, code, expected)
+
+
+def business_initiated(entry: OutboxEntry) -> bool:
+    """Sent on the clinic's initiative (reminders, notices): what Meta's tier limits count."""
+    return is_reminder(entry.kind) or entry.kind == MessageKind.NOTICE
 
 
 def rejection_action(result: SendResult, policy: SendPolicy) -> ErrorAction:
@@ -300,15 +369,29 @@ class StatusDecision:
     """What a new status callback changes besides the delivery status it projects."""
 
     settle: Sent | None  # a callback proves the provider created it: settles a lost answer
-    undeliverable: bool  # a reminder that can never be delivered: its patient goes on the call list
+    failure: Retry | Throttle | End | None  # a failure reported late, decided as if sync
 
 
-def after_status(event: StatusEvent, policy: SendPolicy) -> StatusDecision:
-    """Decide from a (first-seen) status callback."""
+def after_status(
+    entry: OutboxEntry | None,
+    event: StatusEvent,
+    policy: SendPolicy,
+    now: datetime,
+    rand: Callable[[], float],
+) -> StatusDecision:
+    """Decide from a (first-seen) status callback, ``entry`` as projected with it."""
     settle = None
     if event.key:
         settle = Sent(event.sid, (OutboxState.UNKNOWN, OutboxState.SENDING))
-    undeliverable = (
-        event.status in _FAILED_STATUSES and policy.action_for(event.error_code) in _UNDELIVERABLE
-    )
-    return StatusDecision(settle, undeliverable)
+    if (
+        entry is None
+        or event.status not in _FAILED_STATUSES
+        or entry.provider_sid not in {None, event.sid}  # an earlier attempt's message
+        or entry.delivery_rank > STATUS_RANK["failed"]  # delivered or read: it did arrive
+    ):
+        return StatusDecision(settle, None)
+    action = policy.action_for(event.error_code)
+    said = f"status {event.status}, code {event.error_code or 'none'}"
+    failure = on_failure(entry, action, event.error_code, said, policy, now, rand,
+                         expected=OutboxState.SENT)  # fmt: skip
+    return StatusDecision(settle, failure)

@@ -10,13 +10,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.core.events import Unit
+from bot.core.flow_spec import Message
 from bot.core.model import Appointment
 
-__all__ = ["VARIABLES", "format_date", "placeholders", "render", "variables_for"]
+__all__ = [
+    "VARIABLES",
+    "Rendered",
+    "format_date",
+    "placeholders",
+    "render",
+    "rendered",
+    "variables_for",
+]
 
 # The specialty is left out on purpose: it can reveal a health condition (LGPD, necessity).
 VARIABLES: Mapping[str, str] = {
@@ -102,3 +112,26 @@ def placeholders(text: str) -> list[str]:
 def render(text: str, values: Mapping[str, str]) -> str:
     """Fill ``{name}`` placeholders; an unknown name raises KeyError (the checker prevents it)."""
     return _PLACEHOLDER.sub(lambda match: values[match.group(1)], text)
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A flow message made concrete: its text, and its template's sid and slot values if any."""
+
+    text: str
+    content_sid: str | None = None
+    variables: dict[str, str] = field(default_factory=dict)
+    buttons: tuple[tuple[str, str], ...] = ()  # (payload id, label)
+
+
+def rendered(message: Message, values: Mapping[str, str]) -> Rendered:
+    """``message`` with ``values`` filled in, as text and as its template's variables."""
+    template = message.template
+    return Rendered(
+        text=render(message.text, values),
+        content_sid=template.content_sid if template else None,
+        variables={slot: values[var] for slot, var in template.variables.items()}
+        if template
+        else {},
+        buttons=tuple((b.id, b.label) for b in message.buttons),
+    )

@@ -34,6 +34,7 @@ from bot.core.ports import (
     Store,
     TaskQueue,
 )
+from bot.core.render import Rendered
 from bot.services.effects import apply_effects
 
 __all__ = [
@@ -294,8 +295,8 @@ class ConversationService:
             return True
         return False
 
-    async def send_text(self, key: str, appointment: Appointment, text: str) -> bool:
-        """Queue one free-text message to an appointment's patient, once per ``key``."""
+    async def send_notice(self, key: str, appointment: Appointment, notice: Rendered) -> bool:
+        """Queue one notice to an appointment's patient (its template if it has one), once per ``key``."""
         info = self._unit(appointment.unit)
         entry = OutboxEntry(
             key=key,
@@ -303,8 +304,11 @@ class ConversationService:
             phone=appointment.phone,
             sender=info.sender,
             kind=MessageKind.NOTICE,
-            text=text,
+            text=notice.text,
             created_at=self.clock(),
+            content_sid=notice.content_sid,
+            variables=notice.variables,
+            buttons=notice.buttons,
         )
         if not await self.store.outbox.add(entry):
             return False

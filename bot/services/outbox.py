@@ -49,9 +49,11 @@ from bot.core.outbox import (
     after_send,
     after_status,
     breaker_ok,
+    business_initiated,
     checks_suppression,
     expiry,
     is_due,
+    outside_window,
     rejection_action,
 )
 from bot.core.phones import variants
@@ -63,6 +65,7 @@ from bot.core.ports import (
     OutboxEntry,
     OutboxState,
     RateLimiter,
+    SenderPause,
     SendOutcome,
     SendResult,
     StatusEvent,
@@ -137,8 +140,13 @@ async def send_entry(
     if refused is None and checks_suppression(entry):
         suppressed = await store.suppressions.is_suppressed(*variants(entry.phone))
         refused = SUPPRESSED if suppressed else None
+    if refused is None and entry.content_sid is None:
+        last_inbound = await store.inbound.last_received_at(*variants(entry.phone))
+        refused = outside_window(entry, last_inbound, now)
     if refused is not None:
         return await apply_decision(store, entry, refused, now)
+    if business_initiated(entry) and (paused := await store.sender_pauses.until(entry.sender, now)):
+        return await apply_decision(store, entry, Throttle(paused), now)
     if (closed_in := await breaker.open_for()) > 0:
         return await apply_decision(store, entry, Throttle(now + timedelta(seconds=closed_in)), now)
     slot = await limiter.reserve(entry.sender, MAX_RATE_WAIT)
@@ -230,37 +238,59 @@ async def apply_decision(
         if changed:
             log.info("unknown outcome settled: never created, resending", extra={"key": entry.key})
         return OutboxState.PENDING if changed else None
+    if isinstance(decision, Throttle) and decision.pause_sender:
+        pause = SenderPause(entry.sender, decision.until, decision.error_code, now)
+        await store.sender_pauses.pause(pause)
+        metrics.SENDER_PAUSES.labels(entry.sender, str(decision.error_code or "")).inc()
+        log.warning(
+            "sender paused: over its messaging limit",
+            extra={"sender": mask_phone(entry.sender), "until": decision.until.isoformat(),
+                   "code": decision.error_code},
+        )  # fmt: skip
     # Retry: back to pending with the error; Throttle: back for later, its attempt unspent.
     changes: OutboxChanges = {"state": OutboxState.PENDING}
     if isinstance(decision, Retry):
         changes |= {"error_code": decision.error_code, "next_attempt_at": decision.at}
     else:
-        changes |= {"attempts": entry.attempts, "next_attempt_at": decision.until}
-    released = await store.outbox.update(entry.key, OutboxState.SENDING, **changes)
+        attempts = entry.attempts - 1 if decision.refund else entry.attempts
+        changes |= {"attempts": max(0, attempts), "next_attempt_at": decision.until}
+    released = await store.outbox.update(entry.key, decision.expected, **changes)
     return OutboxState.PENDING if released else None
 
 
 async def record_status(store: Store, event: StatusEvent, settings: Settings) -> bool:
-    """Record a status callback once: project it, settle a lost answer, call on a dead reminder.
+    """Record a status callback once: project it, settle a lost answer, act on a failure.
 
+    A failure reported here is decided as if the send had answered it
+    (:func:`bot.core.outbox.on_failure`): retried, throttled, dead-lettered,
+    failed with the call list, or the number suppressed.
     False when this (sid, status) was recorded already (a replayed callback changes nothing).
     """
     if not await store.statuses.append(event):
         return False
     await store.statuses.project(event, STATUS_RANK[event.status])
-    decision = after_status(event, settings.sending.policy)
+    entry = await _entry_for(store, event)
+    decision = after_status(entry, event, settings.sending.policy, event.received_at, random.random)
     if decision.settle is not None and event.key:
         for state in decision.settle.from_states:
             await store.outbox.update(
                 event.key, state, state=OutboxState.SENT, provider_sid=decision.settle.provider_sid
             )
-    if decision.undeliverable:
-        entry = await (
-            store.outbox.get(event.key) if event.key else store.outbox.by_provider_sid(event.sid)
-        )
-        if entry is not None:
-            await mark_undeliverable(store, entry)
+    if decision.failure is not None and (entry := await _entry_for(store, event)) is not None:
+        log.warning(
+            "delivery failed",
+            extra={"key": entry.key, "code": event.error_code, "status": event.status,
+                   "phone": mask_phone(entry.phone)},
+        )  # fmt: skip
+        metrics.DELIVERY_FAILURES.labels(str(event.error_code or "")).inc()
+        await apply_decision(store, entry, decision.failure, event.received_at)
     return True
+
+
+async def _entry_for(store: Store, event: StatusEvent) -> OutboxEntry | None:
+    return await (
+        store.outbox.get(event.key) if event.key else store.outbox.by_provider_sid(event.sid)
+    )
 
 
 async def mark_undeliverable(store: Store, entry: OutboxEntry) -> None:

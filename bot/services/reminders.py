@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from bot.core.model import Appointment, AppointmentStatus
 from bot.core.ports import Store
 from bot.core.reminders import SendingWindow, first_reminder_at, may_send
-from bot.core.render import render, variables_for
+from bot.core.render import rendered, variables_for
 from bot.services.conversations import ConversationService
 
 __all__ = ["ReminderPolicy", "ReminderService", "reminder_id"]
@@ -37,7 +37,7 @@ class ReminderPolicy:
     windows: Mapping[str, SendingWindow]  # unit key -> its sending hours
     flow: str
     notify_on_clinic_cancel: bool
-    clinic_cancel_message: str
+    clinic_cancel_notice: str  # the name of a message in ``flow``
 
 
 def reminder_id(appointment: Appointment) -> str:
@@ -122,10 +122,20 @@ class ReminderService:
         return stopped
 
     async def _notify_cancelled(self, appointment: Appointment) -> None:
+        """The flow's notice, as its template: the patient's window is likely closed."""
+        message = self.conversations.flows.current(self.policy.flow).spec.messages.get(
+            self.policy.clinic_cancel_notice
+        )
+        if message is None:
+            log.error(
+                "clinic-cancel notice not sent: no such message in the flow",
+                extra={"flow": self.policy.flow, "message": self.policy.clinic_cancel_notice},
+            )
+            return
         unit = self.conversations.units[appointment.unit].unit
-        text = render(self.policy.clinic_cancel_message, variables_for([appointment], unit))
+        notice = rendered(message, variables_for([appointment], unit))
         key = f"clinic_cancel:{appointment.id}:{int(appointment.starts_at.timestamp())}"
-        if await self.conversations.send_text(key, appointment, text):
+        if await self.conversations.send_notice(key, appointment, notice):
             log.info(
                 "patient told of the clinic's cancellation", extra={"appointment": appointment.id}
             )

@@ -21,6 +21,7 @@ from bot.adapters.queue import TaskiqQueue
 from bot.adapters.ratelimit import RedisRateLimiter
 from bot.adapters.signing import signing_key
 from bot.adapters.staff import StaffDirectory
+from bot.adapters.twilio_content import TwilioTemplates, check_flow_templates
 from bot.clock import utcnow
 from bot.core.errors import ConfigError
 from bot.settings import Settings
@@ -46,6 +47,7 @@ from bot.web.keys import (
     SIGNING_KEY,
     STAFF,
     STORE,
+    TEMPLATE_PROBLEMS,
     TURNS,
 )
 from bot.web.observability import observe_middleware
@@ -152,6 +154,36 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
         await asyncio.wait(tuple(turns), timeout=_TURN_DRAIN_SECONDS)
 
 
+async def _templates_ctx(app: web.Application) -> AsyncIterator[None]:
+    """With Twilio configured, check the flows' templates once at start (a warning, not a refusal)."""
+    app[TEMPLATE_PROBLEMS] = []
+    if not app[SETTINGS].twilio_enabled:
+        yield
+        return
+    task = asyncio.create_task(_check_templates(app))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _check_templates(app: web.Application) -> None:
+    settings = app[SETTINGS]
+    templates = TwilioTemplates(settings)
+    try:
+        problems = await check_flow_templates(settings.flows_dir, templates)
+    except Exception as exc:
+        problems = [f"não foi possível consultar os modelos na Twilio: {type(exc).__name__}"]
+    finally:
+        await templates.aclose()
+    app[TEMPLATE_PROBLEMS][:] = problems
+    if problems:
+        log.warning(
+            "flow templates do not match Twilio: run `digitaly templates check`",
+            extra={"problems": len(problems)},
+        )
+
+
 async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
     owned = REDIS not in app
     if owned:
@@ -202,7 +234,9 @@ def create_app(
     app[SIGNING_KEY] = signing_key(settings)
     for key, value in overrides.items():
         app[key] = value
-    app.cleanup_ctx.extend([_mongo_ctx, _redis_ctx, _flows_ctx, _queue_ctx, _services_ctx])
+    app.cleanup_ctx.extend(
+        [_mongo_ctx, _redis_ctx, _flows_ctx, _queue_ctx, _services_ctx, _templates_ctx]
+    )
     app.add_routes(health.routes)
     setup_api(app)
     app.add_routes(twilio.routes)

@@ -1,4 +1,10 @@
-"""``/healthz`` (the process answers) and ``/readyz`` (its dependencies answer)."""
+"""``/healthz`` (the process answers) and ``/readyz`` (its dependencies answer).
+
+``/readyz`` also carries details that do not make the process unready:
+``paused_senders`` (senders over Meta's messaging limit, their reminders held)
+and ``template_problems`` (flow templates that do not match Twilio's, from the
+start-up check).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import asyncio
 
 from aiohttp import web
 
-from bot.web.keys import PROBES, SCHEMA_READY
+from bot.web.keys import CLOCK, PROBES, SCHEMA_READY, STORE, TEMPLATE_PROBLEMS
 
 __all__ = ["routes"]
 
@@ -28,6 +34,20 @@ async def _check(name: str, probe: asyncio.Future[object] | object) -> tuple[str
     return name, None
 
 
+async def _paused_senders(app: web.Application) -> list[dict[str, object]]:
+    """Senders over Meta's messaging limit: their reminders wait (a detail, not unreadiness)."""
+    try:
+        paused = await asyncio.wait_for(
+            app[STORE].sender_pauses.active(app[CLOCK]()), _PING_TIMEOUT
+        )
+    except Exception:
+        return []  # the mongodb probe reports the store's trouble
+    return [
+        {"sender": p.sender, "until": p.until.isoformat(), "error_code": p.error_code}
+        for p in paused
+    ]
+
+
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
     app = request.app
@@ -42,4 +62,8 @@ async def readyz(request: web.Request) -> web.Response:
     }
     if problems:
         body["problems"] = problems
+    if "mongodb" not in problems and (paused := await _paused_senders(app)):
+        body["paused_senders"] = paused
+    if templates := app.get(TEMPLATE_PROBLEMS):
+        body["template_problems"] = templates
     return web.json_response(body, status=200 if not problems else 503)

@@ -46,6 +46,7 @@ __all__ = [
     "SIGNING_KEY",
     "STAFF",
     "STORE",
+    "TEMPLATE_PROBLEMS",
     "TURNS",
 ]
 
@@ -64,6 +65,8 @@ PROBES: web.AppKey[Mapping[str, Callable[[], Awaitable[object]]]] = web.AppKey("
 GAUGES: web.AppKey[Callable[[], Awaitable[None]]] = web.AppKey("gauges")
 # The key Twilio signs webhooks with: the auth token, or the simulator's own key.
 SIGNING_KEY = web.AppKey("signing_key", str)
+# The start-up template check's findings (``flows/FILE.yaml:LINE: ...``); shown in /readyz.
+TEMPLATE_PROBLEMS = web.AppKey("template_problems", list[str])
 CONVERSATIONS = web.AppKey("conversations", ConversationService)
 REMINDERS = web.AppKey("reminders", ReminderService)
 FLOWS: web.AppKey[FlowCatalog] = web.AppKey("flows")

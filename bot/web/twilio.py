@@ -45,7 +45,9 @@ async def _signed_form(request: web.Request) -> MultiDict[str]:
     fields: MultiDict[str] = MultiDict((k, v) for k, v in form.items() if isinstance(v, str))
     settings = request.app[SETTINGS]
     base = (settings.public_base_url or f"{request.scheme}://{request.host}").rstrip("/")
-    url = base + str(request.rel_url)
+    # raw_path: the path and query exactly as sent (rel_url decodes %3A and friends,
+    # and Twilio signed the encoded URL it was given).
+    url = base + request.raw_path
     signature = request.headers.get("X-Twilio-Signature", "")
     validator = RequestValidator(request.app[SIGNING_KEY])
     if not signature or not validator.validate(url, fields, signature):

@@ -15,6 +15,7 @@ from bot.core.ports import (
     DeadLetter,
     InboundMessage,
     OutboxState,
+    SenderPause,
     StatusEvent,
     Store,
     UpsertOutcome,
@@ -261,6 +262,21 @@ async def test_suppressions(store: Store) -> None:
     assert await store.suppressions.remove("+5511987654321")
     assert not await store.suppressions.remove("+5511987654321")
     assert not await store.suppressions.is_suppressed("+5511987654321")
+
+
+async def test_sender_pauses_only_ever_lengthen(store: Store) -> None:
+    sender, other = "whatsapp:+5511930000001", "whatsapp:+5511930000002"
+    assert await store.sender_pauses.until(sender, NOW) is None
+    await store.sender_pauses.pause(SenderPause(sender, NOW + timedelta(hours=1), 63018, NOW))
+    await store.sender_pauses.pause(SenderPause(sender, NOW + timedelta(minutes=5), 63018, NOW))
+    await store.sender_pauses.pause(SenderPause(other, NOW + timedelta(minutes=1), None, NOW))
+    assert await store.sender_pauses.until(sender, NOW) == NOW + timedelta(hours=1)
+    assert [p.sender for p in await store.sender_pauses.active(NOW)] == [sender, other]
+    later = NOW + timedelta(minutes=2)
+    assert await store.sender_pauses.active(later) == [
+        SenderPause(sender, NOW + timedelta(hours=1), 63018, NOW)
+    ]
+    assert await store.sender_pauses.until(sender, NOW + timedelta(hours=1)) is None
 
 
 async def test_dead_letters_once_per_key_newest_first(store: Store) -> None:

@@ -17,6 +17,7 @@ from tests.fakes.twilio import FakeTwilio
 
 PHONE = "+5511987654321"
 SENDER = "whatsapp:+5511930000001"
+REMINDER_SID = "HX00000000000000000000000000000001"  # flows/confirmation.yaml's reminder
 
 
 def twilio_settings(settings: Settings, base_url: str, **sending: object) -> Settings:
@@ -71,11 +72,18 @@ async def test_template_goes_as_content_sid_and_variables(
     twilio: tuple[FakeTwilio, TwilioMessenger],
 ) -> None:
     fake, messenger = twilio
-    result = await messenger.send(_message(content_sid="HX1", variables={"1": "Conceição"}))
+    variables = {
+        "1": "Conceição",
+        "2": "sua consulta",
+        "3": "Dra. Ana",
+        "4": "amanhã",
+        "5": "Centro",
+    }
+    result = await messenger.send(_message(content_sid=REMINDER_SID, variables=variables))
     assert result.outcome is SendOutcome.ACCEPTED
     form = fake.messages[0].form
-    assert form["ContentSid"] == "HX1"
-    assert json.loads(form["ContentVariables"]) == {"1": "Conceição"}
+    assert form["ContentSid"] == REMINDER_SID
+    assert json.loads(form["ContentVariables"]) == variables
     assert "Body" not in form
     assert "ValidityPeriod" not in form
 
@@ -140,3 +148,43 @@ async def test_find_sent_lists_one_number_from_one_sender_since(
         (fake.messages[0].sid, PHONE, SENDER, "lembrete")
     ]
     assert await messenger.find_sent(PHONE, SENDER, datetime.now(UTC) + timedelta(minutes=1)) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"to": "5511987654321"}, 21211),  # not E.164
+        ({"sender": "+5511930000001"}, 21212),  # not a whatsapp: address
+        ({"text": ""}, 21619),  # neither Body nor ContentSid
+        ({"content_sid": "HX1"}, 21655),  # not HX + 32 hex
+        ({"content_sid": "HX" + "f" * 32}, 21655),  # no such template
+        ({"content_sid": REMINDER_SID, "variables": {"1": "linha\nnova"}}, 21656),
+        ({"content_sid": REMINDER_SID, "variables": {"1": "a     b"}}, 21656),
+        ({"content_sid": REMINDER_SID, "variables": {"1": ""}}, 21656),
+    ],
+)
+async def test_malformed_requests_are_refused_as_twilio_does(
+    twilio: tuple[FakeTwilio, TwilioMessenger], changes: dict[str, object], code: int
+) -> None:
+    fake, messenger = twilio
+    result = await messenger.send(_message(**changes))
+    assert (result.outcome, result.http_status, result.error_code) == (
+        SendOutcome.REJECTED, 400, code
+    )  # fmt: skip
+    assert fake.messages == []
+
+
+async def test_wrong_credentials_are_a_401_with_code_20003(
+    settings: Settings, fake_twilio: tuple[FakeTwilio, str]
+) -> None:
+    fake, url = fake_twilio
+    fake.auth_token = "another-token"
+    messenger = TwilioMessenger(twilio_settings(settings, url))
+    try:
+        result = await messenger.send(_message())
+    finally:
+        await messenger.aclose()
+    assert (result.outcome, result.http_status, result.error_code) == (
+        SendOutcome.REJECTED, 401, 20003
+    )  # fmt: skip
+    assert fake.messages == []

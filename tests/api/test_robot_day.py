@@ -58,6 +58,7 @@ async def test_a_robot_runs_a_day_from_the_document_alone(
                 "twilio_account_sid": "AC" + "0" * 32,
                 "twilio_auth_token": SecretStr(TOKEN),
                 "public_base_url": PUBLIC,
+                "twilio_api_base_url": "http://127.0.0.1:9",  # offline: nothing listens
             }
         ),
         async_batch_threshold=200,

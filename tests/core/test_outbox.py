@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +21,7 @@ from bot.core.outbox import (
     Sent,
     Skip,
     StatusDecision,
+    Throttle,
     Unknown,
     after_send,
     after_status,
@@ -30,6 +32,7 @@ from bot.core.outbox import (
     retry_or_give_up,
 )
 from bot.core.ports import (
+    OutboxEntry,
     OutboxState,
     ProviderMessage,
     SendOutcome,
@@ -43,7 +46,10 @@ from bot.core.sweeping import (
     should_kick,
     unmatched_unknown,
 )
+from bot.settings import load_settings
 from tests.builders import NOW, outbox_entry
+
+CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"
 
 T0 = NOW
 S = timedelta(seconds=1)
@@ -51,7 +57,12 @@ POLICY = SendPolicy(
     retry=RetryPolicy(max_attempts=3, backoff_base=2 * S, backoff_cap=300 * S),
     request_timeout=15 * S,
     unknown_grace=120 * S,
-    errors={63016: ErrorAction.PERMANENT, 21610: ErrorAction.OPT_OUT, 30500: ErrorAction.RETRY},
+    errors={
+        63016: ErrorAction.PERMANENT,
+        21610: ErrorAction.OPT_OUT,
+        30500: ErrorAction.RETRY,
+        63018: ErrorAction.THROTTLE,
+    },
     default_action=ErrorAction.ALERT,
 )
 # Free text (the reconcile rule compares it), on its first attempt.
@@ -159,21 +170,70 @@ def test_the_opt_out_confirmation_is_never_suppressed() -> None:
     assert not SUPPRESSED.call_list
 
 
+SETTLE = Sent("SM1", (OutboxState.UNKNOWN, OutboxState.SENDING))
+# A reminder the provider accepted as SM1 on its first attempt.
+ACCEPTED = replace(ENTRY, state=OutboxState.SENT, provider_sid="SM1", delivery_rank=4)
+
+
+def _failed(code: int | None, status: str = "failed") -> str:
+    return f"status {status}, code {code or 'none'}"
+
+
 @pytest.mark.parametrize(
-    ("status", "key", "code", "expected"),
+    ("status", "key", "code", "entry", "expected"),
     [
-        ("delivered", "k1", None, StatusDecision(Sent("SM1", (OutboxState.UNKNOWN, OutboxState.SENDING)), False)),
-        ("sent", None, None, StatusDecision(None, False)),
-        ("undelivered", None, 63016, StatusDecision(None, True)),
-        ("failed", None, 21610, StatusDecision(None, True)),
-        ("failed", None, 30500, StatusDecision(None, False)),
-        ("failed", None, None, StatusDecision(None, False)),
-        ("read", None, 63016, StatusDecision(None, False)),
+        ("delivered", "k1", None, ACCEPTED, StatusDecision(SETTLE, None)),
+        ("sent", None, None, ACCEPTED, StatusDecision(None, None)),
+        # Each class takes the same path as when the send's answer carried the code.
+        ("undelivered", None, 63016, ACCEPTED, StatusDecision(None, End(OutboxState.FAILED, "rejected for good: " + _failed(63016, "undelivered"), 63016, OutboxState.SENT))),
+        ("failed", None, 21610, ACCEPTED, StatusDecision(None, End(OutboxState.FAILED, "rejected for good: " + _failed(21610), 21610, OutboxState.SENT, suppress=True))),
+        ("failed", None, 30500, ACCEPTED, StatusDecision(None, Retry(T0 + 2 * S, 30500, OutboxState.SENT))),
+        ("failed", None, 30500, replace(ACCEPTED, attempts=3), StatusDecision(None, End(OutboxState.DEAD, "gave up after 3 attempts (last: status failed, code 30500)", 30500, OutboxState.SENT))),
+        ("failed", None, 63018, ACCEPTED, StatusDecision(None, Throttle(T0 + 3600 * S, OutboxState.SENT, refund=True, pause_sender=True, error_code=63018))),
+        ("failed", None, None, ACCEPTED, StatusDecision(None, End(OutboxState.DEAD, "unexpected rejection, needs a person: " + _failed(None), None, OutboxState.SENT))),
+        ("failed", "k1", 30500, None, StatusDecision(SETTLE, None)),  # not ours any more
+        # A failure never undoes proof of delivery, nor acts on an earlier attempt's message.
+        ("failed", None, 30500, replace(ACCEPTED, delivery_rank=6), StatusDecision(None, None)),
+        ("failed", None, 30500, replace(ACCEPTED, provider_sid="SM0"), StatusDecision(None, None)),
+        ("read", None, 63016, ACCEPTED, StatusDecision(None, None)),
     ],
 )  # fmt: skip
-def test_after_status(status: str, key: str | None, code: int | None, expected: object) -> None:
+def test_after_status(
+    status: str, key: str | None, code: int | None, entry: OutboxEntry | None, expected: object
+) -> None:
     event = StatusEvent(sid="SM1", status=status, received_at=T0, key=key, error_code=code)
-    assert after_status(event, POLICY) == expected
+    assert after_status(entry, event, POLICY, T0, one) == expected
+
+
+@pytest.mark.parametrize(
+    ("result", "expected"),
+    [
+        (rejected(400, 63018), Throttle(T0 + 3600 * S, refund=True, pause_sender=True, error_code=63018)),
+        (rejected(429, 63018, retry_after=7200), Throttle(T0 + 7200 * S, refund=True, pause_sender=True, error_code=63018)),
+    ],
+)  # fmt: skip
+def test_a_throttle_answer_pauses_the_sender_without_spending_the_attempt(
+    result: SendResult, expected: Throttle
+) -> None:
+    assert after_send(ENTRY, result, POLICY, T0, one) == expected
+
+
+# The shipped error table (config.yaml): every WhatsApp code we know of, in its class.
+_CLASSES = {
+    ErrorAction.RETRY: [20429, 30500, 63017, 30003, 30008],
+    ErrorAction.THROTTLE: [63018],
+    ErrorAction.PERMANENT: [63016, 63024, 63032, 63049, 30036, 63003, 21211, 30006, 30007],
+    ErrorAction.ALERT: [21656, 21655, 63021, 63028, 63040, 63041, 63042, 63007, 20003, 99999],
+    ErrorAction.OPT_OUT: [63014, 21610],
+}
+
+
+@pytest.mark.parametrize(
+    ("code", "action"), [(c, a) for a, codes in _CLASSES.items() for c in codes]
+)
+def test_the_shipped_error_table(code: int, action: ErrorAction) -> None:
+    policy = load_settings({"DIGITALY_CONFIG": str(CONFIG)}).sending.policy
+    assert policy.action_for(code) is action
 
 
 def _found(sid: str, after: timedelta, body: str = "") -> ProviderMessage:

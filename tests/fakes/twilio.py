@@ -1,28 +1,149 @@
-"""A local fake of the part of Twilio's Messages REST API we use.
+"""A local fake of the parts of Twilio we use, as strict as the real service.
 
-Records every request; failures are planned per call with :meth:`FakeTwilio.fail_next`:
+Each behaviour below is Twilio's documented one; the page it comes from is named.
+
+Messages API (``POST/GET /2010-04-01/Accounts/{AccountSid}/Messages.json``,
+``GET …/Messages/{Sid}.json``; twilio.com/docs/messaging/api/message-resource):
+
+- HTTP Basic auth with the Account SID and Auth Token, and the path's account
+  must be the one authenticated; otherwise ``401`` with code 20003
+  (twilio.com/docs/errors/20003; twilio/twilio-python ``twilio/base/exceptions.py``
+  reads ``code``, ``message``, ``more_info`` and ``status`` from the body).
+- Every error body is ``{"code", "message", "more_info", "status"}``, ``more_info``
+  being ``https://www.twilio.com/docs/errors/{code}`` (same sources).
+- ``To`` and ``From`` are required (21604, 21603) and, on WhatsApp, are
+  ``whatsapp:+E164`` (21211, 21212); a ``From`` that is not one of our senders
+  is 63007 (twilio.com/docs/errors/63007) when :attr:`FakeTwilio.senders` is set.
+- ``Body`` or ``ContentSid`` is required: 21619 (twilio.com/docs/errors/21619).
+- ``ContentSid`` is ``HX`` + 32 hex digits and must name a known template: 21655
+  (twilio.com/docs/errors/21655). ``ContentVariables`` is a JSON object string
+  of at most 100 entries whose values are non-empty strings with no newline, no
+  tab and no more than four consecutive spaces: 21656 (twilio.com/docs/errors/21656;
+  twilio.com/docs/content/send-templates-created-with-the-content-template-builder).
+- ``StatusCallback`` must be an absolute http(s) URL: 21609 (twilio.com/docs/errors/21609).
+  ``ValidityPeriod`` is 1..36000 seconds (message-resource page).
+- An accepted create answers ``201`` with ``status: queued`` (``accepted`` only
+  with a Messaging Service, which we do not use) and an ``SM`` + 32 hex sid
+  (twilio.com/docs/messaging/guides/outbound-message-logging).
+- Twilio posts no callback for the initial status; later statuses are POSTed to
+  the message's ``StatusCallback``, form-encoded and signed with
+  ``X-Twilio-Signature`` (HMAC-SHA1 of the URL plus the sorted fields, keyed with
+  the Auth Token: twilio.com/docs/usage/webhooks/webhooks-security and
+  twilio-python ``twilio/request_validator.py``), with ``MessageSid``,
+  ``MessageStatus``, ``ErrorCode``, ``ChannelPrefix``… — ``sent`` → ``delivered``
+  → ``read``, or ``failed``/``undelivered`` with an ``ErrorCode``, possibly out of
+  order and more than once
+  (twilio.com/docs/messaging/guides/outbound-message-status-in-status-callbacks).
+  Here they are sent asynchronously after the answer; :attr:`FakeTwilio.disorder`
+  is the share of messages whose callbacks are shuffled and one of them repeated.
+- Most WhatsApp failures are asynchronous: the create is ``201 queued`` and the
+  failure comes in the callback. :meth:`FakeTwilio.fail_async` injects them by
+  share and code. Free text (``Body`` without ``ContentSid``) to a number whose
+  last inbound message is older than 24 hours, or that never wrote, fails so
+  with 63016 (twilio.com/docs/errors/63016; twilio.com/docs/whatsapp/key-concepts).
+  A template that is not approved fails with 63040 (rejected), 63041 (paused) or
+  63042 (disabled); variables that are not the template's fail with 63028
+  (twilio.com/docs/api/errors/63040 … 63042, 63028).
+
+Content API (``GET /v1/Content/{Sid}`` and ``GET /v1/Content/{Sid}/ApprovalRequests``;
+twilio.com/docs/content/content-api-resources, twilio-python
+``twilio/rest/content/v1/content/__init__.py`` and ``approval_fetch.py``): the
+templates it knows (:meth:`FakeTwilio.add_template`), with their variables and
+``twilio/quick-reply`` actions, and the WhatsApp approval (``status``,
+``category``, ``rejection_reason``); 404 with code 20404 for any other sid.
+
+Inbound messages (twilio.com/docs/messaging/guides/webhook-request): :meth:`FakeTwilio.receive`
+makes the fake receive a patient's WhatsApp message or button tap and POST it,
+signed, to the sender's incoming webhook with ``MessageSid``, ``From``, ``To``,
+``WaId``, ``Body``, and for taps ``ButtonPayload``, ``ButtonText`` and
+``OriginalRepliedMessageSid``. It opens that number's 24-hour window.
+
+Where the webhooks go: the URLs Twilio calls are public (``https://digitaly.test/…``);
+:meth:`FakeTwilio.route` maps that public base to the test server, as a reverse
+proxy would, and the signature is computed on the public URL, as Twilio does.
+Without a route, callbacks are only recorded in :attr:`FakeTwilio.callbacks`.
+
+Synchronous failures are planned per call with :meth:`FakeTwilio.fail_next`:
 ``429`` (with Retry-After), ``5xx``, a Twilio error code in a 400, or ``drop``:
 the message is created and then the connection is closed with no answer (the
 "unknown outcome" case). ``drop_rate`` drops that share of creates at random;
 ``delay`` makes every create answer that many seconds late (after creating it).
+
+The app is a route table (:meth:`FakeTwilio.app`): another module may add its
+own routes to it (for example, listing inbound messages).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+import json
 import random
+import re
 import secrets
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import aiohttp
 from aiohttp import web
+from twilio.request_validator import RequestValidator
+from yarl import URL
 
-__all__ = ["Failure", "FakeTwilio", "SentMessage"]
+__all__ = [
+    "ACCOUNT_SID",
+    "AUTH_TOKEN",
+    "AsyncFailure",
+    "Callback",
+    "Failure",
+    "FakeTwilio",
+    "Inbound",
+    "SentMessage",
+    "Template",
+    "twilio_error",
+]
+
+ACCOUNT_SID = "AC" + "0" * 32
+AUTH_TOKEN = "secret-token"
+WINDOW = timedelta(hours=24)
+
+_WHATSAPP = re.compile(r"^whatsapp:\+[1-9]\d{6,14}$")
+_CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
+_FIVE_SPACES = "     "
+_MESSAGES = "/2010-04-01/Accounts/{account}/Messages"
+
+# The message of each error code the fake answers, as Twilio's error dictionary words it.
+_ERRORS = {
+    20003: "Authenticate",
+    20404: "The requested resource was not found",
+    21211: "Invalid 'To' Phone Number",
+    21212: "Invalid 'From' Phone Number",
+    21603: "A 'From' phone number is required.",
+    21604: "A 'To' phone number is required.",
+    21609: "Invalid StatusCallback URL",
+    21619: "A text message body or media url must be specified.",
+    21655: "The ContentSid is Invalid",
+    21656: "The ContentVariables Parameter is invalid",
+    21623: "ValidityPeriod must be between 1 and 36000",
+    63007: "Twilio could not find a Channel with the specified From address",
+}
+
+
+def twilio_error(code: int, status: int, message: str | None = None) -> web.Response:
+    """An error answer with the body twilio-python reads (code, message, more_info, status)."""
+    body = {
+        "code": code,
+        "message": message or _ERRORS.get(code, f"error {code}"),
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+    return web.json_response(body, status=status)
 
 
 @dataclass
@@ -32,6 +153,7 @@ class SentMessage:
     form: dict[str, str]
     created_at: datetime
     status: str = "queued"
+    error_code: int | None = None
 
 
 @dataclass
@@ -42,13 +164,77 @@ class Failure:
 
 
 @dataclass
+class AsyncFailure:
+    """A share of accepted messages that fail later, in their status callbacks."""
+
+    code: int
+    share: float = 1.0
+    status: str = "failed"  # or "undelivered"
+    times: int | None = None  # at most this many messages (None: no limit)
+    to: str | None = None  # only to this number (E.164), if set
+
+
+@dataclass
+class Template:
+    """A Content API template: its variables (with sample values) and quick-reply ids."""
+
+    sid: str
+    name: str
+    body: str
+    variables: dict[str, str]
+    buttons: list[tuple[str, str]] = field(default_factory=list)  # (id, title)
+    status: str = "approved"  # the WhatsApp approval: approved, pending, rejected, paused, disabled
+    category: str = "UTILITY"
+    rejection_reason: str = ""
+
+
+@dataclass
+class Callback:
+    """A webhook request the fake made (or would have made, without a route)."""
+
+    url: str
+    form: dict[str, str]
+    answer: int | None = None  # our HTTP status; None when not delivered
+
+
+@dataclass
+class Inbound:
+    sid: str
+    form: dict[str, str]
+    received_at: datetime
+
+
+# What each non-approved template status makes of a send (asynchronously).
+_TEMPLATE_FAILURES = {"rejected": 63040, "paused": 63041, "disabled": 63042}
+
+
+@dataclass
 class FakeTwilio:
+    account_sid: str = ACCOUNT_SID
+    auth_token: str = AUTH_TOKEN
     messages: list[SentMessage] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     planned: list[Failure] = field(default_factory=list)
+    async_failures: list[AsyncFailure] = field(default_factory=list)
+    templates: dict[str, Template] = field(default_factory=dict)
+    callbacks: list[Callback] = field(default_factory=list)
+    content_reads: Counter[str] = field(default_factory=Counter)  # Content API GETs per path
+    inbound: list[Inbound] = field(default_factory=list)
+    last_inbound: dict[str, datetime] = field(default_factory=dict)  # E.164 -> when
+    senders: set[str] = field(default_factory=set)  # empty: any well-formed From
     delay: float = 0.0
     drop_rate: float = 0.0
+    disorder: float = 0.0  # share of messages whose callbacks come shuffled, one twice
+    callback_delay: float = 0.01  # seconds between a message's callbacks
+    read: bool = True  # delivered messages are then read
+    incoming_url: str = "https://digitaly.test/webhooks/twilio/messages"
     rng: random.Random = field(default_factory=lambda: random.Random(4))
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    _routes: dict[str, str] = field(default_factory=dict)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _session: aiohttp.ClientSession | None = None
+
+    # --- What tests set up and read ---------------------------------------------------------
 
     def keys(self) -> Counter[str]:
         """How many messages were created per outbox key (from the status callback URL)."""
@@ -61,13 +247,94 @@ class FakeTwilio:
     def fail_next(self, kind: str, *, times: int = 1, retry_after: int = 1, code: int = 0) -> None:
         self.planned.extend(Failure(kind, retry_after, code) for _ in range(times))
 
+    def fail_async(self, code: int, **how: Any) -> AsyncFailure:
+        """Accepted messages then fail with ``code`` in their callbacks (see AsyncFailure)."""
+        failure = AsyncFailure(code, **how)
+        self.async_failures.append(failure)
+        return failure
+
+    def add_template(self, template: Template) -> Template:
+        self.templates[template.sid] = template
+        return template
+
+    def route(self, public_base: str, actual_base: str) -> None:
+        """Deliver webhooks for ``public_base`` to ``actual_base`` (a reverse proxy's job)."""
+        self._routes[public_base.rstrip("/")] = actual_base.rstrip("/")
+
+    def statuses(self, sid: str) -> list[str]:
+        """The statuses posted for one message, in the order they were posted."""
+        return [c.form["MessageStatus"] for c in self.callbacks if c.form["MessageSid"] == sid]
+
+    async def settle(self) -> None:
+        """Wait until every callback the fake has started is posted."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.settle()
+        if self._session is not None:
+            await self._session.close()
+
+    async def receive(
+        self,
+        phone: str,
+        body: str = "",
+        *,
+        to: str = "whatsapp:+5511930000001",
+        button: tuple[str, str] | None = None,  # (payload, text)
+        replied_to: str | None = None,
+        at: datetime | None = None,
+    ) -> Callback:
+        """A patient writes (or taps a button): store it and POST it, signed, to our webhook."""
+        sid = "SM" + secrets.token_hex(16)
+        form = {
+            "MessageSid": sid,
+            "SmsMessageSid": sid,
+            "SmsSid": sid,
+            "AccountSid": self.account_sid,
+            "From": "whatsapp:" + phone,
+            "To": to,
+            "WaId": phone.lstrip("+"),
+            "ProfileName": "Paciente",
+            "Body": button[1] if button and not body else body,
+            "NumMedia": "0",
+            "NumSegments": "1",
+            "SmsStatus": "received",
+            "MessageType": "button" if button else "text",
+            "ApiVersion": "2010-04-01",
+        }
+        if button is not None:
+            form |= {"ButtonPayload": button[0], "ButtonText": button[1]}
+        if replied_to is not None:
+            form["OriginalRepliedMessageSid"] = replied_to
+        when = at or self.now()
+        self.inbound.append(Inbound(sid, form, when))
+        self.last_inbound[phone] = max(when, self.last_inbound.get(phone, when))
+        return await self._post(self.incoming_url, form)
+
+    # --- The HTTP API ----------------------------------------------------------------------
+
     def app(self) -> web.Application:
-        app = web.Application()
-        base = "/2010-04-01/Accounts/{account}"
-        app.router.add_post(base + "/Messages.json", self._create)
-        app.router.add_get(base + "/Messages.json", self._list)
-        app.router.add_get(base + "/Messages/{sid}.json", self._fetch)
+        app = web.Application(middlewares=[self._authenticate])
+        app.router.add_post(_MESSAGES + ".json", self._create)
+        app.router.add_get(_MESSAGES + ".json", self._list)
+        app.router.add_get(_MESSAGES + "/{sid}.json", self._fetch)
+        app.router.add_get("/v1/Content/{sid}", self._content)
+        app.router.add_get("/v1/Content/{sid}/ApprovalRequests", self._approval)
         return app
+
+    @web.middleware
+    async def _authenticate(
+        self, request: web.Request, handler: Callable[[web.Request], Any]
+    ) -> web.StreamResponse:
+        expected = f"{self.account_sid}:{self.auth_token}"
+        if _basic(request.headers.get("Authorization", "")) != expected:
+            return twilio_error(20003, 401)
+        account = request.match_info.get("account")
+        if account is not None and account != self.account_sid:
+            return twilio_error(20003, 401)
+        response: web.StreamResponse = await handler(request)
+        return response
 
     async def _create(self, request: web.Request) -> web.StreamResponse:
         form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
@@ -79,6 +346,9 @@ class FakeTwilio:
             "status": 201,
         }
         self.requests.append(record)
+        if (invalid := self._invalid(form)) is not None:
+            record["status"] = invalid.status
+            return invalid
         failure = self.planned.pop(0) if self.planned else None
         if failure is None and self.drop_rate and self.rng.random() < self.drop_rate:
             failure = Failure("drop")
@@ -86,34 +356,58 @@ class FakeTwilio:
             kinds = {"drop": 0, "error": 400}
             record["status"] = kinds[failure.kind] if failure.kind in kinds else int(failure.kind)
         if failure and failure.kind == "429":
-            return web.json_response(
-                {"code": 20429, "message": "Too Many Requests", "status": 429},
-                status=429,
-                headers={"Retry-After": str(failure.retry_after)},
-            )
+            response = twilio_error(20429, 429, "Too Many Requests")
+            response.headers["Retry-After"] = str(failure.retry_after)
+            return response
         if failure and failure.kind in {"500", "503"}:
-            return web.json_response(
-                {"code": 30500, "message": "Internal error"}, status=int(failure.kind)
-            )
+            return twilio_error(20500, int(failure.kind), "Internal Server Error")
         if failure and failure.kind == "error":
-            return web.json_response(
-                {"code": failure.code, "message": f"error {failure.code}", "status": 400},
-                status=400,
-            )
+            return twilio_error(failure.code, 400)
         message = SentMessage(
             sid="SM" + secrets.token_hex(16),
-            account_sid=request.match_info["account"],
+            account_sid=self.account_sid,
             form=form,
-            created_at=datetime.now(UTC),
+            created_at=self.now(),
         )
         self.messages.append(message)
+        self._start_callbacks(message)
         if self.delay:
             await asyncio.sleep(self.delay)
         if failure and failure.kind == "drop":
             assert request.transport is not None
             request.transport.close()  # created, but the caller never hears about it
             raise web.HTTPInternalServerError
-        return web.json_response(self._resource(message), status=201)
+        return web.json_response(self._resource(message, "queued"), status=201)
+
+    def _invalid(self, form: dict[str, str]) -> web.Response | None:
+        """The synchronous 400 Twilio answers for a malformed create, if any."""
+        to, sender = form.get("To"), form.get("From")
+        if not to:
+            return twilio_error(21604, 400)
+        if not _WHATSAPP.match(to):
+            return twilio_error(21211, 400, f"Invalid 'To' Phone Number: {to[:12]}…")
+        if not sender:
+            return twilio_error(21603, 400)
+        if not _WHATSAPP.match(sender):
+            return twilio_error(21212, 400)
+        if self.senders and sender not in self.senders:
+            return twilio_error(63007, 400)
+        content_sid = form.get("ContentSid")
+        if not form.get("Body") and not content_sid:
+            return twilio_error(21619, 400)
+        if content_sid is not None and (
+            not _CONTENT_SID.match(content_sid) or content_sid not in self.templates
+        ):
+            return twilio_error(21655, 400)
+        if "ContentVariables" in form and _variables(form["ContentVariables"]) is None:
+            return twilio_error(21656, 400)
+        callback = form.get("StatusCallback")
+        if callback is not None and urlsplit(callback).scheme not in {"http", "https"}:
+            return twilio_error(21609, 400)
+        validity = form.get("ValidityPeriod")
+        if validity is not None and not (validity.isdigit() and 1 <= int(validity) <= 36_000):
+            return twilio_error(21623, 400)
+        return None
 
     async def _list(self, request: web.Request) -> web.Response:
         to, sender = request.query.get("To"), request.query.get("From")
@@ -134,26 +428,190 @@ class FakeTwilio:
     async def _fetch(self, request: web.Request) -> web.Response:
         message = next((m for m in self.messages if m.sid == request.match_info["sid"]), None)
         if message is None:
-            return web.json_response({"code": 20404, "message": "not found"}, status=404)
+            return twilio_error(20404, 404)
         return web.json_response(self._resource(message))
 
-    @staticmethod
-    def _resource(message: SentMessage) -> dict[str, Any]:
+    async def _content(self, request: web.Request) -> web.Response:
+        self.content_reads[request.path] += 1
+        template = self.templates.get(request.match_info["sid"])
+        if template is None:
+            return twilio_error(20404, 404)
+        url = f"https://content.twilio.com/v1/Content/{template.sid}"
+        kind = "twilio/quick-reply" if template.buttons else "twilio/text"
+        content: dict[str, Any] = {"body": template.body}
+        if template.buttons:
+            content["actions"] = [{"id": i, "title": t} for i, t in template.buttons]
+        return web.json_response(
+            {
+                "sid": template.sid,
+                "account_sid": self.account_sid,
+                "friendly_name": template.name,
+                "language": "pt_BR",
+                "variables": template.variables,
+                "types": {kind: content},
+                "url": url,
+                "date_created": "2026-01-05T12:00:00Z",
+                "date_updated": "2026-01-05T12:00:00Z",
+                "links": {
+                    "approval_fetch": url + "/ApprovalRequests",
+                    "approval_create": url + "/ApprovalRequests/whatsapp",
+                },
+            }
+        )
+
+    async def _approval(self, request: web.Request) -> web.Response:
+        self.content_reads[request.path] += 1
+        template = self.templates.get(request.match_info["sid"])
+        if template is None:
+            return twilio_error(20404, 404)
+        return web.json_response(
+            {
+                "sid": template.sid,
+                "account_sid": self.account_sid,
+                "url": f"https://content.twilio.com/v1/Content/{template.sid}/ApprovalRequests",
+                "whatsapp": {
+                    "type": "whatsapp",
+                    "name": template.name,
+                    "category": template.category,
+                    "content_type": "twilio/quick-reply" if template.buttons else "twilio/text",
+                    "status": template.status,
+                    "rejection_reason": template.rejection_reason,
+                    "allow_category_change": True,
+                    "flows": None,
+                },
+            }
+        )
+
+    # --- Status callbacks ------------------------------------------------------------------
+
+    def _outcome(self, message: SentMessage) -> tuple[str, int] | None:
+        """How an accepted message fails later (status, ErrorCode); None when it arrives."""
+        form = message.form
+        phone = form["To"].removeprefix("whatsapp:")
+        if "ContentSid" not in form:
+            last = self.last_inbound.get(phone)
+            if last is None or message.created_at - last > WINDOW:
+                return "failed", 63016
+        else:
+            template = self.templates[form["ContentSid"]]
+            if template.status in _TEMPLATE_FAILURES:
+                return "failed", _TEMPLATE_FAILURES[template.status]
+            sent = _variables(form.get("ContentVariables", "{}")) or {}
+            if set(sent) != set(template.variables):
+                return "failed", 63028
+        for failure in self.async_failures:
+            if failure.to not in {None, phone} or failure.times == 0:
+                continue
+            if self.rng.random() < failure.share:
+                if failure.times is not None:
+                    failure.times -= 1
+                return failure.status, failure.code
+        return None
+
+    def _start_callbacks(self, message: SentMessage) -> None:
+        outcome = self._outcome(message)
+        if outcome is None:
+            statuses: list[tuple[str, int | None]] = [("sent", None), ("delivered", None)]
+            if self.read:
+                statuses.append(("read", None))
+        else:
+            statuses = [outcome]
+            message.error_code = outcome[1]
+        message.status = statuses[-1][0]
+        if self.disorder and self.rng.random() < self.disorder:
+            statuses.append(self.rng.choice(statuses))
+            self.rng.shuffle(statuses)
+        url = message.form.get("StatusCallback")
+        if not url:
+            return
+        task = asyncio.get_running_loop().create_task(self._post_statuses(message, url, statuses))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _post_statuses(
+        self, message: SentMessage, url: str, statuses: list[tuple[str, int | None]]
+    ) -> None:
+        for status, code in statuses:
+            await asyncio.sleep(self.callback_delay)
+            form = {
+                "MessageSid": message.sid,
+                "SmsSid": message.sid,
+                "AccountSid": self.account_sid,
+                "From": message.form["From"],
+                "To": message.form["To"],
+                "MessageStatus": status,
+                "SmsStatus": status,
+                "ChannelPrefix": "whatsapp",
+                "ApiVersion": "2010-04-01",
+            }
+            if code is not None:
+                form |= {"ErrorCode": str(code), "ErrorMessage": f"error {code}"}
+            await self._post(url, form)
+
+    async def _post(self, url: str, form: dict[str, str]) -> Callback:
+        """POST ``form`` to a public URL, signed on that URL, through :meth:`route`."""
+        callback = Callback(url, form)
+        self.callbacks.append(callback)
+        actual = next(
+            (real + url[len(public) :] for public, real in self._routes.items()
+             if url.startswith(public)),
+            None,
+        )  # fmt: skip
+        if actual is None:
+            return callback
+        signature = RequestValidator(self.auth_token).compute_signature(url, form)
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        # encoded=True: the URL goes out byte for byte as we were given it, as Twilio sends it.
+        async with self._session.post(
+            URL(actual, encoded=True), data=form, headers={"X-Twilio-Signature": signature}
+        ) as response:
+            await response.read()
+            callback.answer = response.status
+        return callback
+
+    def _resource(self, message: SentMessage, status: str | None = None) -> dict[str, Any]:
         return {
             "sid": message.sid,
             "account_sid": message.account_sid,
             "to": message.form.get("To"),
             "from": message.form.get("From"),
             "body": message.form.get("Body", ""),
-            "status": message.status,
+            "status": status or message.status,
             "date_created": format_datetime(message.created_at),
-            "error_code": None,
+            "error_code": None if status else message.error_code,
             "error_message": None,
             "num_segments": "1",
             "direction": "outbound-api",
             "api_version": "2010-04-01",
             "uri": f"/2010-04-01/Accounts/{message.account_sid}/Messages/{message.sid}.json",
         }
+
+
+def _variables(raw: str) -> dict[str, str] | None:
+    """ContentVariables as Twilio accepts them; None when it would answer 21656."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or len(value) > 100:
+        return None
+    for item in value.values():
+        if not isinstance(item, str) or not item.strip():
+            return None
+        if "\n" in item or "\t" in item or _FIVE_SPACES in item:
+            return None
+    return value
+
+
+def _basic(header: str) -> str | None:
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        return base64.b64decode(token, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
 
 
 def _key(form: dict[str, str]) -> str:

@@ -24,8 +24,9 @@ import yaml
 
 from bot.adapters.mongo import MongoStore
 from bot.adapters.queue import TaskiqQueue
-from bot.core.ports import OutboxEntry
+from bot.core.ports import InboundMessage, OutboxEntry
 from bot.settings import Settings
+from tests.fakes.twilio import AUTH_TOKEN, FakeTwilio
 from workers.broker import create_broker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,7 +128,7 @@ async def open_cluster(
             "MONGODB_DB": settings.mongodb_db,
             "REDIS_URL": settings.redis_url,
             "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-            "TWILIO_AUTH_TOKEN": "fault-test-token",
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,  # what the fake Twilio checks
             "TWILIO_API_BASE_URL": twilio_url,
             "PUBLIC_BASE_URL": "https://digitaly.test",
             "DATA_DIR": str(workdir / "var"),
@@ -157,9 +158,19 @@ def entries(count: int, *, now: datetime, phones: int = 250) -> list[OutboxEntry
     ]
 
 
-async def seed(store: MongoStore, settings: Settings, count: int) -> list[str]:
-    """Write ``count`` outbox entries and hand them to the queue, as a conversation turn does."""
-    batch = entries(count, now=datetime.now(UTC))
+async def seed(store: MongoStore, settings: Settings, count: int, fake: FakeTwilio) -> list[str]:
+    """Write ``count`` outbox entries and hand them to the queue, as a conversation turn does.
+
+    They are free-text replies: each patient wrote just before (Twilio and we both
+    saw it), so the 24-hour window is open.
+    """
+    now = datetime.now(UTC)
+    batch = entries(count, now=now)
+    for phone in {entry.phone for entry in batch}:
+        await store.inbound.add(
+            InboundMessage(sid=f"SM-in-{phone}", phone=phone, body="oi", received_at=now)
+        )
+        fake.last_inbound[phone] = now
     for entry in batch:
         assert await store.outbox.add(entry)
     broker = create_broker(settings)

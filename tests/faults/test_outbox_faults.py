@@ -63,7 +63,7 @@ async def test_killing_workers_loses_and_duplicates_nothing(
     rng = random.Random(7)
     async with open_cluster(settings, url, tmp_path) as cluster:
         await _start(cluster, workers=3)
-        keys = await seed(store, settings, COUNT)
+        keys = await seed(store, settings, COUNT, fake)
         start, kills = time.monotonic(), 0
         while await store.db["outbox"].count_documents({"state": "sent"}) < COUNT:
             assert time.monotonic() - start < 150, "not all sent in time"
@@ -90,7 +90,7 @@ async def test_flushing_redis_midway_loses_and_duplicates_nothing(
     settings = fault_settings(settings, rate=200, burst=20)  # slow enough to flush midway
     async with open_cluster(settings, url, tmp_path) as cluster:
         await _start(cluster, workers=2)
-        keys = await seed(store, settings, COUNT)
+        keys = await seed(store, settings, COUNT, fake)
         while len(fake.messages) < COUNT // 3:  # noqa: ASYNC110 - the fake has no event to wait on
             await asyncio.sleep(0.05)
         await redis.flushdb()  # queued tasks, the consumer group, the limiter state: gone
@@ -112,7 +112,7 @@ async def test_lost_answers_are_reconciled_not_resent(
     settings = fault_settings(settings)
     async with open_cluster(settings, url, tmp_path) as cluster:
         await _start(cluster, workers=2)
-        keys = await seed(store, settings, COUNT)
+        keys = await seed(store, settings, COUNT, fake)
         elapsed = await wait_until_settled(store, COUNT, within=120)
     dropped = sum(1 for r in fake.requests if r["status"] == 0)
     await _assert_exactly_once(fake, store, keys)
@@ -129,7 +129,7 @@ async def test_retry_after_is_always_waited(
     settings = fault_settings(settings, circuit_failures=1000)
     async with open_cluster(settings, url, tmp_path) as cluster:
         await _start(cluster, workers=2)
-        keys = await seed(store, settings, 100)
+        keys = await seed(store, settings, 100, fake)
         await wait_until_settled(store, 100, within=90)
     await _assert_exactly_once(fake, store, keys)
     by_key: dict[str, list[dict[str, object]]] = defaultdict(list)
@@ -155,7 +155,7 @@ async def test_rate_limit_is_shared_by_all_workers(
     settings = fault_settings(settings, rate=rate, burst=burst)
     async with open_cluster(settings, url, tmp_path) as cluster:
         await _start(cluster, workers=3)
-        keys = await seed(store, settings, 80)
+        keys = await seed(store, settings, 80, fake)
         elapsed = await wait_until_settled(store, 80, within=60)
     await _assert_exactly_once(fake, store, keys)
     times = sorted(float(r["at"]) for r in fake.requests)

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 
 from bot.adapters.memory import MemoryQueue
 from bot.core.model import ConversationStatus
-from bot.core.ports import InboundMessage
+from bot.core.ports import InboundMessage, SenderPause
 from bot.settings import Settings
 from bot.web import create_app
 from bot.web.keys import CONVERSATIONS, DB, QUEUE, STAFF, STORE
@@ -196,3 +196,14 @@ async def test_reset_lets_the_same_reminder_be_sent_again(
     second = await client.post("/simulator/api/remind", json=remind)
     assert second.status == 200
     assert (await second.json())["conversation"].endswith(":sim1")
+
+
+async def test_problems_page_shows_a_paused_sender(client: Client) -> None:
+    until = datetime.now(UTC) + timedelta(minutes=50)
+    pause = SenderPause("whatsapp:+5511930000001", until, 63018, datetime.now(UTC))
+    await client.app[STORE].sender_pauses.pause(pause)
+    headers, _ = await _log_in(client)
+    page = await (await client.get("/console/problemas", headers=headers)).text()
+    assert "Números da clínica em pausa" in page
+    assert "+5511930000001" in page
+    assert "63018" in page

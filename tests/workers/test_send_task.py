@@ -17,7 +17,7 @@ from bot.core.ports import OutboxEntry, OutboxState
 from bot.services.outbox import list_dead_letters
 from bot.settings import Settings
 from tests import builders
-from tests.adapters.test_twilio_messenger import twilio_settings
+from tests.adapters.test_twilio_messenger import REMINDER_SID, twilio_settings
 from tests.fakes.twilio import FakeTwilio
 from workers.broker import create_broker
 from workers.jobs import create_jobs
@@ -26,6 +26,7 @@ from workers.tasks import register_tasks
 
 NOW = datetime.now(UTC)
 PHONE = "+5511987654321"
+VARIABLES = {"1": "Conceição", "2": "sua consulta", "3": "Dra. Ana", "4": "amanhã", "5": "Centro"}
 
 
 @pytest.fixture
@@ -89,8 +90,8 @@ async def _add(store: MongoStore, key: str, kind: str) -> None:
             kind=kind,
             text="Olá",
             created_at=datetime.now(UTC),
-            content_sid="HX1",
-            variables={"1": "Conceição"},
+            content_sid=REMINDER_SID,
+            variables=VARIABLES,
             expires_at=datetime.now(UTC) + timedelta(hours=2),
         )
     )
@@ -107,7 +108,7 @@ async def test_sent_once_with_template_callback_and_validity(
     assert (entry.state, entry.provider_sid) == (OutboxState.SENT, fake.messages[0].sid)
     assert fake.keys() == {"c1:reminder": 1}
     form = fake.messages[0].form
-    assert (form["ContentSid"], form["To"]) == ("HX1", "whatsapp:" + PHONE)
+    assert (form["ContentSid"], form["To"]) == (REMINDER_SID, "whatsapp:" + PHONE)
     assert 7_000 < int(form["ValidityPeriod"]) <= 7_200
 
 

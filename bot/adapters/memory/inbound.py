@@ -35,3 +35,7 @@ class MemoryInbound:
     async def unprocessed_for(self, phone: str) -> list[InboundMessage]:
         found = [m for m in self.items.values() if m.phone == phone and m.processed_at is None]
         return sorted(found, key=lambda m: (m.received_at, m.sid))
+
+    async def last_received_at(self, *phones: str) -> datetime | None:
+        found = [m.received_at for m in self.items.values() if m.phone in phones]
+        return max(found, default=None)

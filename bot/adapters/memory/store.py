@@ -13,6 +13,7 @@ from bot.adapters.memory.conversations import MemoryConversations
 from bot.adapters.memory.flows import MemoryFlowVersions
 from bot.adapters.memory.inbound import MemoryInbound
 from bot.adapters.memory.outbox import MemoryDeadLetters, MemoryOutbox, MemoryStatuses
+from bot.adapters.memory.pauses import MemorySenderPauses
 from bot.adapters.memory.suppressions import MemorySuppressions
 
 __all__ = ["MemoryStore"]
@@ -34,6 +35,7 @@ class MemoryStore:
         self.tokens = MemoryTokens()
         self.idempotency = MemoryIdempotency()
         self.operations = MemoryOperations()
+        self.sender_pauses = MemorySenderPauses()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[MemoryStore]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING
 
 from bot.adapters.codec import from_doc, to_doc
 from bot.adapters.mongo.repository import Repository
@@ -40,3 +40,12 @@ class MongoInbound(Repository):
             session=self.session,
         ).sort([("received_at", ASCENDING), ("_id", ASCENDING)])
         return [from_doc(InboundMessage, self._dec(doc), "sid") async for doc in cursor]
+
+    async def last_received_at(self, *phones: str) -> datetime | None:
+        doc = await self.collection.find_one(
+            {"phone": {"$in": self.sealer.phones(list(phones))}},
+            projection={"received_at": 1},
+            sort=[("received_at", DESCENDING)],
+            session=self.session,
+        )
+        return None if doc is None else doc["received_at"]

@@ -68,6 +68,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         # _id is the E.164 number: one document per opted-out number.
         IndexModel([("at", ASCENDING)], name="at"),
     ],
+    # _id is the sender (whatsapp:+55...): one pause per sender, extended with $max.
+    "sender_pauses": [IndexModel([("until", ASCENDING)], name="until")],
     "dead_letters": [
         # _id is the outbox key: an entry is dead-lettered once.
         IndexModel([("at", DESCENDING)], name="at"),

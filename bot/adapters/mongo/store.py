@@ -16,6 +16,7 @@ from bot.adapters.mongo.conversations import MongoConversations
 from bot.adapters.mongo.flows import MongoFlowVersions
 from bot.adapters.mongo.inbound import MongoInbound
 from bot.adapters.mongo.outbox import MongoDeadLetters, MongoOutbox, MongoStatuses
+from bot.adapters.mongo.pauses import MongoSenderPauses
 from bot.adapters.mongo.repository import Doc, Repository
 from bot.adapters.mongo.sealing import Sealer
 from bot.adapters.mongo.suppressions import MongoSuppressions
@@ -45,6 +46,7 @@ class MongoStore:
         self.tokens = MongoTokens(db["api_tokens"], session)
         self.idempotency = MongoIdempotency(db["idempotency_keys"], session)
         self.operations = MongoOperations(db["operations"], session)
+        self.sender_pauses = MongoSenderPauses(db["sender_pauses"], session)
         for repository in vars(self).values():
             if isinstance(repository, Repository):
                 repository.sealer = sealer

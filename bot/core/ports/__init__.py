@@ -33,6 +33,7 @@ from bot.core.ports.conversations import ConversationRepository
 from bot.core.ports.flows import FlowCatalog, FlowVersionRepository
 from bot.core.ports.inbound import InboundRepository
 from bot.core.ports.outbox import DeadLetterRepository, OutboxRepository, StatusRepository
+from bot.core.ports.pauses import SenderPause, SenderPauseRepository
 from bot.core.ports.sending import CircuitBreaker, Locks, Messenger, RateLimiter, TaskQueue
 from bot.core.ports.store import Store
 from bot.core.ports.suppressions import SuppressionRepository
@@ -69,6 +70,8 @@ __all__ = [
     "RateSlot",
     "SendOutcome",
     "SendResult",
+    "SenderPause",
+    "SenderPauseRepository",
     "StatusEvent",
     "StatusRepository",
     "Store",

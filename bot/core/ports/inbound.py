@@ -25,3 +25,7 @@ class InboundRepository(Protocol):
     async def unprocessed_for(self, phone: str) -> list[InboundMessage]:
         """One patient's messages still waiting for their turn, in arrival order."""
         ...
+
+    async def last_received_at(self, *phones: str) -> datetime | None:
+        """When the newest message from any of ``phones`` (a number's variants) arrived."""
+        ...

@@ -12,6 +12,7 @@ from bot.core.ports.conversations import ConversationRepository
 from bot.core.ports.flows import FlowVersionRepository
 from bot.core.ports.inbound import InboundRepository
 from bot.core.ports.outbox import DeadLetterRepository, OutboxRepository, StatusRepository
+from bot.core.ports.pauses import SenderPauseRepository
 from bot.core.ports.suppressions import SuppressionRepository
 
 __all__ = ["Store"]
@@ -34,6 +35,8 @@ class Store(Protocol):
     def cancellations(self) -> CancellationRepository: ...
     @property
     def suppressions(self) -> SuppressionRepository: ...
+    @property
+    def sender_pauses(self) -> SenderPauseRepository: ...
     @property
     def dead_letters(self) -> DeadLetterRepository: ...
     @property

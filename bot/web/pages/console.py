@@ -256,6 +256,7 @@ async def problems(request: web.Request) -> dict[str, Any]:
         cancellations.append({"cancellation": cancellation, "appointment": appointment})
     return await _base(request, "problemas") | {
         "dead": await store.dead_letters.newest(100),
+        "paused": await store.sender_pauses.active(request.app[CLOCK]()),
         "cancellations": cancellations,
         "actions": await request.app[STAFF].recent_actions(30),
     }
