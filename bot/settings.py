@@ -192,6 +192,8 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_api_base_url: str = "https://api.twilio.com"
     public_base_url: str | None = None
+    # Bearer token for the web's GET /metrics; without it, only this machine may scrape.
+    metrics_token: SecretStr | None = None
     smtp_url: SecretStr | None = None
     data_dir: Path = Path("var")
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
@@ -240,10 +242,18 @@ class Settings(BaseSettings):
 
 
 # Keys that may only come from the environment, never from a committed file.
-_SECRETS = {"twilio_auth_token", "smtp_url", "mongodb_url", "redis_url", "twilio_account_sid"}
+_SECRETS = {
+    "twilio_auth_token",
+    "metrics_token",
+    "smtp_url",
+    "mongodb_url",
+    "redis_url",
+    "twilio_account_sid",
+}
 _ENV_KEYS = {
     "host", "port", "mongodb_url", "mongodb_db", "redis_url", "twilio_account_sid",
     "twilio_auth_token", "twilio_api_base_url", "public_base_url", "smtp_url", "data_dir",
+    "metrics_token",
     "log_level",
 }  # fmt: skip
 
