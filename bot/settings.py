@@ -173,6 +173,19 @@ class Api(_Section):
     max_body: int = Field(default=2 * 1024 * 1024, ge=1024)  # bytes
 
 
+class StaffLogin(_Section):
+    """Failed console logins: slowed after ``free_failures``, locked at ``lock_at`` (issue 17).
+
+    Per account, and per client address (higher: a reception desk shares one address).
+    """
+
+    free_failures: int = Field(default=5, ge=1)
+    lock_at: int = Field(default=10, ge=2)
+    client_free_failures: int = Field(default=20, ge=1)
+    client_lock_at: int = Field(default=50, ge=2)
+    lock_for: Duration = timedelta(minutes=15)
+
+
 class Clinic(_Section):
     name: str = "Digitaly"
 
@@ -207,6 +220,7 @@ class Settings(BaseSettings):
     sending: Sending = Sending()
     conversations: Conversations = Conversations()
     api: Api = Api()
+    staff_login: StaffLogin = StaffLogin()
     retention: Retention = Retention()
     flows_dir: Path = Path("flows")
 

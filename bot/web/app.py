@@ -21,6 +21,7 @@ from bot.adapters.queue import TaskiqQueue
 from bot.adapters.ratelimit import RedisRateLimiter
 from bot.adapters.signing import signing_key
 from bot.adapters.staff import StaffDirectory
+from bot.adapters.throttle import RedisLoginThrottle
 from bot.clock import utcnow
 from bot.core.errors import ConfigError
 from bot.settings import Settings
@@ -36,6 +37,7 @@ from bot.web.keys import (
     DB,
     FLOWS,
     GAUGES,
+    LOGIN_THROTTLE,
     MONGO,
     PROBES,
     QUEUE,
@@ -179,6 +181,8 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
         burst=api.burst,
         prefix="digitaly:api:",
     )
+    if LOGIN_THROTTLE not in app:
+        app[LOGIN_THROTTLE] = RedisLoginThrottle(app[REDIS])
     db, redis = app[DB], app[REDIS]
 
     async def ping_mongodb() -> object:

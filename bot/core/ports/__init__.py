@@ -36,6 +36,7 @@ from bot.core.ports.outbox import DeadLetterRepository, OutboxRepository, Status
 from bot.core.ports.sending import CircuitBreaker, Locks, Messenger, RateLimiter, TaskQueue
 from bot.core.ports.store import Store
 from bot.core.ports.suppressions import SuppressionRepository
+from bot.core.ports.throttle import LoginThrottle
 
 __all__ = [
     "ApiToken",
@@ -57,6 +58,7 @@ __all__ = [
     "InboundMessage",
     "InboundRepository",
     "Locks",
+    "LoginThrottle",
     "Messenger",
     "Operation",
     "OperationRepository",
