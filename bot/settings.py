@@ -174,6 +174,19 @@ class Api(_Section):
     max_body: int = Field(default=2 * 1024 * 1024, ge=1024)  # bytes
 
 
+class StaffLogin(_Section):
+    """Failed console logins: slowed after ``free_failures``, locked at ``lock_at`` (issue 17).
+
+    Per account, and per client address (higher: a reception desk shares one address).
+    """
+
+    free_failures: int = Field(default=5, ge=1)
+    lock_at: int = Field(default=10, ge=2)
+    client_free_failures: int = Field(default=20, ge=1)
+    client_lock_at: int = Field(default=50, ge=2)
+    lock_for: Duration = timedelta(minutes=15)
+
+
 class Clinic(_Section):
     name: str = "Digitaly"
 
@@ -193,6 +206,8 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_api_base_url: str = "https://api.twilio.com"
     public_base_url: str | None = None
+    # Bearer token for the web's GET /metrics; without it, only this machine may scrape.
+    metrics_token: SecretStr | None = None
     smtp_url: SecretStr | None = None
     data_dir: Path = Path("var")
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
@@ -206,6 +221,7 @@ class Settings(BaseSettings):
     sending: Sending = Sending()
     conversations: Conversations = Conversations()
     api: Api = Api()
+    staff_login: StaffLogin = StaffLogin()
     retention: Retention = Retention()
     flows_dir: Path = Path("flows")
 
@@ -253,10 +269,18 @@ class Settings(BaseSettings):
 
 
 # Keys that may only come from the environment, never from a committed file.
-_SECRETS = {"twilio_auth_token", "smtp_url", "mongodb_url", "redis_url", "twilio_account_sid"}
+_SECRETS = {
+    "twilio_auth_token",
+    "metrics_token",
+    "smtp_url",
+    "mongodb_url",
+    "redis_url",
+    "twilio_account_sid",
+}
 _ENV_KEYS = {
     "host", "port", "mongodb_url", "mongodb_db", "redis_url", "twilio_account_sid",
     "twilio_auth_token", "twilio_api_base_url", "public_base_url", "smtp_url", "data_dir",
+    "metrics_token",
     "log_level",
 }  # fmt: skip
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -10,7 +11,18 @@ from twilio.request_validator import RequestValidator
 PUBLIC = "https://digitaly.test"
 TOKEN = "test-auth-token"
 
-__all__ = ["PUBLIC", "TOKEN", "inbound_form", "post_signed", "signature"]
+__all__ = [
+    "ACCOUNT",
+    "PUBLIC",
+    "TOKEN",
+    "inbound_form",
+    "message_sid",
+    "post_signed",
+    "signature",
+    "status_form",
+]
+
+ACCOUNT = "AC" + "0" * 32
 
 
 def signature(path_qs: str, form: dict[str, str], token: str = TOKEN, base: str = PUBLIC) -> str:
@@ -29,7 +41,7 @@ def inbound_form(sid: str, phone: str, body: str = "", **extra: str) -> dict[str
     form = {
         "MessageSid": sid,
         "SmsMessageSid": sid,
-        "AccountSid": "AC" + "0" * 32,
+        "AccountSid": ACCOUNT,
         "From": f"whatsapp:{phone}",
         "To": "whatsapp:+5511930000001",
         "WaId": phone.lstrip("+"),
@@ -39,6 +51,28 @@ def inbound_form(sid: str, phone: str, body: str = "", **extra: str) -> dict[str
         "NumSegments": "1",
         "SmsStatus": "received",
         "ApiVersion": "2010-04-01",
+    }
+    form.update(extra)
+    return form
+
+
+def message_sid(label: str) -> str:
+    """A message sid of Twilio's shape (``SM`` + 32 hex), the same for the same label."""
+    return "SM" + hashlib.sha256(label.encode()).hexdigest()[:32]
+
+
+def status_form(sid: str, status: str, to: str, **extra: str) -> dict[str, str]:
+    """The fields Twilio posts in a status callback for a WhatsApp message to ``to``."""
+    form = {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "MessageStatus": status,
+        "SmsStatus": status,
+        "AccountSid": ACCOUNT,
+        "From": "whatsapp:+5511930000001",
+        "To": f"whatsapp:{to}",
+        "ApiVersion": "2010-04-01",
+        "ChannelPrefix": "whatsapp",
     }
     form.update(extra)
     return form

@@ -8,8 +8,10 @@ conversation or appointment — never message text).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +31,22 @@ _SESSION_TTL = timedelta(hours=12)
 _HASHER = PasswordHasher()
 # Verified against when the email is unknown, so both failures take the same time.
 _DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))
+
+
+# argon2 takes tens of milliseconds of CPU on purpose: never on the event loop, which
+# carries the webhooks and the sends too. Two threads bound what a login storm can take.
+_ARGON2 = ThreadPoolExecutor(max_workers=2, thread_name_prefix="argon2")
+
+
+async def _off_loop(function: Any, *args: str) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(_ARGON2, function, *args)
+
+
+async def _verify(stored: str, password: str) -> bool:
+    try:
+        return bool(await _off_loop(_HASHER.verify, stored, password))
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def _digest(token: str) -> str:
@@ -56,7 +74,7 @@ class StaffDirectory:
                 {
                     "_id": email.strip().lower(),
                     "name": name.strip(),
-                    "password": _HASHER.hash(password),
+                    "password": await _off_loop(_HASHER.hash, password),
                     "created_at": now,
                 }
             )
@@ -67,15 +85,14 @@ class StaffDirectory:
     async def log_in(self, email: str, password: str, now: datetime) -> Session | None:
         """A new session if the password matches, else None."""
         account = await self.accounts.find_one({"_id": email.strip().lower()})
-        try:
-            _HASHER.verify(account["password"] if account else _DUMMY_HASH, password)
-        except (VerificationError, InvalidHashError):
+        if not await _verify(account["password"] if account else _DUMMY_HASH, password):
             return None
         if account is None:
             return None
         if _HASHER.check_needs_rehash(account["password"]):
+            rehashed = await _off_loop(_HASHER.hash, password)
             await self.accounts.update_one(
-                {"_id": account["_id"]}, {"$set": {"password": _HASHER.hash(password)}}
+                {"_id": account["_id"]}, {"$set": {"password": rehashed}}
             )
         session = Session(
             token=secrets.token_urlsafe(32),

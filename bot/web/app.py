@@ -21,13 +21,15 @@ from bot.adapters.queue import TaskiqQueue
 from bot.adapters.ratelimit import RedisRateLimiter
 from bot.adapters.signing import signing_key
 from bot.adapters.staff import StaffDirectory
+from bot.adapters.throttle import RedisLoginThrottle
 from bot.adapters.twilio_content import TwilioTemplates, check_flow_templates
 from bot.clock import utcnow
 from bot.core.errors import ConfigError
 from bot.settings import Settings
 from bot.web import health, observability, twilio
 from bot.web.api import setup_api
-from bot.web.errors import error_middleware
+from bot.web.errors import SERVER_LOG, error_middleware
+from bot.web.guards import host_middleware, secure_headers
 from bot.web.keys import (
     API_LIMITER,
     ARCHIVE,
@@ -36,6 +38,7 @@ from bot.web.keys import (
     DB,
     FLOWS,
     GAUGES,
+    LOGIN_THROTTLE,
     MONGO,
     PROBES,
     QUEUE,
@@ -60,6 +63,19 @@ __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
 
+# aiohttp's own connection settings (docs/operations.md). keepalive_timeout is
+# also the deadline for a request's headers: aiohttp arms it when a connection
+# opens and after each answer, and closes a connection still waiting for a whole
+# request head when it fires. No lingering: a body the handler did not read
+# closes the connection rather than keeping a slow client around to drain it.
+SERVER_LIMITS: dict[str, Any] = {
+    "keepalive_timeout": 15.0,
+    "lingering_time": 0.0,
+    "max_line_size": 8190,
+    "max_field_size": 8190,
+    "max_headers": 64,
+    "logger": SERVER_LOG,
+}
 _SCHEMA_RETRY_SECONDS = 1.0
 _FLOW_RELOAD_SECONDS = 2.0
 _TURN_DRAIN_SECONDS = 10.0
@@ -197,6 +213,8 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
         burst=api.burst,
         prefix="digitaly:api:",
     )
+    if LOGIN_THROTTLE not in app:
+        app[LOGIN_THROTTLE] = RedisLoginThrottle(app[REDIS])
     db, redis = app[DB], app[REDIS]
 
     async def ping_mongodb() -> object:
@@ -227,7 +245,11 @@ def create_app(
         raise ConfigError("MONGODB_URL is not set (digitaly run starts an embedded server)")
     if settings.redis_url is None and REDIS not in overrides:
         raise ConfigError("REDIS_URL is not set (digitaly run starts an embedded server)")
-    app = web.Application(middlewares=[observe_middleware, error_middleware])
+    app = web.Application(
+        middlewares=[observe_middleware, host_middleware, error_middleware],
+        handler_args=SERVER_LIMITS,
+    )
+    app.on_response_prepare.append(secure_headers)
     app[SETTINGS] = settings
     app[CLOCK] = utcnow
     app[SCHEMA_READY] = {}

@@ -9,12 +9,15 @@ start-up check).
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from aiohttp import web
 
 from bot.web.keys import CLOCK, PROBES, SCHEMA_READY, STORE, TEMPLATE_PROBLEMS
 
 __all__ = ["routes"]
+
+log = logging.getLogger(__name__)
 
 routes = web.RouteTableDef()
 
@@ -29,8 +32,12 @@ async def healthz(request: web.Request) -> web.Response:
 async def _check(name: str, probe: asyncio.Future[object] | object) -> tuple[str, str | None]:
     try:
         await asyncio.wait_for(probe, _PING_TIMEOUT)  # type: ignore[arg-type]
+    except TimeoutError:
+        return name, "no answer in time"
     except Exception as exc:
-        return name, f"{type(exc).__name__}: {str(exc)[:200] or 'no answer'}"
+        # The exception's text names internal addresses: the log gets its type, the answer less.
+        log.warning("dependency not ready", extra={"dependency": name, "error": type(exc).__name__})
+        return name, "not answering"
     return name, None
 
 

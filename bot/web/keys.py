@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 
 from bot.clock import Clock
 from bot.core.console import ConsoleReadModel, StaffAccounts
-from bot.core.ports import FlowCatalog, RateLimiter, Store, TaskQueue
+from bot.core.ports import FlowCatalog, LoginThrottle, RateLimiter, Store, TaskQueue
 from bot.services.conversations import ConversationService
 from bot.services.reminders import ReminderService
 from bot.settings import Settings
@@ -33,6 +33,7 @@ __all__ = [
     "DB",
     "FLOWS",
     "GAUGES",
+    "LOGIN_THROTTLE",
     "LOOPBACK",
     "MONGO",
     "OPENAPI",
@@ -88,6 +89,8 @@ OPENAPI = web.AppKey("openapi", dict[str, Any])
 
 STAFF: web.AppKey[StaffAccounts] = web.AppKey("staff")
 READS: web.AppKey[ConsoleReadModel] = web.AppKey("console_reads")
+# Failed logins per account and per client, shared by every web process through Redis.
+LOGIN_THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("login_throttle")
 # The simulator posts the patient's messages to our own webhook through this.
 LOOPBACK = web.AppKey("loopback", ClientSession)
 # Set when the server begins to shut down: live event streams end at once.

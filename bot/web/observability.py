@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
+import ipaddress
 import secrets
 
 from aiohttp import web
@@ -11,7 +13,7 @@ from aiohttp.typedefs import Handler
 
 from bot import metrics
 from bot.logs import correlation_id
-from bot.web.keys import GAUGES
+from bot.web.keys import GAUGES, SETTINGS
 
 __all__ = ["observe_middleware", "routes"]
 
@@ -43,8 +45,24 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
         correlation_id.reset(token)
 
 
+def _may_scrape(request: web.Request) -> bool:
+    """With METRICS_TOKEN, its bearer; without, only a client on this machine."""
+    token = request.app[SETTINGS].metrics_token
+    if token is not None:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        return hmac.compare_digest(given.encode(), token.get_secret_value().encode())
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    return peer is not None and ipaddress.ip_address(peer[0]).is_loopback
+
+
 @routes.get("/metrics")
 async def metrics_endpoint(request: web.Request) -> web.Response:
+    if not _may_scrape(request):
+        raise web.HTTPUnauthorized(
+            text='{"error": {"code": "unauthorized", "message": "send the metrics token"}}',
+            content_type="application/json",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     # A scrape still returns the counters when a store is down.
     with contextlib.suppress(Exception):
         await asyncio.wait_for(request.app[GAUGES](), 2.0)

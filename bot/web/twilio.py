@@ -25,6 +25,7 @@ from bot.core.ports import InboundMessage, StatusEvent
 from bot.logs import correlation_id, mask_phone
 from bot.services.outbox import record_status
 from bot.web.keys import CLOCK, CONVERSATIONS, SETTINGS, SIGNING_KEY, STORE, TURNS
+from bot.web.twilio_fields import bound_key, check_inbound, check_status
 
 __all__ = ["routes"]
 
@@ -69,9 +70,7 @@ def _int(value: str | None) -> int:
 @routes.post("/webhooks/twilio/messages")
 async def inbound(request: web.Request) -> web.Response:
     form = await _signed_form(request)
-    sid = form.get("MessageSid") or form.get("SmsMessageSid")
-    if not sid:
-        raise ValidationError("MessageSid is missing")
+    sid = check_inbound(form, request.app[SETTINGS])
     raw_phone = form.get("WaId") or form.get("From") or ""
     phone = normalize(raw_phone)
     now: datetime = request.app[CLOCK]()
@@ -108,14 +107,16 @@ async def _run_turn(app: web.Application, message: InboundMessage) -> None:
 @routes.post("/webhooks/twilio/status")
 async def status(request: web.Request) -> web.Response:
     form = await _signed_form(request)
-    sid, value = form.get("MessageSid"), (form.get("MessageStatus") or "").lower()
-    if not sid or value not in STATUS_RANK:
+    sid = check_status(form, request.app[SETTINGS])
+    value = form["MessageStatus"].lower()
+    if value not in STATUS_RANK:
         raise ValidationError("MessageSid and a known MessageStatus are required")
+    key = await bound_key(request.app[STORE], request.query.get("key"), sid, form["To"])
     event = StatusEvent(
         sid=sid,
         status=value,
         received_at=request.app[CLOCK](),
-        key=request.query.get("key") or None,
+        key=key,
         error_code=_int(form.get("ErrorCode")) or None,
     )
     await record_status(request.app[STORE], event, request.app[SETTINGS])

@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 from bot.settings import Settings
 from bot.web.keys import CONVERSATIONS, STORE
 from tests.api.conftest import Client, api_settings, item, start, token_maker
-from tests.twilio_signing import PUBLIC, TOKEN, inbound_form, post_signed
+from tests.twilio_signing import PUBLIC, TOKEN, inbound_form, message_sid, post_signed
 from tests.web.test_webhooks import _settle
 
 DAY = 240  # appointments pushed; above the async threshold: a 202 and an operation
@@ -89,7 +89,7 @@ async def test_a_robot_runs_a_day_from_the_document_alone(
         phones.append(appointment.phone)
     for step, words in enumerate(("não vou poder ir", "sim, pode desmarcar")):
         for n, phone in enumerate(phones):
-            form = inbound_form(f"SMDAY{step}x{n}", phone, words)
+            form = inbound_form(message_sid(f"SMDAY{step}x{n}"), phone, words)
             assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
         await _settle(client)
 

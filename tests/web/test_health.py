@@ -74,13 +74,18 @@ async def test_readyz_names_mongodb_when_down_and_recovers(
 async def test_readyz_names_redis_when_down(
     aiohttp_client: AiohttpClient, settings: Settings
 ) -> None:
-    down = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{_closed_port()}/0"})
+    port = _closed_port()
+    down = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0"})
     client = await aiohttp_client(create_app(down))
     response = await client.get("/readyz")
     assert response.status == 503
     body = await response.json()
     assert body["checks"]["redis"] == "failing"
     assert "redis" in body["problems"]
+    # Issue 17: the dependency is named, its exception text (internal addresses) is not.
+    text = await response.text()
+    assert str(port) not in text
+    assert "Error" not in text
 
 
 async def test_unknown_route_is_a_json_404(

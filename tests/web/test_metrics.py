@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.web.keys import CONVERSATIONS, STORE
-from tests.twilio_signing import inbound_form, post_signed
+from tests.twilio_signing import inbound_form, message_sid, post_signed
 from tests.web.test_webhooks import Client, _appointment, _settle
 
 
@@ -21,7 +21,7 @@ async def test_counters_move_after_a_conversation(client: Client) -> None:
     appointment = _appointment(301)
     await client.app[STORE].appointments.upsert(appointment)
     await client.app[CONVERSATIONS].start("c-metrics", "confirmation", [appointment])
-    form = inbound_form("SMMETRICS", appointment.phone, "sim")
+    form = inbound_form(message_sid("SMMETRICS"), appointment.phone, "sim")
     assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
     await _settle(client)
     response = await client.get("/metrics")

@@ -55,12 +55,24 @@ async def _handed_off(client: Client, last_message_age: timedelta) -> str:
     return started.id
 
 
+async def login_token(client: Client) -> str:
+    """Open the login page as a browser does: its form token (the cookie stays in the jar)."""
+    page = await (await client.get("/console/login")).text()
+    match = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert match
+    return match.group(1)
+
+
 async def _log_in(client: Client) -> tuple[dict[str, str], str]:
     """The session cookie header and the CSRF token of a logged-in staff member."""
     await client.app[STAFF].create("Ana", "ana@clinica.example", "uma-senha-comprida", NOW)
     response = await client.post(
         "/console/login",
-        data={"email": "ana@clinica.example", "password": "uma-senha-comprida"},
+        data={
+            "email": "ana@clinica.example",
+            "password": "uma-senha-comprida",
+            "csrf": await login_token(client),
+        },
         allow_redirects=False,
     )
     assert response.status == 302
@@ -86,9 +98,10 @@ async def test_the_console_needs_a_login_and_refuses_a_bad_password(client: Clie
     assert response.status == 302
     assert response.headers["Location"] == "/console/login?next=/console/atendimento"
     await client.app[STAFF].create("Ana", "ana@clinica.example", "uma-senha-comprida", NOW)
-    wrong = await client.post(
-        "/console/login", data={"email": "ana@clinica.example", "password": "errada"}
-    )
+    form = {"email": "ana@clinica.example", "password": "errada"}
+    forged = await client.post("/console/login", data=form)  # no form token: another site's form
+    assert forged.status == 403
+    wrong = await client.post("/console/login", data={**form, "csrf": await login_token(client)})
     assert wrong.status == 401
     assert "E-mail ou senha incorretos" in await wrong.text()
     stored = await client.app[DB]["staff"].find_one({"_id": "ana@clinica.example"})

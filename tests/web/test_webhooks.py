@@ -20,11 +20,19 @@ from bot.core.ports import OutboxState
 from bot.settings import Settings
 from bot.web import create_app
 from bot.web.keys import CONVERSATIONS, DB, QUEUE, STORE
-from tests.twilio_signing import PUBLIC, inbound_form, post_signed, signature
+from tests.twilio_signing import (
+    PUBLIC,
+    inbound_form,
+    message_sid,
+    post_signed,
+    signature,
+    status_form,
+)
 from tests.web.conftest import started
 
 Client = TestClient[Any, Any]
 NOW = datetime.now(UTC).replace(microsecond=0)
+SMX9, SMLOST = message_sid("SMX9"), message_sid("SMLOST")
 
 
 def _appointment(n: int, phone: str | None = None) -> Appointment:
@@ -64,7 +72,7 @@ async def _count(client: Client, collection: str, query: dict[str, Any] | None =
 
 async def test_signed_reply_is_stored_answered_and_applied(client: Client) -> None:
     await _start(client, _appointment(1))
-    form = inbound_form("SM1", "+5511900000001", "sim, estarei lá")
+    form = inbound_form(message_sid("SM1"), "+5511900000001", "sim, estarei lá")
     response = await post_signed(client, "/webhooks/twilio/messages", form)
     assert response.status == 200
     assert response.content_type == "application/xml"
@@ -85,7 +93,11 @@ async def test_button_payload_wins_over_text_and_old_wa_id_matches(client: Clien
     # The clinic has the 9-digit number; WhatsApp still reports the old 8-digit WaId.
     await _start(client, _appointment(2, phone="+5561987650002"))
     form = inbound_form(
-        "SM2", "+556187650002", "Desmarcar", ButtonPayload="confirm", ButtonText="Desmarcar"
+        message_sid("SM2"),
+        "+556187650002",
+        "Desmarcar",
+        ButtonPayload="confirm",
+        ButtonText="Desmarcar",
     )
     assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
     await _settle(client)
@@ -105,7 +117,7 @@ async def test_the_answer_comes_from_the_number_the_patient_wrote_to(
     client: Client, written_to: str, answered_from: str
 ) -> None:
     await _start(client, _appointment(4))  # at "centro", whatsapp:+5511930000001
-    form = inbound_form("SM4", "+5511900000004", "sim", To=written_to)
+    form = inbound_form(message_sid("SM4"), "+5511900000004", "sim", To=written_to)
     assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
     await _settle(client)
     queue: MemoryQueue = client.app[QUEUE]  # type: ignore[assignment]
@@ -118,7 +130,7 @@ async def test_the_answer_comes_from_the_number_the_patient_wrote_to(
 
 async def test_replayed_webhook_is_a_no_op(client: Client) -> None:
     await _start(client, _appointment(3))
-    form = inbound_form("SM3", "+5511900000003", "2")
+    form = inbound_form(message_sid("SM3"), "+5511900000003", "2")
     for _ in range(3):
         assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
     await _settle(client)
@@ -130,7 +142,9 @@ async def test_replayed_webhook_is_a_no_op(client: Client) -> None:
 
 async def test_media_and_empty_bodies_go_to_a_person_not_a_cancellation(client: Client) -> None:
     await _start(client, _appointment(4))
-    form = inbound_form("SM4", "+5511900000004", "", NumMedia="1", MediaContentType0="audio/ogg")
+    form = inbound_form(
+        message_sid("SM4"), "+5511900000004", "", NumMedia="1", MediaContentType0="audio/ogg"
+    )
     await post_signed(client, "/webhooks/twilio/messages", form)
     await _settle(client)
     conversation = await client.app[STORE].conversations.get("c-a4")
@@ -152,7 +166,7 @@ FORGERIES = [
 @pytest.mark.parametrize("forgery", FORGERIES)
 async def test_forged_requests_get_403_and_write_nothing(client: Client, forgery: str) -> None:
     for n in range(100):
-        form = inbound_form(f"SMF{n}", "+5511900000009", "cancelar")
+        form = inbound_form(message_sid(f"SMF{n}"), "+5511900000009", "cancelar")
         path, headers = (
             "/webhooks/twilio/messages",
             {"X-Twilio-Signature": signature("/webhooks/twilio/messages", form)},
@@ -180,7 +194,7 @@ async def test_forged_requests_get_403_and_write_nothing(client: Client, forgery
 
 async def test_unknown_fields_are_covered_by_the_signature(client: Client) -> None:
     await _start(client, _appointment(5))
-    form = inbound_form("SM5", "+5511900000005", "1", BrandNewTwilioField="surprise")
+    form = inbound_form(message_sid("SM5"), "+5511900000005", "1", BrandNewTwilioField="surprise")
     assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
 
 
@@ -188,7 +202,7 @@ async def test_200_patients_each_posted_three_times_concurrently(client: Client)
     patients = [_appointment(100 + n) for n in range(200)]
     for appointment in patients:
         await _start(client, appointment)
-    forms = [inbound_form(f"SMC{n}", a.phone, "sim") for n, a in enumerate(patients)]
+    forms = [inbound_form(message_sid(f"SMC{n}"), a.phone, "sim") for n, a in enumerate(patients)]
     posts = [
         post_signed(client, "/webhooks/twilio/messages", form) for form in forms for _ in range(3)
     ]
@@ -218,7 +232,9 @@ async def test_one_patients_burst_is_applied_in_arrival_order(
     bodies = ["blá"] * 50
     posts = [
         post_signed(
-            client, "/webhooks/twilio/messages", inbound_form(f"SMB{n:02d}", "+5511900000007", b)
+            client,
+            "/webhooks/twilio/messages",
+            inbound_form(message_sid(f"SMB{n:02d}"), "+5511900000007", b),
         )
         for n, b in enumerate(bodies)
     ]
@@ -251,15 +267,15 @@ async def test_status_callbacks_shuffled_and_duplicated_end_on_the_most_advanced
         if final == "read":
             path.insert(3, "delivered")
         key = f"{entry.key}#{n}"
-        await store.outbox.add(replace(entry, key=key, provider_sid=f"SMS{n}"))
-        events = [(key, f"SMS{n}", status) for status in path]
+        await store.outbox.add(replace(entry, key=key, provider_sid=message_sid(f"SMS{n}")))
+        events = [(key, message_sid(f"SMS{n}"), status) for status in path]
         events += [e for e in events if rng.random() < 0.3]  # 30% duplicated
         callbacks += events
         expected_status[key] = final
     rng.shuffle(callbacks)
 
     async def post(key: str, sid: str, status: str) -> int:
-        form = {"MessageSid": sid, "MessageStatus": status, "AccountSid": "AC1"}
+        form = status_form(sid, status, entry.phone)
         if status == "undelivered":
             form["ErrorCode"] = "30003"
         path = f"/webhooks/twilio/status?key={key.replace('#', '%23')}"
@@ -285,8 +301,8 @@ async def test_permanently_failed_reminder_puts_the_patient_on_the_call_list(
     store = client.app[STORE]
     await _start(client, _appointment(9))
     key = client.app[QUEUE].sends[0]  # type: ignore[attr-defined]
-    await store.outbox.update(key, OutboxState.PENDING, state=OutboxState.SENT, provider_sid="SMX9")
-    form = {"MessageSid": "SMX9", "MessageStatus": "failed", "ErrorCode": "63024"}
+    await store.outbox.update(key, OutboxState.PENDING, state=OutboxState.SENT, provider_sid=SMX9)
+    form = status_form(SMX9, "failed", "+5511900000009", ErrorCode="63024")
     assert (await post_signed(client, f"/webhooks/twilio/status?key={key}", form)).status == 204
     appointment = await store.appointments.get("a9")
     assert appointment is not None
@@ -298,18 +314,20 @@ async def test_status_callback_settles_a_send_whose_answer_was_lost(client: Clie
     await _start(client, _appointment(10))
     key = client.app[QUEUE].sends[0]  # type: ignore[attr-defined]
     await store.outbox.update(key, OutboxState.PENDING, state=OutboxState.UNKNOWN)
-    form = {"MessageSid": "SMLOST", "MessageStatus": "sent"}
+    form = status_form(SMLOST, "sent", "+5511900000010")
     assert (await post_signed(client, f"/webhooks/twilio/status?key={key}", form)).status == 204
     entry = await store.outbox.get(key)
     assert entry is not None
-    assert (entry.state, entry.provider_sid) == (OutboxState.SENT, "SMLOST")
+    assert (entry.state, entry.provider_sid) == (OutboxState.SENT, SMLOST)
 
 
 async def test_opt_out_suppresses_and_voltar_restores(client: Client) -> None:
     store = client.app[STORE]
     await _start(client, _appointment(11))
     await post_signed(
-        client, "/webhooks/twilio/messages", inbound_form("SMO1", "+5511900000011", "SAIR")
+        client,
+        "/webhooks/twilio/messages",
+        inbound_form(message_sid("SMO1"), "+5511900000011", "SAIR"),
     )
     await _settle(client)
     conversation = await store.conversations.get("c-a11")
@@ -321,14 +339,18 @@ async def test_opt_out_suppresses_and_voltar_restores(client: Client) -> None:
     assert last is not None
     assert last.kind == "opt_out"  # the confirmation is the one message that may still go
     await post_signed(
-        client, "/webhooks/twilio/messages", inbound_form("SMO2", "+5511900000011", "Voltar")
+        client,
+        "/webhooks/twilio/messages",
+        inbound_form(message_sid("SMO2"), "+5511900000011", "Voltar"),
     )
     await _settle(client)
     assert not await store.suppressions.is_suppressed("+5511900000011")
 
 
 async def test_message_without_a_conversation_changes_nothing(client: Client) -> None:
-    form = inbound_form(f"SM{uuid.uuid4().hex[:6]}", "+5511900000012", "vou sair de viagem")
+    form = inbound_form(
+        message_sid(f"SM{uuid.uuid4().hex[:6]}"), "+5511900000012", "vou sair de viagem"
+    )
     assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
     await _settle(client)
     assert not await client.app[STORE].suppressions.is_suppressed("+5511900000012")

@@ -7,5 +7,6 @@ transaction restores the previous contents if its block raises.
 
 from bot.adapters.memory.sending import MemoryLocks, MemoryQueue
 from bot.adapters.memory.store import MemoryStore
+from bot.adapters.memory.throttle import MemoryLoginThrottle
 
-__all__ = ["MemoryLocks", "MemoryQueue", "MemoryStore"]
+__all__ = ["MemoryLocks", "MemoryLoginThrottle", "MemoryQueue", "MemoryStore"]

@@ -37,6 +37,7 @@ from bot.core.ports.pauses import SenderPause, SenderPauseRepository
 from bot.core.ports.sending import CircuitBreaker, Locks, Messenger, RateLimiter, TaskQueue
 from bot.core.ports.store import Store
 from bot.core.ports.suppressions import SuppressionRepository
+from bot.core.ports.throttle import LoginThrottle
 
 __all__ = [
     "ApiToken",
@@ -58,6 +59,7 @@ __all__ = [
     "InboundMessage",
     "InboundRepository",
     "Locks",
+    "LoginThrottle",
     "Messenger",
     "Operation",
     "OperationRepository",

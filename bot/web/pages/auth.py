@@ -1,14 +1,23 @@
 """Staff login: a session cookie (random token, HttpOnly, SameSite=Strict) and CSRF tokens.
 
 Every console handler is wrapped in :func:`staff_only`; every POST form carries
-the session's CSRF token, checked by :func:`checked_form`.
+the session's CSRF token, checked by :func:`checked_form`. The login form,
+before any session, carries a token that must match a cookie set with the page
+(double submit). Failed logins are counted per account and per client address
+(:mod:`bot.core.login_throttle`): slowed, then locked for a while; every
+failure and lock goes to the audit log.
 """
 
 from __future__ import annotations
 
 import functools
 import hmac
+import ipaddress
+import logging
+import math
+import secrets
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -17,13 +26,18 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from bot.core.console import Session
-from bot.web.keys import CLOCK, SETTINGS, STAFF
+from bot.core.login_throttle import ThrottleRule
+from bot.settings import Settings
+from bot.web.keys import CLOCK, LOGIN_THROTTLE, SETTINGS, STAFF
 
-__all__ = ["COOKIE", "checked_form", "routes", "staff_only"]
+__all__ = ["COOKIE", "LOGIN_COOKIE", "checked_form", "routes", "staff_only"]
+
+log = logging.getLogger(__name__)
 
 routes = web.RouteTableDef()
 
 COOKIE = "digitaly_staff"
+LOGIN_COOKIE = "digitaly_login"
 _SESSION: web.RequestKey[Session | None] = web.RequestKey("staff_session")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -68,23 +82,85 @@ def _safe_next(value: str) -> str:
     return value if value.startswith("/console") and not value.startswith("//") else "/console"
 
 
+def _login_form(
+    request: web.Request, target: str, error: str | None, status: int = 200, email: str = ""
+) -> web.Response:
+    """The login page, with a fresh form token in the page and in a cookie."""
+    token = secrets.token_urlsafe(24)
+    context = {"next": target, "error": error, "email": email, "csrf": token}
+    response = aiohttp_jinja2.render_template("login.html", request, context, status=status)
+    response.set_cookie(
+        LOGIN_COOKIE, token, httponly=True, samesite="Strict", path="/console/login", max_age=3600
+    )
+    return response
+
+
 @routes.get("/console/login")
-@aiohttp_jinja2.template("login.html")
-async def login_page(request: web.Request) -> dict[str, Any]:
-    return {"next": _safe_next(request.query.get("next", "")), "error": None}
+async def login_page(request: web.Request) -> web.StreamResponse:
+    return _login_form(request, _safe_next(request.query.get("next", "")), None)
+
+
+def client_address(request: web.Request) -> str:
+    """The client's address; behind a reverse proxy on this machine, the one it forwarded."""
+    peer = request.remote or ""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    try:
+        local = ipaddress.ip_address(peer).is_loopback
+    except ValueError:
+        local = False
+    if local and forwarded:
+        return forwarded.rsplit(",", 1)[-1].strip()  # the hop our proxy appended
+    return peer
+
+
+def _subjects(settings: Settings, email: str, client: str) -> list[tuple[str, ThrottleRule]]:
+    rules = settings.staff_login
+    return [
+        ("account:" + email, ThrottleRule(rules.free_failures, rules.lock_at, rules.lock_for)),
+        (
+            "client:" + client,
+            ThrottleRule(rules.client_free_failures, rules.client_lock_at, rules.lock_for),
+        ),
+    ]
+
+
+def _wait_message(wait: timedelta) -> str:
+    if wait.total_seconds() >= 60:
+        minutes = math.ceil(wait.total_seconds() / 60)
+        return (
+            "Acesso bloqueado temporariamente por excesso de tentativas. "
+            f"Tente de novo em {minutes} minuto{'s' if minutes > 1 else ''}."
+        )
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    return f"Muitas tentativas seguidas. Aguarde {seconds} segundo{'s' if seconds > 1 else ''}."
 
 
 @routes.post("/console/login")
 async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
-    email, password = str(form.get("email", "")), str(form.get("password", ""))
+    email, password = str(form.get("email", "")).strip().lower(), str(form.get("password", ""))
     target = _safe_next(str(form.get("next", "")))
-    now = request.app[CLOCK]()
-    session = await request.app[STAFF].log_in(email, password, now)
+    cookie = request.cookies.get(LOGIN_COOKIE, "")
+    if not cookie or not hmac.compare_digest(str(form.get("csrf", "")), cookie):
+        error = "O formulário expirou. Entre de novo."
+        return _login_form(request, target, error, status=403, email=email)
+    app, now = request.app, request.app[CLOCK]()
+    subjects = _subjects(app[SETTINGS], email, client_address(request))
+    wait = await app[LOGIN_THROTTLE].wait(subjects)
+    if wait:
+        await app[STAFF].record(email, "login_throttled", now)
+        return _login_form(request, target, _wait_message(wait), status=429, email=email)
+    session = await app[STAFF].log_in(email, password, now)
     if session is None:
-        context = {"next": target, "error": "E-mail ou senha incorretos.", "email": email}
-        return aiohttp_jinja2.render_template("login.html", request, context, status=401)
-    await request.app[STAFF].record(session.email, "login", now)
+        wait = await app[LOGIN_THROTTLE].failed(subjects)
+        await app[STAFF].record(email, "login_failed", now)
+        error = "E-mail ou senha incorretos."
+        if wait:
+            log.warning("staff login throttled", extra={"wait_seconds": wait.total_seconds()})
+            error += " " + _wait_message(wait)
+        return _login_form(request, target, error, status=401, email=email)
+    await app[LOGIN_THROTTLE].clear(subjects[0][0])
+    await app[STAFF].record(session.email, "login", now)
     response = web.HTTPFound(target)
     settings = request.app[SETTINGS]
     secure = request.secure or (settings.public_base_url or "").startswith("https://")
@@ -97,6 +173,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         path="/",
         max_age=int((session.expires_at - now).total_seconds()),
     )
+    response.del_cookie(LOGIN_COOKIE, path="/console/login")
     raise response
 
 
