@@ -24,7 +24,14 @@ from bot.core.consent import ConsentWords, consent_change
 from bot.core.errors import ConflictError, NotFoundError
 from bot.core.events import Burst, Reply, Timeout, Unit
 from bot.core.machine import CompiledFlow
-from bot.core.model import Appointment, Conversation, ConversationStatus, MessageKind, stopped_data
+from bot.core.model import (
+    Appointment,
+    Conversation,
+    ConversationStatus,
+    MessageKind,
+    handed_to_staff,
+    stopped_data,
+)
 from bot.core.phones import variants
 from bot.core.ports import (
     FlowCatalog,
@@ -35,6 +42,7 @@ from bot.core.ports import (
     TaskQueue,
 )
 from bot.services.effects import apply_effects
+from bot.services.routing import answered_conversation, batches
 
 __all__ = [
     "ConversationService",
@@ -131,6 +139,9 @@ class ConversationService:
         wait until theirs is processed or the lock is free. Past the deadline the
         recovery scan finishes the job.
         """
+        if message.user_id:
+            await self._for_a_person(message)
+            return
         loop = asyncio.get_running_loop()
         deadline = loop.time() + _DRAIN_DEADLINE_SECONDS
         while loop.time() < deadline:
@@ -147,20 +158,22 @@ class ConversationService:
 
     async def _drain(self, phone: str) -> None:
         # Once: a message stored meanwhile has its own caller, waiting for this lock.
-        for group in self._bursts(await self.store.inbound.unprocessed_for(phone)):
-            await self._turn(phone, group)
+        pending = await self.store.inbound.unprocessed_for(phone)
+        targets = [await answered_conversation(self.store, m) for m in pending]
+        for target, group in batches(pending, targets, self.burst_window):
+            await self._turn(phone, group, target)
 
-    def _bursts(self, pending: list[InboundMessage]) -> list[list[InboundMessage]]:
-        """Messages close together in time are one burst, decided together."""
-        groups: list[list[InboundMessage]] = []
-        for message in pending:
-            if groups and message.received_at - groups[-1][0].received_at <= self.burst_window:
-                groups[-1].append(message)
-            else:
-                groups.append([message])
-        return groups
+    async def _conversation_for(self, phone: str, target: str | None) -> Conversation | None:
+        """The conversation the message answers if it names one; else the number's default.
 
-    async def _turn(self, phone: str, messages: list[InboundMessage]) -> None:
+        None when the answered one has ended: a tap on a finished reminder is treated as a
+        message outside any conversation, never handed to another appointment's.
+        """
+        if target is not None and (found := await self.store.conversations.get(target)):
+            return None if found.status is ConversationStatus.DONE else found
+        return await self.store.conversations.active_for_phone(variants(phone))
+
+    async def _turn(self, phone: str, messages: list[InboundMessage], target: str | None) -> None:
         replies = tuple(
             Reply(
                 message_id=m.sid,
@@ -173,7 +186,7 @@ class ConversationService:
         )
         event = replies[0] if len(replies) == 1 else Burst(replies)
         for attempt in range(_CONFLICT_RETRIES):
-            conversation = await self.store.conversations.active_for_phone(variants(phone))
+            conversation = await self._conversation_for(phone, target)
             now = self.clock()
             if conversation is None:
                 await self._without_conversation(messages, now)
@@ -194,6 +207,36 @@ class ConversationService:
                 )
             return
         raise ConflictError(f"conversation for message {messages[0].sid} kept changing")
+
+    async def _for_a_person(self, message: InboundMessage) -> None:
+        """A sender that is not a phone number: no bot decision, a person reads it.
+
+        The conversation it answers, if it names one of ours, goes to staff with it;
+        the message itself is kept with its raw id (the console lists it).
+        """
+        target = await answered_conversation(self.store, message)
+        for _attempt in range(_CONFLICT_RETRIES):
+            conversation = await self.store.conversations.get(target) if target else None
+            now = self.clock()
+            try:
+                async with self.store.transaction() as tx:
+                    if (
+                        conversation is not None
+                        and conversation.status is ConversationStatus.ACTIVE
+                    ):
+                        await tx.conversations.save(handed_to_staff(conversation, now))
+                    await tx.inbound.mark_processed(message.sid, now)
+            except ConflictError:
+                continue
+            log.info(
+                "message from a WhatsApp id that is not a phone number: left for a person",
+                extra={
+                    "sid": message.sid,
+                    "conversation": conversation.id if conversation else None,
+                },
+            )
+            return
+        raise ConflictError(f"conversation for message {message.sid} kept changing")
 
     async def _without_conversation(self, messages: list[InboundMessage], now: datetime) -> None:
         """No conversation running: only the opt-out / opt-in words act; the rest is left for staff."""

@@ -12,6 +12,7 @@ from bot.core.model.conversation_data import (
     DecisionRecord,
     decisions_of,
     handed_back,
+    handed_to_staff,
     stopped_data,
     with_decisions,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "StatusEvent",
     "decisions_of",
     "handed_back",
+    "handed_to_staff",
     "is_reminder",
     "stopped_data",
     "with_decisions",

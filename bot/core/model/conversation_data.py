@@ -8,13 +8,18 @@ through the helpers here, so each key is spelled in one place.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
 from typing import Any, TypedDict
+
+from bot.core.model.conversations import Conversation, ConversationStatus
 
 __all__ = [
     "ConversationData",
     "DecisionRecord",
     "decisions_of",
     "handed_back",
+    "handed_to_staff",
     "stopped_data",
     "with_decisions",
 ]
@@ -58,6 +63,19 @@ def handed_back(data: Mapping[str, Any]) -> dict[str, Any]:
     kept = {key: value for key, value in data.items() if key != "handed_off"}
     kept["asks"] = 0
     return kept
+
+
+def handed_to_staff(conversation: Conversation, now: datetime) -> Conversation:
+    """``conversation`` handed to a person from outside the flow (a message the bot cannot
+    read as a patient's): it waits for staff in the console like a flow's hand-off."""
+    return replace(
+        conversation,
+        status=ConversationStatus.HANDED_OFF,
+        timeout_at=None,
+        data={**conversation.data, "handed_off": True},
+        version=conversation.version + 1,
+        updated_at=now,
+    )
 
 
 def stopped_data(data: Mapping[str, Any], reason: str) -> dict[str, Any]:
