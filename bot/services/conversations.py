@@ -29,7 +29,6 @@ from bot.core.model import (
     Conversation,
     ConversationStatus,
     MessageKind,
-    handed_to_staff,
     stopped_data,
 )
 from bot.core.phones import variants
@@ -42,7 +41,7 @@ from bot.core.ports import (
     TaskQueue,
 )
 from bot.services.effects import apply_effects
-from bot.services.routing import answered_conversation, batches
+from bot.services.routing import answered_conversation, batches, leave_for_a_person
 
 __all__ = [
     "ConversationService",
@@ -140,7 +139,7 @@ class ConversationService:
         recovery scan finishes the job.
         """
         if message.user_id:
-            await self._for_a_person(message)
+            await leave_for_a_person(self.store, message, self.clock)
             return
         loop = asyncio.get_running_loop()
         deadline = loop.time() + _DRAIN_DEADLINE_SECONDS
@@ -207,36 +206,6 @@ class ConversationService:
                 )
             return
         raise ConflictError(f"conversation for message {messages[0].sid} kept changing")
-
-    async def _for_a_person(self, message: InboundMessage) -> None:
-        """A sender that is not a phone number: no bot decision, a person reads it.
-
-        The conversation it answers, if it names one of ours, goes to staff with it;
-        the message itself is kept with its raw id (the console lists it).
-        """
-        target = await answered_conversation(self.store, message)
-        for _attempt in range(_CONFLICT_RETRIES):
-            conversation = await self.store.conversations.get(target) if target else None
-            now = self.clock()
-            try:
-                async with self.store.transaction() as tx:
-                    if (
-                        conversation is not None
-                        and conversation.status is ConversationStatus.ACTIVE
-                    ):
-                        await tx.conversations.save(handed_to_staff(conversation, now))
-                    await tx.inbound.mark_processed(message.sid, now)
-            except ConflictError:
-                continue
-            log.info(
-                "message from a WhatsApp id that is not a phone number: left for a person",
-                extra={
-                    "sid": message.sid,
-                    "conversation": conversation.id if conversation else None,
-                },
-            )
-            return
-        raise ConflictError(f"conversation for message {message.sid} kept changing")
 
     async def _without_conversation(self, messages: list[InboundMessage], now: datetime) -> None:
         """No conversation running: only the opt-out / opt-in words act; the rest is left for staff."""

@@ -11,13 +11,19 @@ both). Without it, the number's newest active conversation takes it (see
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
+from bot.clock import Clock
+from bot.core.errors import ConflictError
+from bot.core.model import ConversationStatus, handed_to_staff
 from bot.core.phones import variants
 from bot.core.ports import InboundMessage, Store
 
-__all__ = ["Batch", "answered_conversation", "batches"]
+__all__ = ["Batch", "answered_conversation", "batches", "leave_for_a_person"]
+
+log = logging.getLogger(__name__)
 
 Batch = tuple[str | None, list[InboundMessage]]  # (conversation id or None: the default one)
 
@@ -51,3 +57,31 @@ def batches(
                 continue
         found.append((target, [message]))
     return found
+
+
+_RETRIES = 30
+
+
+async def leave_for_a_person(store: Store, message: InboundMessage, clock: Clock) -> None:
+    """A sender that is not a phone number: no bot decision; a person reads it.
+
+    The conversation it answers, if it names one of ours, is handed to staff
+    (it waits in the console's queue); the message stays stored with its raw id.
+    """
+    target = await answered_conversation(store, message)
+    for _attempt in range(_RETRIES):
+        conversation = await store.conversations.get(target) if target else None
+        now = clock()
+        try:
+            async with store.transaction() as tx:
+                if conversation is not None and conversation.status is ConversationStatus.ACTIVE:
+                    await tx.conversations.save(handed_to_staff(conversation, now))
+                await tx.inbound.mark_processed(message.sid, now)
+        except ConflictError:
+            continue  # the conversation moved meanwhile: look again
+        log.info(
+            "message from a WhatsApp id that is not a phone number: left for a person",
+            extra={"sid": message.sid, "conversation": conversation.id if conversation else None},
+        )
+        return
+    raise ConflictError(f"conversation for message {message.sid} kept changing")

@@ -22,6 +22,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
 
+from tests.fakes.twilio_inbound import TwilioInbox
+
 __all__ = ["Failure", "FakeTwilio", "SentMessage"]
 
 
@@ -49,6 +51,7 @@ class FakeTwilio:
     delay: float = 0.0
     drop_rate: float = 0.0
     rng: random.Random = field(default_factory=lambda: random.Random(4))
+    inbox: TwilioInbox = field(default_factory=TwilioInbox)  # patients' messages, the list
 
     def keys(self) -> Counter[str]:
         """How many messages were created per outbox key (from the status callback URL)."""
@@ -65,7 +68,7 @@ class FakeTwilio:
         app = web.Application()
         base = "/2010-04-01/Accounts/{account}"
         app.router.add_post(base + "/Messages.json", self._create)
-        app.router.add_get(base + "/Messages.json", self._list)
+        self.inbox.mount(app, lambda: [self._resource(m) for m in self.messages])
         app.router.add_get(base + "/Messages/{sid}.json", self._fetch)
         return app
 
@@ -114,22 +117,6 @@ class FakeTwilio:
             request.transport.close()  # created, but the caller never hears about it
             raise web.HTTPInternalServerError
         return web.json_response(self._resource(message), status=201)
-
-    async def _list(self, request: web.Request) -> web.Response:
-        to, sender = request.query.get("To"), request.query.get("From")
-        found = [
-            m
-            for m in self.messages
-            if (to is None or m.form.get("To") == to)
-            and (sender is None or m.form.get("From") == sender)
-        ]
-        return web.json_response(
-            {
-                "messages": [self._resource(m) for m in reversed(found)],
-                "next_page_uri": None,
-                "page": 0,
-            }
-        )
 
     async def _fetch(self, request: web.Request) -> web.Response:
         message = next((m for m in self.messages if m.sid == request.match_info["sid"]), None)

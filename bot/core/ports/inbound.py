@@ -25,3 +25,11 @@ class InboundRepository(Protocol):
     async def unprocessed_for(self, phone: str) -> list[InboundMessage]:
         """One patient's messages still waiting for their turn, in arrival order."""
         ...
+
+    async def reconciled_until(self) -> datetime | None:
+        """The newest provider time the reconciliation has seen (None before its first run)."""
+        ...
+
+    async def mark_reconciled(self, until: datetime) -> None:
+        """Move the reconciliation's cursor forward to ``until`` (never back)."""
+        ...
