@@ -178,7 +178,7 @@ class TwilioInbox:
         if not 1 <= size <= _MAX_PAGE:
             return _error(400, 20001, f"PageSize must be between 1 and {_MAX_PAGE}")
         found = [r for r in self._resources() if _matches(r, query)]
-        found.sort(key=lambda r: parsedate_to_datetime(r["date_sent"] or r["date_created"]))
+        found.sort(key=lambda r: parsedate_to_datetime(r.get("date_sent") or r["date_created"]))
         found.reverse()  # newest first
         page = found[offset : offset + size]
         following = None

@@ -10,6 +10,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.adapters.twilio import TwilioMessenger
@@ -21,6 +22,10 @@ from bot.web.keys import CONVERSATIONS, DB, STORE
 from tests.fakes.sending import MemoryBreaker, MemoryLimiter
 from tests.fakes.twilio import FakeTwilio
 from tests.twilio_signing import inbound_form, post_signed
+from tests.web.test_pages import _log_in
+
+# Each test sends real reminders and runs real turns: more than the default minute on a loaded machine.
+pytestmark = pytest.mark.timeout(180)
 
 Client = TestClient[Any, Any]
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -191,3 +196,10 @@ async def test_a_whatsapp_id_that_is_not_a_phone_goes_to_a_person(
         message = store.inbound.sealer.decode("inbound", doc)
         assert (message["phone"], message["user_id"]) == ("", bsuid)
     assert await client.app[DB]["outbox"].count_documents({"kind": "reply"}) == 0
+    # Staff see both: the conversation it answered in the queue, the raw id beside the text.
+    headers, _ = await _log_in(client)
+    page = await (await client.get("/console/atendimento", headers=headers)).text()
+    assert 'data-conversation="c-a1"' in page
+    assert 'data-conversation="c-a2"' not in page
+    assert page.count(bsuid) == 2
+    assert 'data-message="SMB1"' in page
