@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench import engine, fanout, reports, scan, understanding, webhook
+from bench import durability, engine, fanout, reports, scan, understanding, webhook
 
 SUITES = {
     "engine": engine.run,
@@ -18,6 +18,7 @@ SUITES = {
     "fanout": fanout.run,
     "scan": scan.run,
     "reports": reports.run,
+    "durability": durability.run,
 }
 
 

@@ -154,6 +154,11 @@ class Conversations(_Section):
     opt_out_message: str = "Pronto, você não vai mais receber nossas mensagens por aqui."
     opt_in_words: list[str] = Field(default_factory=lambda: ["voltar"])
     opt_in_message: str = "Que bom ter você de volta! Você voltará a receber nossos lembretes."
+    # Twilio gives up on a webhook we did not answer (11200); this often the scheduler
+    # lists what patients sent at Twilio and stores what never reached us, reading
+    # back ``reconcile_overlap`` before the newest message it saw the last time.
+    reconcile_every: Duration = timedelta(minutes=1)
+    reconcile_overlap: Duration = timedelta(minutes=10)
 
 
 class Retention(_Section):

@@ -37,7 +37,8 @@ def mongodb_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if url := os.environ.get("MONGODB_URL"):
         yield url
         return
-    pid, port = start_mongo(tmp_path_factory.mktemp("mongo"))
+    # Throwaway data: no fsync per commit (the crash tests start their own, durable, servers).
+    pid, port = start_mongo(tmp_path_factory.mktemp("mongo"), durable=False)
     yield f"mongodb://127.0.0.1:{port}/?retryWrites=false&directConnection=true"
     stop_server(pid)
 

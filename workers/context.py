@@ -14,7 +14,7 @@ from bot.adapters.circuit import RedisCircuitBreaker
 from bot.adapters.messenger import create_messenger
 from bot.adapters.mongo import open_store
 from bot.adapters.ratelimit import RedisRateLimiter
-from bot.core.ports import CircuitBreaker, Messenger, RateLimiter, Store
+from bot.core.ports import CircuitBreaker, Inbox, Messenger, RateLimiter, Store
 from bot.settings import Settings
 
 __all__ = ["WorkerContext", "open_context"]
@@ -27,6 +27,7 @@ class WorkerContext:
     mongo: AsyncMongoClient[dict[str, Any]]
     redis: Redis
     messenger: Messenger
+    inbox: Inbox  # the same channel: what patients sent, as the provider recorded it
     limiter: RateLimiter
     breaker: CircuitBreaker
 
@@ -45,6 +46,7 @@ async def open_context(settings: Settings) -> AsyncIterator[WorkerContext]:
                 mongo=opened.client,
                 redis=redis,
                 messenger=messenger,
+                inbox=messenger,
                 limiter=RedisRateLimiter(
                     redis,
                     rate=settings.rate_limits.messages_per_second,

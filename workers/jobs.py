@@ -16,9 +16,10 @@ from bot.adapters.mongo.privacy import apply_retention
 from bot.adapters.mongo.report_archive import MongoReportArchive
 from bot.adapters.queue import TaskiqQueue
 from bot.clock import utcnow
+from bot.services.reconcile import InboundReconciler
 from bot.services.sweeper import sweep
 from bot.settings import Settings
-from bot.wiring import create_services
+from bot.wiring import Services, create_services
 from workers.context import WorkerContext, open_context
 from workers.conversation_jobs import conversation_jobs
 from workers.report_jobs import report_jobs
@@ -65,6 +66,7 @@ async def create_jobs(settings: Settings, broker: RedisStreamBroker) -> AsyncIte
             settings, MongoReportArchive(db), EmailDeliveries(db), ReportQueue(broker), utcnow
         )
         interval = {
+            **_inbound_reconcile(context, services),
             "outbox_sweep": (_SWEEP_EVERY, _outbox_sweep(context, queue)),
             "retention": (_RETENTION_EVERY, retention),
             "task_stream_trim": (_TRIM_EVERY, queue.trim_finished),
@@ -72,6 +74,24 @@ async def create_jobs(settings: Settings, broker: RedisStreamBroker) -> AsyncIte
             **reports.interval,
         }
         yield Jobs(interval=interval, cron=reports.cron)
+
+
+def _inbound_reconcile(
+    context: WorkerContext, services: Services
+) -> dict[str, tuple[timedelta, Job]]:
+    """With Twilio: recover the replies whose webhook never reached us (we were down)."""
+    settings = context.settings
+    if not settings.twilio_enabled:
+        return {}
+    reconciler = InboundReconciler(
+        store=context.store,
+        inbox=context.inbox,
+        conversations=services.conversations,
+        senders=tuple(dict.fromkeys(unit.whatsapp_sender for unit in settings.units)),
+        clock=utcnow,
+        overlap=settings.conversations.reconcile_overlap,
+    )
+    return {"inbound_reconcile": (settings.conversations.reconcile_every, reconciler.run)}
 
 
 def _outbox_sweep(context: WorkerContext, queue: TaskiqQueue) -> Job:

@@ -16,7 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from bot.adapters.codec import from_doc
 from bot.adapters.simulator import COLLECTION as SIMULATOR_MESSAGES
-from bot.core.console import Line
+from bot.core.console import Line, UnknownSender
 from bot.core.model import Appointment, Conversation, ConversationStatus, MessageKind
 from bot.core.phones import variants
 from bot.core.ports import Cancellation
@@ -79,6 +79,16 @@ class ConsoleReads:
         cursor = self.db["conversations"].find({"status": ConversationStatus.HANDED_OFF.value})
         cursor = cursor.sort("updated_at", DESCENDING).limit(limit)
         return [self._conversation(doc) async for doc in cursor]
+
+    async def unknown_senders(self, limit: int = 100) -> list[UnknownSender]:
+        cursor = self.db["inbound"].find({"user_id": {"$nin": [None, ""]}})
+        found = []
+        async for stored in cursor.sort("received_at", DESCENDING).limit(limit):
+            doc = self.codec.decode("inbound", stored)
+            found.append(
+                UnknownSender(doc["_id"], doc["received_at"], doc["user_id"], doc.get("body", ""))
+            )
+        return found
 
     async def latest_for_phone(self, phones: Sequence[str]) -> Conversation | None:
         cursor = self.db["conversations"].find({"phone": self._in(phones)})

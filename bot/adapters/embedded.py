@@ -130,12 +130,15 @@ def _spawn(command: list[str], log_path: Path) -> int:
 
 
 def start_mongo(
-    data_dir: Path, port: int | None = None, *, standalone: bool = False
+    data_dir: Path, port: int | None = None, *, standalone: bool = False, durable: bool = True
 ) -> tuple[int, int]:
     """Start ``secantusd-py`` on ``data_dir/mongo``; return (pid, port) once it answers.
 
     By default a single-node replica set (transactions need one); ``standalone``
     has no oplog, for bulk loads that need no transaction (the benchmarks).
+    ``durable`` (``--sync-on-commit``): every acknowledged write is on disk. Without
+    it SecantusDB acknowledges writes that a ``kill -9`` loses (measured: 27–40 of
+    ~3,000 inserts), and a lost "sending" mark means a reminder sent twice.
     """
     port = port or _free_port()
     storage = data_dir / "mongo"
@@ -145,6 +148,8 @@ def start_mongo(
     command = [exe, "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(storage)]
     if standalone:
         command.append("--standalone")
+    if durable:
+        command.append("--sync-on-commit")
     pid = _spawn(command, log_path)
     _wait_for_port(pid, port, "MongoDB-wire server", log_path)
     return pid, port

@@ -45,6 +45,10 @@ class SimulatorMessenger:
         )
         return SendResult(SendOutcome.ACCEPTED, provider_sid=sid)
 
+    async def received(self, to: str, since: datetime) -> list[ProviderMessage]:
+        """Nothing to recover: the simulator page stores a patient's message itself."""
+        return []
+
     async def find_sent(self, to: str, sender: str, since: datetime) -> list[ProviderMessage]:
         cursor = self.collection.find(
             {"to": to, "sender": sender, "created_at": {"$gte": since}}

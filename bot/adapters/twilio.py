@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 _MAX_VALIDITY_SECONDS = 36_000  # Twilio's ValidityPeriod range is 1..36000
 _LOOKUP_LIMIT = 50  # newest messages to one number read when reconciling
+_RECEIVED_LIMIT = 5_000  # inbound messages read per sender and reconciliation
+_PAGE_SIZE = 500  # Twilio allows up to 1,000 per page
 
 # Headers of the last response seen by this task (Retry-After is not on TwilioRestException).
 _headers: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar(
@@ -149,6 +151,28 @@ class TwilioMessenger:
             for m in listed
             if m.date_created is not None and m.date_created >= since
         ]
+
+    async def received(self, to: str, since: datetime) -> list[ProviderMessage]:
+        # Twilio filters DateSent by whole GMT days and lists newest first, all pages
+        # through next_page_uri (the SDK follows them): the exact bound is applied here.
+        listed = await self.client.messages.list_async(
+            to=to, date_sent_after=since, limit=_RECEIVED_LIMIT, page_size=_PAGE_SIZE
+        )
+        found = [
+            ProviderMessage(
+                sid=m.sid,
+                to=m.to or "",
+                sender=m.from_ or "",
+                created_at=m.date_sent or m.date_created,
+                body=m.body or "",
+                media_count=int(m.num_media or 0),
+            )
+            for m in listed
+            if (m.direction or "") == "inbound"
+            and (m.date_sent or m.date_created) is not None
+            and (m.date_sent or m.date_created) >= since
+        ]
+        return sorted(found, key=lambda m: (m.created_at, m.sid))
 
 
 def _from_error(exc: TwilioRestException) -> SendResult:

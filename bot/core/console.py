@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from bot.core.model import Appointment, Conversation
 from bot.core.ports import Cancellation
 
-__all__ = ["ConsoleReadModel", "Line", "Session", "StaffAccounts"]
+__all__ = ["ConsoleReadModel", "Line", "Session", "StaffAccounts", "UnknownSender"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,16 @@ class Line:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class UnknownSender:
+    """A message from a WhatsApp id that is not a phone number: only a person can place it."""
+
+    sid: str
+    at: datetime
+    user_id: str  # as received (whatsapp:BR.…), never read as a phone
+    text: str
+
+
 class StaffAccounts(Protocol):
     """Staff accounts, their sessions and the audit log of their actions."""
 
@@ -70,6 +80,10 @@ class ConsoleReadModel(Protocol):
     async def upcoming(self, since: datetime, limit: int = 60) -> list[Appointment]: ...
     async def count_appointments(self) -> int: ...
     async def handed_off(self, limit: int = 100) -> list[Conversation]: ...
+    async def unknown_senders(self, limit: int = 100) -> list[UnknownSender]:
+        """Newest first: messages whose sender is not a phone number (see bot.core.phones)."""
+        ...
+
     async def latest_for_phone(self, phones: Sequence[str]) -> Conversation | None: ...
     async def last_inbound_at(self, phones: Sequence[str]) -> datetime | None: ...
     async def exchange(self, conversation: Conversation) -> list[Line]: ...

@@ -12,7 +12,7 @@ import phonenumbers
 
 from bot.core.errors import ValidationError
 
-__all__ = ["normalize", "variants"]
+__all__ = ["normalize", "sender_identity", "variants"]
 
 _BRAZIL = 55
 
@@ -34,6 +34,26 @@ def normalize(raw: str, default_region: str = "BR") -> str:
     elif not phonenumbers.is_valid_number(number):
         raise ValidationError(f"not a valid phone number: {_hint(raw)}")
     return _e164(number)
+
+
+def sender_identity(address: str, wa_id: str = "") -> tuple[str, str | None]:
+    """Who wrote: ``(E.164 phone, None)``, or ``("", raw id)`` for a WhatsApp id that is
+    not a phone number.
+
+    WhatsApp users with a username may write from a business-scoped user id
+    (``whatsapp:BR.1501…``) instead of their number; its digits are not a phone
+    and must never be read as one. Only a ``+digits`` address (or, without one,
+    a digits-only ``WaId``) is a phone; ValidationError if that is not a valid one.
+    """
+    bare = address.strip().removeprefix("whatsapp:").strip()
+    if bare.startswith("+") and bare[1:].isdigit():
+        return normalize(wa_id if wa_id.isdigit() else bare), None
+    if not bare and wa_id.isdigit():
+        return normalize(wa_id), None
+    raw = address.strip() or wa_id.strip()
+    if not raw:
+        raise ValidationError("the sender (From) is missing")
+    return "", raw
 
 
 def variants(e164: str) -> tuple[str, ...]:

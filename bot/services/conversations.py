@@ -24,7 +24,13 @@ from bot.core.consent import ConsentWords, consent_change
 from bot.core.errors import ConflictError, NotFoundError
 from bot.core.events import Burst, Reply, Timeout, Unit
 from bot.core.machine import CompiledFlow
-from bot.core.model import Appointment, Conversation, ConversationStatus, MessageKind, stopped_data
+from bot.core.model import (
+    Appointment,
+    Conversation,
+    ConversationStatus,
+    MessageKind,
+    stopped_data,
+)
 from bot.core.phones import variants
 from bot.core.ports import (
     FlowCatalog,
@@ -36,6 +42,7 @@ from bot.core.ports import (
 )
 from bot.core.render import Rendered
 from bot.services.effects import apply_effects
+from bot.services.routing import answered_conversation, batches, leave_for_a_person
 
 __all__ = [
     "ConversationService",
@@ -132,6 +139,9 @@ class ConversationService:
         wait until theirs is processed or the lock is free. Past the deadline the
         recovery scan finishes the job.
         """
+        if message.user_id:
+            await leave_for_a_person(self.store, message, self.clock)
+            return
         loop = asyncio.get_running_loop()
         deadline = loop.time() + _DRAIN_DEADLINE_SECONDS
         while loop.time() < deadline:
@@ -148,20 +158,22 @@ class ConversationService:
 
     async def _drain(self, phone: str) -> None:
         # Once: a message stored meanwhile has its own caller, waiting for this lock.
-        for group in self._bursts(await self.store.inbound.unprocessed_for(phone)):
-            await self._turn(phone, group)
+        pending = await self.store.inbound.unprocessed_for(phone)
+        targets = [await answered_conversation(self.store, m) for m in pending]
+        for target, group in batches(pending, targets, self.burst_window):
+            await self._turn(phone, group, target)
 
-    def _bursts(self, pending: list[InboundMessage]) -> list[list[InboundMessage]]:
-        """Messages close together in time are one burst, decided together."""
-        groups: list[list[InboundMessage]] = []
-        for message in pending:
-            if groups and message.received_at - groups[-1][0].received_at <= self.burst_window:
-                groups[-1].append(message)
-            else:
-                groups.append([message])
-        return groups
+    async def _conversation_for(self, phone: str, target: str | None) -> Conversation | None:
+        """The conversation the message answers if it names one; else the number's default.
 
-    async def _turn(self, phone: str, messages: list[InboundMessage]) -> None:
+        None when the answered one has ended: a tap on a finished reminder is treated as a
+        message outside any conversation, never handed to another appointment's.
+        """
+        if target is not None and (found := await self.store.conversations.get(target)):
+            return None if found.status is ConversationStatus.DONE else found
+        return await self.store.conversations.active_for_phone(variants(phone))
+
+    async def _turn(self, phone: str, messages: list[InboundMessage], target: str | None) -> None:
         replies = tuple(
             Reply(
                 message_id=m.sid,
@@ -174,7 +186,7 @@ class ConversationService:
         )
         event = replies[0] if len(replies) == 1 else Burst(replies)
         for attempt in range(_CONFLICT_RETRIES):
-            conversation = await self.store.conversations.active_for_phone(variants(phone))
+            conversation = await self._conversation_for(phone, target)
             now = self.clock()
             if conversation is None:
                 await self._without_conversation(messages, now)

@@ -20,7 +20,7 @@ from twilio.request_validator import RequestValidator
 from bot import metrics
 from bot.core.errors import ValidationError
 from bot.core.outbox import STATUS_RANK
-from bot.core.phones import normalize
+from bot.core.phones import sender_identity
 from bot.core.ports import InboundMessage, StatusEvent
 from bot.logs import correlation_id, mask_phone
 from bot.services.outbox import record_status
@@ -71,8 +71,7 @@ def _int(value: str | None) -> int:
 async def inbound(request: web.Request) -> web.Response:
     form = await _signed_form(request)
     sid = check_inbound(form, request.app[SETTINGS])
-    raw_phone = form.get("WaId") or form.get("From") or ""
-    phone = normalize(raw_phone)
+    phone, user_id = sender_identity(form.get("From", ""), form.get("WaId", ""))
     now: datetime = request.app[CLOCK]()
     message = InboundMessage(
         sid=sid,
@@ -83,13 +82,18 @@ async def inbound(request: web.Request) -> web.Response:
         media_count=_int(form.get("NumMedia")),
         channel="whatsapp",
         to=form.get("To", ""),
+        replied_to=form.get("OriginalRepliedMessageSid") or None,
+        user_id=user_id,
     )
     correlation_id.set(sid)
     if not await request.app[STORE].inbound.add(message):
         metrics.INBOUND.labels("duplicate").inc()
         return _twiml()  # a replay: stored and handled the first time
     metrics.INBOUND.labels("stored").inc()
-    log.info("inbound stored", extra={"sid": sid, "phone": mask_phone(phone)})
+    log.info(
+        "inbound stored",
+        extra={"sid": sid, "phone": mask_phone(phone) if phone else "not a phone number"},
+    )
     task = asyncio.create_task(_run_turn(request.app, message))
     request.app[TURNS].add(task)
     task.add_done_callback(request.app[TURNS].discard)

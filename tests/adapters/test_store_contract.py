@@ -9,7 +9,7 @@ import pytest
 
 from bot.adapters.mongo import MongoStore
 from bot.core.errors import ConflictError
-from bot.core.model import AppointmentStatus, Conversation
+from bot.core.model import AppointmentStatus, Conversation, ConversationStatus
 from bot.core.ports import (
     Cancellation,
     DeadLetter,
@@ -42,6 +42,24 @@ async def test_appointment_upsert_is_idempotent(store: Store) -> None:
     assert stored.starts_at == NOW + timedelta(days=2)
     assert stored.patient_name == "Conceição Peçanha"
     assert [a.id for a in await store.appointments.for_phone("+5511987654321")] == ["a1"]
+
+
+async def test_a_reply_without_context_goes_to_the_newest_active_not_a_hand_off(
+    store: Store,
+) -> None:
+    older = _conversation(id="c-old", created_at=NOW - timedelta(days=1))
+    handed = _conversation(id="c-new", status=ConversationStatus.HANDED_OFF)
+    assert await store.conversations.create(older)
+    assert await store.conversations.create(handed)
+    found = await store.conversations.active_for_phone(("+5511987654321",))
+    assert found is not None
+    assert found.id == "c-old"
+    await store.conversations.save(
+        replace(older, status=ConversationStatus.DONE, version=older.version + 1)
+    )
+    found = await store.conversations.active_for_phone(("+5511987654321",))
+    assert found is not None
+    assert found.id == "c-new"
 
 
 async def test_appointment_status(store: Store) -> None:

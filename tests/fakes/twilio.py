@@ -96,6 +96,8 @@ from aiohttp import web
 from twilio.request_validator import RequestValidator
 from yarl import URL
 
+from tests.fakes.twilio_inbound import ReceivedMessage, TwilioInbox
+
 __all__ = [
     "ACCOUNT_SID",
     "AUTH_TOKEN",
@@ -229,10 +231,18 @@ class FakeTwilio:
     read: bool = True  # delivered messages are then read
     incoming_url: str = "https://digitaly.test/webhooks/twilio/messages"
     rng: random.Random = field(default_factory=lambda: random.Random(4))
+    inbox: TwilioInbox = field(default_factory=TwilioInbox)  # patients' messages, the list
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     _routes: dict[str, str] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _session: aiohttp.ClientSession | None = None
+
+    def __post_init__(self) -> None:
+        self.inbox.on_receive = self._saw_inbound
+
+    def _saw_inbound(self, phone: str, when: datetime) -> None:
+        """A patient wrote at ``when``: their 24-hour window runs from their newest message."""
+        self.last_inbound[phone] = max(when, self.last_inbound.get(phone, when))
 
     # --- What tests set up and read ---------------------------------------------------------
 
@@ -309,7 +319,8 @@ class FakeTwilio:
             form["OriginalRepliedMessageSid"] = replied_to
         when = at or self.now()
         self.inbound.append(Inbound(sid, form, when))
-        self.last_inbound[phone] = max(when, self.last_inbound.get(phone, when))
+        self.inbox.received.append(ReceivedMessage(sid, form, when.replace(microsecond=0)))
+        self._saw_inbound(phone, when)
         return await self._post(self.incoming_url, form)
 
     # --- The HTTP API ----------------------------------------------------------------------
@@ -317,7 +328,7 @@ class FakeTwilio:
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._authenticate])
         app.router.add_post(_MESSAGES + ".json", self._create)
-        app.router.add_get(_MESSAGES + ".json", self._list)
+        self.inbox.mount(app, lambda: [self._resource(m) for m in self.messages])
         app.router.add_get(_MESSAGES + "/{sid}.json", self._fetch)
         app.router.add_get("/v1/Content/{sid}", self._content)
         app.router.add_get("/v1/Content/{sid}/ApprovalRequests", self._approval)
@@ -408,22 +419,6 @@ class FakeTwilio:
         if validity is not None and not (validity.isdigit() and 1 <= int(validity) <= 36_000):
             return twilio_error(21623, 400)
         return None
-
-    async def _list(self, request: web.Request) -> web.Response:
-        to, sender = request.query.get("To"), request.query.get("From")
-        found = [
-            m
-            for m in self.messages
-            if (to is None or m.form.get("To") == to)
-            and (sender is None or m.form.get("From") == sender)
-        ]
-        return web.json_response(
-            {
-                "messages": [self._resource(m) for m in reversed(found)],
-                "next_page_uri": None,
-                "page": 0,
-            }
-        )
 
     async def _fetch(self, request: web.Request) -> web.Response:
         message = next((m for m in self.messages if m.sid == request.match_info["sid"]), None)

@@ -106,6 +106,10 @@ def _config(settings: Settings, path: Path) -> Path:
         {name: getattr(sending, name).total_seconds() for name in durations}  # seconds
         | {"max_attempts": sending.max_attempts, "circuit_failures": sending.circuit_failures}
     )
+    config["flows_dir"] = str(ROOT / "flows")  # the processes run in the test's directory
+    config["conversations"]["reconcile_every"] = (
+        settings.conversations.reconcile_every.total_seconds()
+    )
     config["rate_limits"] = {
         "messages_per_second": settings.rate_limits.messages_per_second,
         "burst": settings.rate_limits.burst,

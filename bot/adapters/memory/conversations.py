@@ -19,12 +19,11 @@ class MemoryConversations:
         return self.items.get(conversation_id)
 
     async def active_for_phone(self, phones: Sequence[str]) -> Conversation | None:
-        found = [
-            c
-            for c in self.items.values()
-            if c.phone in phones and c.status != ConversationStatus.DONE
-        ]
-        return max(found, key=lambda c: c.created_at, default=None)
+        for status in (ConversationStatus.ACTIVE, ConversationStatus.HANDED_OFF):
+            found = [c for c in self.items.values() if c.phone in phones and c.status == status]
+            if found:
+                return max(found, key=lambda c: c.created_at)
+        return None
 
     async def for_appointment(self, appointment_id: str) -> list[Conversation]:
         found = [c for c in self.items.values() if appointment_id in c.appointment_ids]

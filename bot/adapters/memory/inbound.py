@@ -15,6 +15,13 @@ __all__ = ["MemoryInbound"]
 class MemoryInbound:
     def __init__(self) -> None:
         self.items: dict[str, InboundMessage] = {}
+        self.cursor: datetime | None = None
+
+    async def reconciled_until(self) -> datetime | None:
+        return self.cursor
+
+    async def mark_reconciled(self, until: datetime) -> None:
+        self.cursor = until if self.cursor is None else max(self.cursor, until)
 
     async def add(self, message: InboundMessage) -> bool:
         if message.sid in self.items:

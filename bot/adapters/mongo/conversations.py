@@ -21,15 +21,16 @@ class MongoConversations(Repository):
         return from_doc(Conversation, self._dec(doc)) if doc else None
 
     async def active_for_phone(self, phones: Sequence[str]) -> Conversation | None:
-        doc = await self.collection.find_one(
-            {
-                "phone": {"$in": self.sealer.phones(list(phones))},
-                "status": {"$ne": ConversationStatus.DONE.value},
-            },
-            sort=[("created_at", -1)],
-            session=self.session,
-        )
-        return from_doc(Conversation, self._dec(doc)) if doc else None
+        sealed = self.sealer.phones(list(phones))
+        for status in (ConversationStatus.ACTIVE, ConversationStatus.HANDED_OFF):
+            doc = await self.collection.find_one(
+                {"phone": {"$in": sealed}, "status": status.value},
+                sort=[("created_at", -1)],
+                session=self.session,
+            )
+            if doc:
+                return from_doc(Conversation, self._dec(doc))
+        return None
 
     async def for_appointment(self, appointment_id: str) -> list[Conversation]:
         cursor = self.collection.find(

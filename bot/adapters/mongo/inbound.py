@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.collection import AsyncCollection
 
 from bot.adapters.codec import from_doc, to_doc
-from bot.adapters.mongo.repository import Repository
+from bot.adapters.mongo.repository import Doc, Repository
 from bot.core.ports import (
     InboundMessage,
 )
 
 __all__ = ["MongoInbound"]
+
+_CURSOR = "inbound_reconciled"  # in ``meta``: the newest provider time reconciled
 
 
 class MongoInbound(Repository):
@@ -33,6 +36,19 @@ class MongoInbound(Repository):
             .limit(limit)
         )
         return [from_doc(InboundMessage, self._dec(doc), "sid") async for doc in cursor]
+
+    async def reconciled_until(self) -> datetime | None:
+        doc = await self._meta.find_one({"_id": _CURSOR}, session=self.session)
+        return doc["until"] if doc else None
+
+    async def mark_reconciled(self, until: datetime) -> None:
+        await self._meta.update_one(
+            {"_id": _CURSOR}, {"$max": {"until": until}}, upsert=True, session=self.session
+        )
+
+    @property
+    def _meta(self) -> AsyncCollection[Doc]:
+        return self.collection.database["meta"]
 
     async def unprocessed_for(self, phone: str) -> list[InboundMessage]:
         cursor = self.collection.find(

@@ -28,7 +28,7 @@ INDEXED: dict[str, tuple[str, ...]] = {
 SEALED: dict[str, tuple[str, ...]] = {
     "appointments": ("patient_name",),
     "conversations": ("data",),
-    "inbound": ("body",),
+    "inbound": ("body", "user_id"),
     "outbox": ("text", "variables"),
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from pymongo import WriteConcern
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
@@ -22,11 +23,24 @@ from bot.adapters.mongo.sealing import Sealer
 from bot.adapters.mongo.suppressions import MongoSuppressions
 from bot.core.errors import ConflictError
 
-__all__ = ["MongoStore"]
+__all__ = ["MongoStore", "journaled"]
+
+
+def journaled(concern: WriteConcern) -> WriteConcern:
+    """``concern`` (the URL's, e.g. ``w=majority``) with ``j: true``: acknowledged once on disk."""
+    return WriteConcern(**{**concern.document, "j": True})
 
 
 class MongoStore:
-    """All repositories over one database; ``transaction()`` binds them to one session."""
+    """All repositories over one database; ``transaction()`` binds them to one session.
+
+    Writes that an external effect follows are journaled before they are
+    acknowledged: a conversation step's transaction with its outbox entries (the
+    reply is queued once it commits), the outbox's "sending" mark and sent sid
+    (a Twilio call follows or preceded them), and the inbound message (Twilio gets
+    its 200 and never sends it again). A crash after the acknowledgement loses
+    none of them, so nothing is sent twice and no answer is lost.
+    """
 
     def __init__(
         self, db: AsyncDatabase[Doc], sealer: Sealer, session: AsyncClientSession | None = None
@@ -34,11 +48,13 @@ class MongoStore:
         self.db = db
         self.sealer = sealer
         self.session = session
+        self.durable = journaled(db.write_concern)
+        durable = db.with_options(write_concern=self.durable)
         self.appointments = MongoAppointments(db["appointments"], session)
-        self.conversations = MongoConversations(db["conversations"], session)
-        self.inbound = MongoInbound(db["inbound"], session)
-        self.outbox = MongoOutbox(db["outbox"], session)
-        self.statuses = MongoStatuses(db["status_events"], db["outbox"], session)
+        self.conversations = MongoConversations(durable["conversations"], session)
+        self.inbound = MongoInbound(durable["inbound"], session)
+        self.outbox = MongoOutbox(durable["outbox"], session)
+        self.statuses = MongoStatuses(db["status_events"], durable["outbox"], session)
         self.cancellations = MongoCancellations(db["cancellations"], session)
         self.suppressions = MongoSuppressions(db["suppressions"], session)
         self.dead_letters = MongoDeadLetters(db["dead_letters"], session)
@@ -55,7 +71,10 @@ class MongoStore:
     async def transaction(self) -> AsyncIterator[MongoStore]:
         """Writes in the block commit together; a write conflict surfaces as ConflictError."""
         try:
-            async with self.db.client.start_session() as session, await session.start_transaction():
+            async with (
+                self.db.client.start_session() as session,
+                await session.start_transaction(write_concern=self.durable),
+            ):
                 yield MongoStore(self.db, self.sealer, session)
         except PyMongoError as exc:
             if exc.has_error_label("TransientTransactionError"):

@@ -15,7 +15,7 @@ from bot.core.model.conversation_data import (
     stopped_data,
     with_decisions,
 )
-from bot.core.model.conversations import Conversation, ConversationStatus
+from bot.core.model.conversations import Conversation, ConversationStatus, handed_to_staff
 from bot.core.model.kinds import MessageKind, is_reminder
 from bot.core.model.messages import InboundMessage, StatusEvent
 from bot.core.model.outbox import (
@@ -59,6 +59,7 @@ __all__ = [
     "StatusEvent",
     "decisions_of",
     "handed_back",
+    "handed_to_staff",
     "is_reminder",
     "stopped_data",
     "with_decisions",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
 from bot.core.model.conversation_data import ConversationData
 
-__all__ = ["Conversation", "ConversationStatus"]
+__all__ = ["Conversation", "ConversationStatus", "handed_to_staff"]
 
 
 class ConversationStatus(StrEnum):
@@ -37,3 +37,18 @@ class Conversation:
     status: ConversationStatus = ConversationStatus.ACTIVE
     timeout_at: datetime | None = None
     data: ConversationData = field(default_factory=ConversationData)
+
+
+def handed_to_staff(conversation: Conversation, now: datetime) -> Conversation:
+    """``conversation`` handed to a person from outside the flow (a message the bot cannot
+    read as a patient's): it waits for staff in the console like a flow's hand-off."""
+    data = conversation.data.copy()
+    data["handed_off"] = True
+    return replace(
+        conversation,
+        status=ConversationStatus.HANDED_OFF,
+        timeout_at=None,
+        data=data,
+        version=conversation.version + 1,
+        updated_at=now,
+    )

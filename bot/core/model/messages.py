@@ -21,6 +21,12 @@ class InboundMessage:
     channel: str = "whatsapp"
     to: str = ""  # our number the patient wrote to (whatsapp:+55...): replies go from it
     processed_at: datetime | None = None
+    # The provider sid of our message this one answers (Twilio's OriginalRepliedMessageSid):
+    # a reply or a button tap acts on that message's conversation, not the newest one.
+    replied_to: str | None = None
+    # The sender's WhatsApp id when it is not a phone number (Meta's business-scoped user
+    # id), kept as received; ``phone`` is then empty and a person handles the message.
+    user_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,7 @@ class ProviderMessage:
     sender: str
     created_at: datetime
     body: str = ""
+    media_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)

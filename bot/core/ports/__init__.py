@@ -34,7 +34,14 @@ from bot.core.ports.flows import FlowCatalog, FlowVersionRepository
 from bot.core.ports.inbound import InboundRepository
 from bot.core.ports.outbox import DeadLetterRepository, OutboxRepository, StatusRepository
 from bot.core.ports.pauses import SenderPause, SenderPauseRepository
-from bot.core.ports.sending import CircuitBreaker, Locks, Messenger, RateLimiter, TaskQueue
+from bot.core.ports.sending import (
+    CircuitBreaker,
+    Inbox,
+    Locks,
+    Messenger,
+    RateLimiter,
+    TaskQueue,
+)
 from bot.core.ports.store import Store
 from bot.core.ports.suppressions import SuppressionRepository
 from bot.core.ports.throttle import LoginThrottle
@@ -58,6 +65,7 @@ __all__ = [
     "IdempotencyRepository",
     "InboundMessage",
     "InboundRepository",
+    "Inbox",
     "Locks",
     "LoginThrottle",
     "Messenger",

@@ -16,7 +16,9 @@ __all__ = ["ConversationRepository"]
 class ConversationRepository(Protocol):
     async def get(self, conversation_id: str) -> Conversation | None: ...
     async def active_for_phone(self, phones: Sequence[str]) -> Conversation | None:
-        """The newest conversation not done for any of ``phones`` (the number's variants)."""
+        """The conversation a reply without context goes to, for any of ``phones`` (the
+        number's variants): the newest active one; only when none is, the newest handed to
+        staff (a hand-off must not swallow the answers to another running conversation)."""
         ...
 
     async def for_appointment(self, appointment_id: str) -> list[Conversation]:

@@ -29,3 +29,11 @@ class InboundRepository(Protocol):
     async def last_received_at(self, *phones: str) -> datetime | None:
         """When the newest message from any of ``phones`` (a number's variants) arrived."""
         ...
+
+    async def reconciled_until(self) -> datetime | None:
+        """The newest provider time the reconciliation has seen (None before its first run)."""
+        ...
+
+    async def mark_reconciled(self, until: datetime) -> None:
+        """Move the reconciliation's cursor forward to ``until`` (never back)."""
+        ...

@@ -13,7 +13,7 @@ from bot.core.model import (
     SendResult,
 )
 
-__all__ = ["CircuitBreaker", "Locks", "Messenger", "RateLimiter", "TaskQueue"]
+__all__ = ["CircuitBreaker", "Inbox", "Locks", "Messenger", "RateLimiter", "TaskQueue"]
 
 
 class Messenger(Protocol):
@@ -25,6 +25,14 @@ class Messenger(Protocol):
 
     async def find_sent(self, to: str, sender: str, since: datetime) -> list[ProviderMessage]:
         """Messages the provider created for ``to`` from ``sender`` since ``since``."""
+        ...
+
+
+class Inbox(Protocol):
+    """The provider's own record of what patients sent (to recover missed webhooks)."""
+
+    async def received(self, to: str, since: datetime) -> list[ProviderMessage]:
+        """Messages patients sent to our number ``to`` since ``since``, oldest first."""
         ...
 
 

@@ -165,7 +165,8 @@ async def handoff_queue(request: web.Request) -> dict[str, Any]:
                 "window_until": await _window_until(request, conversation),
             }
         )
-    return await _base(request, "atendimento") | {"rows": rows}
+    unknown = await request.app[READS].unknown_senders()
+    return await _base(request, "atendimento") | {"rows": rows, "unknown": unknown}
 
 
 async def _conversation(request: web.Request) -> Conversation:
