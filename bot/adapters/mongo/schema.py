@@ -13,7 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from bot.clock import utcnow
 
-__all__ = ["SCHEMA_VERSION", "ensure_schema"]
+__all__ = ["SCHEMA_VERSION", "ensure_schema", "schema_current"]
 
 SCHEMA_VERSION = 1
 
@@ -99,3 +99,9 @@ async def ensure_schema(db: AsyncDatabase[dict[str, Any]]) -> int:
         upsert=True,
     )
     return SCHEMA_VERSION
+
+
+async def schema_current(db: AsyncDatabase[dict[str, Any]]) -> bool:
+    """Whether the database is at the version this code needs (readiness asks this)."""
+    meta = await db["meta"].find_one({"_id": "schema"})
+    return meta is not None and int(meta.get("version", 0)) >= SCHEMA_VERSION
