@@ -18,6 +18,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     HOST=0.0.0.0 \
     PORT=8080 \
+    METRICS_PORT=9100 \
     DATA_DIR=/var/lib/digitaly \
     DIGITALY_CONFIG=/app/config.yaml
 RUN groupadd --system digitaly \
@@ -28,10 +29,12 @@ WORKDIR /app
 COPY --chown=digitaly:digitaly config.yaml ./config.yaml
 COPY --chown=digitaly:digitaly flows ./flows
 USER digitaly
-EXPOSE 8080
-# /healthz only says the process answers; orchestrators use /readyz for traffic.
-HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
-  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\", \"8080\")}/healthz', timeout=2)"]
+EXPOSE 8080 9100
+# Every role (web, worker, scheduler) answers /healthz, /readyz and /metrics on
+# METRICS_PORT, so one probe fits them all. /healthz only says the process
+# answers; orchestrators use /readyz for traffic.
+HEALTHCHECK --interval=30s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"METRICS_PORT\"]}/healthz', timeout=2)"]
 # SIGTERM drains; give workers time to finish their tasks before SIGKILL.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["digitaly"]

@@ -27,6 +27,15 @@ $(CHROMIUM):
 		echo "browser tests need Debian's chromium: sudo apt-get install chromium" >&2; \
 	fi
 
+## The deployment tests check the Prometheus config and alert rules with Debian's promtool.
+PROMTOOL := /usr/bin/promtool
+$(PROMTOOL):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; \
+	else \
+		echo "deployment tests need Debian's promtool: sudo apt-get install prometheus" >&2; \
+	fi
+
 ## Run the whole product (web + worker + scheduler) on embedded MongoDB-wire and Valkey servers.
 run: $(RUNTIME)
 	@$(BIN)/digitaly run
@@ -41,7 +50,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-unit: $(STAMP) $(CHROMIUM)
+unit: $(STAMP) $(CHROMIUM) $(PROMTOOL)
 	$(BIN)/pytest
 	$(BIN)/digitaly flows evaluate tests/data/replies/test.tsv --context reschedule_offer=cancelled \
 		--min-accuracy 0.955 --max-dangerous 8
