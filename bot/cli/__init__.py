@@ -102,6 +102,7 @@ def scheduler() -> None:
 
 
 def _register() -> None:
+    from bot.cli.db import db_group
     from bot.cli.flows import chat_command, flows_group
     from bot.cli.keys import keys_group
     from bot.cli.patients import patients_group
@@ -116,6 +117,7 @@ def _register() -> None:
     main.add_command(reports_group)
     main.add_command(tokens_group)
     main.add_command(staff_group)
+    main.add_command(db_group)
 
 
 _register()
