@@ -5,13 +5,17 @@
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
+# The exact versions of requirements/production.txt, each file checked against its hash;
+# then the project itself, built with the setuptools that lock holds.
+COPY requirements/production.txt ./requirements/production.txt
+RUN python -m venv /opt/venv \
+ && /opt/venv/bin/pip install --upgrade pip \
+ && /opt/venv/bin/pip install --require-hashes -r requirements/production.txt
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY workers ./workers
 COPY reports ./reports
-RUN python -m venv /opt/venv \
- && /opt/venv/bin/pip install --upgrade pip \
- && /opt/venv/bin/pip install .
+RUN /opt/venv/bin/pip install --no-deps --no-build-isolation .
 
 FROM python:3.11-slim-bookworm
 ENV PATH=/opt/venv/bin:$PATH \
