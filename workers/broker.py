@@ -18,6 +18,7 @@ from taskiq import AckableMessage
 from taskiq_redis import RedisStreamBroker
 
 from bot.settings import Settings
+from workers.correlation import CorrelationMiddleware
 
 __all__ = ["QUEUE", "create_broker"]
 
@@ -60,7 +61,7 @@ class _StreamBroker(RedisStreamBroker):
 def create_broker(settings: Settings, *, queue: str = QUEUE) -> RedisStreamBroker:
     """A broker bound to ``REDIS_URL``; tasks are registered by ``workers.tasks``."""
     assert settings.redis_url is not None, "REDIS_URL is resolved by the composition root"
-    return _StreamBroker(
+    broker = _StreamBroker(
         settings.redis_url,
         queue_name=queue,
         consumer_group_name="digitaly-workers",
@@ -70,3 +71,4 @@ def create_broker(settings: Settings, *, queue: str = QUEUE) -> RedisStreamBroke
         unacknowledged_lock_timeout=_LOCK_TIMEOUT_S,
         xread_block=1000,
     )
+    return broker.with_middlewares(CorrelationMiddleware())

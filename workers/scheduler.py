@@ -14,6 +14,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.logs import correlation_id
+from workers.correlation import new_scan_id
+
 __all__ = ["CronJob", "Job", "add_cron_jobs", "create_scheduler"]
 
 log = logging.getLogger(__name__)
@@ -63,11 +66,15 @@ def add_cron_jobs(
 
 def _logged(name: str, job: Job) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
+        # Every line this run causes, here and in the workers it hands tasks to, carries its id.
+        token = correlation_id.set(new_scan_id(name))
         try:
             await job()
         except Exception:
             log.exception(
                 "scheduled job failed; it runs again at its next tick", extra={"job": name}
             )
+        finally:
+            correlation_id.reset(token)
 
     return run

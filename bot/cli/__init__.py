@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 
@@ -26,9 +27,11 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def load_or_exit() -> Settings:
-    """Settings from config.yaml and the environment, or exit 2 with one line."""
+    """Settings from config.yaml (or ``--config FILE``) and the environment, or exit 2 with one line."""
+    context = click.get_current_context(silent=True)
+    config_path = context.find_root().params.get("config_path") if context else None
     try:
-        settings = load_settings()
+        settings = load_settings(config_path=config_path)
     except ConfigError as exc:
         _fail(str(exc))
         raise  # unreachable: _fail exits
@@ -58,9 +61,15 @@ def resolved_settings(settings: Settings) -> Iterator[Settings]:
         _fail(str(exc), 1)
 
 
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="digitaly")
-def main() -> None:
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The configuration file (instead of DIGITALY_CONFIG or ./config.yaml).",
+)
+def main(config_path: Path | None) -> None:
     """Digitaly: WhatsApp appointment confirmation for clinics."""
 
 
@@ -102,6 +111,7 @@ def scheduler() -> None:
 
 
 def _register() -> None:
+    from bot.cli.db import db_group
     from bot.cli.flows import chat_command, flows_group
     from bot.cli.keys import keys_group
     from bot.cli.patients import patients_group
@@ -118,6 +128,7 @@ def _register() -> None:
     main.add_command(tokens_group)
     main.add_command(staff_group)
     main.add_command(templates_group)
+    main.add_command(db_group)
 
 
 _register()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import sys
+from typing import Any
 
 import click
 
 from bot.adapters.crypto import generate_key
-from bot.adapters.mongo import open_store
+from bot.adapters.mongo import OpenStore, open_store
 from bot.adapters.mongo.sealing import rotate
 from bot.settings import Settings
 
@@ -27,16 +30,26 @@ def generate_command() -> None:
 
 
 async def _rotate(settings: Settings) -> dict[str, int]:
+    """Re-seal everything, with one progress bar per collection on stderr (stdout: the JSON)."""
     async with open_store(settings) as opened:
-        shown: dict[str, int] = {}
+        with contextlib.ExitStack() as bars:
+            return await _rotate_with_bars(opened, bars)
 
-        def progress(collection: str, done: int, total: int) -> None:
-            step = max(1, total // 10)
-            if done == total or done - shown.get(collection, 0) >= step:
-                shown[collection] = done
-                click.echo(f"{collection}: {done}/{total}", err=True)
 
-        return await rotate(opened.db, opened.sealer, progress)
+async def _rotate_with_bars(opened: OpenStore, bars: contextlib.ExitStack) -> dict[str, int]:
+    current: dict[str, tuple[Any, int]] = {}  # collection -> (its bar, documents shown)
+
+    def progress(collection: str, done: int, total: int) -> None:
+        if collection not in current:
+            bars.close()  # the previous collection's bar ends its line
+            bar = click.progressbar(length=total, label=collection.ljust(12), file=sys.stderr)
+            current[collection] = (bars.enter_context(bar), 0)
+        bar, shown = current[collection]
+        bar.length = total  # the count is an estimate; it may grow while we go
+        bar.update(done - shown)
+        current[collection] = (bar, done)
+
+    return await rotate(opened.db, opened.sealer, progress)
 
 
 @keys_group.command("rotate")

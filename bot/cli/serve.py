@@ -9,6 +9,7 @@ import signal
 
 from aiohttp import web
 
+from bot.cli.ops_port import metrics_port, ops_site
 from bot.settings import Settings
 from bot.web import create_app
 from bot.web.pages import announce
@@ -40,6 +41,9 @@ async def _serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool
 
     async with contextlib.AsyncExitStack() as stack:
         broker = create_broker(settings)
+        ops = metrics_port(settings, web=web)
+        if ops is not None:
+            await stack.enter_async_context(ops_site(settings, ops))
         if web:
             runner = _web_runner(settings)
             await runner.setup()

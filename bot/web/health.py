@@ -15,7 +15,7 @@ from aiohttp import web
 
 from bot.web.keys import CLOCK, PROBES, SCHEMA_READY, STORE, TEMPLATE_PROBLEMS
 
-__all__ = ["routes"]
+__all__ = ["problems", "routes"]
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def _check(name: str, probe: asyncio.Future[object] | object) -> tuple[str, str | None]:
+    # The answer names what failed, never the driver's message (hosts, users, internals):
+    # the exception goes to the log for the operator.
     try:
         await asyncio.wait_for(probe, _PING_TIMEOUT)  # type: ignore[arg-type]
     except TimeoutError:
@@ -39,6 +41,15 @@ async def _check(name: str, probe: asyncio.Future[object] | object) -> tuple[str
         log.warning("dependency not ready", extra={"dependency": name, "error": type(exc).__name__})
         return name, "not answering"
     return name, None
+
+
+async def problems(app: web.Application) -> tuple[list[str], dict[str, str]]:
+    """Every dependency /readyz asks about, and what is wrong with the failing ones."""
+    results = await asyncio.gather(*(_check(name, probe()) for name, probe in app[PROBES].items()))
+    found = {name: error for name, error in results if error}
+    if not found and not app[SCHEMA_READY].get("mongodb"):
+        found["mongodb"] = "schema not migrated yet"
+    return [name for name, _ in results], found
 
 
 async def _paused_senders(app: web.Application) -> list[dict[str, object]]:
@@ -57,20 +68,16 @@ async def _paused_senders(app: web.Application) -> list[dict[str, object]]:
 
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
-    app = request.app
-    results = await asyncio.gather(*(_check(name, probe()) for name, probe in app[PROBES].items()))
-    problems = {name: error for name, error in results if error}
-    if not problems and not app[SCHEMA_READY].get("mongodb"):
-        problems["mongodb"] = "schema not created yet"
-    checks = {name: ("ok" if name not in problems else "failing") for name, _ in results}
+    names, failing = await problems(request.app)
+    checks = {name: ("ok" if name not in failing else "failing") for name in names}
     body: dict[str, object] = {
-        "status": "ready" if not problems else "unavailable",
+        "status": "ready" if not failing else "unavailable",
         "checks": checks,
     }
-    if problems:
-        body["problems"] = problems
-    if "mongodb" not in problems and (paused := await _paused_senders(app)):
+    if failing:
+        body["problems"] = failing
+    if "mongodb" not in failing and (paused := await _paused_senders(request.app)):
         body["paused_senders"] = paused
-    if templates := app.get(TEMPLATE_PROBLEMS):
+    if templates := request.app.get(TEMPLATE_PROBLEMS):
         body["template_problems"] = templates
-    return web.json_response(body, status=200 if not problems else 503)
+    return web.json_response(body, status=200 if not failing else 503)

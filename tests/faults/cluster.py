@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
+import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -31,6 +33,7 @@ from workers.broker import create_broker
 
 ROOT = Path(__file__).resolve().parents[2]
 SENDER = "whatsapp:+5511930000001"
+AUTH_TOKEN = "fault-test-token"
 
 
 @dataclass
@@ -39,11 +42,19 @@ class Cluster:
     env: dict[str, str]
     workdir: Path
     processes: dict[str, asyncio.subprocess.Process] = field(default_factory=dict)
+    # Where each process answers /healthz, /readyz and /metrics (PORT for web, else METRICS_PORT).
+    ports: dict[str, int] = field(default_factory=dict)
     started: int = 0
 
-    async def start(self, role: str) -> str:
+    async def start(self, role: str, **env: str) -> str:
         self.started += 1
         name = f"{role}-{self.started}"
+        port = free_port()
+        env = {**self.env, "METRICS_PORT": str(port), **env}
+        if role == "web":
+            env["PORT"] = str(port)
+            env.pop("METRICS_PORT")
+        self.ports[name] = port
         log = (self.workdir / f"{name}.log").open("wb")
         self.processes[name] = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -51,12 +62,20 @@ class Cluster:
             "bot",
             role,
             cwd=self.workdir,
-            env=self.env,
+            env=env,
             stdout=log,
             stderr=log,
         )
         log.close()
         return name
+
+    def log_lines(self, name: str) -> list[dict[str, Any]]:
+        """The JSON log lines a process wrote so far (other output skipped)."""
+        lines = []
+        for line in (self.workdir / f"{name}.log").read_text(encoding="utf-8").splitlines():
+            with contextlib.suppress(ValueError):
+                lines.append(json.loads(line))
+        return lines
 
     def kill(self, name: str) -> None:
         process = self.processes.pop(name)
@@ -72,6 +91,12 @@ class Cluster:
             self.kill(name)
             with contextlib.suppress(ProcessLookupError):
                 await process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def fault_settings(
@@ -98,8 +123,11 @@ def fault_settings(
     )
 
 
-def _config(settings: Settings, path: Path) -> Path:
+def _config(settings: Settings, path: Path, overrides: dict[str, Any]) -> Path:
     config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    config["flows_dir"] = str(ROOT / "flows")  # the processes run in the test's directory
+    for section, values in overrides.items():
+        config[section].update(values)
     sending = settings.sending
     durations = ("request_timeout", "unknown_grace", "circuit_reset", "backoff_base", "backoff_cap")
     config["sending"].update(
@@ -120,14 +148,15 @@ def _config(settings: Settings, path: Path) -> Path:
 
 @contextlib.asynccontextmanager
 async def open_cluster(
-    settings: Settings, twilio_url: str, workdir: Path
+    settings: Settings, twilio_url: str, workdir: Path, **config: dict[str, Any]
 ) -> AsyncIterator[Cluster]:
+    """Processes on ``settings``' servers; ``config`` updates config.yaml's sections."""
     assert settings.mongodb_url
     assert settings.redis_url
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "TWILIO_"))}
     env.update(
         {
-            "DIGITALY_CONFIG": str(_config(settings, workdir / "config.yaml")),
+            "DIGITALY_CONFIG": str(_config(settings, workdir / "config.yaml", config)),
             "MONGODB_URL": settings.mongodb_url,
             "MONGODB_DB": settings.mongodb_db,
             "REDIS_URL": settings.redis_url,

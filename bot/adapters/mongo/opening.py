@@ -18,7 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from bot.adapters.crypto import create_cipher
 from bot.adapters.mongo.client import create_mongo_client
-from bot.adapters.mongo.schema import ensure_schema
+from bot.adapters.mongo.migrations import ensure_schema
 from bot.adapters.mongo.sealing import Sealer
 from bot.adapters.mongo.store import MongoStore
 from bot.core.errors import ConfigError

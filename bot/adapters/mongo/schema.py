@@ -1,4 +1,4 @@
-"""Collections and indexes, created idempotently at start.
+"""Collections and indexes: their current definitions, applied by the migrations.
 
 Uniqueness is what makes at-least-once delivery safe: every dedupe rule lives
 here as a unique index, never as a read-then-write check.
@@ -6,16 +6,10 @@ here as a unique index, never as a read-then-write check.
 
 from __future__ import annotations
 
-from typing import Any
-
 from pymongo import ASCENDING, DESCENDING, IndexModel
-from pymongo.asynchronous.database import AsyncDatabase
 
-from bot.clock import utcnow
+__all__ = ["INDEXES"]
 
-__all__ = ["SCHEMA_VERSION", "ensure_schema"]
-
-SCHEMA_VERSION = 1
 
 INDEXES: dict[str, list[IndexModel]] = {
     "appointments": [
@@ -88,16 +82,3 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("key", ASCENDING)], name="key"),
     ],
 }
-
-
-async def ensure_schema(db: AsyncDatabase[dict[str, Any]]) -> int:
-    """Create collections and indexes (idempotent); record and return the schema version."""
-    for name, indexes in INDEXES.items():
-        # create_indexes creates the collection too, and tolerates a concurrent twin.
-        await db[name].create_indexes(indexes)
-    await db["meta"].update_one(
-        {"_id": "schema"},
-        {"$max": {"version": SCHEMA_VERSION}, "$set": {"checked_at": utcnow()}},
-        upsert=True,
-    )
-    return SCHEMA_VERSION

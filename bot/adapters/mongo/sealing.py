@@ -12,10 +12,14 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.adapters.crypto import FieldCipher
+from bot.core.errors import ConflictError
 
 __all__ = ["INDEXED", "SEALED", "Sealer", "rotate"]
 
 Doc = dict[str, Any]
+
+# Re-reads of one document changed under us before rotation gives up on it.
+_ATTEMPTS = 50
 
 # collection -> phone fields stored as blind index + sealed copy
 INDEXED: dict[str, tuple[str, ...]] = {
@@ -99,26 +103,67 @@ def _stale(sealer: Sealer, collection: str, doc: Doc) -> bool:
     return False
 
 
+def _personal(collection: str) -> list[str]:
+    """The stored keys that hold personal data in ``collection`` (what rotation rewrites)."""
+    indexed = INDEXED.get(collection, ())
+    return [*indexed, *(f"{field}_enc" for field in indexed), *SEALED.get(collection, ())]
+
+
+async def _reseal(coll: Any, sealer: Sealer, collection: str, doc: Doc) -> bool:
+    """Re-seal one document, only if it is still as read; re-read and retry on a conflict.
+
+    The filter holds the personal fields as read (a changed ciphertext means a new value)
+    and the conversation's ``version``: a turn saved meanwhile wins, and is re-read. Only
+    the personal fields are set, so whatever else changed meanwhile is kept.
+    """
+    keys = _personal(collection)
+    for _ in range(_ATTEMPTS):
+        if not _stale(sealer, collection, doc):
+            return False  # someone wrote it under the current key meanwhile
+        fresh = sealer.encode(collection, sealer.decode(collection, doc))
+        condition = {"_id": doc["_id"], **{key: doc.get(key) for key in keys}}
+        if "version" in doc:
+            condition["version"] = doc["version"]
+        result = await coll.update_one(
+            condition, {"$set": {key: fresh[key] for key in keys if key in fresh}}
+        )
+        if result.matched_count:
+            return True
+        doc = await coll.find_one({"_id": doc["_id"]})
+        if doc is None:
+            return False  # deleted meanwhile (erased, expired)
+    raise ConflictError(f"{collection} {doc['_id']}: changed on every attempt to re-seal it")
+
+
 async def rotate(
     db: Any, sealer: Sealer, progress: Callable[[str, int, int], None] | None = None
 ) -> dict[str, int]:
-    """Re-seal every personal field under the current key; return how many documents changed."""
+    """Re-seal every personal field under the current key; return how many documents changed.
+
+    Safe while the product runs: each write is conditional on the document being
+    as read (see :func:`_reseal`), so a turn saved during the rotation is never lost.
+    """
     changed: dict[str, int] = {}
     for collection in sorted(set(INDEXED) | set(SEALED)):
         total = await db[collection].estimated_document_count()
         done = count = 0
+        if progress is not None:
+            progress(collection, 0, total)
         async for doc in db[collection].find():
-            if _stale(sealer, collection, doc):
-                fresh = sealer.encode(collection, sealer.decode(collection, doc))
-                await db[collection].replace_one({"_id": doc["_id"]}, fresh)
+            if await _reseal(db[collection], sealer, collection, doc):
                 count += 1
             done += 1
-            if progress is not None:
-                progress(collection, done, total)
+            if progress is not None:  # the count is an estimate: never show past 100%
+                progress(collection, done, max(done, total))
         changed[collection] = count
-    # Suppressions are keyed by the blind index itself: re-keyed from their sealed number.
+    changed["suppressions"] = await _rekey_suppressions(db["suppressions"], sealer)
+    return changed
+
+
+async def _rekey_suppressions(coll: Any, sealer: Sealer) -> int:
+    """Suppressions are keyed by the blind index itself: re-keyed from their sealed number."""
     count = 0
-    async for doc in db["suppressions"].find():
+    async for doc in coll.find():
         if sealer.cipher.is_current(str(doc["_id"])) or "phone_enc" not in doc:
             continue
         phone = sealer.cipher.open("phone", doc["phone_enc"])
@@ -127,8 +172,11 @@ async def rotate(
             "_id": sealer.cipher.index(phone),
             "phone_enc": sealer.cipher.seal("phone", phone),
         }
-        await db["suppressions"].replace_one({"_id": fresh["_id"]}, fresh, upsert=True)
-        await db["suppressions"].delete_one({"_id": doc["_id"]})
+        await coll.replace_one({"_id": fresh["_id"]}, fresh, upsert=True)
+        gone = await coll.delete_one(doc)
+        if not gone.deleted_count:
+            # Lifted (VOLTAR) while we copied it: the copy must not bring it back.
+            await coll.delete_one(fresh)
+            continue
         count += 1
-    changed["suppressions"] = count
-    return changed
+    return count

@@ -1,0 +1,66 @@
+"""The ``digitaly`` command's habits: -h, --config FILE, LOG_LEVEL in any case."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.core.errors import ConfigError
+from bot.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    "args", [["-h"], ["db", "-h"], ["db", "status", "-h"], ["keys", "rotate", "-h"]]
+)
+def test_h_is_help_everywhere(args: list[str]) -> None:
+    short = CliRunner().invoke(main, args)
+    long = CliRunner().invoke(main, [*args[:-1], "--help"])
+    assert short.exit_code == 0, short.output
+    assert short.output.startswith("Usage: ")
+    assert short.output == long.output
+
+
+def test_config_option_is_read_and_wins_over_the_environment(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert settings.mongodb_url
+    assert settings.redis_url
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("units: [\n", encoding="utf-8")
+    for name, value in {
+        "MONGODB_URL": settings.mongodb_url,
+        "MONGODB_DB": settings.mongodb_db,
+        "REDIS_URL": settings.redis_url,
+        "DATA_DIR": str(settings.data_dir),
+        "DIGITALY_CONFIG": str(broken),
+    }.items():
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+    failed = runner.invoke(main, ["db", "status"])
+    assert failed.exit_code == 2
+    assert f"{broken}:2: not valid YAML" in failed.stderr
+    # --config names the file instead: the good one is read, the variable ignored.
+    status = runner.invoke(main, ["--config", str(ROOT / "config.yaml"), "db", "status"])
+    assert status.exit_code in (0, 1), status.output  # 1: migrations pending on a fresh db
+    assert "collections and indexes" in status.stdout
+    failed = runner.invoke(main, ["--config", str(broken), "db", "status"])
+    assert f"{broken}:2: not valid YAML" in failed.stderr
+    missing = runner.invoke(main, ["--config", str(tmp_path / "none.yaml"), "db", "status"])
+    assert missing.exit_code == 2
+    assert "does not exist" in missing.stderr
+
+
+@pytest.mark.parametrize("given", ["debug", "Debug", " DEBUG "])
+def test_log_level_in_any_case(given: str) -> None:
+    settings = load_settings({"LOG_LEVEL": given, "DIGITALY_CONFIG": str(ROOT / "config.yaml")})
+    assert settings.log_level == "DEBUG"
+
+
+def test_an_unknown_log_level_is_still_refused() -> None:
+    with pytest.raises(ConfigError, match="LOG_LEVEL"):
+        load_settings({"LOG_LEVEL": "verbose", "DIGITALY_CONFIG": str(ROOT / "config.yaml")})
