@@ -33,7 +33,6 @@ from workers.broker import create_broker
 
 ROOT = Path(__file__).resolve().parents[2]
 SENDER = "whatsapp:+5511930000001"
-AUTH_TOKEN = "fault-test-token"
 
 
 @dataclass
