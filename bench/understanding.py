@@ -3,7 +3,9 @@
 Baselines, measured in the same run: the "contains a keyword" reader of the
 public clinic bots (accuracy and speed), the feature extraction alone (build
 time: what any learned reader pays before fitting), and the parsed flow (memory).
-Run: ``python -m bench.understanding``.
+Run: ``python -m bench.understanding [SPLIT.tsv]`` (default: the frozen test split; pass
+``tests/data/replies/dev.tsv`` to measure speed, build time and memory without scoring a
+frozen split).
 """
 
 from __future__ import annotations
@@ -103,11 +105,10 @@ def _row(figure: str, value: float, unit: str, baseline: float, digits: int = 1)
     }  # fmt: skip
 
 
-def run() -> list[dict[str, Any]]:
-    """Rows of {figure, value, unit, baseline, ratio}."""
+def run(test: Path = SPLITS / "test.tsv") -> list[dict[str, Any]]:
+    """Rows of {figure, value, unit, baseline, ratio}; ``test``: the split to score."""
     flow = _flow()
     rows = []
-    test = SPLITS / "test.tsv"
     report = _scores(flow, test)
     keywords = _keyword_accuracy(flow, test)
     for context, score in report.contexts.items():
@@ -117,7 +118,7 @@ def run() -> list[dict[str, Any]]:
             if {m.case.intent, m.read} in ({"confirm", "cancel"}, {"yes", "no"})
         )
         false_opt_outs = sum(1 for m in score.misses if m.read == "opt_out")
-        name = f"replies, test split, {context} ({score.total})"
+        name = f"replies, {test.stem} split, {context} ({score.total})"
         rows.append(_row(f"{name}: accuracy (baseline: keywords)", 100 * score.accuracy, "%",
                          100 * keywords[context]))  # fmt: skip
         rows.append(_row(f"{name}: confirm<->cancel / yes<->no swaps", swaps, "replies", 0, 0))
@@ -180,7 +181,9 @@ def _untrained_copy(spec: Any, waiting: dict[str, frozenset[str]]) -> Understand
 
 
 if __name__ == "__main__":
-    for row in run():
+    import sys
+
+    for row in run(Path(sys.argv[1]) if len(sys.argv) > 1 else SPLITS / "test.tsv"):
         print(
             f"{row['figure']}: {row['value']} {row['unit']} (baseline {row['baseline']}, x{row['ratio']})"
         )

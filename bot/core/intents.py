@@ -62,7 +62,7 @@ _LONGEST_MENU_ANSWER = 10  # "bom dia, eu escolho a opção de número dois, obr
 DEFAULT_MIN_CONFIDENCE = 0.5
 # Reading "confirm" while "cancel" stays this likely (or "yes" against "no") is a coin toss
 # between opposite outcomes: ask again instead.
-OPPOSITE_DOUBT = 0.2
+OPPOSITE_DOUBT = 0.25  # chosen on the dev split (tests/data/replies/README.md)
 _OPPOSITE = {"confirm": "cancel", "cancel": "confirm", "yes": "no", "no": "yes"}
 _TWO_PEOPLE_CONFIDENCE = 0.5
 
@@ -234,8 +234,10 @@ def _subjects(clause: Clause) -> set[str]:
 
 
 def _two_people(model: ReplyModel, parts: Sequence[Clause], threshold: float) -> bool:
-    """Clauses that answer differently, in a message that names two people (or the writer and
-    someone else): "eu vou, mas a consulta da minha filha pode cancelar"."""
+    """Two clauses that answer differently, each for someone else, in a message that names two
+    people (or the writer and someone else): "eu vou, mas a consulta da minha filha pode
+    cancelar". A clause that names nobody ("não vou poder ir... aí meu marido falou que fica com
+    o bebê, então vou!") is the writer correcting themselves, not a second person's answer."""
     subjects = set().union(*(_subjects(c) for c in parts))
     if len(subjects) < 2:
         return False
@@ -247,12 +249,22 @@ def _two_people(model: ReplyModel, parts: Sequence[Clause], threshold: float) ->
                 if i > start:
                     pieces.append(Clause(clause.tokens[start:i], clause.question))
                 start = i + 1
-    answers = set()
+    answered: list[tuple[str, frozenset[str]]] = []
     for clause in pieces:
+        who = frozenset(_subjects(clause) | _pointed(clause))
+        if not who:
+            continue
         reading = model.read("", [clause])
         if reading.intent != UNKNOWN and reading.confidence >= threshold:
-            answers.add(reading.intent)
-    return len(answers) >= 2
+            answered.append((reading.intent, who))
+    return any(
+        a != b and who_a != who_b for (a, who_a), (b, who_b) in itertools.combinations(answered, 2)
+    )
+
+
+def _pointed(clause: Clause) -> set[str]:
+    """``{"other"}`` when a clause points back at someone already named ("ela não vai")."""
+    return {"other"} if _POINTERS & set(clause.tokens) else set()
 
 
 def _describe(reading: Reading) -> str:

@@ -11,7 +11,11 @@ Text is folded and split into clauses by :mod:`bot.core.wording`. Features:
   of the last clause when there are several (corrections end with the answer:
   "ia cancelar mas deu certo, estarei aí"), ``q:`` a word inside a question
   ("tem na terça?"), ``s:`` who the message speaks about (``s:other`` a
-  relative or third person, ``s:eu`` the writer), and the message length.
+  relative or third person, ``s:eu`` the writer), ``r:`` a word after a reported or
+  abandoned plan ("ia *cancelar*", "tinha *confirmado*": corrections say what the
+  writer meant before, not the answer), ``h:`` a word after a hedge ("acho que
+  *vou*", "se der eu *vou*"), ``h:any`` / ``r:any`` when a message hedges or
+  reports a plan at all, and the message length.
 
 Numbers become ``<n>``: what a menu digit means is the flow's menu, not the
 model's business (see :mod:`bot.core.intents`).
@@ -40,6 +44,14 @@ PEOPLE = frozenset(
 )  # fmt: skip
 _SELF = frozenset({"eu", "minha", "meu", "mim", "comigo"})
 _NEGATION_REACH = 3
+# A plan the writer had, not the answer: "ia cancelar mas...", "tinha confirmado, porém...".
+REPORTED = frozenset({"ia", "iria", "tinha", "pensei", "achei", "era", "quase", "pretendia"})
+# Words that make what follows uncertain: "acho que vou", "se der eu vou", "talvez".
+HEDGES = frozenset(
+    {"acho", "talvez", "provavelmente", "acredito", "creio", "se", "depende", "possivelmente",
+     "qse", "quem", "duvida"}
+)  # fmt: skip
+_SCOPE_REACH = 4
 _GRAMS = (3, 4, 5)
 
 Features = tuple[tuple[str, ...], tuple[str, ...]]  # (word-level, letter groups)
@@ -64,6 +76,7 @@ def _length(count: int) -> str:
 def _clause_features(clause: Sequence[str], question: bool, last: bool, out: list[str]) -> None:
     previous = "^"
     negated_until = -1
+    reported = hedged_until = -1
     for i, token in enumerate(clause):
         # Inside a negation's reach a word is a different word: "faltar" cancels, "não vou
         # faltar" confirms. The negator itself stays a plain word.
@@ -73,6 +86,15 @@ def _clause_features(clause: Sequence[str], question: bool, last: bool, out: lis
         previous = token
         if token in NEGATORS:
             negated_until = i + _NEGATION_REACH
+        # Added to the word, not instead of it: a plan or a hedge shades what follows.
+        if reported >= 0 and token not in REPORTED:
+            out.append("r:" + token)
+        if i <= hedged_until and token not in HEDGES:
+            out.append("h:" + token)
+        if token in REPORTED:
+            reported = i
+        if token in HEDGES:
+            hedged_until = i + _SCOPE_REACH
         if question:
             out.append("q:" + token)
         if last:
@@ -125,5 +147,9 @@ def features(text: str, parts: Sequence[Clause] | None = None) -> Features:
         words.append("s:eu")
     if any(c.question for c in parts):
         words.append("q:?")
+    if seen & HEDGES:
+        words.append("h:any")
+    if seen & REPORTED:
+        words.append("r:any")
     words.append(_length(len(all_tokens)))
     return tuple(words), tuple(letters)

@@ -86,11 +86,34 @@ def test_menu_number(tokens: tuple[str, ...], number: str | None) -> None:
         ("depois eu confirmo", UNKNOWN, "model"),
         # two people, two answers: a person reads it
         ("eu vou, mas a consulta da minha filha pode cancelar", UNKNOWN, "two_people"),
+        ("meu pai vai sim, mas eu não vou poder", UNKNOWN, "two_people"),
+        # an acknowledgement says the message arrived, not that the patient comes
+        ("ciente", UNKNOWN, "model"),
     ],
 )
 def test_reading_after_the_reminder(text: str, intent: str, rule: str) -> None:
     decision = decide(text)
     assert (decision.intent, decision.rule) == (intent, rule), decision.reason
+
+
+def test_a_writer_correcting_themselves_around_a_relative_is_not_two_people() -> None:
+    # Only clauses that name someone answer for a second person; the others are the writer's.
+    decision = decide("não ia dar, mas minha irmã vai ficar com as crianças, então vou")
+    assert decision.rule == "model", decision.reason
+
+
+def test_a_bare_ta_is_read_not_taken_as_an_exact_confirm() -> None:
+    # "tá" alone is taught as unclear (fallback.examples); "tá bom" stays an exact confirm.
+    assert decide("tá").rule == "model"
+    assert decide("tá bom").rule == "exact"
+
+
+def test_hedges_and_reported_plans_are_cues_beside_the_words() -> None:
+    words, _ = features("ia cancelar, mas vou")
+    assert {"w:cancelar", "r:cancelar", "r:any"} <= set(words)
+    words, _ = features("acho que vou")
+    assert {"w:vou", "h:vou", "h:any"} <= set(words)
+    assert "h:any" not in features("vou sim")[0]
 
 
 def test_a_question_is_not_an_exact_answer() -> None:

@@ -225,5 +225,6 @@ def test_the_frozen_test_split_does_not_get_worse(runner: CliRunner) -> None:
     split = ROOT / "tests/data/replies/test.tsv"
     args = [*EVALUATE, str(split), "--min-accuracy", FROZEN_MIN_ACCURACY]
     result = runner.invoke(flows_group, [*args, "--max-dangerous", FROZEN_MAX_DANGEROUS])
+    # The bounds are the gate; the exact figure changes with every model and is not pinned
+    # (the spent split is no target: tuning happens on dev.tsv).
     assert result.exit_code == 0, result.output
-    assert "total: acerto 96.0 %, erros perigosos 8" in result.output
