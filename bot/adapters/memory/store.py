@@ -13,6 +13,8 @@ from bot.adapters.memory.conversations import MemoryConversations
 from bot.adapters.memory.flows import MemoryFlowVersions
 from bot.adapters.memory.inbound import MemoryInbound
 from bot.adapters.memory.outbox import MemoryDeadLetters, MemoryOutbox, MemoryStatuses
+from bot.adapters.memory.reschedules import MemoryReschedules
+from bot.adapters.memory.slots import MemorySlots
 from bot.adapters.memory.suppressions import MemorySuppressions
 
 __all__ = ["MemoryStore"]
@@ -34,6 +36,8 @@ class MemoryStore:
         self.tokens = MemoryTokens()
         self.idempotency = MemoryIdempotency()
         self.operations = MemoryOperations()
+        self.slots = MemorySlots()
+        self.reschedules = MemoryReschedules()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[MemoryStore]:

@@ -22,8 +22,12 @@ from bot.core.model import (
     OutboxState,
     ProviderMessage,
     RateSlot,
+    Reschedule,
+    RescheduleState,
     SendOutcome,
     SendResult,
+    Slot,
+    SlotState,
     StatusEvent,
 )
 from bot.core.ports.api import IdempotencyRepository, OperationRepository, TokenRepository
@@ -33,7 +37,9 @@ from bot.core.ports.conversations import ConversationRepository
 from bot.core.ports.flows import FlowCatalog, FlowVersionRepository
 from bot.core.ports.inbound import InboundRepository
 from bot.core.ports.outbox import DeadLetterRepository, OutboxRepository, StatusRepository
+from bot.core.ports.reschedules import RescheduleRepository
 from bot.core.ports.sending import CircuitBreaker, Locks, Messenger, RateLimiter, TaskQueue
+from bot.core.ports.slots import SlotRepository
 from bot.core.ports.store import Store
 from bot.core.ports.suppressions import SuppressionRepository
 
@@ -67,8 +73,14 @@ __all__ = [
     "ProviderMessage",
     "RateLimiter",
     "RateSlot",
+    "Reschedule",
+    "RescheduleRepository",
+    "RescheduleState",
     "SendOutcome",
     "SendResult",
+    "Slot",
+    "SlotRepository",
+    "SlotState",
     "StatusEvent",
     "StatusRepository",
     "Store",
