@@ -26,8 +26,8 @@ def edges(spec: FlowSpec) -> Iterator[tuple[str, str, str]]:
                 yield name, target.to, intent + guard
         if state.timeout is not None:
             yield name, state.timeout.to, f"after {state.timeout.after}"
-        if state.next is not None:
-            yield name, state.next, "next"
+        for target in state.next or ():
+            yield name, target.to, "next"
         if state.waits:
             yield name, spec.fallback.then, "not understood"
             for intent, targets in spec.anywhere.items():

@@ -14,6 +14,7 @@ from bot.core.model import AppointmentStatus
 __all__ = [
     "Effect",
     "HandOff",
+    "HoldSlot",
     "OptOut",
     "RecordAnswer",
     "RequestCancellation",
@@ -75,4 +76,23 @@ class RecordAnswer:
     value: str
 
 
-Effect = SendMessage | SetAppointmentStatus | RequestCancellation | HandOff | OptOut | RecordAnswer
+@dataclass(frozen=True, slots=True)
+class HoldSlot:
+    """The patient picked an offered time: hold it for them and send the move to the robot.
+
+    Done after the turn commits; the outcome comes back as the signal ``slot_held``
+    or ``slot_taken`` (someone else holds it, or it was withdrawn meanwhile).
+    """
+
+    slot_id: str
+
+
+Effect = (
+    SendMessage
+    | SetAppointmentStatus
+    | RequestCancellation
+    | HandOff
+    | OptOut
+    | RecordAnswer
+    | HoldSlot
+)

@@ -19,9 +19,17 @@ from datetime import datetime
 from typing import Any, cast
 
 from bot.core.effects import Effect, SendMessage
-from bot.core.events import Burst, Event, Reply, Timeout, Unit
+from bot.core.events import Burst, Event, Reply, Signal, Timeout, Unit
 from bot.core.intents import UNKNOWN, Decision, classify
-from bot.core.machine import ACTIONS, TRIGGER_NEXT, TRIGGER_TIMEOUT, CompiledFlow, Context
+from bot.core.machine import (
+    ACTIONS,
+    SLOT_CHOSEN,
+    SLOT_NONE,
+    TRIGGER_NEXT,
+    TRIGGER_TIMEOUT,
+    CompiledFlow,
+    Context,
+)
 from bot.core.model import (
     Appointment,
     Conversation,
@@ -30,6 +38,7 @@ from bot.core.model import (
     DecisionRecord,
 )
 from bot.core.render import rendered, variables_for
+from bot.core.slot_choice import NONE, SlotChoice, choices_from, pick
 
 __all__ = ["Step", "start", "step"]
 
@@ -68,8 +77,15 @@ def _copy(data: ConversationData) -> ConversationData:
 class _Run:
     """The working state of one step."""
 
-    def __init__(self, flow: CompiledFlow, conversation: Conversation, now: datetime) -> None:
+    def __init__(
+        self,
+        flow: CompiledFlow,
+        conversation: Conversation,
+        now: datetime,
+        slots: Sequence[SlotChoice] = (),
+    ) -> None:
         self.flow = flow
+        self.slots = tuple(slots)
         self.conversation = conversation
         self.now = now
         self.state = conversation.state
@@ -88,6 +104,7 @@ class _Run:
             allow_reconfirm=self.flow.spec.allow_reconfirm,
             decision=self.decision,
             reason=self.reason,
+            slots=self.slots,
         )
 
     def fire(self, trigger: str, hops: int = 0) -> bool:
@@ -212,8 +229,31 @@ def _decide(flow: CompiledFlow, run: _Run, replies: Sequence[Reply]) -> Decision
     )
 
 
-def step(flow: CompiledFlow, conversation: Conversation, event: Event, now: datetime) -> Step:
+def _pick(run: _Run, replies: Sequence[Reply]) -> Decision | None:
+    """A reply picking one of the times offered in this state ("2", "terça à tarde", "nenhum")."""
+    offered = choices_from(run.data.get("offer"))
+    if not offered or (run.state, SLOT_CHOSEN) not in run.flow.table:
+        return None
+    picked = pick(" ".join(r.text for r in replies), offered)
+    if picked is None:
+        return None
+    if picked == NONE:
+        return Decision(SLOT_NONE, "none of the offered times", "slot_pick")
+    run.data["picked"] = picked
+    return Decision(SLOT_CHOSEN, f"offered time {picked + 1}", "slot_pick")
+
+
+def step(
+    flow: CompiledFlow,
+    conversation: Conversation,
+    event: Event,
+    now: datetime,
+    slots: Sequence[SlotChoice] = (),
+) -> Step:
     """Apply one event to a conversation, on the flow version it is pinned to.
+
+    ``slots`` are the free times that fit the conversation's appointment, best first,
+    for a step that may offer them (``offer_slots``).
 
     Raises ValueError only for a caller's mistake (a flow that is not the
     conversation's version); never for anything a patient sends.
@@ -226,7 +266,11 @@ def step(flow: CompiledFlow, conversation: Conversation, event: Event, now: date
     unchanged = Step(conversation, (), None, changed=False)
     if conversation.status != ConversationStatus.ACTIVE:
         return unchanged
-    run = _Run(flow, conversation, now)
+    run = _Run(flow, conversation, now, slots)
+    if isinstance(event, Signal):
+        run.data.setdefault("vars", {}).update(dict(event.values))
+        run.reason = f"signal {event.name}"
+        return run.result() if run.fire(event.name) else unchanged
     if isinstance(event, Timeout):
         due = conversation.timeout_at
         if due is None or _ms(event.due_at) != due or now < due:
@@ -236,7 +280,7 @@ def step(flow: CompiledFlow, conversation: Conversation, event: Event, now: date
     replies = event.replies if isinstance(event, Burst) else (event,)
     if not replies:
         return unchanged
-    decision = _decide(flow, run, replies)
+    decision = _pick(run, replies) or _decide(flow, run, replies)
     run.decision = decision
     run.data["last_reply_at"] = now.isoformat()
     record = DecisionRecord(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["Burst", "Event", "Reply", "Timeout", "Unit"]
+__all__ = ["Burst", "Event", "Reply", "Signal", "Timeout", "Unit"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,17 @@ class Timeout:
 
 
 @dataclass(frozen=True, slots=True)
+class Signal:
+    """Something the outside world settled for the conversation (see ``machine.SIGNALS``).
+
+    ``values`` fill message variables (the held time, its doctor) from then on.
+    """
+
+    name: str
+    values: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Unit:
     """The clinic unit an appointment is at, as the messages need it."""
 
@@ -56,4 +67,4 @@ class Unit:
     timezone: str = "America/Sao_Paulo"
 
 
-Event = Reply | Burst | Timeout
+Event = Reply | Burst | Timeout | Signal

@@ -22,7 +22,14 @@ import yaml
 
 from bot.core.errors import FlowError
 from bot.core.flow_spec import FlowSpec, Target
-from bot.core.machine import ACTIONS, CONDITIONS, TRIGGER_NEXT, TRIGGER_TIMEOUT, CompiledFlow
+from bot.core.machine import (
+    ACTIONS,
+    CONDITIONS,
+    SIGNALS,
+    TRIGGER_NEXT,
+    TRIGGER_TIMEOUT,
+    CompiledFlow,
+)
 from bot.core.machine import compile_flow as _compile
 from bot.core.render import VARIABLES, placeholders
 from bot.core.reply_features import example_key
@@ -38,7 +45,7 @@ __all__ = [
 ]
 
 Path = tuple[str, ...]
-_RESERVED = frozenset({"unknown", TRIGGER_TIMEOUT, TRIGGER_NEXT})
+_RESERVED = frozenset({"unknown", TRIGGER_TIMEOUT, TRIGGER_NEXT, *SIGNALS})
 _WINDOW_HOURS = 24
 
 
@@ -143,8 +150,8 @@ def _targets(spec: FlowSpec) -> Iterator[tuple[Path, Target]]:
         if state.timeout is not None:
             timeout = state.timeout
             yield ("states", name, "timeout"), Target(to=timeout.to, do=timeout.do)
-        if state.next is not None:
-            yield ("states", name, "next"), Target(to=state.next)
+        for target in state.next or ():
+            yield ("states", name, "next"), target
     for intent, targets in spec.anywhere.items():
         for i, target in enumerate(targets):
             yield ("anywhere", intent, str(i)), target
@@ -190,7 +197,7 @@ def _names(spec: FlowSpec) -> Iterator[tuple[Path, str]]:
                 known = ", ".join(sorted(ACTIONS))
                 yield (*here, "do"), f'unknown action "{action}" (known: {known})'
         for heard in state.on:
-            if heard not in intents:
+            if heard not in intents and heard not in SIGNALS:
                 yield (*here, "on", heard), f'unknown intent "{heard}"'
         for digit, meant in state.menu.items():
             if not digit.isdigit():
@@ -274,8 +281,9 @@ def _business_initiated(spec: FlowSpec) -> Iterator[tuple[Path, str]]:
         if timeout is not None and timeout.delta.total_seconds() >= _WINDOW_HOURS * 3600:
             starts.append(timeout.to)
     seen: set[str] = set()
-    for name in starts:
-        while name in spec.states and name not in seen:
+    while starts:
+        name = starts.pop()
+        if name in spec.states and name not in seen:
             seen.add(name)
             state = spec.states[name]
             for message in state.send:
@@ -288,7 +296,7 @@ def _business_initiated(spec: FlowSpec) -> Iterator[tuple[Path, str]]:
                             "(no recent reply): it needs a template"
                         ),
                     )
-            name = state.next or ""
+            starts += [target.to for target in state.next or ()]
 
 
 # Actions a patient must have asked for plainly: by a button, a menu number or an exact

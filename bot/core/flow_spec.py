@@ -146,7 +146,10 @@ class State(_Model):
     ask_again: str | None = Field(
         default=None, description="Message asking again here (default: fallback.ask_again)"
     )
-    next: str | None = Field(default=None, description="Move on at once (no waiting)")
+    next: Targets | None = Field(
+        default=None,
+        description="Move on at once (no waiting); with a list, the first whose conditions hold",
+    )
     terminal: bool = False
 
     @property

@@ -16,12 +16,20 @@ import pydantic
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.core.effects import HandOff, OptOut, RequestCancellation, SendMessage, SetAppointmentStatus
+from bot.core.effects import (
+    HandOff,
+    HoldSlot,
+    OptOut,
+    RequestCancellation,
+    SendMessage,
+    SetAppointmentStatus,
+)
 from bot.core.engine import Step, start, step
-from bot.core.events import Burst, Event, Reply, Timeout, Unit
+from bot.core.events import Burst, Event, Reply, Signal, Timeout, Unit
 from bot.core.flow_spec import DURATION_PATTERN, parse_duration
 from bot.core.machine import CompiledFlow
 from bot.core.model import Appointment
+from bot.core.slot_choice import SlotChoice
 
 __all__ = ["DialogueFile", "Outcome", "parse_tests", "run_tests"]
 
@@ -36,6 +44,13 @@ class DialogueAppointment(_Model):
     starts_at: datetime = datetime.fromisoformat("2026-12-01T14:30:00-03:00")
 
 
+class DialogueSlot(_Model):
+    """A free time the robot pushed, offered when the patient asks to reschedule."""
+
+    starts_at: datetime
+    doctor: str = "Dra. Ana Souza"
+
+
 class Line(_Model):
     """One line of the dialogue: exactly one input, then the expectations."""
 
@@ -46,6 +61,9 @@ class Line(_Model):
     media: int | None = None
     reaction: str | None = None
     wait: str | None = Field(default=None, pattern=DURATION_PATTERN)
+    signal: str | None = None  # slot_held, slot_taken, move_applied, move_failed, hold_expired
+    # Free times from this step on (default: the test's); [] when none are left.
+    slots: tuple[DialogueSlot, ...] | None = None
     # expectations
     bot: tuple[str, ...] | None = None
     says: str | None = None
@@ -55,11 +73,13 @@ class Line(_Model):
     handoff: bool | None = None
     cancellation: bool | None = None
     opt_out: bool | None = None
+    hold: bool | None = None  # a picked time is to be held
 
 
 class Dialogue(_Model):
     name: str
     appointments: tuple[DialogueAppointment, ...] = (DialogueAppointment(),)
+    slots: tuple[DialogueSlot, ...] = ()
     steps: tuple[Line, ...]
 
 
@@ -117,6 +137,7 @@ def _check(item: Line, result: Step) -> list[str]:
         "handoff": any(isinstance(e, HandOff) for e in effects),
         "cancellation": any(isinstance(e, RequestCancellation) for e in effects),
         "opt_out": any(isinstance(e, OptOut) for e in effects),
+        "hold": any(isinstance(e, HoldSlot) for e in effects),
     }
     failures = []
     for key, value in got.items():
@@ -138,8 +159,11 @@ def _run_case(flow: CompiledFlow, case: Dialogue, unit: Unit, now: datetime) -> 
         for i, a in enumerate(case.appointments, 1)
     ]
     conversation = None
+    free = case.slots
     for n, item in enumerate(case.steps, 1):
         where = f"step {n}"
+        free = free if item.slots is None else item.slots
+        slots = tuple(SlotChoice(f"s{i}", s.starts_at, s.doctor) for i, s in enumerate(free, 1))
         if item.start:
             result = start(
                 flow,
@@ -155,9 +179,12 @@ def _run_case(flow: CompiledFlow, case: Dialogue, unit: Unit, now: datetime) -> 
             now += parse_duration(item.wait)
             due = conversation.timeout_at
             if due is not None and due <= now:
-                result = step(flow, conversation, Timeout(due), now)
+                result = step(flow, conversation, Timeout(due), now, slots)
             else:
                 result = Step(conversation, (), None, changed=False)
+        elif item.signal is not None:
+            now += timedelta(minutes=1)
+            result = step(flow, conversation, Signal(item.signal), now, slots)
         else:
             now += timedelta(minutes=1)
             event = _event(item, now, n)
@@ -165,7 +192,7 @@ def _run_case(flow: CompiledFlow, case: Dialogue, unit: Unit, now: datetime) -> 
                 return Outcome(
                     case.name, (f"{where}: nothing happens (patient, button, wait ...)",)
                 )
-            result = step(flow, conversation, event, now)
+            result = step(flow, conversation, event, now, slots)
         failures = _check(item, result)
         if failures:
             return Outcome(case.name, tuple(f"{where}: {f}" for f in failures))

@@ -19,6 +19,7 @@ from transitions import Machine
 from bot.core.effects import (
     Effect,
     HandOff,
+    HoldSlot,
     OptOut,
     RecordAnswer,
     RequestCancellation,
@@ -28,10 +29,15 @@ from bot.core.errors import FlowError
 from bot.core.flow_spec import FlowSpec, Target
 from bot.core.intents import Decision, Understanding
 from bot.core.model import AppointmentStatus, ConversationData
+from bot.core.render import format_date
+from bot.core.slot_choice import SlotChoice, choices_from, offer_text, to_data
 
 __all__ = [
     "ACTIONS",
     "CONDITIONS",
+    "SIGNALS",
+    "SLOT_CHOSEN",
+    "SLOT_NONE",
     "TRIGGER_NEXT",
     "TRIGGER_TIMEOUT",
     "CompiledFlow",
@@ -42,6 +48,21 @@ __all__ = [
 
 TRIGGER_TIMEOUT = "timeout"
 TRIGGER_NEXT = "next"
+SLOT_CHOSEN = "slot_chosen"  # the reply picked one of the offered times
+SLOT_NONE = "slot_none"  # the reply said none of them
+# Triggers that come from the pick or from outside (services), never from the reply model:
+# a flow names them in ``on`` like intents.
+SIGNALS = frozenset(
+    {
+        SLOT_CHOSEN,
+        SLOT_NONE,
+        "slot_held",  # the picked time is held; the move is on its way to the robot
+        "slot_taken",  # another patient holds it, or a push withdrew it
+        "move_applied",  # the robot moved the appointment in the legacy system
+        "move_failed",  # the legacy system refused the move
+        "hold_expired",  # the robot did not settle the move in time
+    }
+)
 
 
 @dataclass(slots=True)
@@ -54,6 +75,8 @@ class Context:
     allow_reconfirm: bool
     decision: Decision | None = None
     reason: str = ""
+    # Free times that fit the conversation's appointment, best first (loaded by the service).
+    slots: tuple[SlotChoice, ...] = ()
 
 
 Action = Callable[[Context], list[Effect]]
@@ -113,6 +136,33 @@ def mark_no_response(ctx: Context) -> list[Effect]:
     return _set_status(ctx, AppointmentStatus.NO_RESPONSE)
 
 
+def offer_slots(ctx: Context) -> list[Effect]:
+    """Offer the free times at hand as a numbered list (``slot_list``); none: nothing offered."""
+    ctx.data["offer"] = to_data(ctx.slots)
+    ctx.data.setdefault("vars", {})["slot_list"] = offer_text(ctx.slots)
+    return []
+
+
+def hold_slot(ctx: Context) -> list[Effect]:
+    """Ask for the picked time to be held; its date and doctor become ``new_*`` variables."""
+    offered = choices_from(ctx.data.get("offer"))
+    index = ctx.data.get("picked")
+    if not isinstance(index, int) or not 0 <= index < len(offered):
+        return []
+    choice = offered[index]
+    values = ctx.data.setdefault("vars", {})
+    values["new_date_time"] = f"{format_date(choice.starts_at)}, às {choice.starts_at:%H:%M}"
+    values["new_doctor"] = choice.doctor
+    ctx.data["holding"] = choice.id
+    return [HoldSlot(choice.id)]
+
+
+def note_move_failed(ctx: Context) -> list[Effect]:
+    """The robot could not book the held time: remember it (a second failure goes to a person)."""
+    ctx.data["moves_failed"] = int(ctx.data.get("moves_failed", 0)) + 1
+    return []
+
+
 def record_answer(ctx: Context) -> list[Effect]:
     """Keep the intent just understood as the answer to the current state's question."""
     value = ctx.decision.intent if ctx.decision else ""
@@ -130,6 +180,9 @@ ACTIONS: Mapping[str, Action] = {
         opt_out,
         mark_no_response,
         record_answer,
+        offer_slots,
+        hold_slot,
+        note_move_failed,
     )
 }
 
@@ -142,6 +195,8 @@ CONDITIONS: Mapping[str, Condition] = {
     # A button, a menu number or an exact word, not a reading of free text: an opt-out or a
     # cancellation read by the model goes through a confirming question instead.
     "said_firmly": lambda ctx: ctx.decision is not None and ctx.decision.firm,
+    "slots_offered": lambda ctx: bool(ctx.data.get("offer")),
+    "first_failed_move": lambda ctx: not ctx.data.get("moves_failed"),
 }
 
 
@@ -177,7 +232,7 @@ class CompiledFlow:
         state, seen = self.spec.initial, set()
         while (nxt := self.spec.states[state].next) and state not in seen:
             seen.add(state)
-            state = nxt
+            state = nxt[0].to
         return state
 
 
@@ -218,9 +273,15 @@ def _build_machine(spec: FlowSpec) -> Machine:
         if state.timeout is not None:
             timeout = state.timeout
             _add(machine, TRIGGER_TIMEOUT, name, Target(to=timeout.to, do=timeout.do))
-        if state.next is not None:
-            _add(machine, TRIGGER_NEXT, name, Target(to=state.next))
+        for target in state.next or ():
+            _add(machine, TRIGGER_NEXT, name, target)
     return machine
+
+
+def _reads(spec: FlowSpec, name: str) -> bool:
+    """A state that reads free text: it waits for the patient, not only for a signal."""
+    state = spec.states[name]
+    return state.waits and not set(state.on) <= SIGNALS
 
 
 def compile_flow(spec: FlowSpec, version: str, source: str = "") -> CompiledFlow:
@@ -242,7 +303,7 @@ def compile_flow(spec: FlowSpec, version: str, source: str = "") -> CompiledFlow
                 )
                 for t in transitions
             )
-            if trigger not in (TRIGGER_TIMEOUT, TRIGGER_NEXT):
+            if trigger not in (TRIGGER_TIMEOUT, TRIGGER_NEXT) and trigger not in SIGNALS:
                 accepted[source].add(trigger)
     buttons = {b.id: b.intent for m in spec.messages.values() for b in m.buttons}
     frozen = {s: frozenset(i) for s, i in accepted.items()}
@@ -251,9 +312,7 @@ def compile_flow(spec: FlowSpec, version: str, source: str = "") -> CompiledFlow
         version=version,
         source=source,
         machine=machine,
-        understanding=Understanding(
-            spec, {s: frozen[s] for s in spec.states if spec.states[s].waits}
-        ),
+        understanding=Understanding(spec, {s: frozen[s] for s in spec.states if _reads(spec, s)}),
         table=table,
         buttons=buttons,
         accepted=frozen,

@@ -38,6 +38,9 @@ VARIABLES: Mapping[str, str] = {
     "unit_name": "the unit's name",
     "unit_address": "the unit's address",
     "appointment_phrase": '"sua consulta", or "suas 2 consultas" when a reminder covers several',
+    "slot_list": "the free times offered, numbered, one per line (set when they are offered)",
+    "new_date_time": "the date and time the patient picked (set when it is held)",
+    "new_doctor": "the doctor of the time the patient picked (set when it is held)",
 }
 
 _WEEKDAYS = (

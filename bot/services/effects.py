@@ -16,6 +16,7 @@ from typing import assert_never
 from bot.core.effects import (
     Effect,
     HandOff,
+    HoldSlot,
     OptOut,
     RecordAnswer,
     RequestCancellation,
@@ -78,6 +79,8 @@ async def apply_effects(
                 )
             case RecordAnswer():
                 pass  # kept in the conversation's data, saved with it in this transaction
+            case HoldSlot():
+                pass  # held after the turn commits (bot.services.rescheduling)
             case _:
                 assert_never(effect)
     return keys

@@ -31,6 +31,8 @@ SCOPES: dict[str, str] = {
     "appointments:write": "push appointments, read their state and the batch operations",
     "cancellations:read": "read the patients' cancellations and acknowledge them",
     "reports:read": "fetch the reports",
+    "slots:write": "push the open times of the legacy agenda",
+    "reschedules:read": "read the patients' moves to new times and acknowledge them",
 }
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _SHAPE = re.compile(r"^dgt_([A-Za-z0-9_-]{43})_([0-9A-Za-z]{6})$")

@@ -20,7 +20,13 @@ from bot.web.keys import CLOCK, QUEUE, SCHEMA_READY, STORE
 
 Client = TestClient[Any, Any]
 MakeToken = Callable[..., Awaitable[dict[str, str]]]
-ALL_SCOPES = ("appointments:write", "cancellations:read", "reports:read")
+ALL_SCOPES = (
+    "appointments:write",
+    "cancellations:read",
+    "reports:read",
+    "slots:write",
+    "reschedules:read",
+)
 
 
 def api_settings(settings: Settings, **api: Any) -> Settings:

@@ -45,10 +45,10 @@ def test_the_shipped_flows_pass() -> None:
         ),
         # unknown action
         (
-            "do: [request_reschedule, hand_off]",
-            "do: [request_reschedule, hand_of]",
-            "hand_of]",
-            'unknown action "hand_of"',
+            "do: [request_reschedule, offer_slots]",
+            "do: [request_reschedule, offer_slot]",
+            "offer_slot]",
+            'unknown action "offer_slot"',
         ),
         # unknown intent in "on"
         (

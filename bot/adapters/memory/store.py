@@ -14,6 +14,8 @@ from bot.adapters.memory.flows import MemoryFlowVersions
 from bot.adapters.memory.inbound import MemoryInbound
 from bot.adapters.memory.outbox import MemoryDeadLetters, MemoryOutbox, MemoryStatuses
 from bot.adapters.memory.pauses import MemorySenderPauses
+from bot.adapters.memory.reschedules import MemoryReschedules
+from bot.adapters.memory.slots import MemorySlots
 from bot.adapters.memory.suppressions import MemorySuppressions
 
 __all__ = ["MemoryStore"]
@@ -36,6 +38,8 @@ class MemoryStore:
         self.idempotency = MemoryIdempotency()
         self.operations = MemoryOperations()
         self.sender_pauses = MemorySenderPauses()
+        self.slots = MemorySlots()
+        self.reschedules = MemoryReschedules()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[MemoryStore]:

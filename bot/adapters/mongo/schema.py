@@ -40,6 +40,39 @@ INDEXES: dict[str, list[IndexModel]] = {
         # The robot's read: unacknowledged ones after its cursor; and staff's failed list.
         IndexModel([("result", ASCENDING), ("seq", ASCENDING)], name="result_seq"),
     ],
+    "slots": [
+        IndexModel([("external_id", ASCENDING)], unique=True, name="external_id_unique"),
+        # Offering: same unit and specialty (and doctor, first), open, nearest first.
+        IndexModel(
+            [
+                ("unit", ASCENDING),
+                ("specialty", ASCENDING),
+                ("state", ASCENDING),
+                ("starts_at", ASCENDING),
+            ],
+            name="offer",
+        ),
+        IndexModel(
+            [
+                ("unit", ASCENDING),
+                ("specialty", ASCENDING),
+                ("doctor", ASCENDING),
+                ("state", ASCENDING),
+                ("starts_at", ASCENDING),
+            ],
+            name="offer_doctor",
+        ),
+        # A full push of a unit's day withdraws what it no longer lists.
+        IndexModel(
+            [("unit", ASCENDING), ("day", ASCENDING), ("state", ASCENDING)], name="unit_day"
+        ),
+    ],
+    "reschedules": [
+        IndexModel([("seq", ASCENDING)], unique=True, name="seq_unique"),
+        # The robot's read (held, after its cursor) and the expiry sweep (held, hold ended).
+        IndexModel([("state", ASCENDING), ("seq", ASCENDING)], name="state_seq"),
+        IndexModel([("state", ASCENDING), ("hold_until", ASCENDING)], name="state_hold_until"),
+    ],
     "api_tokens": [
         # _id is the token's name; every request looks its token up by hash.
         IndexModel([("token_hash", ASCENDING)], unique=True, name="token_hash_unique"),

@@ -19,7 +19,9 @@ from bot.adapters.mongo.inbound import MongoInbound
 from bot.adapters.mongo.outbox import MongoDeadLetters, MongoOutbox, MongoStatuses
 from bot.adapters.mongo.pauses import MongoSenderPauses
 from bot.adapters.mongo.repository import Doc, Repository
+from bot.adapters.mongo.reschedules import MongoReschedules
 from bot.adapters.mongo.sealing import Sealer
+from bot.adapters.mongo.slots import MongoSlots
 from bot.adapters.mongo.suppressions import MongoSuppressions
 from bot.core.errors import ConflictError
 
@@ -63,6 +65,8 @@ class MongoStore:
         self.idempotency = MongoIdempotency(db["idempotency_keys"], session)
         self.operations = MongoOperations(db["operations"], session)
         self.sender_pauses = MongoSenderPauses(db["sender_pauses"], session)
+        self.slots = MongoSlots(db["slots"], session)
+        self.reschedules = MongoReschedules(db["reschedules"], session)
         for repository in vars(self).values():
             if isinstance(repository, Repository):
                 repository.sealer = sealer

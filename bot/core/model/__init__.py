@@ -32,6 +32,7 @@ from bot.core.model.sending import (
     SendOutcome,
     SendResult,
 )
+from bot.core.model.slots import Reschedule, RescheduleState, Slot, SlotState
 
 __all__ = [
     "ApiToken",
@@ -54,8 +55,12 @@ __all__ = [
     "OutboxState",
     "ProviderMessage",
     "RateSlot",
+    "Reschedule",
+    "RescheduleState",
     "SendOutcome",
     "SendResult",
+    "Slot",
+    "SlotState",
     "StatusEvent",
     "decisions_of",
     "handed_back",

@@ -44,6 +44,10 @@ class ConversationData(TypedDict, total=False):
     opted_out: bool
     answers: dict[str, str]  # survey state -> the answer's intent
     stopped: str  # why staff stopped it
+    offer: list[dict[str, str]]  # the free times offered for a reschedule (id, starts_at, doctor)
+    picked: int  # the index of the offered time the patient chose
+    holding: str  # the slot held for the patient
+    moves_failed: int  # how often the robot could not book the held time
 
 
 def decisions_of(data: ConversationData) -> list[DecisionRecord]:

@@ -22,8 +22,12 @@ from bot.core.model import (
     OutboxState,
     ProviderMessage,
     RateSlot,
+    Reschedule,
+    RescheduleState,
     SendOutcome,
     SendResult,
+    Slot,
+    SlotState,
     StatusEvent,
 )
 from bot.core.ports.api import IdempotencyRepository, OperationRepository, TokenRepository
@@ -34,6 +38,7 @@ from bot.core.ports.flows import FlowCatalog, FlowVersionRepository
 from bot.core.ports.inbound import InboundRepository
 from bot.core.ports.outbox import DeadLetterRepository, OutboxRepository, StatusRepository
 from bot.core.ports.pauses import SenderPause, SenderPauseRepository
+from bot.core.ports.reschedules import RescheduleRepository
 from bot.core.ports.sending import (
     CircuitBreaker,
     Inbox,
@@ -42,6 +47,7 @@ from bot.core.ports.sending import (
     RateLimiter,
     TaskQueue,
 )
+from bot.core.ports.slots import SlotRepository
 from bot.core.ports.store import Store
 from bot.core.ports.suppressions import SuppressionRepository
 from bot.core.ports.throttle import LoginThrottle
@@ -78,10 +84,16 @@ __all__ = [
     "ProviderMessage",
     "RateLimiter",
     "RateSlot",
+    "Reschedule",
+    "RescheduleRepository",
+    "RescheduleState",
     "SendOutcome",
     "SendResult",
     "SenderPause",
     "SenderPauseRepository",
+    "Slot",
+    "SlotRepository",
+    "SlotState",
     "StatusEvent",
     "StatusRepository",
     "Store",

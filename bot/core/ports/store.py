@@ -13,6 +13,8 @@ from bot.core.ports.flows import FlowVersionRepository
 from bot.core.ports.inbound import InboundRepository
 from bot.core.ports.outbox import DeadLetterRepository, OutboxRepository, StatusRepository
 from bot.core.ports.pauses import SenderPauseRepository
+from bot.core.ports.reschedules import RescheduleRepository
+from bot.core.ports.slots import SlotRepository
 from bot.core.ports.suppressions import SuppressionRepository
 
 __all__ = ["Store"]
@@ -47,6 +49,10 @@ class Store(Protocol):
     def idempotency(self) -> IdempotencyRepository: ...
     @property
     def operations(self) -> OperationRepository: ...
+    @property
+    def slots(self) -> SlotRepository: ...
+    @property
+    def reschedules(self) -> RescheduleRepository: ...
 
     def transaction(self) -> AbstractAsyncContextManager[Store]:
         """A Store whose writes commit together or not at all."""

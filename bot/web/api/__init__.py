@@ -12,7 +12,15 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from bot.web.api import appointments, cancellations, docs, openapi, operations, reports
+from bot.web.api import (
+    appointments,
+    cancellations,
+    docs,
+    openapi,
+    operations,
+    reports,
+    slots,
+)
 from bot.web.keys import API_TASKS, OPENAPI, SETTINGS
 
 __all__ = ["setup_api"]
@@ -38,6 +46,6 @@ def setup_api(app: web.Application) -> None:
     app[API_TASKS] = set()
     app[OPENAPI] = openapi.build_openapi(app[SETTINGS])
     app.cleanup_ctx.append(_api_ctx)
-    for module in (appointments, cancellations, operations, reports, openapi, docs):
+    for module in (appointments, cancellations, operations, reports, openapi, docs, slots):
         app.add_routes(module.routes)
     app.router.add_static(docs.ASSETS, docs.SWAGGER_DIR, append_version=False)

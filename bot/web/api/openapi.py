@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from bot.settings import Settings
+from bot.web.api import openapi_moves
 from bot.web.api.cancellations import DEFAULT_LIMIT, MAX_LIMIT
 from bot.web.api.idempotency import HEADER, KEY_PATTERN
 from bot.web.api.models import (
@@ -52,6 +53,7 @@ _MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
     (AppointmentOut, "serialization"),
     (CancellationPage, "serialization"),
     (ErrorResponse, "serialization"),
+    *openapi_moves.MODELS,
 ]
 
 
@@ -310,6 +312,10 @@ def build_openapi(settings: Settings) -> dict[str, Any]:
     schemas: dict[str, Any] = top["$defs"]
     schemas["AppointmentIn"]["properties"]["unit"]["enum"] = [unit.key for unit in settings.units]
     schemas["AppointmentBatch"]["properties"]["items"]["maxItems"] = settings.api.max_batch
+    units = [unit.key for unit in settings.units]
+    for name in ("SlotIn", "FullDay"):
+        schemas[name]["properties"]["unit"]["enum"] = units
+    schemas["SlotBatch"]["properties"]["items"]["maxItems"] = settings.api.max_batch
     return {
         "openapi": "3.1.0",
         "info": {"title": "Digitaly robot API", "version": "1.0.0", "description": DESCRIPTION},
@@ -319,8 +325,9 @@ def build_openapi(settings: Settings) -> dict[str, Any]:
             {"name": "appointments", "description": "Push appointments, read their state."},
             {"name": "cancellations", "description": "Read and acknowledge cancellations."},
             {"name": "reports", "description": "Download the daily reports (PDF, CSV)."},
+            *openapi_moves.TAGS,
         ],
-        "paths": {**_paths(), **_report_paths()},
+        "paths": {**_paths(), **_report_paths(), **openapi_moves.paths()},
         "components": {
             "schemas": schemas,
             "securitySchemes": {

@@ -1,0 +1,126 @@
+"""The robot's open slots in MongoDB (``slots``); a hold is one conditional update."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
+
+from bot.adapters.codec import from_doc, to_doc
+from bot.adapters.mongo.repository import Repository
+from bot.core.ports import Slot, SlotState, UpsertOutcome
+
+__all__ = ["MongoSlots"]
+
+# The robot owns these; state and the hold are ours.
+_PUSHED = ("external_id", "unit", "doctor", "specialty", "starts_at", "duration_minutes", "day")
+
+
+def _free(now: datetime) -> dict[str, Any]:
+    """Not held, or held by a hold that has ended."""
+    return {"$or": [{"held_by": None}, {"held_until": {"$lte": now}}]}
+
+
+class MongoSlots(Repository):
+    async def upsert(self, slot: Slot) -> UpsertOutcome:
+        doc = to_doc(slot)
+        pushed = {key: doc[key] for key in (*_PUSHED, "visit_type")}
+        current = await self.get_by_external_id(slot.external_id)
+        if current is not None and current.state is not SlotState.WITHDRAWN:
+            stored = to_doc(current)
+            if all(stored[key] == value for key, value in pushed.items()):
+                return UpsertOutcome.UNCHANGED
+        on_insert = {"_id": doc["_id"], "held_by": None, "held_until": None}
+        try:
+            result = await self.collection.update_one(
+                {"external_id": slot.external_id},
+                {"$set": pushed, "$setOnInsert": {**on_insert, "state": SlotState.OPEN.value}},
+                upsert=True,
+                session=self.session,
+            )
+        except DuplicateKeyError:  # a concurrent push inserted it first
+            result = await self.collection.update_one(
+                {"external_id": slot.external_id}, {"$set": pushed}, session=self.session
+            )
+        if result.upserted_id is not None:
+            return UpsertOutcome.CREATED
+        # Pushed again: free in the legacy system, so open (unless a move already booked it).
+        await self.collection.update_one(
+            {"external_id": slot.external_id, "state": SlotState.WITHDRAWN.value},
+            {"$set": {"state": SlotState.OPEN.value}},
+            session=self.session,
+        )
+        return UpsertOutcome.UPDATED
+
+    async def get(self, slot_id: str) -> Slot | None:
+        doc = await self.collection.find_one({"_id": slot_id}, session=self.session)
+        return from_doc(Slot, doc) if doc else None
+
+    async def get_by_external_id(self, external_id: str) -> Slot | None:
+        doc = await self.collection.find_one({"external_id": external_id}, session=self.session)
+        return from_doc(Slot, doc) if doc else None
+
+    async def withdraw_missing(self, unit: str, day: str, keep: Collection[str]) -> int:
+        result = await self.collection.update_many(
+            {
+                "unit": unit,
+                "day": day,
+                "state": SlotState.OPEN.value,
+                "external_id": {"$nin": list(keep)},
+            },
+            {"$set": {"state": SlotState.WITHDRAWN.value}},
+            session=self.session,
+        )
+        return result.modified_count
+
+    async def open_from(
+        self,
+        unit: str,
+        specialty: str,
+        earliest: datetime,
+        now: datetime,
+        limit: int,
+        doctor: str | None = None,
+    ) -> list[Slot]:
+        query: dict[str, Any] = {
+            "unit": unit,
+            "specialty": specialty,
+            "state": SlotState.OPEN.value,
+            "starts_at": {"$gte": earliest},
+            **_free(now),
+        }
+        if doctor is not None:
+            query["doctor"] = doctor
+        cursor = (
+            self.collection.find(query, session=self.session)
+            .sort([("starts_at", ASCENDING), ("external_id", ASCENDING)])
+            .limit(limit)
+        )
+        return [from_doc(Slot, doc) async for doc in cursor]
+
+    async def hold(self, slot_id: str, holder: str, until: datetime, now: datetime) -> bool:
+        result = await self.collection.update_one(
+            {"_id": slot_id, "state": SlotState.OPEN.value, **_free(now)},
+            {"$set": {"held_by": holder, "held_until": until}},
+            session=self.session,
+        )
+        return result.modified_count == 1
+
+    async def release(self, slot_id: str, holder: str) -> bool:
+        result = await self.collection.update_one(
+            {"_id": slot_id, "held_by": holder},
+            {"$set": {"held_by": None, "held_until": None}},
+            session=self.session,
+        )
+        return result.modified_count == 1
+
+    async def book(self, slot_id: str, holder: str) -> bool:
+        result = await self.collection.update_one(
+            {"_id": slot_id, "held_by": holder},
+            {"$set": {"state": SlotState.BOOKED.value}},
+            session=self.session,
+        )
+        return result.modified_count == 1

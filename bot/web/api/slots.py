@@ -1,0 +1,150 @@
+"""``PUT /api/v1/slots``: the legacy system's open times, a batch by external_id."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
+
+from bot.core.ports import ApiToken, Slot, UpsertOutcome
+from bot.services.slots import SlotService
+from bot.web.api.auth import endpoint
+from bot.web.api.body import read_json
+from bot.web.api.errors import invalid, problems
+from bot.web.api.idempotency import idempotent
+from bot.web.api.models import EXTERNAL_ID_PATTERN, FieldProblem, ItemResult
+from bot.web.api.slot_models import FullDay, SlotBatchResult, SlotBatchSummary, SlotIn
+from bot.web.keys import SETTINGS, STORE
+
+__all__ = ["routes"]
+
+routes = web.RouteTableDef()
+
+_EXTERNAL_ID = re.compile(EXTERNAL_ID_PATTERN)
+
+
+class _Envelope(BaseModel):
+    """The batch's outer shape; each item is checked on its own afterwards."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[Any] = Field(max_length=1000)
+    full_days: list[Any] = Field(default_factory=list, max_length=400)
+
+
+def _slot(item: SlotIn, zones: Mapping[str, ZoneInfo]) -> Slot:
+    return Slot(
+        id=uuid.uuid4().hex,  # kept only if the slot is new
+        external_id=item.external_id,
+        unit=item.unit,
+        doctor=item.doctor,
+        specialty=item.specialty,
+        starts_at=item.starts_at,
+        duration_minutes=item.duration_minutes,
+        day=item.starts_at.astimezone(zones[item.unit]).date().isoformat(),
+        visit_type=item.visit_type,
+    )
+
+
+def _check_items(
+    raw_items: Sequence[Any], zones: Mapping[str, ZoneInfo]
+) -> tuple[list[tuple[int, Slot]], dict[int, ItemResult]]:
+    """The valid items as slots (with their index), and the rejected ones' results."""
+    context = {"units": list(zones)}
+    valid: list[tuple[int, Slot]] = []
+    rejected: dict[int, ItemResult] = {}
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(raw_items):
+        prefix = f"items.{index}"
+        external_id = raw.get("external_id") if isinstance(raw, dict) else None
+        if not (isinstance(external_id, str) and _EXTERNAL_ID.match(external_id)):
+            external_id = None
+        errors: list[FieldProblem]
+        if not isinstance(raw, dict):
+            errors = [FieldProblem(path=prefix, message="must be an object")]
+        else:
+            try:
+                item = SlotIn.model_validate(raw, context=context)
+            except PydanticValidationError as exc:
+                errors = problems(exc, prefix)
+            else:
+                if item.external_id in seen:
+                    message = f"repeats the external_id of item {seen[item.external_id]}"
+                    errors = [FieldProblem(path=f"{prefix}.external_id", message=message)]
+                else:
+                    seen[item.external_id] = index
+                    valid.append((index, _slot(item, zones)))
+                    continue
+        rejected[index] = ItemResult(
+            index=index, external_id=external_id, result="rejected", errors=errors
+        )
+    return valid, rejected
+
+
+def _full_days(raw: Sequence[Any], units: list[str]) -> list[tuple[str, str]]:
+    days: list[tuple[str, str]] = []
+    errors: list[FieldProblem] = []
+    for index, value in enumerate(raw):
+        try:
+            day = FullDay.model_validate(value, context={"units": units})
+        except PydanticValidationError as exc:
+            errors += problems(exc, f"full_days.{index}")
+        else:
+            days.append((day.unit, day.date.isoformat()))
+    if errors:
+        raise invalid("invalid full_days: nothing was written", errors)
+    return days
+
+
+@routes.put("/api/v1/slots")
+@endpoint("slots:write")
+async def put_slots(request: web.Request, token: ApiToken) -> web.StreamResponse:
+    app = request.app
+    settings = app[SETTINGS]
+    raw, body = await read_json(request, settings.api.max_body)
+    if not isinstance(body, dict):
+        message = 'the body must be a JSON object: {"items": [...], "full_days": [...]}'
+        raise invalid(message, [FieldProblem(path="body", message=message)])
+    try:
+        envelope = _Envelope.model_validate(body)
+    except PydanticValidationError as exc:
+        raise invalid(
+            'the body must be {"items": [...], "full_days": [...]}', problems(exc)
+        ) from None
+    if len(envelope.items) > settings.api.max_batch:
+        message = f"at most {settings.api.max_batch} items per request"
+        raise invalid(message, [FieldProblem(path="items", message=message)])
+    zones = {unit.key: ZoneInfo(unit.timezone) for unit in settings.units}
+    full_days = _full_days(envelope.full_days, list(zones))
+
+    async def run() -> web.Response:
+        valid, rejected = _check_items(envelope.items, zones)
+        service = SlotService(app[STORE])
+        pushed = await service.push_many([slot for _, slot in valid])
+        withdrawn = 0
+        if not rejected:  # a rejected item may be one of a full day's: withdraw nothing
+            withdrawn = await service.withdraw_missing(full_days, [slot for _, slot in valid])
+        results = dict(rejected)
+        for (index, _), (outcome, stored) in zip(valid, pushed, strict=True):
+            results[index] = ItemResult(
+                index=index, external_id=stored.external_id, result=outcome.value, id=stored.id
+            )
+        items = [results[index] for index in sorted(results)]
+        summary = SlotBatchSummary(
+            created=sum(1 for r in items if r.result == UpsertOutcome.CREATED.value),
+            updated=sum(1 for r in items if r.result == UpsertOutcome.UPDATED.value),
+            unchanged=sum(1 for r in items if r.result == UpsertOutcome.UNCHANGED.value),
+            rejected=len(rejected),
+            withdrawn=withdrawn,
+            full_days_applied=not rejected,
+        )
+        result = SlotBatchResult(summary=summary, items=items)
+        return web.json_response(result.model_dump(mode="json"))
+
+    return await idempotent(request, token, raw, run)
