@@ -13,9 +13,13 @@ same task, or a worker and the sweeper, can never both act on it::
     unknown --found at the provider--> sent
     unknown --not found after unknown_grace--> pending (resend)       | dead (budget spent)
     pending --claim, then: suppressed number / past expires_at--> failed (never sent)
+    pending --claim, free text outside the 24-hour window--> dead (never sent)
+    sending --rejected, throttle (63018)--> pending until the sender's pause ends (attempt unspent)
+    sent --status callback failed/undelivered--> as if the send had been rejected with that code
+                                                 (retry, throttle, failed, dead, suppressed)
 
-Rate limiting and an open circuit give a claimed entry back to pending for
-later (no attempt is spent). Nothing here sleeps for a backoff: the task records ``next_attempt_at``
+Rate limiting, an open circuit and a paused sender (its reminders and notices
+only) give a claimed entry back to pending for later (no attempt is spent). Nothing here sleeps for a backoff: the task records ``next_attempt_at``
 and returns; :func:`bot.services.sweeper.sweep` hands the entry on when it is due, and also re-hands
 entries whose task was lost (a killed worker, a flushed Redis).
 """

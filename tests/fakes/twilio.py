@@ -70,7 +70,9 @@ the message is created and then the connection is closed with no answer (the
 ``delay`` makes every create answer that many seconds late (after creating it).
 
 The app is a route table (:meth:`FakeTwilio.app`): another module may add its
-own routes to it (for example, listing inbound messages).
+own routes to it (for example, listing inbound messages), as
+:mod:`tests.fakes.twilio_content` does for the Content API. The request checks
+and error bodies are in :mod:`tests.fakes.twilio_requests`.
 """
 
 from __future__ import annotations
@@ -78,9 +80,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import json
 import random
-import re
 import secrets
 import time
 from collections import Counter
@@ -96,7 +96,9 @@ from aiohttp import web
 from twilio.request_validator import RequestValidator
 from yarl import URL
 
+from tests.fakes.twilio_content import ContentApi, Template
 from tests.fakes.twilio_inbound import ReceivedMessage, TwilioInbox
+from tests.fakes.twilio_requests import invalid_create, twilio_error, variables
 
 __all__ = [
     "ACCOUNT_SID",
@@ -115,37 +117,7 @@ ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "secret-token"
 WINDOW = timedelta(hours=24)
 
-_WHATSAPP = re.compile(r"^whatsapp:\+[1-9]\d{6,14}$")
-_CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
-_FIVE_SPACES = "     "
 _MESSAGES = "/2010-04-01/Accounts/{account}/Messages"
-
-# The message of each error code the fake answers, as Twilio's error dictionary words it.
-_ERRORS = {
-    20003: "Authenticate",
-    20404: "The requested resource was not found",
-    21211: "Invalid 'To' Phone Number",
-    21212: "Invalid 'From' Phone Number",
-    21603: "A 'From' phone number is required.",
-    21604: "A 'To' phone number is required.",
-    21609: "Invalid StatusCallback URL",
-    21619: "A text message body or media url must be specified.",
-    21655: "The ContentSid is Invalid",
-    21656: "The ContentVariables Parameter is invalid",
-    21623: "ValidityPeriod must be between 1 and 36000",
-    63007: "Twilio could not find a Channel with the specified From address",
-}
-
-
-def twilio_error(code: int, status: int, message: str | None = None) -> web.Response:
-    """An error answer with the body twilio-python reads (code, message, more_info, status)."""
-    body = {
-        "code": code,
-        "message": message or _ERRORS.get(code, f"error {code}"),
-        "more_info": f"https://www.twilio.com/docs/errors/{code}",
-        "status": status,
-    }
-    return web.json_response(body, status=status)
 
 
 @dataclass
@@ -174,20 +146,6 @@ class AsyncFailure:
     status: str = "failed"  # or "undelivered"
     times: int | None = None  # at most this many messages (None: no limit)
     to: str | None = None  # only to this number (E.164), if set
-
-
-@dataclass
-class Template:
-    """A Content API template: its variables (with sample values) and quick-reply ids."""
-
-    sid: str
-    name: str
-    body: str
-    variables: dict[str, str]
-    buttons: list[tuple[str, str]] = field(default_factory=list)  # (id, title)
-    status: str = "approved"  # the WhatsApp approval: approved, pending, rejected, paused, disabled
-    category: str = "UTILITY"
-    rejection_reason: str = ""
 
 
 @dataclass
@@ -330,8 +288,7 @@ class FakeTwilio:
         app.router.add_post(_MESSAGES + ".json", self._create)
         self.inbox.mount(app, lambda: [self._resource(m) for m in self.messages])
         app.router.add_get(_MESSAGES + "/{sid}.json", self._fetch)
-        app.router.add_get("/v1/Content/{sid}", self._content)
-        app.router.add_get("/v1/Content/{sid}/ApprovalRequests", self._approval)
+        ContentApi(self.account_sid, self.templates, self.content_reads).add_routes(app)
         return app
 
     @web.middleware
@@ -357,7 +314,7 @@ class FakeTwilio:
             "status": 201,
         }
         self.requests.append(record)
-        if (invalid := self._invalid(form)) is not None:
+        if (invalid := invalid_create(form, self.senders, self.templates)) is not None:
             record["status"] = invalid.status
             return invalid
         failure = self.planned.pop(0) if self.planned else None
@@ -390,92 +347,27 @@ class FakeTwilio:
             raise web.HTTPInternalServerError
         return web.json_response(self._resource(message, "queued"), status=201)
 
-    def _invalid(self, form: dict[str, str]) -> web.Response | None:
-        """The synchronous 400 Twilio answers for a malformed create, if any."""
-        to, sender = form.get("To"), form.get("From")
-        if not to:
-            return twilio_error(21604, 400)
-        if not _WHATSAPP.match(to):
-            return twilio_error(21211, 400, f"Invalid 'To' Phone Number: {to[:12]}…")
-        if not sender:
-            return twilio_error(21603, 400)
-        if not _WHATSAPP.match(sender):
-            return twilio_error(21212, 400)
-        if self.senders and sender not in self.senders:
-            return twilio_error(63007, 400)
-        content_sid = form.get("ContentSid")
-        if not form.get("Body") and not content_sid:
-            return twilio_error(21619, 400)
-        if content_sid is not None and (
-            not _CONTENT_SID.match(content_sid) or content_sid not in self.templates
-        ):
-            return twilio_error(21655, 400)
-        if "ContentVariables" in form and _variables(form["ContentVariables"]) is None:
-            return twilio_error(21656, 400)
-        callback = form.get("StatusCallback")
-        if callback is not None and urlsplit(callback).scheme not in {"http", "https"}:
-            return twilio_error(21609, 400)
-        validity = form.get("ValidityPeriod")
-        if validity is not None and not (validity.isdigit() and 1 <= int(validity) <= 36_000):
-            return twilio_error(21623, 400)
-        return None
+    async def _list(self, request: web.Request) -> web.Response:
+        to, sender = request.query.get("To"), request.query.get("From")
+        found = [
+            m
+            for m in self.messages
+            if (to is None or m.form.get("To") == to)
+            and (sender is None or m.form.get("From") == sender)
+        ]
+        return web.json_response(
+            {
+                "messages": [self._resource(m) for m in reversed(found)],
+                "next_page_uri": None,
+                "page": 0,
+            }
+        )
 
     async def _fetch(self, request: web.Request) -> web.Response:
         message = next((m for m in self.messages if m.sid == request.match_info["sid"]), None)
         if message is None:
             return twilio_error(20404, 404)
         return web.json_response(self._resource(message))
-
-    async def _content(self, request: web.Request) -> web.Response:
-        self.content_reads[request.path] += 1
-        template = self.templates.get(request.match_info["sid"])
-        if template is None:
-            return twilio_error(20404, 404)
-        url = f"https://content.twilio.com/v1/Content/{template.sid}"
-        kind = "twilio/quick-reply" if template.buttons else "twilio/text"
-        content: dict[str, Any] = {"body": template.body}
-        if template.buttons:
-            content["actions"] = [{"id": i, "title": t} for i, t in template.buttons]
-        return web.json_response(
-            {
-                "sid": template.sid,
-                "account_sid": self.account_sid,
-                "friendly_name": template.name,
-                "language": "pt_BR",
-                "variables": template.variables,
-                "types": {kind: content},
-                "url": url,
-                "date_created": "2026-01-05T12:00:00Z",
-                "date_updated": "2026-01-05T12:00:00Z",
-                "links": {
-                    "approval_fetch": url + "/ApprovalRequests",
-                    "approval_create": url + "/ApprovalRequests/whatsapp",
-                },
-            }
-        )
-
-    async def _approval(self, request: web.Request) -> web.Response:
-        self.content_reads[request.path] += 1
-        template = self.templates.get(request.match_info["sid"])
-        if template is None:
-            return twilio_error(20404, 404)
-        return web.json_response(
-            {
-                "sid": template.sid,
-                "account_sid": self.account_sid,
-                "url": f"https://content.twilio.com/v1/Content/{template.sid}/ApprovalRequests",
-                "whatsapp": {
-                    "type": "whatsapp",
-                    "name": template.name,
-                    "category": template.category,
-                    "content_type": "twilio/quick-reply" if template.buttons else "twilio/text",
-                    "status": template.status,
-                    "rejection_reason": template.rejection_reason,
-                    "allow_category_change": True,
-                    "flows": None,
-                },
-            }
-        )
 
     # --- Status callbacks ------------------------------------------------------------------
 
@@ -491,7 +383,7 @@ class FakeTwilio:
             template = self.templates[form["ContentSid"]]
             if template.status in _TEMPLATE_FAILURES:
                 return "failed", _TEMPLATE_FAILURES[template.status]
-            sent = _variables(form.get("ContentVariables", "{}")) or {}
+            sent = variables(form.get("ContentVariables", "{}")) or {}
             if set(sent) != set(template.variables):
                 return "failed", 63028
         for failure in self.async_failures:
@@ -581,22 +473,6 @@ class FakeTwilio:
             "api_version": "2010-04-01",
             "uri": f"/2010-04-01/Accounts/{message.account_sid}/Messages/{message.sid}.json",
         }
-
-
-def _variables(raw: str) -> dict[str, str] | None:
-    """ContentVariables as Twilio accepts them; None when it would answer 21656."""
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return None
-    if not isinstance(value, dict) or len(value) > 100:
-        return None
-    for item in value.values():
-        if not isinstance(item, str) or not item.strip():
-            return None
-        if "\n" in item or "\t" in item or _FIVE_SPACES in item:
-            return None
-    return value
 
 
 def _basic(header: str) -> str | None:
