@@ -17,7 +17,7 @@ import time
 import aiohttp
 
 from bench.seeding import phone
-from tests.twilio_signing import inbound_form, signature
+from tests.twilio_signing import inbound_form, message_sid, signature
 
 __all__ = ["PATH", "percentiles"]
 
@@ -40,7 +40,9 @@ async def _run(args: argparse.Namespace) -> dict[str, object]:
     total = int(args.rate * args.seconds)
     forms = []
     for i in range(total):
-        form = inbound_form(f"SM{args.prefix}x{i:08d}", phone(i % args.patients), args.body)
+        form = inbound_form(
+            message_sid(f"{args.prefix}x{i:08d}"), phone(i % args.patients), args.body
+        )
         headers = {"X-Twilio-Signature": signature(PATH, form, args.token, args.public)}
         forms.append((form, headers))
     latencies: list[float] = []

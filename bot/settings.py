@@ -197,6 +197,14 @@ class StaffLogin(_Section):
     lock_for: Duration = timedelta(minutes=15)
 
 
+class WebLimits(_Section):
+    """What one client may hold of the web server (docs/operations.md)."""
+
+    header_timeout: Duration = timedelta(seconds=15)  # a whole request head, and idle keep-alive
+    body_timeout: Duration = timedelta(seconds=60)  # a whole body, from its head
+    max_connections_per_client: int = Field(default=32, ge=0)  # 0: no cap (a proxy limits)
+
+
 class Clinic(_Section):
     name: str = "Digitaly"
 
@@ -236,6 +244,7 @@ class Settings(BaseSettings):
     conversations: Conversations = Conversations()
     api: Api = Api()
     staff_login: StaffLogin = StaffLogin()
+    web_limits: WebLimits = WebLimits()
     retention: Retention = Retention()
     flows_dir: Path = Path("flows")
 

@@ -12,6 +12,7 @@ from aiohttp import web
 from bot.cli.ops_port import metrics_port, ops_site
 from bot.settings import Settings
 from bot.web import create_app
+from bot.web.connections import CappedSite
 from bot.web.pages import announce
 from workers.broker import create_broker
 from workers.jobs import create_jobs
@@ -79,4 +80,5 @@ def _web_runner(settings: Settings) -> web.AppRunner:
 
 
 def web_site(runner: web.AppRunner, settings: Settings) -> web.TCPSite:
-    return web.TCPSite(runner, settings.host, settings.port)
+    cap = settings.web_limits.max_connections_per_client
+    return CappedSite(runner, settings.host, settings.port, cap=cap)

@@ -28,6 +28,7 @@ from bot.core.errors import ConfigError
 from bot.settings import Settings
 from bot.web import health, observability, twilio
 from bot.web.api import setup_api
+from bot.web.connections import body_deadline_middleware
 from bot.web.errors import SERVER_LOG, error_middleware
 from bot.web.guards import host_middleware, secure_headers
 from bot.web.keys import (
@@ -63,19 +64,24 @@ __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
 
-# aiohttp's own connection settings (docs/operations.md). keepalive_timeout is
-# also the deadline for a request's headers: aiohttp arms it when a connection
-# opens and after each answer, and closes a connection still waiting for a whole
-# request head when it fires. No lingering: a body the handler did not read
-# closes the connection rather than keeping a slow client around to drain it.
-SERVER_LIMITS: dict[str, Any] = {
-    "keepalive_timeout": 15.0,
-    "lingering_time": 0.0,
-    "max_line_size": 8190,
-    "max_field_size": 8190,
-    "max_headers": 64,
-    "logger": SERVER_LOG,
-}
+
+def _server_limits(settings: Settings) -> dict[str, Any]:
+    """aiohttp's own connection settings (bot.web.connections, docs/operations.md).
+
+    keepalive_timeout is also the deadline for a request's head. No lingering:
+    a body the handler did not read closes the connection rather than keeping a
+    slow client around to drain it.
+    """
+    return {
+        "keepalive_timeout": settings.web_limits.header_timeout.total_seconds(),
+        "lingering_time": 0.0,
+        "max_line_size": 8190,
+        "max_field_size": 8190,
+        "max_headers": 64,
+        "logger": SERVER_LOG,
+    }
+
+
 _SCHEMA_RETRY_SECONDS = 1.0
 _FLOW_RELOAD_SECONDS = 2.0
 _TURN_DRAIN_SECONDS = 10.0
@@ -246,8 +252,13 @@ def create_app(
     if settings.redis_url is None and REDIS not in overrides:
         raise ConfigError("REDIS_URL is not set (digitaly run starts an embedded server)")
     app = web.Application(
-        middlewares=[observe_middleware, host_middleware, error_middleware],
-        handler_args=SERVER_LIMITS,
+        middlewares=[
+            observe_middleware,
+            host_middleware,
+            body_deadline_middleware,
+            error_middleware,
+        ],
+        handler_args=_server_limits(settings),
     )
     app.on_response_prepare.append(secure_headers)
     app[SETTINGS] = settings

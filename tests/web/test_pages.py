@@ -81,6 +81,8 @@ async def _log_in(client: Client) -> tuple[dict[str, str], str]:
     assert "SameSite=Strict" in cookie
     token = response.cookies[COOKIE].value
     headers = {"Cookie": f"{COOKIE}={token}"}
+    # The cookie is Secure (PUBLIC_BASE_URL is https): the jar would not send it over http.
+    client.session.cookie_jar.update_cookies({COOKIE: token}, response_url=client.make_url("/"))
     page = await (await client.get("/console/atendimento", headers=headers)).text()
     match = re.search(r'name="csrf" value="([^"]+)"', page)
     assert match
@@ -169,7 +171,11 @@ async def test_the_simulator_posts_through_the_signed_webhook(
 ) -> None:
     app = create_app(settings, overrides={QUEUE: MemoryQueue()})
     client = await started(aiohttp_client, app)
+    await _log_in(client)  # the simulator is for signed-in staff (issue 17)
     assert (await client.get("/simulator")).status == 200
+    demo = {"patient": "Paula Reis", "phone": PHONE, "unit": "paulista", "date": "2030-01-02"}
+    created = await client.post("/simulator/api/appointments", json={**demo, "time": "15:00"})
+    assert created.status == 201  # the simulator plays only its own demo patients
     refused = await client.post("/simulator/api/send", data={"phone": PHONE, "text": "oi"})
     assert refused.status == 415  # JSON only: no cross-site form posts
     response = await client.post("/simulator/api/send", json={"phone": PHONE, "text": "oi"})
@@ -183,6 +189,7 @@ async def test_reset_lets_the_same_reminder_be_sent_again(
 ) -> None:
     app = create_app(settings, overrides={QUEUE: MemoryQueue()})
     client = await started(aiohttp_client, app)
+    await _log_in(client)
     created = await client.post(
         "/simulator/api/appointments",
         json={

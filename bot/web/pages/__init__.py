@@ -79,7 +79,6 @@ async def announce(app: web.Application, address: str) -> None:
     if not await app[READS].count_appointments():
         created = await seed_demo(app[STORE], app[SETTINGS], app[CLOCK])
         log.info("demo data seeded", extra={"appointments": created})
-    print(f"Simulador: {address}/simulator", flush=True)
-    print(
-        f"Console da equipe: {address}/console  (crie um acesso: digitaly staff create)", flush=True
-    )
+    print(f"Simulador: {address}/simulator  (entre com um acesso da equipe)", flush=True)
+    print(f"Console da equipe: {address}/console", flush=True)
+    print("Crie um acesso, se ainda não tem: .venv/bin/digitaly staff create", flush=True)

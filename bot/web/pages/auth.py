@@ -78,8 +78,9 @@ async def checked_form(request: web.Request) -> MultiDictProxy[Any]:
 
 
 def _safe_next(value: str) -> str:
-    # Only paths of our own console: never an open redirect.
-    return value if value.startswith("/console") and not value.startswith("//") else "/console"
+    # Only paths of our own pages: never an open redirect.
+    ours = value.startswith(("/console", "/simulator")) and not value.startswith("//")
+    return value if ours else "/console"
 
 
 def _login_form(

@@ -1,6 +1,10 @@
 """The WhatsApp simulator: a newcomer plays the patient, with no Twilio account.
 
-Only when no Twilio credentials are configured (else every route is a 404).
+Only when no Twilio credentials are configured (else every route is a 404),
+and only for a signed-in staff member. It plays only the demo patients: the
+appointments it seeded or created itself (external ids ``DEMO-``/``SIM-``),
+and phones no other appointment uses; what the robot pushed is never listed,
+reminded, answered or reset from here.
 The patient's messages go through the real webhook: the page's POST is turned
 into the form Twilio would send, signed with the simulator's key and posted to
 our own ``/webhooks/twilio/messages`` over HTTP, so the signature check, the
@@ -41,6 +45,7 @@ from bot.web.keys import (
     SIGNING_KEY,
     STORE,
 )
+from bot.web.pages.auth import current, staff_only
 from bot.web.pages.console import STATUS
 from bot.web.pages.pictures import flow_svg
 from bot.web.twilio_fields import account_sid
@@ -62,9 +67,40 @@ def _enabled(request: web.Request) -> None:
         raise web.HTTPNotFound(reason="the simulator is off: Twilio credentials are configured")
 
 
+def _json_refusal(cls: type[web.HTTPException], code: str, message: str) -> web.HTTPException:
+    body = json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False)
+    return cls(text=body, content_type="application/json")
+
+
+async def _staff(request: web.Request) -> None:
+    """The simulator's API: on, and a staff member signed in."""
+    _enabled(request)
+    if await current(request) is None:
+        raise _json_refusal(web.HTTPUnauthorized, "login_required", "Entre no console primeiro.")
+
+
+def is_demo(appointment: Appointment) -> bool:
+    """Seeded demo data or an appointment the simulator created (marked by its external id)."""
+    return appointment.external_id.startswith((DEMO_PREFIX, SIM_PREFIX))
+
+
+async def _demo_phone(request: web.Request, raw: object, *, new: bool = False) -> str:
+    """``raw`` as E.164 if only demo appointments use it (``new``: or none does); else 403."""
+    phone = _phone(raw)
+    store = request.app[STORE]
+    found = [a for number in variants(phone) for a in await store.appointments.for_phone(number)]
+    if (not found and not new) or not all(is_demo(a) for a in found):
+        raise _json_refusal(
+            web.HTTPForbidden,
+            "not_a_demo_patient",
+            "O simulador só atua com os pacientes de demonstração.",
+        )
+    return phone
+
+
 async def _body(request: web.Request) -> dict[str, Any]:
     # JSON only: a cross-site form cannot send it without a CORS preflight we never grant.
-    _enabled(request)
+    await _staff(request)
     if request.content_type != "application/json":
         raise web.HTTPUnsupportedMediaType(reason="send application/json")
     body = await request.json()
@@ -97,9 +133,14 @@ def _zone(request: web.Request, unit_key: str) -> str:
 
 
 @routes.get("/simulator")
+async def page(request: web.Request) -> web.StreamResponse:
+    _enabled(request)  # off (404) before asking anyone to log in
+    return await _page(request)
+
+
+@staff_only
 @aiohttp_jinja2.template("simulator.html")
-async def page(request: web.Request) -> dict[str, Any]:
-    _enabled(request)
+async def _page(request: web.Request) -> dict[str, Any]:
     settings = request.app[SETTINGS]
     return {
         "clinic": settings.clinic.name,
@@ -110,9 +151,9 @@ async def page(request: web.Request) -> dict[str, Any]:
 
 @routes.get("/simulator/api/appointments")
 async def appointments(request: web.Request) -> web.Response:
-    _enabled(request)
+    await _staff(request)
     since = request.app[CLOCK]().replace(hour=0, minute=0, second=0, microsecond=0)
-    found = await request.app[READS].upcoming(since)
+    found = [a for a in await request.app[READS].upcoming(since, limit=500) if is_demo(a)]
     return web.json_response(
         {"appointments": [_appointment_json(a, _zone(request, a.unit)) for a in found]}
     )
@@ -139,7 +180,7 @@ async def create_appointment(request: web.Request) -> web.Response:
         id=f"sim-{suffix}",
         external_id=f"{SIM_PREFIX}{suffix}",
         patient_name=name,
-        phone=_phone(body.get("phone")),
+        phone=await _demo_phone(request, body.get("phone"), new=True),
         starts_at=datetime.combine(day, at, ZoneInfo(unit.timezone)),
         doctor=str(body.get("doctor", "")).strip() or "Dra. Cláudia Guimarães",
         unit=unit.key,
@@ -156,8 +197,9 @@ async def remind(request: web.Request) -> web.Response:
     body = await _body(request)
     app = request.app
     appointment = await app[STORE].appointments.get(str(body.get("appointment_id", "")))
-    if appointment is None:
-        raise NotFoundError("no such appointment")
+    if appointment is None or not is_demo(appointment):
+        raise NotFoundError("no such demo appointment")
+    await _demo_phone(request, appointment.phone)
     generation, _ = await app[READS].simulator_session(appointment.phone)
     claim = reminder_id(appointment) + (f":sim{generation}" if generation else "")
     started = await app[CONVERSATIONS].start(claim, app[SETTINGS].reminders.flow, [appointment])
@@ -172,7 +214,7 @@ async def remind(request: web.Request) -> web.Response:
 async def send(request: web.Request) -> web.Response:
     """The patient writes (or taps a button): post it to our webhook exactly as Twilio would."""
     body = await _body(request)
-    phone = _phone(body.get("phone"))
+    phone = await _demo_phone(request, body.get("phone"))
     text = str(body.get("text", ""))
     button = str(body.get("button_id", "")) or None
     if not text.strip() and button is None:
@@ -240,7 +282,7 @@ async def reset(request: web.Request) -> web.Response:
     """Start over: stop the conversation, clear the chat, make the demo appointments new again."""
     body = await _body(request)
     app = request.app
-    phone = _phone(body.get("phone"))
+    phone = await _demo_phone(request, body.get("phone"))
     phones = variants(phone)
     for _ in range(10):
         conversation = await app[STORE].conversations.active_for_phone(phones)
@@ -308,8 +350,8 @@ async def events(request: web.Request) -> web.StreamResponse:
 
     Polls MongoDB (every process sees the same data, so any web process can serve it).
     """
-    _enabled(request)
-    phone = _phone(request.query.get("phone"))
+    await _staff(request)
+    phone = await _demo_phone(request, request.query.get("phone"))
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream",
