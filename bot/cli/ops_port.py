@@ -71,6 +71,8 @@ async def ops_site(settings: Settings, port: int) -> AsyncIterator[str]:
         host, bound = runner.addresses[0][:2]
         address = f"http://{host}:{bound}"
         log.info("metrics listening", extra={"address": address})
+        # Like web's "running at" line: with METRICS_PORT=0 this is how to find the port.
+        print(f"Health and metrics at {address}/metrics", flush=True)
         yield address
     finally:
         await runner.cleanup()

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -48,12 +49,13 @@ class Cluster:
     async def start(self, role: str, **env: str) -> str:
         self.started += 1
         name = f"{role}-{self.started}"
-        port = free_port()
-        env = {**self.env, "METRICS_PORT": str(port), **env}
+        # Workers and schedulers take any free port and print it (no race with other
+        # processes on the machine); web needs a PORT.
+        env = {**self.env, "METRICS_PORT": "0", **env}
         if role == "web":
-            env["PORT"] = str(port)
+            self.ports[name] = free_port()
+            env["PORT"] = str(self.ports[name])
             env.pop("METRICS_PORT")
-        self.ports[name] = port
         log = (self.workdir / f"{name}.log").open("wb")
         self.processes[name] = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -67,6 +69,19 @@ class Cluster:
         )
         log.close()
         return name
+
+    async def port(self, name: str, within: float = 120) -> int:
+        """Where process ``name`` answers /healthz, /readyz and /metrics (once it says so)."""
+        deadline = time.monotonic() + within
+        while name not in self.ports:
+            text = (self.workdir / f"{name}.log").read_text(encoding="utf-8")
+            if match := re.search(r"Health and metrics at http://[^:]+:(\d+)/metrics", text):
+                self.ports[name] = int(match[1])
+            elif time.monotonic() > deadline or self.processes[name].returncode is not None:
+                raise AssertionError(f"{name} opened no metrics port: {text[-2000:]}")
+            else:
+                await asyncio.sleep(0.2)
+        return self.ports[name]
 
     def log_lines(self, name: str) -> list[dict[str, Any]]:
         """The JSON log lines a process wrote so far (other output skipped)."""
