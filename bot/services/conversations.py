@@ -21,8 +21,9 @@ from bot import metrics
 from bot.clock import Clock
 from bot.core import engine
 from bot.core.consent import ConsentWords, consent_change
+from bot.core.effects import HoldSlot
 from bot.core.errors import ConflictError, NotFoundError
-from bot.core.events import Burst, Reply, Timeout, Unit
+from bot.core.events import Burst, Reply, Signal, Timeout, Unit
 from bot.core.machine import CompiledFlow
 from bot.core.model import Appointment, Conversation, ConversationStatus, MessageKind, stopped_data
 from bot.core.phones import variants
@@ -35,6 +36,7 @@ from bot.core.ports import (
     TaskQueue,
 )
 from bot.services.effects import apply_effects
+from bot.services.rescheduling import SlotOffers
 
 __all__ = [
     "ConversationService",
@@ -75,6 +77,7 @@ class ConversationService:
     clock: Clock
     burst_window: timedelta = timedelta(seconds=3)
     consent: ConsentWords = field(default_factory=ConsentWords)
+    slots: SlotOffers | None = None  # free times to offer; None: rescheduling goes to a person
     _saved_versions: set[tuple[str, str]] = field(default_factory=set, init=False, repr=False)
 
     # --- starting -----------------------------------------------------------------------
@@ -178,7 +181,9 @@ class ConversationService:
             if conversation is None:
                 await self._without_conversation(messages, now)
                 return
-            result = engine.step(await self._flow(conversation), conversation, event, now)
+            free = await self.slots.free_times(conversation) if self.slots else ()
+            flow = await self._flow(conversation)
+            result = engine.step(flow, conversation, event, now, free)
             if not await self._commit(conversation, result, now, processed=messages):
                 await _back_off(attempt)  # someone else moved it: decide again on fresh state
                 continue
@@ -192,6 +197,7 @@ class ConversationService:
                         "state": result.conversation.state,
                     },
                 )
+            await self._hold(result)
             return
         raise ConflictError(f"conversation for message {messages[0].sid} kept changing")
 
@@ -264,6 +270,35 @@ class ConversationService:
                 return False
             now = self.clock()
             result = engine.step(await self._flow(current), current, event, now)
+            if not result.changed:
+                return False
+            if await self._commit(current, result, now):
+                return True
+            await _back_off(attempt)
+        return False
+
+    async def _hold(self, result: engine.Step) -> None:
+        """Hold a picked time (after the pick is saved), and tell the conversation how it went."""
+        for effect in result.effects:
+            if isinstance(effect, HoldSlot) and self.slots is not None:
+                outcome = await self.slots.hold(result.conversation, effect.slot_id)
+                await self.signal(result.conversation.id, outcome, holding=effect.slot_id)
+
+    async def signal(
+        self, conversation_id: str, signal: Signal, *, holding: str | None = None
+    ) -> bool:
+        """Apply a signal (a hold's or the robot's outcome); True if the conversation moved.
+
+        With ``holding``, only while the conversation still waits on that slot: a late or
+        repeated outcome of an earlier move changes nothing.
+        """
+        for attempt in range(_CONFLICT_RETRIES):
+            current = await self.store.conversations.get(conversation_id)
+            if current is None or (holding and current.data.get("holding") != holding):
+                return False
+            now = self.clock()
+            free = await self.slots.free_times(current) if self.slots else ()
+            result = engine.step(await self._flow(current), current, signal, now, free)
             if not result.changed:
                 return False
             if await self._commit(current, result, now):

@@ -20,6 +20,7 @@ from bot.core.console import ConsoleReadModel, StaffAccounts
 from bot.core.ports import FlowCatalog, RateLimiter, Store, TaskQueue
 from bot.services.conversations import ConversationService
 from bot.services.reminders import ReminderService
+from bot.services.reschedules import RescheduleService
 from bot.settings import Settings
 from reports.archive import ReportArchive
 
@@ -41,6 +42,7 @@ __all__ = [
     "READS",
     "REDIS",
     "REMINDERS",
+    "RESCHEDULES",
     "SCHEMA_READY",
     "SETTINGS",
     "SIGNING_KEY",
@@ -66,6 +68,7 @@ GAUGES: web.AppKey[Callable[[], Awaitable[None]]] = web.AppKey("gauges")
 SIGNING_KEY = web.AppKey("signing_key", str)
 CONVERSATIONS = web.AppKey("conversations", ConversationService)
 REMINDERS = web.AppKey("reminders", ReminderService)
+RESCHEDULES = web.AppKey("reschedules", RescheduleService)
 FLOWS: web.AppKey[FlowCatalog] = web.AppKey("flows")
 QUEUE: web.AppKey[TaskQueue] = web.AppKey("queue")
 # Conversation turns running after their webhook answered; awaited at shutdown.
