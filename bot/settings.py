@@ -166,6 +166,17 @@ class Conversations(_Section):
     reconcile_overlap: Duration = timedelta(minutes=10)
 
 
+class Rescheduling(_Section):
+    """Rescheduling in the chat: the free times the robot pushed (PUT /api/v1/slots)."""
+
+    # How many free times one offer lists.
+    offer_count: int = Field(default=3, ge=1, le=9)
+    # No time offered closer than this.
+    min_lead: Duration = timedelta(hours=24)
+    # How long a picked time stays held for the patient while the robot books it.
+    hold_for: Duration = timedelta(hours=2)
+
+
 class Retention(_Section):
     # Message texts (what patients wrote, what we sent) are blanked after this.
     message_bodies: Duration = timedelta(days=90)
@@ -242,6 +253,7 @@ class Settings(BaseSettings):
     rate_limits: RateLimits = RateLimits()
     sending: Sending = Sending()
     conversations: Conversations = Conversations()
+    rescheduling: Rescheduling = Rescheduling()
     api: Api = Api()
     staff_login: StaffLogin = StaffLogin()
     web_limits: WebLimits = WebLimits()

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.core.consent import ConsentWords
-from bot.core.events import Unit
+from bot.core.events import Signal, Unit
 from bot.core.ports import FlowCatalog, Locks, Store, TaskQueue
 from bot.core.reminders import SendingWindow
 from bot.services.conversations import ConversationService, UnitInfo
 from bot.services.reminders import ReminderPolicy, ReminderService
+from bot.services.reschedules import RescheduleService
+from bot.services.rescheduling import ReschedulePolicy, SlotOffers
 from bot.settings import Settings
 
 __all__ = ["Services", "create_services", "unit_infos"]
@@ -23,6 +25,7 @@ __all__ = ["Services", "create_services", "unit_infos"]
 class Services:
     conversations: ConversationService
     reminders: ReminderService
+    reschedules: RescheduleService
 
 
 def unit_infos(settings: Settings) -> dict[str, UnitInfo]:
@@ -71,8 +74,23 @@ def create_services(
             opt_in_words=frozenset(settings.conversations.opt_in_words),
             opt_in_message=settings.conversations.opt_in_message,
         ),
+        slots=SlotOffers(
+            store,
+            {unit.key: unit.timezone for unit in settings.units},
+            ReschedulePolicy(
+                settings.rescheduling.offer_count,
+                settings.rescheduling.min_lead,
+                settings.rescheduling.hold_for,
+            ),
+            clock,
+        ),
     )
+
+    async def notify(conversation_id: str, signal: Signal, slot_id: str) -> bool:
+        return await conversations.signal(conversation_id, signal, holding=slot_id)
+
     return Services(
         conversations=conversations,
         reminders=ReminderService(store, conversations, reminder_policy(settings)),
+        reschedules=RescheduleService(store, notify, clock),
     )

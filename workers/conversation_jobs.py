@@ -38,6 +38,10 @@ def conversation_jobs(
         for conversation in await store.conversations.timed_out(conversations.clock(), _BATCH):
             await conversations.time_out(conversation)
 
+    async def held_moves() -> None:
+        # A move the robot did not settle before its hold ended: free the slot, tell the patient.
+        await services.reschedules.expire_holds(_BATCH)
+
     async def stranded() -> None:
         older_than = conversations.clock() - _STRANDED_AFTER
         for message in await store.inbound.unprocessed(older_than, _BATCH):
@@ -47,5 +51,6 @@ def conversation_jobs(
         "reminders": (_REMINDER_TICK, reminders),
         "timeouts": (timedelta(seconds=5), timeouts),
         "stranded_messages": (timedelta(seconds=10), stranded),
+        "held_moves": (timedelta(seconds=10), held_moves),
         "flows_reload": (timedelta(seconds=2), reload_flows),
     }

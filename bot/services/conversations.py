@@ -21,8 +21,9 @@ from bot import metrics
 from bot.clock import Clock
 from bot.core import engine
 from bot.core.consent import ConsentWords, consent_change
+from bot.core.effects import HoldSlot
 from bot.core.errors import ConflictError, NotFoundError
-from bot.core.events import Burst, Reply, Timeout, Unit
+from bot.core.events import Burst, Reply, Signal, Timeout, Unit
 from bot.core.machine import CompiledFlow
 from bot.core.model import (
     Appointment,
@@ -42,6 +43,7 @@ from bot.core.ports import (
 )
 from bot.core.render import Rendered
 from bot.services.effects import apply_effects
+from bot.services.rescheduling import SlotOffers
 from bot.services.routing import answered_conversation, batches, leave_for_a_person
 
 __all__ = [
@@ -83,6 +85,7 @@ class ConversationService:
     clock: Clock
     burst_window: timedelta = timedelta(seconds=3)
     consent: ConsentWords = field(default_factory=ConsentWords)
+    slots: SlotOffers | None = None  # free times to offer; None: rescheduling goes to a person
     _saved_versions: set[tuple[str, str]] = field(default_factory=set, init=False, repr=False)
 
     # --- starting -----------------------------------------------------------------------
@@ -191,7 +194,9 @@ class ConversationService:
             if conversation is None:
                 await self._without_conversation(messages, now)
                 return
-            result = engine.step(await self._flow(conversation), conversation, event, now)
+            free = await self.slots.free_times(conversation) if self.slots else ()
+            flow = await self._flow(conversation)
+            result = engine.step(flow, conversation, event, now, free)
             if not await self._commit(conversation, result, now, processed=messages):
                 await _back_off(attempt)  # someone else moved it: decide again on fresh state
                 continue
@@ -205,6 +210,7 @@ class ConversationService:
                         "state": result.conversation.state,
                     },
                 )
+            await self._hold(result)
             return
         raise ConflictError(f"conversation for message {messages[0].sid} kept changing")
 
@@ -277,6 +283,35 @@ class ConversationService:
                 return False
             now = self.clock()
             result = engine.step(await self._flow(current), current, event, now)
+            if not result.changed:
+                return False
+            if await self._commit(current, result, now):
+                return True
+            await _back_off(attempt)
+        return False
+
+    async def _hold(self, result: engine.Step) -> None:
+        """Hold a picked time (after the pick is saved), and tell the conversation how it went."""
+        for effect in result.effects:
+            if isinstance(effect, HoldSlot) and self.slots is not None:
+                outcome = await self.slots.hold(result.conversation, effect.slot_id)
+                await self.signal(result.conversation.id, outcome, holding=effect.slot_id)
+
+    async def signal(
+        self, conversation_id: str, signal: Signal, *, holding: str | None = None
+    ) -> bool:
+        """Apply a signal (a hold's or the robot's outcome); True if the conversation moved.
+
+        With ``holding``, only while the conversation still waits on that slot: a late or
+        repeated outcome of an earlier move changes nothing.
+        """
+        for attempt in range(_CONFLICT_RETRIES):
+            current = await self.store.conversations.get(conversation_id)
+            if current is None or (holding and current.data.get("holding") != holding):
+                return False
+            now = self.clock()
+            free = await self.slots.free_times(current) if self.slots else ()
+            result = engine.step(await self._flow(current), current, signal, now, free)
             if not result.changed:
                 return False
             if await self._commit(current, result, now):

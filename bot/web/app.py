@@ -46,6 +46,7 @@ from bot.web.keys import (
     READS,
     REDIS,
     REMINDERS,
+    RESCHEDULES,
     SCHEMA_READY,
     SETTINGS,
     SIGNING_KEY,
@@ -168,6 +169,7 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     app[CONVERSATIONS] = services.conversations
     app[REMINDERS] = services.reminders
+    app[RESCHEDULES] = services.reschedules
     app[TURNS] = set[asyncio.Task[None]]()
     yield
     # Let turns that already answered their webhook finish; the recovery scan covers the rest.

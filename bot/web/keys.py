@@ -20,6 +20,7 @@ from bot.core.console import ConsoleReadModel, StaffAccounts
 from bot.core.ports import FlowCatalog, LoginThrottle, RateLimiter, Store, TaskQueue
 from bot.services.conversations import ConversationService
 from bot.services.reminders import ReminderService
+from bot.services.reschedules import RescheduleService
 from bot.settings import Settings
 from reports.archive import ReportArchive
 
@@ -42,6 +43,7 @@ __all__ = [
     "READS",
     "REDIS",
     "REMINDERS",
+    "RESCHEDULES",
     "SCHEMA_READY",
     "SETTINGS",
     "SIGNING_KEY",
@@ -70,6 +72,7 @@ SIGNING_KEY = web.AppKey("signing_key", str)
 TEMPLATE_PROBLEMS = web.AppKey("template_problems", list[str])
 CONVERSATIONS = web.AppKey("conversations", ConversationService)
 REMINDERS = web.AppKey("reminders", ReminderService)
+RESCHEDULES = web.AppKey("reschedules", RescheduleService)
 FLOWS: web.AppKey[FlowCatalog] = web.AppKey("flows")
 QUEUE: web.AppKey[TaskQueue] = web.AppKey("queue")
 # Conversation turns running after their webhook answered; awaited at shutdown.

@@ -40,6 +40,8 @@ async def test_every_operation_documents_its_errors(client: Client) -> None:
         "GET /api/v1/reports",
         "GET /api/v1/reports/{report_id}",
         "PUT /api/v1/slots",
+        "GET /api/v1/reschedules",
+        "POST /api/v1/reschedules/{reschedule_id}/ack",
     }
     for name, operation in operations.items():
         codes = set(operation["responses"])

@@ -32,7 +32,7 @@ EXAMPLES_PER_MODE = 150  # over all operations together, per generation mode
 
 
 def _mutated_an_item(case: schemathesis.Case) -> bool:
-    """A negative case whose invalid part is inside one appointment of a batch.
+    """A negative case whose invalid part is inside one appointment (or slot) of a batch.
 
     By contract such an item is answered per item (200, ``rejected`` with its
     reasons, nothing written for it) rather than failing the whole batch, so
@@ -40,7 +40,7 @@ def _mutated_an_item(case: schemathesis.Case) -> bool:
     stricter check below does.
     """
     meta = case.meta
-    if meta is None or case.operation.path != "/api/v1/appointments":
+    if meta is None or case.operation.path not in ("/api/v1/appointments", "/api/v1/slots"):
         return False
     if all(info.mode is not GenerationMode.NEGATIVE for info in meta.components.values()):
         return False

@@ -19,6 +19,7 @@ from bot.web.api import (
     openapi,
     operations,
     reports,
+    reschedules,
     slots,
 )
 from bot.web.keys import API_TASKS, OPENAPI, SETTINGS
@@ -46,6 +47,7 @@ def setup_api(app: web.Application) -> None:
     app[API_TASKS] = set()
     app[OPENAPI] = openapi.build_openapi(app[SETTINGS])
     app.cleanup_ctx.append(_api_ctx)
-    for module in (appointments, cancellations, operations, reports, openapi, docs, slots):
+    modules = (appointments, cancellations, operations, reports, openapi, docs, slots, reschedules)
+    for module in modules:
         app.add_routes(module.routes)
     app.router.add_static(docs.ASSETS, docs.SWAGGER_DIR, append_version=False)

@@ -158,4 +158,4 @@ def _reschedule_paths() -> dict[str, Any]:
 
 
 def paths() -> dict[str, Any]:
-    return {**_slot_paths()}
+    return {**_slot_paths(), **_reschedule_paths()}

@@ -1,0 +1,83 @@
+"""``GET /api/v1/reschedules`` (held moves, oldest first) and ``POST …/{id}/ack``."""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+from pydantic import ValidationError as PydanticValidationError
+
+from bot.core.errors import ConflictError
+from bot.core.ports import ApiToken, Reschedule, RescheduleState, Store
+from bot.services.reschedules import HoldExpiredError
+from bot.web.api.auth import endpoint
+from bot.web.api.body import read_json
+from bot.web.api.cancellations import _query
+from bot.web.api.errors import ApiError, invalid, problems
+from bot.web.api.models import ID_PATTERN
+from bot.web.api.slot_models import RescheduleAckIn, RescheduleOut, ReschedulePage
+from bot.web.keys import RESCHEDULES, SETTINGS, STORE
+
+__all__ = ["routes"]
+
+routes = web.RouteTableDef()
+
+_ID = re.compile(ID_PATTERN)
+_ACK_BODY_LIMIT = 16 * 1024
+
+
+async def _out(store: Store, move: Reschedule) -> RescheduleOut:
+    """The move with what the robot needs to book it: the new time and the patient."""
+    slot = await store.slots.get(move.slot_id)
+    appointment = await store.appointments.get(move.appointment_id)
+    return RescheduleOut(
+        id=move.id,
+        cursor=str(move.seq),
+        state=move.state.value,
+        requested_at=move.requested_at,
+        hold_until=move.hold_until,
+        appointment_external_id=move.external_id,
+        slot_external_id=move.slot_external_id,
+        starts_at=slot.starts_at if slot else None,
+        doctor=slot.doctor if slot else None,
+        unit=slot.unit if slot else None,
+        patient_name=appointment.patient_name if appointment else None,
+        phone=appointment.phone if appointment else None,
+        detail=move.detail,
+        acknowledged_at=move.acked_at,
+    )
+
+
+@routes.get("/api/v1/reschedules")
+@endpoint("reschedules:read")
+async def list_reschedules(request: web.Request, token: ApiToken) -> web.StreamResponse:
+    after, limit = _query(request)
+    found = await request.app[RESCHEDULES].pending(after, limit)
+    store = request.app[STORE]
+    page = ReschedulePage(
+        items=[await _out(store, move) for move in found],
+        next_cursor=str(found[-1].seq) if len(found) == limit else None,
+    )
+    return web.json_response(page.model_dump(mode="json"))
+
+
+@routes.post("/api/v1/reschedules/{reschedule_id}/ack")
+@endpoint("reschedules:read")
+async def acknowledge(request: web.Request, token: ApiToken) -> web.StreamResponse:
+    reschedule_id = request.match_info["reschedule_id"]
+    if not _ID.match(reschedule_id):
+        raise ApiError(404, "not_found", "no reschedule with this id")
+    limit = min(_ACK_BODY_LIMIT, request.app[SETTINGS].api.max_body)
+    _, body = await read_json(request, limit)
+    try:
+        ack = RescheduleAckIn.model_validate(body)
+    except PydanticValidationError as exc:
+        raise invalid("invalid acknowledgement", problems(exc)) from None
+    service = request.app[RESCHEDULES]
+    try:
+        stored = await service.acknowledge(reschedule_id, RescheduleState(ack.result), ack.detail)
+    except HoldExpiredError as exc:
+        raise ApiError(409, "hold_expired", str(exc)) from None
+    except ConflictError as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+    return web.json_response((await _out(request.app[STORE], stored)).model_dump(mode="json"))
