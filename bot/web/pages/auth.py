@@ -139,7 +139,10 @@ def _wait_message(wait: timedelta) -> str:
 @routes.post("/console/login")
 async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
-    email, password = str(form.get("email", "")).strip().lower(), str(form.get("password", ""))
+    # An address is at most 254 characters: longer input is not an account, and the audit
+    # log, which records every attempt, must not grow by what a stranger types.
+    email = str(form.get("email", "")).strip().lower()[:254]
+    password = str(form.get("password", ""))
     target = _safe_next(str(form.get("next", "")))
     cookie = request.cookies.get(LOGIN_COOKIE, "")
     if not cookie or not hmac.compare_digest(str(form.get("csrf", "")), cookie):
