@@ -50,7 +50,7 @@ DELIVERY_FAILURES = Counter(
 SENDER_PAUSES = Counter(
     "digitaly_sender_pauses_total",
     "Times a sender's business-initiated sends were paused (over Meta's messaging limit)",
-    ["sender", "error_code"],
+    ["error_code"],  # no sender: no phone number in any label (/readyz names it)
 )
 SEND_LATENCY = Histogram(
     "digitaly_send_latency_seconds",

@@ -245,7 +245,7 @@ async def apply_decision(
     if isinstance(decision, Throttle) and decision.pause_sender:
         pause = SenderPause(entry.sender, decision.until, decision.error_code, now)
         await store.sender_pauses.pause(pause)
-        metrics.SENDER_PAUSES.labels(entry.sender, str(decision.error_code or "")).inc()
+        metrics.SENDER_PAUSES.labels(str(decision.error_code or "")).inc()
         log.warning(
             "sender paused: over its messaging limit",
             extra={"sender": mask_phone(entry.sender), "until": decision.until.isoformat(),
