@@ -38,6 +38,7 @@ __all__ = [
     "LOOPBACK",
     "MONGO",
     "OPENAPI",
+    "OPERATOR_PORT",
     "PROBES",
     "QUEUE",
     "READS",
@@ -98,3 +99,5 @@ LOGIN_THROTTLE: web.AppKey[LoginThrottle] = web.AppKey("login_throttle")
 LOOPBACK = web.AppKey("loopback", ClientSession)
 # Set when the server begins to shut down: live event streams end at once.
 CLOSING = web.AppKey("pages_closing", asyncio.Event)
+# True on the operator's own port (METRICS_PORT, never published): /metrics needs no token there.
+OPERATOR_PORT: web.AppKey[bool] = web.AppKey("operator_port", bool)

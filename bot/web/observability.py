@@ -14,7 +14,7 @@ from aiohttp.typedefs import Handler
 from bot import metrics
 from bot.logs import correlation_id
 from bot.web import health
-from bot.web.keys import GAUGES, SETTINGS
+from bot.web.keys import GAUGES, OPERATOR_PORT, SETTINGS
 
 __all__ = ["observe_middleware", "routes"]
 
@@ -47,7 +47,10 @@ async def observe_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 
 def _may_scrape(request: web.Request) -> bool:
-    """With METRICS_TOKEN, its bearer; without, only a client on this machine."""
+    """On the operator's port, anyone who reaches it; on the public one, with METRICS_TOKEN
+    its bearer, without it only a client on this machine."""
+    if request.app.get(OPERATOR_PORT):
+        return True
     token = request.app[SETTINGS].metrics_token
     if token is not None:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ")

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from aiohttp import web
 
 from bot.web import health, observability
-from bot.web.keys import GAUGES, PROBES, SCHEMA_READY
+from bot.web.keys import GAUGES, OPERATOR_PORT, PROBES, SCHEMA_READY
 
 __all__ = ["create_ops_app"]
 
@@ -37,6 +37,7 @@ def create_ops_app(
     app[PROBES] = probes
     app[GAUGES] = gauges
     app[SCHEMA_READY] = {}
+    app[OPERATOR_PORT] = True
 
     async def watch_schema(app: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(_wait_for_schema(app[SCHEMA_READY], schema_current))
