@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench import durability, engine, fanout, reports, scan, understanding, webhook
+from bench import durability, engine, fanout, reports, scan, slots, understanding, webhook
 
 SUITES = {
     "engine": engine.run,
@@ -17,6 +17,7 @@ SUITES = {
     "webhook": webhook.run,
     "fanout": fanout.run,
     "scan": scan.run,
+    "slots": slots.run,
     "reports": reports.run,
     "durability": durability.run,
 }

@@ -13,15 +13,43 @@ from bot.adapters.codec import from_doc, to_doc
 from bot.adapters.mongo.repository import Repository
 from bot.core.ports import Slot, SlotState, UpsertOutcome
 
-__all__ = ["MongoSlots"]
+__all__ = ["OFFER_ORDER", "MongoSlots", "offer_index", "offer_query"]
 
 # The robot owns these; state and the hold are ours.
 _PUSHED = ("external_id", "unit", "doctor", "specialty", "starts_at", "duration_minutes", "day")
 
 
 def _free(now: datetime) -> dict[str, Any]:
-    """Not held, or held by a hold that has ended."""
-    return {"$or": [{"held_by": None}, {"held_until": {"$lte": now}}]}
+    """Not held (no ``held_until``), or held by a hold that has ended.
+
+    One condition on one field rather than an ``$or`` over two.
+    """
+    return {"held_until": {"$not": {"$gt": now}}}
+
+
+OFFER_ORDER = [("starts_at", ASCENDING), ("external_id", ASCENDING)]
+
+
+def offer_query(
+    unit: str, specialty: str, earliest: datetime, now: datetime, doctor: str | None = None
+) -> dict[str, Any]:
+    """What an offer reads (the ``offer`` / ``offer_doctor`` indexes, in ``OFFER_ORDER``)."""
+    query: dict[str, Any] = {
+        "unit": unit,
+        "specialty": specialty,
+        "state": SlotState.OPEN.value,
+        "starts_at": {"$gte": earliest},
+        **_free(now),
+    }
+    if doctor is not None:
+        query["doctor"] = doctor
+    return query
+
+
+def offer_index(doctor: str | None) -> str:
+    """The index an offer reads, named outright: the embedded server's planner falls back
+    to a collection scan when a predicate (the hold) is on a field outside the index."""
+    return "offer" if doctor is None else "offer_doctor"
 
 
 class MongoSlots(Repository):
@@ -85,18 +113,11 @@ class MongoSlots(Repository):
         limit: int,
         doctor: str | None = None,
     ) -> list[Slot]:
-        query: dict[str, Any] = {
-            "unit": unit,
-            "specialty": specialty,
-            "state": SlotState.OPEN.value,
-            "starts_at": {"$gte": earliest},
-            **_free(now),
-        }
-        if doctor is not None:
-            query["doctor"] = doctor
+        query = offer_query(unit, specialty, earliest, now, doctor)
         cursor = (
             self.collection.find(query, session=self.session)
-            .sort([("starts_at", ASCENDING), ("external_id", ASCENDING)])
+            .sort(OFFER_ORDER)
+            .hint(offer_index(doctor))
             .limit(limit)
         )
         return [from_doc(Slot, doc) async for doc in cursor]
