@@ -68,6 +68,8 @@ unit: $(STAMP) $(CHROMIUM) $(PROMTOOL)
 	$(BIN)/pytest
 	$(BIN)/digitaly flows evaluate tests/data/replies/test.tsv --context reschedule_offer=cancelled \
 		--min-accuracy 0.955 --max-dangerous 8
+	$(BIN)/digitaly flows evaluate tests/data/replies/test2.tsv --context reschedule_offer=cancelled \
+		--min-accuracy 0.955 --max-dangerous 9
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
