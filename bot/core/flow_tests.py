@@ -8,6 +8,7 @@ expectation is an error, never a test that silently checks nothing.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +22,7 @@ from bot.core.engine import Step, start, step
 from bot.core.events import Burst, Event, Reply, Timeout, Unit
 from bot.core.flow_spec import DURATION_PATTERN, parse_duration
 from bot.core.machine import CompiledFlow
-from bot.core.model import Appointment
+from bot.core.model import Appointment, ConversationStatus
 
 __all__ = ["DialogueFile", "Outcome", "parse_tests", "run_tests"]
 
@@ -46,6 +47,9 @@ class Line(_Model):
     media: int | None = None
     reaction: str | None = None
     wait: str | None = Field(default=None, pattern=DURATION_PATTERN)
+    staff_closes: bool = Field(
+        default=False, description="The person the conversation was handed to closes it"
+    )
     # expectations
     bot: tuple[str, ...] | None = None
     says: str | None = None
@@ -151,6 +155,9 @@ def _run_case(flow: CompiledFlow, case: Dialogue, unit: Unit, now: datetime) -> 
             )
         elif conversation is None:
             return Outcome(case.name, (f"{where}: the first step must be 'start: true'",))
+        elif item.staff_closes:
+            closed = dataclasses.replace(conversation, status=ConversationStatus.DONE)
+            result = Step(closed, (), None)
         elif item.wait is not None:
             now += parse_duration(item.wait)
             due = conversation.timeout_at

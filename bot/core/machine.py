@@ -32,6 +32,7 @@ from bot.core.model import AppointmentStatus
 __all__ = [
     "ACTIONS",
     "CONDITIONS",
+    "TRIGGER_LATER",
     "TRIGGER_NEXT",
     "TRIGGER_TIMEOUT",
     "CompiledFlow",
@@ -42,6 +43,9 @@ __all__ = [
 
 TRIGGER_TIMEOUT = "timeout"
 TRIGGER_NEXT = "next"
+# A message after the conversation ended: where a terminal state's ``later`` leads.
+TRIGGER_LATER = "later"
+_NOT_INTENTS = (TRIGGER_TIMEOUT, TRIGGER_NEXT, TRIGGER_LATER)
 
 
 @dataclass(slots=True)
@@ -220,6 +224,8 @@ def _build_machine(spec: FlowSpec) -> Machine:
             _add(machine, TRIGGER_TIMEOUT, name, Target(to=timeout.to, do=timeout.do))
         if state.next is not None:
             _add(machine, TRIGGER_NEXT, name, Target(to=state.next))
+        for target in state.later:
+            _add(machine, TRIGGER_LATER, name, target)
     return machine
 
 
@@ -242,7 +248,7 @@ def compile_flow(spec: FlowSpec, version: str, source: str = "") -> CompiledFlow
                 )
                 for t in transitions
             )
-            if trigger not in (TRIGGER_TIMEOUT, TRIGGER_NEXT):
+            if trigger not in _NOT_INTENTS:
                 accepted[source].add(trigger)
     buttons = {b.id: b.intent for m in spec.messages.values() for b in m.buttons}
     frozen = {s: frozenset(i) for s, i in accepted.items()}

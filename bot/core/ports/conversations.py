@@ -19,6 +19,10 @@ class ConversationRepository(Protocol):
         """The newest conversation not done for any of ``phones`` (the number's variants)."""
         ...
 
+    async def latest_for_phone(self, phones: Sequence[str]) -> Conversation | None:
+        """The newest conversation for any of ``phones``, whatever its status."""
+        ...
+
     async def for_appointment(self, appointment_id: str) -> list[Conversation]:
         """Every conversation about this appointment, newest first."""
         ...
