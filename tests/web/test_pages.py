@@ -196,3 +196,73 @@ async def test_reset_lets_the_same_reminder_be_sent_again(
     second = await client.post("/simulator/api/remind", json=remind)
     assert second.status == 200
     assert (await second.json())["conversation"].endswith(":sim1")
+
+
+async def test_back_to_the_bot_reads_the_answer_given_to_the_person(client: Client) -> None:
+    conversation = await _handed_off(client, timedelta(hours=2))
+    headers, csrf = await _log_in(client)
+    await client.post(
+        f"/console/atendimento/{conversation}/responder",
+        data={"csrf": csrf, "text": "Posso confirmar sua presença?"},
+        headers=headers,
+    )
+    answer = InboundMessage(
+        sid="SM-h2", phone=PHONE, body="sim, pode confirmar", received_at=datetime.now(UTC)
+    )
+    assert await client.app[STORE].inbound.add(answer)
+    await client.app[CONVERSATIONS].process(answer)  # stored and seen, but a person has it
+    appointment = await client.app[STORE].appointments.get("h1")
+    assert appointment is not None
+    assert appointment.status.value == "scheduled"
+    await client.post(
+        f"/console/atendimento/{conversation}/devolver", data={"csrf": csrf}, headers=headers
+    )
+    after = await client.app[STORE].conversations.get(conversation)
+    assert after is not None
+    assert (after.state, after.status) == ("confirmed", ConversationStatus.DONE)
+    appointment = await client.app[STORE].appointments.get("h1")
+    assert appointment is not None
+    assert appointment.status.value == "confirmed"
+
+
+async def test_staff_record_a_cancellation_for_the_robot(client: Client) -> None:
+    conversation = await _handed_off(client, timedelta(hours=2))
+    headers, csrf = await _log_in(client)
+    response = await client.post(
+        f"/console/atendimento/{conversation}/registrar",
+        data={"csrf": csrf, "outcome": "cancelled"},
+        headers=headers,
+        allow_redirects=False,
+    )
+    assert response.headers["Location"].endswith("?aviso=registrada-cancelled")
+    appointment = await client.app[STORE].appointments.get("h1")
+    assert appointment is not None
+    assert appointment.status.value == "cancel_requested"
+    assert await client.app[DB]["cancellations"].count_documents({"appointment_id": "h1"}) == 1
+    ended = await client.app[STORE].conversations.get(conversation)
+    assert ended is not None
+    assert ended.status is ConversationStatus.DONE
+    actions = [doc["action"] async for doc in client.app[DB]["audit_log"].find()]
+    assert actions[-1] == "handoff.outcome.cancelled"
+
+
+async def test_staff_record_a_confirmation_and_an_unknown_outcome_is_refused(
+    client: Client,
+) -> None:
+    conversation = await _handed_off(client, timedelta(hours=2))
+    headers, csrf = await _log_in(client)
+    refused = await client.post(
+        f"/console/atendimento/{conversation}/registrar",
+        data={"csrf": csrf, "outcome": "maybe"},
+        headers=headers,
+        allow_redirects=False,
+    )
+    assert refused.headers["Location"].endswith("?aviso=invalida")
+    await client.post(
+        f"/console/atendimento/{conversation}/registrar",
+        data={"csrf": csrf, "outcome": "confirmed"},
+        headers=headers,
+    )
+    appointment = await client.app[STORE].appointments.get("h1")
+    assert appointment is not None
+    assert appointment.status.value == "confirmed"

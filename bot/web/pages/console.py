@@ -28,7 +28,7 @@ from bot.core.model import (
 from bot.core.phones import variants
 from bot.services import handoffs
 from bot.services.outbox import requeue_dead_letter
-from bot.web.keys import CLOCK, FLOWS, QUEUE, READS, SETTINGS, STAFF, STORE
+from bot.web.keys import CLOCK, CONVERSATIONS, FLOWS, QUEUE, READS, SETTINGS, STAFF, STORE
 from bot.web.pages.auth import checked_form, current, staff_only
 from bot.web.pages.pictures import flow_svg
 
@@ -51,7 +51,12 @@ STATUS: dict[AppointmentStatus, tuple[str, str]] = {
 NOTICES = {
     "respondida": "Resposta enviada ao paciente.",
     "encerrada": "Conversa encerrada.",
-    "devolvida": "Conversa devolvida ao robô.",
+    "devolvida": "Conversa devolvida ao robô; ele leu o que o paciente escreveu enquanto isso.",
+    "registrada-confirmed": "Registrado: o paciente confirmou a consulta.",
+    "registrada-cancelled": "Registrado: o paciente desmarcou; o cancelamento foi para o robô da agenda.",
+    "registrada-reschedule": "Registrado: o paciente quer remarcar.",
+    "registrada-opted_out": "Registrado: o paciente não quer mais mensagens.",
+    "invalida": "Escolha uma das respostas do paciente.",
     "janela": (
         "Não enviado: a última mensagem do paciente tem mais de 24 horas. "
         "Fora dessa janela o WhatsApp só aceita modelos aprovados; ligue para o paciente."
@@ -85,7 +90,8 @@ async def _base(request: web.Request, page: str) -> dict[str, Any]:
         "staff": session,
         "csrf": session.csrf,
         "notice": NOTICES.get(request.query.get("aviso", "")),
-        "warning": request.query.get("aviso") in {"janela", "conflito", "fechada", "vazia"},
+        "warning": request.query.get("aviso")
+        in {"janela", "conflito", "fechada", "vazia", "invalida"},
         "clinic": request.app[SETTINGS].clinic.name,
     }
 
@@ -227,7 +233,10 @@ async def handoff_action(request: web.Request) -> web.StreamResponse:
             notice, audit = "encerrada", "handoff.close"
         else:
             flow = app[FLOWS].load_version(conversation.flow, conversation.flow_version)
-            await handoffs.give_back(app[STORE], flow, conversation, now=now)
+            active = await handoffs.give_back(app[STORE], flow, conversation, now=now)
+            # What the patient wrote meanwhile (an answer to the person) is read, never dropped.
+            unread = handoffs.unanswered(active, await app[READS].exchange(active))
+            await app[CONVERSATIONS].read_unanswered(active.phone, unread)
             notice, audit = "devolvida", "handoff.give_back"
     except handoffs.OutsideWindowError:
         await app[STAFF].record(
@@ -240,6 +249,30 @@ async def handoff_action(request: web.Request) -> web.StreamResponse:
         raise _back(conversation, "conflito") from None
     await app[STAFF].record(session.email, audit, now, conversation=conversation.id)
     raise _back(conversation, notice, to_queue=action != "responder")
+
+
+@routes.post("/console/atendimento/{conversation_id}/registrar")
+@staff_only
+async def handoff_outcome(request: web.Request) -> web.StreamResponse:
+    """Staff record the patient's answer (given to them) on the patient's behalf."""
+    form = await checked_form(request)
+    conversation = await _conversation(request)
+    if conversation.status is not ConversationStatus.HANDED_OFF:
+        raise _back(conversation, "fechada")
+    outcome = str(form.get("outcome", ""))
+    app, now = request.app, request.app[CLOCK]()
+    session = await current(request)
+    assert session is not None
+    try:
+        await handoffs.record_outcome(app[STORE], conversation, outcome, now=now)
+    except ValidationError:
+        raise _back(conversation, "invalida") from None
+    except ConflictError:
+        raise _back(conversation, "conflito") from None
+    await app[STAFF].record(
+        session.email, f"handoff.outcome.{outcome}", now, conversation=conversation.id
+    )
+    raise _back(conversation, f"registrada-{outcome}", to_queue=True)
 
 
 # --- problems -------------------------------------------------------------------------
