@@ -266,3 +266,15 @@ async def test_staff_record_a_confirmation_and_an_unknown_outcome_is_refused(
     appointment = await client.app[STORE].appointments.get("h1")
     assert appointment is not None
     assert appointment.status.value == "confirmed"
+
+
+async def test_the_agenda_shows_who_is_with_staff_and_labels_its_counts(client: Client) -> None:
+    await _handed_off(client, timedelta(hours=1))
+    headers, _ = await _log_in(client)
+    page = await (await client.get("/console", headers=headers)).text()
+    row = re.search(r'<tr data-appointment="h1".*?</tr>', page, re.S)
+    assert row is not None
+    assert 'data-situation="with_staff"' in row.group(0)
+    assert "Com a equipe" in row.group(0)
+    assert "(11) 99111-2222" in row.group(0)
+    assert "Com a equipe: 1" in page

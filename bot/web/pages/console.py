@@ -25,28 +25,17 @@ from bot.core.model import (
     DecisionRecord,
     decisions_of,
 )
-from bot.core.phones import variants
+from bot.core.phones import for_people, variants
 from bot.services import handoffs
 from bot.services.outbox import requeue_dead_letter
 from bot.web.keys import CLOCK, CONVERSATIONS, FLOWS, QUEUE, READS, SETTINGS, STAFF, STORE
 from bot.web.pages.auth import checked_form, current, staff_only
 from bot.web.pages.pictures import flow_svg
+from bot.web.pages.situations import STATUS, Situation, situation
 
 __all__ = ["FILTERS", "STATUS", "routes"]
 
 routes = web.RouteTableDef()
-
-# Appointment status -> (what staff read, css class).
-STATUS: dict[AppointmentStatus, tuple[str, str]] = {
-    AppointmentStatus.SCHEDULED: ("Aguardando resposta", "waiting"),
-    AppointmentStatus.CONFIRMED: ("Confirmada", "confirmed"),
-    AppointmentStatus.CANCEL_REQUESTED: ("Cancelada pelo paciente", "cancelled"),
-    AppointmentStatus.CANCELLED: ("Cancelada", "cancelled"),
-    AppointmentStatus.RESCHEDULE_REQUESTED: ("Quer remarcar", "handoff"),
-    AppointmentStatus.NO_RESPONSE: ("Sem resposta", "noanswer"),
-    AppointmentStatus.DELIVERY_FAILED: ("Falha na entrega", "failed"),
-    AppointmentStatus.OPTED_OUT: ("Não quer mensagens", "noanswer"),
-}
 
 NOTICES = {
     "respondida": "Resposta enviada ao paciente.",
@@ -79,7 +68,7 @@ def _hour(moment: datetime, zone: str = "America/Sao_Paulo") -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime("%H:%M")
 
 
-FILTERS = {"local": _local, "hour": _hour}
+FILTERS = {"local": _local, "hour": _hour, "phone": for_people}
 
 
 async def _base(request: web.Request, page: str) -> dict[str, Any]:
@@ -108,6 +97,7 @@ async def agenda(request: web.Request) -> dict[str, Any]:
     found = await request.app[READS].appointments_between(
         now - timedelta(days=2), now + timedelta(days=3)
     )
+    situations = await _situations(request, found)
     units = []
     for unit in settings.units:
         zone = ZoneInfo(unit.timezone)
@@ -119,10 +109,32 @@ async def agenda(request: web.Request) -> dict[str, Any]:
                 for a in found
                 if a.unit == unit.key and a.starts_at.astimezone(zone).date() == day
             ]
-            counts = Counter(STATUS[a.status][1] for a in rows)
-            days.append({"label": label, "date": day, "rows": rows, "counts": counts})
+            shown = [(a, situations[a.id]) for a in rows]
+            counts = Counter((s.label, s.css) for _, s in shown)
+            days.append({"label": label, "date": day, "rows": shown, "counts": counts})
         units.append({"unit": unit, "days": days})
-    return await _base(request, "agenda") | {"units": units, "status": STATUS}
+    return await _base(request, "agenda") | {"units": units}
+
+
+async def _situations(request: web.Request, found: list[Appointment]) -> dict[str, Situation]:
+    """Each appointment's situation: its status plus what needs a person."""
+    store, reads = request.app[STORE], request.app[READS]
+    newest: dict[str, Conversation] = {}
+    for conversation in await store.conversations.for_appointments([a.id for a in found]):
+        for appointment_id in conversation.appointment_ids:
+            known = newest.get(appointment_id)
+            if known is None or conversation.created_at > known.created_at:
+                newest[appointment_id] = conversation
+    failed = {c.appointment_id for c in await reads.failed_cancellations()}
+    shown = {}
+    for a in found:
+        suppressed = a.status is AppointmentStatus.OPTED_OUT and (
+            await store.suppressions.is_suppressed(*variants(a.phone))
+        )
+        shown[a.id] = situation(
+            a, newest.get(a.id), cancel_failed=a.id in failed, suppressed=suppressed
+        )
+    return shown
 
 
 # --- the hand-off queue ---------------------------------------------------------------
