@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.async_api import Browser, expect
 
-from bot.web.keys import DB
+from bot.web.keys import CLOCK, DB, STORE
 from tests.browser.conftest import Live, artifact, log_in
 from tests.browser.test_simulator_console import WAIT_MS, _say, _simulator
 
@@ -80,3 +80,47 @@ async def test_a_message_after_confirming_says_it_is_confirmed(
     await expect(answer).to_be_visible(timeout=WAIT_MS)
     await expect(answer).to_contain_text("Se precisar desmarcar, responda 2")
     await page.screenshot(path=artifact("after-the-end-confirmed.png"), full_page=True)
+
+
+async def test_the_agenda_shows_who_needs_attention(live: Live, browser: Browser) -> None:
+    handed = await _simulator(browser, live, "demo-3")
+    await _say(handed, "qual é a senha do wifi")
+    await _say(handed, "hmm xyz abc")
+    await expect(handed.locator("#state-name")).to_have_text("handoff", timeout=WAIT_MS)
+
+    cancelling = await _simulator(browser, live, "demo-1")
+    reminder = cancelling.locator(".bubble.bot", has_text="Passando para lembrar")
+    await reminder.get_by_role("button", name="Desmarcar").click()
+    question = cancelling.locator(".bubble.bot", has_text="Você quer mesmo desmarcar")
+    await question.get_by_role("button", name="Sim, desmarcar").click()
+    await expect(cancelling.locator("#state-name")).to_have_text("cancelled", timeout=WAIT_MS)
+    store, now = live.app[STORE], live.app[CLOCK]()
+    cancellation = await store.cancellations.for_appointment("demo-1")
+    assert cancellation is not None
+    await store.cancellations.acknowledge(cancellation.id, "failed", "horário bloqueado", now)
+
+    leaving = await _simulator(browser, live, "demo-2")
+    await _say(leaving, "SAIR")
+    await expect(leaving.locator(".bubble.bot", has_text="escreva VOLTAR")).to_be_visible(
+        timeout=WAIT_MS
+    )
+    await _say(leaving, "VOLTAR")
+    await expect(leaving.locator(".bubble.bot", has_text="de volta")).to_be_visible(timeout=WAIT_MS)
+
+    console = await browser.new_page(viewport={"width": 1280, "height": 900})
+    await log_in(console, live)
+    expected = {
+        "demo-3": ("with_staff", "Com a equipe"),
+        "demo-1": ("cancel_failed", "Cancelamento não aplicado pelo robô"),
+        "demo-2": ("opted_back_in", "Voltou a aceitar mensagens"),
+    }
+    for appointment_id, (key, label) in expected.items():
+        row = console.locator(f"tr[data-appointment='{appointment_id}']")
+        await expect(row).to_have_attribute("data-situation", key)
+        await expect(row).to_contain_text(label)
+    await expect(console.locator("tr[data-appointment='demo-1']")).to_have_class("alert")
+    await expect(console.locator("tr[data-appointment='demo-2']")).to_contain_text(
+        "(11) 99111-0002"
+    )
+    await expect(console.locator(".counts .pill", has_text="Com a equipe: 1")).to_have_count(1)
+    await console.screenshot(path=artifact("agenda-situations.png"), full_page=True)
