@@ -128,7 +128,8 @@ def _check(item: Line, result: Step) -> list[str]:
         if want is not None and want != value:
             failures.append(f"{key}: expected {want!r}, got {value!r}")
     if item.says is not None and not any(item.says in e.text for e in sent):
-        failures.append(f"expected a message containing {item.says!r}")
+        texts = [e.text for e in sent] or "nothing"
+        failures.append(f"expected a message containing {item.says!r}; sent: {texts!r}")
     if failures and result.decision is not None:
         failures.append(f"(decision: {result.decision.intent}: {result.decision.reason})")
     return failures
