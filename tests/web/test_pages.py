@@ -278,3 +278,16 @@ async def test_the_agenda_shows_who_is_with_staff_and_labels_its_counts(client: 
     assert "Com a equipe" in row.group(0)
     assert "(11) 99111-2222" in row.group(0)
     assert "Com a equipe: 1" in page
+
+
+async def test_the_audit_list_says_what_staff_did_in_words(client: Client) -> None:
+    conversation = await _handed_off(client, timedelta(hours=2))
+    headers, csrf = await _log_in(client)
+    await client.post(
+        f"/console/atendimento/{conversation}/encerrar", data={"csrf": csrf}, headers=headers
+    )
+    page = await (await client.get("/console/problemas", headers=headers)).text()
+    assert "Encerrou a conversa" in page
+    assert "Entrou no console" in page
+    assert ">handoff.close<" not in page
+    assert f'href="/console/atendimento/{conversation}">ver conversa' in page

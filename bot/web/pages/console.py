@@ -29,6 +29,7 @@ from bot.core.phones import for_people, variants
 from bot.services import handoffs
 from bot.services.outbox import requeue_dead_letter
 from bot.web.keys import CLOCK, CONVERSATIONS, FLOWS, QUEUE, READS, SETTINGS, STAFF, STORE
+from bot.web.pages.audit_words import in_words
 from bot.web.pages.auth import checked_form, current, staff_only
 from bot.web.pages.pictures import flow_svg
 from bot.web.pages.situations import STATUS, Situation, situation
@@ -68,7 +69,7 @@ def _hour(moment: datetime, zone: str = "America/Sao_Paulo") -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime("%H:%M")
 
 
-FILTERS = {"local": _local, "hour": _hour, "phone": for_people}
+FILTERS = {"local": _local, "hour": _hour, "phone": for_people, "action": in_words}
 
 
 async def _base(request: web.Request, page: str) -> dict[str, Any]:
