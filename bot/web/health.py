@@ -6,7 +6,7 @@ import asyncio
 
 from aiohttp import web
 
-from bot.web.keys import PROBES, SCHEMA_READY
+from bot.web.keys import FLOWS, PROBES, SCHEMA_READY
 
 __all__ = ["routes"]
 
@@ -42,4 +42,9 @@ async def readyz(request: web.Request) -> web.Response:
     }
     if problems:
         body["problems"] = problems
+    refused = app[FLOWS].problems if FLOWS in app else {}
+    if refused:
+        # Not a failure: the previous version of the flow serves. Shown so an edit that was
+        # refused does not go unnoticed (file:line: problem, no patient data).
+        body["refused_flow_edits"] = refused
     return web.json_response(body, status=200 if not problems else 503)
