@@ -291,3 +291,19 @@ async def test_the_audit_list_says_what_staff_did_in_words(client: Client) -> No
     assert "Entrou no console" in page
     assert ">handoff.close<" not in page
     assert f'href="/console/atendimento/{conversation}">ver conversa' in page
+
+
+async def test_a_disabled_account_is_logged_out_at_once_and_cannot_log_in(
+    client: Client,
+) -> None:
+    headers, _ = await _log_in(client)
+    assert (await client.get("/console", headers=headers, allow_redirects=False)).status == 200
+    staff = client.app[STAFF]
+    assert await staff.set_disabled("ana@clinica.example", True)  # type: ignore[attr-defined]
+    assert (await client.get("/console", headers=headers, allow_redirects=False)).status == 302
+    again = await client.post(
+        "/console/login",
+        data={"email": "ana@clinica.example", "password": "uma-senha-comprida"},
+        allow_redirects=False,
+    )
+    assert again.status == 401
