@@ -20,6 +20,7 @@ from typing import Any
 import pydantic
 import yaml
 
+from bot.core import schema_words
 from bot.core.errors import FlowError
 from bot.core.flow_spec import FlowSpec, Target
 from bot.core.machine import (
@@ -371,8 +372,7 @@ def check_flow(text: str, filename: str = "<flow>", *, strict: bool = True) -> C
     except pydantic.ValidationError as error:
         found = []
         for item in error.errors():
-            where = ".".join(str(p) for p in item["loc"])
-            found.append((_line(lines, item["loc"]), f"{where}: {item['msg']}"))
+            found.append((_line(lines, item["loc"]), schema_words.in_words(item)))
         return problems_at(found)
     checks = [*_names(spec), *message_problems(spec)]
     if not checks:  # with a misspelt state, "unreachable" reports would only be noise

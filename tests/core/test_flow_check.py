@@ -73,7 +73,7 @@ def test_the_shipped_flows_pass() -> None:
             "    terminal: true\n    later: after_confirmed\n  reschedule:",
             "    terminal: yes\n    termnal: true\n    later: after_confirmed\n  reschedule:",
             "termnal: true",
-            "Extra inputs are not permitted",
+            'chave desconhecida "termnal" (erro de digitação?)',
         ),
         # an unknown message
         ("    send: kept\n", "    send: kpt\n", "send: kpt", 'unknown message "kpt"'),
@@ -82,7 +82,7 @@ def test_the_shipped_flows_pass() -> None:
             "{after: 6h, to: handoff}",
             "{after: 6 hours, to: handoff}",
             "after: 6 hours",
-            "String should match pattern",
+            "escreva a duração como 24h, 30m ou 2d",
         ),
         # unknown condition
         (
@@ -103,7 +103,7 @@ def test_the_shipped_flows_pass() -> None:
             "label: Manter consulta",
             "label: Manter a minha consulta marcada",
             "Manter a minha",
-            "at most 20 characters",
+            "no máximo 20 caracteres",
         ),
     ],
 )
