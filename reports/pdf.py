@@ -48,6 +48,7 @@ from reports.pdf_layout import (
     heading_room,
     kpis,
     paragraph_styles,
+    word_room,
     wrap_text,
 )
 from reports.text import (
@@ -160,7 +161,8 @@ def _failed_cancellations(report: DailyReport, styles: dict[str, ParagraphStyle]
         return story
     story.append(Paragraph("Desmarcar manualmente no sistema da clínica.", styles["muted"]))
     zone = report.zone
-    widths = [27 * mm, 44 * mm, 30 * mm, 36 * mm, BODY_WIDTH - 137 * mm]
+    # "01/12/2026 14:30" is 25.3 mm at body size; with the cells' padding 30 mm keeps it whole.
+    widths = [30 * mm, 41 * mm, 30 * mm, 36 * mm, BODY_WIDTH - 137 * mm]
     rows = [
         [
             format_datetime(line.starts_at, zone),
@@ -218,8 +220,9 @@ def _statistics(report: DailyReport, styles: dict[str, ParagraphStyle]) -> list[
         "", "Consultas", "Confirmadas", "Desmarcadas", "Remarcar", "Sem resposta",
         "Não entregue ou saiu", "Taxa de confirmação", "Tempo mediano de resposta",
     ]  # fmt: skip
-    numbers = [16, 20, 21, 16, 16, 16, 19, 15]  # mm: the longest header word fits
-    answer_widths = [BODY_WIDTH - sum(numbers) * mm, *(n * mm for n in numbers)]
+    numbers = [16, 20, 21, 16, 16, 16, 20, 15]  # mm: the longest header word fits
+    room = [max(n * mm, word_room(h)) for n, h in zip(numbers, answers_header[1:], strict=True)]
+    answer_widths = [BODY_WIDTH - sum(room), *room]
     delivery_header = ["", "Enviados", "Entregues", "Lidos", "Falhas", "Entrega"]
     delivery_widths = [BODY_WIDTH - 110 * mm, *[22 * mm] * 5]
     sections: list[tuple[str, Sequence[Group]]] = []

@@ -15,6 +15,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     CondPageBreak,
     Paragraph,
@@ -33,7 +34,7 @@ from reports.text import (
 __all__ = [
     "ALERT", "BODY_SIZE", "BODY_WIDTH", "BRAND", "FOOTER_HEIGHT", "HEAD", "HEADER_HEIGHT", "INK",
     "MARGIN", "MUTED", "PAGE_HEIGHT", "PAGE_WIDTH", "RULE", "TITLES", "ZEBRA",
-    "escape", "grid_table", "heading_room", "kpis", "paragraph_styles", "wrap_text",
+    "escape", "grid_table", "heading_room", "kpis", "paragraph_styles", "word_room", "wrap_text",
 ]  # fmt: skip
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
@@ -113,6 +114,13 @@ def paragraph_styles() -> dict[str, ParagraphStyle]:
 
 def escape(text: str) -> str:
     return safe(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def word_room(header: str) -> float:
+    """The width a column needs so that no word of its header is broken (bold header size)."""
+    padding = 6  # left + right cell padding, as in grid_table
+    longest = max(float(stringWidth(word, BOLD, 7)) for word in header.split())
+    return longest + padding + 1  # one point of slack: reportlab wraps at the exact width
 
 
 def grid_table(

@@ -237,5 +237,7 @@ class DailyReport:
 
     @property
     def failed_cancellations(self) -> tuple[AppointmentLine, ...]:
-        """Cancellations the robot reported it could not apply in the clinic's system."""
-        return tuple(line for line in self.lines if line.cancellation == "failed")
+        """Cancellations the robot reported it could not apply in the clinic's system, by
+        appointment time (the order a person works through them in the scheduling system)."""
+        found = [line for line in self.lines if line.cancellation == "failed"]
+        return tuple(sorted(found, key=lambda line: (line.starts_at, line.patient_name)))

@@ -46,3 +46,50 @@ def test_staff_create_stores_an_argon2_hash_once(
     finally:
         client.drop_database(settings.mongodb_db)
         client.close()
+
+
+def test_staff_list_disable_enable_and_reset_password(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert settings.mongodb_url
+    assert settings.redis_url
+    monkeypatch.setenv("MONGODB_URL", settings.mongodb_url)
+    monkeypatch.setenv("MONGODB_DB", settings.mongodb_db)
+    monkeypatch.setenv("REDIS_URL", settings.redis_url)
+    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("DIGITALY_CONFIG", str(ROOT / "config.yaml"))
+    runner = CliRunner()
+    create = ["staff", "create", "--name", "Bia", "--email", "bia@clinica.example"]
+    assert (
+        runner.invoke(main, [*create, "--password-stdin"], input="uma-senha-comprida\n").exit_code
+        == 0
+    )
+    client: MongoClient[dict[str, object]] = MongoClient(settings.mongodb_url)
+    db = client[settings.mongodb_db]
+    try:
+        listed = runner.invoke(main, ["staff", "list"])
+        assert listed.exit_code == 0, listed.output
+        assert "bia@clinica.example\tBia\tativa" in listed.output
+        db["staff_sessions"].insert_one({"_id": "s1", "email": "bia@clinica.example"})
+        disabled = runner.invoke(main, ["staff", "disable", "bia@clinica.example"])
+        assert disabled.exit_code == 0, disabled.output
+        assert db["staff_sessions"].count_documents({"email": "bia@clinica.example"}) == 0
+        assert "desativada" in runner.invoke(main, ["staff", "list"]).output
+        assert runner.invoke(main, ["staff", "enable", "bia@clinica.example"]).exit_code == 0
+        before = db["staff"].find_one({"_id": "bia@clinica.example"})
+        assert before is not None
+        reset = ["staff", "reset-password", "bia@clinica.example", "--password-stdin"]
+        assert runner.invoke(main, reset, input="curta\n").exit_code == 2
+        assert runner.invoke(main, reset, input="outra-senha-comprida\n").exit_code == 0
+        after = db["staff"].find_one({"_id": "bia@clinica.example"})
+        assert after is not None
+        assert after["password"] != before["password"]
+        assert after.get("disabled") is False
+        missing = runner.invoke(main, ["staff", "disable", "ninguem@clinica.example"])
+        assert missing.exit_code == 1
+        assert "não existe conta" in missing.output
+        actions = [doc["action"] for doc in db["audit_log"].find().sort("at", 1)]
+        assert actions == ["staff.create", "staff.disable", "staff.enable", "staff.reset_password"]
+    finally:
+        client.drop_database(settings.mongodb_db)
+        client.close()

@@ -82,12 +82,36 @@ class StaffDirectory:
             return False
         return True
 
+    async def accounts_list(self) -> list[Doc]:
+        """Every account (without its password hash), by email."""
+        cursor = self.accounts.find({}, {"password": 0}).sort("_id", ASCENDING)
+        return [doc async for doc in cursor]
+
+    async def set_disabled(self, email: str, disabled: bool) -> bool:
+        """Disable (or enable) an account; a disabled account's sessions end at once.
+        False when there is no such account."""
+        key = email.strip().lower()
+        found = await self.accounts.update_one({"_id": key}, {"$set": {"disabled": disabled}})
+        if disabled:
+            await self.sessions.delete_many({"email": key})
+        return found.matched_count == 1
+
+    async def reset_password(self, email: str, password: str) -> bool:
+        """A new password; sessions opened with the old one end. False when there is no such
+        account."""
+        key = email.strip().lower()
+        found = await self.accounts.update_one(
+            {"_id": key}, {"$set": {"password": _HASHER.hash(password)}}
+        )
+        await self.sessions.delete_many({"email": key})
+        return found.matched_count == 1
+
     async def log_in(self, email: str, password: str, now: datetime) -> Session | None:
         """A new session if the password matches, else None."""
         account = await self.accounts.find_one({"_id": email.strip().lower()})
         if not await _verify(account["password"] if account else _DUMMY_HASH, password):
             return None
-        if account is None:
+        if account is None or account.get("disabled"):
             return None
         if _HASHER.check_needs_rehash(account["password"]):
             rehashed = await _off_loop(_HASHER.hash, password)

@@ -312,7 +312,11 @@ def chat_command(name: str, directory: Path, patient: str, doctor: str, verbose:
         if line == "/quit":
             break
         if line.startswith("/wait"):
-            now += parse_duration(line.removeprefix("/wait").strip() or "1h")
+            try:
+                now += parse_duration(line.removeprefix("/wait").strip() or "1h")
+            except ValueError:
+                click.echo("  [escreva a espera como 30m, 24h ou 2d: /wait 24h]")
+                continue
             due = conversation.timeout_at
             if due is None or due > now:
                 click.echo("  [nothing happens]")

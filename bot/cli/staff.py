@@ -1,4 +1,5 @@
-"""``digitaly staff create``: accounts for the staff console (passwords hashed with argon2)."""
+"""``digitaly staff create|list|disable|enable|reset-password``: accounts for the staff
+console (passwords hashed with argon2). Messages are in Portuguese: staff read them."""
 
 from __future__ import annotations
 
@@ -27,6 +28,44 @@ async def _create(settings: Settings, name: str, email: str, password: str) -> b
         return created
 
 
+def _ask_password() -> str:
+    return str(
+        click.prompt(
+            f"Senha (pelo menos {_MIN_PASSWORD} caracteres)",
+            hide_input=True,
+            confirmation_prompt="Repita a senha",
+        )
+    )
+
+
+def _check_password(password: str) -> None:
+    if len(password) < _MIN_PASSWORD:
+        raise click.UsageError(f"a senha precisa de pelo menos {_MIN_PASSWORD} caracteres")
+
+
+async def _change(settings: Settings, email: str, action: str, password: str = "") -> bool:
+    async with open_store(settings, schema=False) as opened:
+        staff = StaffDirectory(opened.db)
+        if action == "staff.reset_password":
+            done = await staff.reset_password(email, password)
+        else:
+            done = await staff.set_disabled(email, action == "staff.disable")
+        if done:
+            await staff.record("cli", action, utcnow(), staff_account=email.strip().lower())
+        return done
+
+
+def _run_change(email: str, action: str, password: str = "") -> bool:
+    from bot.cli import load_or_exit, resolved_settings
+
+    with resolved_settings(load_or_exit()) as settings:
+        done = asyncio.run(_change(settings, email, action, password))
+    if not done:
+        click.echo(f"digitaly: não existe conta para {email} (veja: digitaly staff list)", err=True)
+        sys.exit(1)
+    return done
+
+
 @click.group("staff")
 def staff_group() -> None:
     """Accounts for the staff console (/console)."""
@@ -44,15 +83,56 @@ def create_command(name: str, email: str, password_stdin: bool) -> None:
 
     if "@" not in email:
         raise click.BadParameter("an e-mail address", param_hint="--email")
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < _MIN_PASSWORD:
-        raise click.UsageError(f"the password needs at least {_MIN_PASSWORD} characters")
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else _ask_password()
+    _check_password(password)
     with resolved_settings(load_or_exit()) as settings:
         created = asyncio.run(_create(settings, name, email, password))
     if not created:
         click.echo(f"digitaly: an account for {email} exists already", err=True)
         sys.exit(1)
     click.echo(f"Account created for {email}. Log in at /console.")
+
+
+@staff_group.command("list")
+def list_command() -> None:
+    """Lista as contas do console: e-mail, nome e se está ativa."""
+    from bot.cli import load_or_exit, resolved_settings
+
+    async def accounts(settings: Settings) -> list[dict[str, object]]:
+        async with open_store(settings, schema=False) as opened:
+            return await StaffDirectory(opened.db).accounts_list()
+
+    with resolved_settings(load_or_exit()) as settings:
+        found = asyncio.run(accounts(settings))
+    if not found:
+        click.echo("Nenhuma conta. Crie uma com: digitaly staff create")
+    for account in found:
+        state = "desativada" if account.get("disabled") else "ativa"
+        click.echo(f"{account['_id']}\t{account.get('name', '')}\t{state}")
+
+
+@staff_group.command("disable")
+@click.argument("email")
+def disable_command(email: str) -> None:
+    """Desativa uma conta: as sessões abertas terminam na hora e o login é recusado."""
+    _run_change(email, "staff.disable")
+    click.echo(f"Conta {email} desativada; as sessões abertas foram encerradas.")
+
+
+@staff_group.command("enable")
+@click.argument("email")
+def enable_command(email: str) -> None:
+    """Reativa uma conta desativada."""
+    _run_change(email, "staff.enable")
+    click.echo(f"Conta {email} reativada.")
+
+
+@staff_group.command("reset-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Lê a nova senha da entrada padrão.")
+def reset_password_command(email: str, password_stdin: bool) -> None:
+    """Troca a senha de uma conta (pelo menos 10 caracteres); as sessões abertas terminam."""
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else _ask_password()
+    _check_password(password)
+    _run_change(email, "staff.reset_password", password)
+    click.echo(f"Senha de {email} trocada; as sessões abertas foram encerradas.")

@@ -1,8 +1,9 @@
 """The conversation engine: ``step(flow, conversation, event, now) -> Step``.
 
 Pure: it reads no clock (``now`` is passed in), does no I/O and never raises
-on what a patient writes. A step that changes nothing (a stale timeout, a
-reply to a finished conversation) returns the conversation unchanged with
+on what a patient writes. A reply to a finished conversation goes where its
+terminal state's ``later`` says. A step that changes nothing (a stale
+timeout, a reply to a conversation with staff or stopped) returns the conversation unchanged with
 ``changed=False``; every other step returns ``version + 1``.
 
 ``conversation.data`` keeps the flow-local bookkeeping, all JSON-able:
@@ -25,6 +26,7 @@ from bot.core.machine import (
     ACTIONS,
     SLOT_CHOSEN,
     SLOT_NONE,
+    TRIGGER_LATER,
     TRIGGER_NEXT,
     TRIGGER_TIMEOUT,
     CompiledFlow,
@@ -141,7 +143,7 @@ class _Run:
         if message.kind != "reply" and count:
             return  # never two reminders of one kind to the same patient
         sent[message.kind] = count + 1
-        done = rendered(message, self.data.get("vars", {}))
+        done = rendered(message, self.data.get("vars", {}), len(self.conversation.appointment_ids))
         conversation = self.conversation
         self.effects.append(
             SendMessage(
@@ -264,6 +266,8 @@ def step(
             f"not {flow.name}@{flow.version}"
         )
     unchanged = Step(conversation, (), None, changed=False)
+    if conversation.status == ConversationStatus.DONE and not isinstance(event, Timeout):
+        return _after_end(flow, conversation, event, now)
     if conversation.status != ConversationStatus.ACTIVE:
         return unchanged
     run = _Run(flow, conversation, now, slots)
@@ -280,17 +284,58 @@ def step(
     replies = event.replies if isinstance(event, Burst) else (event,)
     if not replies:
         return unchanged
+    decision = _read(flow, run, replies)
+    if decision.intent == UNKNOWN or not run.fire(decision.intent):
+        run.fall_back(decision)
+    return run.result()
+
+
+def _read(flow: CompiledFlow, run: _Run, replies: Sequence[Reply]) -> Decision:
+    """Classify the replies in the run's current state and record the decision."""
     decision = _pick(run, replies) or _decide(flow, run, replies)
     run.decision = decision
-    run.data["last_reply_at"] = now.isoformat()
+    run.data["last_reply_at"] = run.now.isoformat()
     record = DecisionRecord(
-        at=now.isoformat(),
+        at=run.now.isoformat(),
         state=run.state,
         intent=decision.intent,
         rule=decision.rule,
         reason=decision.reason,
     )
     run.data["decisions"] = [*run.data.get("decisions", []), record][-_KEEP_DECISIONS:]
-    if decision.intent == UNKNOWN or not run.fire(decision.intent):
-        run.fall_back(decision)
-    return run.result()
+    return decision
+
+
+def _after_end(flow: CompiledFlow, conversation: Conversation, event: Event, now: datetime) -> Step:
+    """A message after the conversation ended goes where the terminal state's ``later`` says.
+
+    When that state waits for a reply and the message already answers it (the patient
+    tapped "Desmarcar" after confirming), the answer is taken; otherwise the state is
+    entered, and its message says where things stand and what can be done next.
+    A conversation stopped from outside (the clinic moved the appointment) stays quiet.
+    """
+    unchanged = Step(conversation, (), None, changed=False)
+    if isinstance(event, Timeout):
+        return unchanged
+    replies = event.replies if isinstance(event, Burst) else (event,)
+    if not replies or "stopped" in conversation.data:
+        return unchanged
+    run = _Run(flow, conversation, now)
+    run.status = ConversationStatus.ACTIVE
+    run.data.pop("handed_off", None)  # a new hand-off is the later state's own decision
+    run.reason = "a message after the conversation ended"
+    for transition in flow.table.get((run.state, TRIGGER_LATER), ()):
+        ctx = run.context()
+        if not all(bool(check(ctx)) == want for check, want in transition.conditions):
+            continue
+        for _, action in transition.actions:
+            run.effects += action(ctx)
+        later = flow.spec.states[transition.dest]
+        if later.waits:
+            run.state = transition.dest
+            decision = _read(flow, run, replies)
+            if decision.intent != UNKNOWN and run.fire(decision.intent):
+                return run.result()
+        run.enter(transition.dest)
+        return run.result()
+    return unchanged

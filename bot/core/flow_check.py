@@ -20,18 +20,20 @@ from typing import Any
 import pydantic
 import yaml
 
+from bot.core import schema_words
 from bot.core.errors import FlowError
 from bot.core.flow_spec import FlowSpec, Target
 from bot.core.machine import (
     ACTIONS,
     CONDITIONS,
     SIGNALS,
+    TRIGGER_LATER,
     TRIGGER_NEXT,
     TRIGGER_TIMEOUT,
     CompiledFlow,
 )
 from bot.core.machine import compile_flow as _compile
-from bot.core.render import VARIABLES, placeholders
+from bot.core.message_check import message_problems
 from bot.core.reply_features import example_key
 
 __all__ = [
@@ -45,7 +47,7 @@ __all__ = [
 ]
 
 Path = tuple[str, ...]
-_RESERVED = frozenset({"unknown", TRIGGER_TIMEOUT, TRIGGER_NEXT, *SIGNALS})
+_RESERVED = frozenset({"unknown", TRIGGER_TIMEOUT, TRIGGER_NEXT, TRIGGER_LATER, *SIGNALS})
 _WINDOW_HOURS = 24
 
 
@@ -152,6 +154,8 @@ def _targets(spec: FlowSpec) -> Iterator[tuple[Path, Target]]:
             yield ("states", name, "timeout"), Target(to=timeout.to, do=timeout.do)
         for target in state.next or ():
             yield ("states", name, "next"), target
+        for i, target in enumerate(state.later):
+            yield ("states", name, "later", str(i)), target
     for intent, targets in spec.anywhere.items():
         for i, target in enumerate(targets):
             yield ("anywhere", intent, str(i)), target
@@ -206,38 +210,6 @@ def _names(spec: FlowSpec) -> Iterator[tuple[Path, str]]:
                 yield (*here, "menu", digit), f'menu intent "{meant}" is not handled in "on"'
 
 
-def _messages(spec: FlowSpec) -> Iterator[tuple[Path, str]]:
-    button_intents: dict[str, str] = {}
-    for name, message in spec.messages.items():
-        here = ("messages", name)
-        used = placeholders(message.text)
-        for variable in used:
-            if variable not in VARIABLES:
-                known = ", ".join(VARIABLES)
-                yield (*here, "text"), f'unknown variable "{{{variable}}}" (known: {known})'
-        if message.buttons and message.template is None:
-            yield (*here, "buttons"), "buttons need a template (content_sid)"
-        for i, button in enumerate(message.buttons):
-            if button.intent not in spec.intents:
-                yield (*here, "buttons", str(i)), f'unknown intent "{button.intent}"'
-            if button_intents.setdefault(button.id, button.intent) != button.intent:
-                yield (*here, "buttons", str(i)), f'button id "{button.id}" means two intents'
-        if message.template is None:
-            continue
-        declared = message.template.variables
-        for slot, variable in declared.items():
-            if variable not in VARIABLES:
-                yield (*here, "template", "variables", slot), f'unknown variable "{variable}"'
-        if set(declared.values()) != set(used):
-            yield (
-                (*here, "template", "variables"),
-                (
-                    f"template variables {sorted(set(declared.values()))} do not match "
-                    f"the text's {sorted(set(used))}"
-                ),
-            )
-
-
 def _graph(spec: FlowSpec) -> Iterator[tuple[Path, str]]:
     states = spec.states
     edges: dict[str, set[str]] = {name: set() for name in states}
@@ -271,6 +243,25 @@ def _graph(spec: FlowSpec) -> Iterator[tuple[Path, str]]:
             yield here, f'state "{name}" moves on at once (next), so its "on" never applies'
         if state.menu and not state.waits:
             yield (*here, "menu"), f'state "{name}" has a menu but does not wait for a reply'
+        if state.later and not state.terminal:
+            yield (
+                (*here, "later"),
+                f'o estado "{name}" não é final: "later" só vale em estado final',
+            )
+
+
+def _endings(spec: FlowSpec) -> Iterator[tuple[Path, str]]:
+    """No silence: every terminal state says what a message after the end does."""
+    for name, state in spec.states.items():
+        if state.terminal and not state.later:
+            yield (
+                ("states", name),
+                (
+                    f'o estado final "{name}" não diz o que acontece com uma mensagem que chegue '
+                    'depois: acrescente "later: ESTADO" (um estado que responde em que pé as '
+                    "coisas estão, ou que passa para a equipe)"
+                ),
+            )
 
 
 def _business_initiated(spec: FlowSpec) -> Iterator[tuple[Path, str]]:
@@ -381,9 +372,11 @@ def load_flow(text: str, filename: str = "<flow>") -> FlowSpec:
 
 
 @lru_cache(maxsize=16)
-def check_flow(text: str, filename: str = "<flow>") -> CheckResult:
+def check_flow(text: str, filename: str = "<flow>", *, strict: bool = True) -> CheckResult:
     """Parse ``text`` (the content of ``filename``), check it and compile it when it is good.
 
+    ``strict=False`` is for versions stored before a rule existed (a conversation still
+    runs on them): rules added since (:func:`_endings`) are not applied to them.
     Memoised: a flow's text compiles to one frozen result (its reply models are trained
     once), however many processes' reloads, tests and commands ask.
     """
@@ -402,12 +395,13 @@ def check_flow(text: str, filename: str = "<flow>") -> CheckResult:
     except pydantic.ValidationError as error:
         found = []
         for item in error.errors():
-            where = ".".join(str(p) for p in item["loc"])
-            found.append((_line(lines, item["loc"]), f"{where}: {item['msg']}"))
+            found.append((_line(lines, item["loc"]), schema_words.in_words(item)))
         return problems_at(found)
-    checks = [*_names(spec), *_messages(spec)]
+    checks = [*_names(spec), *message_problems(spec)]
     if not checks:  # with a misspelt state, "unreachable" reports would only be noise
         checks = [*_graph(spec), *_business_initiated(spec), *_safety(spec)]
+        if strict:
+            checks += _endings(spec)
     if checks:
         return problems_at([(_line(lines, path), message) for path, message in checks])
     try:

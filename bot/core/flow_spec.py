@@ -22,6 +22,7 @@ __all__ = [
     "FlowSpec",
     "Intent",
     "Message",
+    "PluralForm",
     "State",
     "Target",
     "Template",
@@ -75,6 +76,15 @@ class Template(_Model):
     )
 
 
+class PluralForm(_Model):
+    """The wording used when one conversation covers several appointments."""
+
+    text: str = Field(min_length=1, max_length=1024)
+    template: Template | None = Field(
+        default=None, description="Its own approved template, when the message has one"
+    )
+
+
 class Message(_Model):
     """Something the bot sends. ``text`` is the free text (or the template's preview)."""
 
@@ -87,6 +97,17 @@ class Message(_Model):
     )
     template: Template | None = None
     buttons: tuple[Button, ...] = Field(default=(), max_length=3)
+    plural: PluralForm | None = Field(
+        default=None,
+        description="Text (and template) for a conversation about several appointments, "
+        'so the words agree: "suas 2 consultas foram desmarcadas"',
+    )
+
+    def form(self, appointments: int) -> tuple[str, Template | None]:
+        """The text and template to send for a conversation about ``appointments``."""
+        if appointments > 1 and self.plural is not None:
+            return self.plural.text, self.plural.template
+        return self.text, self.template
 
 
 def _names(value: Any) -> Any:
@@ -151,6 +172,11 @@ class State(_Model):
         description="Move on at once (no waiting); with a list, the first whose conditions hold",
     )
     terminal: bool = False
+    later: Targets = Field(
+        default=(),
+        description="Terminal states: where a message that arrives after the conversation "
+        "ended goes (a state that answers where things stand, or a hand-off)",
+    )
 
     @property
     def waits(self) -> bool:

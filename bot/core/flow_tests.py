@@ -8,6 +8,7 @@ expectation is an error, never a test that silently checks nothing.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,7 +29,7 @@ from bot.core.engine import Step, start, step
 from bot.core.events import Burst, Event, Reply, Signal, Timeout, Unit
 from bot.core.flow_spec import DURATION_PATTERN, parse_duration
 from bot.core.machine import CompiledFlow
-from bot.core.model import Appointment
+from bot.core.model import Appointment, ConversationStatus
 from bot.core.slot_choice import SlotChoice
 
 __all__ = ["DialogueFile", "Outcome", "parse_tests", "run_tests"]
@@ -64,6 +65,9 @@ class Line(_Model):
     signal: str | None = None  # slot_held, slot_taken, move_applied, move_failed, hold_expired
     # Free times from this step on (default: the test's); [] when none are left.
     slots: tuple[DialogueSlot, ...] | None = None
+    staff_closes: bool = Field(
+        default=False, description="The person the conversation was handed to closes it"
+    )
     # expectations
     bot: tuple[str, ...] | None = None
     says: str | None = None
@@ -145,7 +149,8 @@ def _check(item: Line, result: Step) -> list[str]:
         if want is not None and want != value:
             failures.append(f"{key}: expected {want!r}, got {value!r}")
     if item.says is not None and not any(item.says in e.text for e in sent):
-        failures.append(f"expected a message containing {item.says!r}")
+        texts = [e.text for e in sent] or "nothing"
+        failures.append(f"expected a message containing {item.says!r}; sent: {texts!r}")
     if failures and result.decision is not None:
         failures.append(f"(decision: {result.decision.intent}: {result.decision.reason})")
     return failures
@@ -175,6 +180,9 @@ def _run_case(flow: CompiledFlow, case: Dialogue, unit: Unit, now: datetime) -> 
             )
         elif conversation is None:
             return Outcome(case.name, (f"{where}: the first step must be 'start: true'",))
+        elif item.staff_closes:
+            closed = dataclasses.replace(conversation, status=ConversationStatus.DONE)
+            result = Step(closed, (), None)
         elif item.wait is not None:
             now += parse_duration(item.wait)
             due = conversation.timeout_at

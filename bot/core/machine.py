@@ -38,6 +38,7 @@ __all__ = [
     "SIGNALS",
     "SLOT_CHOSEN",
     "SLOT_NONE",
+    "TRIGGER_LATER",
     "TRIGGER_NEXT",
     "TRIGGER_TIMEOUT",
     "CompiledFlow",
@@ -63,6 +64,9 @@ SIGNALS = frozenset(
         "hold_expired",  # the robot did not settle the move in time
     }
 )
+# A message after the conversation ended: where a terminal state's ``later`` leads.
+TRIGGER_LATER = "later"
+_NOT_INTENTS = (TRIGGER_TIMEOUT, TRIGGER_NEXT, TRIGGER_LATER)
 
 
 @dataclass(slots=True)
@@ -275,6 +279,8 @@ def _build_machine(spec: FlowSpec) -> Machine:
             _add(machine, TRIGGER_TIMEOUT, name, Target(to=timeout.to, do=timeout.do))
         for target in state.next or ():
             _add(machine, TRIGGER_NEXT, name, target)
+        for target in state.later:
+            _add(machine, TRIGGER_LATER, name, target)
     return machine
 
 
@@ -303,7 +309,7 @@ def compile_flow(spec: FlowSpec, version: str, source: str = "") -> CompiledFlow
                 )
                 for t in transitions
             )
-            if trigger not in (TRIGGER_TIMEOUT, TRIGGER_NEXT) and trigger not in SIGNALS:
+            if trigger not in _NOT_INTENTS and trigger not in SIGNALS:
                 accepted[source].add(trigger)
     buttons = {b.id: b.intent for m in spec.messages.values() for b in m.buttons}
     frozen = {s: frozenset(i) for s, i in accepted.items()}

@@ -12,7 +12,7 @@ import phonenumbers
 
 from bot.core.errors import ValidationError
 
-__all__ = ["normalize", "sender_identity", "variants"]
+__all__ = ["for_people", "normalize", "sender_identity", "variants"]
 
 _BRAZIL = 55
 
@@ -82,3 +82,18 @@ def _hint(raw: str) -> str:
     """Enough of the input to fix it, not the whole number (it is personal data)."""
     digits = "".join(ch for ch in raw if ch.isdigit())
     return f"{len(digits)} digits ending in {digits[-2:]}" if digits else "no digits"
+
+
+def for_people(e164: str) -> str:
+    """How staff write a number: ``(11) 99111-0001`` for Brazil, international otherwise;
+    the stored text unchanged when it does not parse."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 55
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, style)

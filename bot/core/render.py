@@ -127,11 +127,12 @@ class Rendered:
     buttons: tuple[tuple[str, str], ...] = ()  # (payload id, label)
 
 
-def rendered(message: Message, values: Mapping[str, str]) -> Rendered:
-    """``message`` with ``values`` filled in, as text and as its template's variables."""
-    template = message.template
+def rendered(message: Message, values: Mapping[str, str], appointments: int = 1) -> Rendered:
+    """``message`` with ``values`` filled in, as text and as its template's variables, in
+    the form that agrees with the number of ``appointments`` it is about."""
+    text, template = message.form(appointments)
     return Rendered(
-        text=render(message.text, values),
+        text=render(text, values),
         content_sid=template.content_sid if template else None,
         variables={slot: values[var] for slot, var in template.variables.items()}
         if template

@@ -84,6 +84,9 @@ class ConversationService:
     units: Mapping[str, UnitInfo]
     clock: Clock
     burst_window: timedelta = timedelta(seconds=3)
+    # How long a finished conversation still answers a later message (its ``later`` state);
+    # past this, a message is one for staff, as with no conversation at all.
+    later_window: timedelta = timedelta(days=3)
     consent: ConsentWords = field(default_factory=ConsentWords)
     slots: SlotOffers | None = None  # free times to offer; None: rescheduling goes to a person
     _saved_versions: set[tuple[str, str]] = field(default_factory=set, init=False, repr=False)
@@ -159,6 +162,16 @@ class ConversationService:
             ):
                 return
 
+    async def read_unanswered(self, phone: str, messages: list[InboundMessage]) -> None:
+        """Read, as one answer, messages that arrived while a person had the conversation
+        (they were stored then, not read by the bot); staff just gave it back."""
+        if not messages:
+            return
+        async with self.locks.hold(f"phone:{phone}") as mine:
+            if not mine:
+                raise ConflictError("the patient's messages are being read right now")
+            await self._turn(phone, messages)
+
     async def _drain(self, phone: str) -> None:
         # Once: a message stored meanwhile has its own caller, waiting for this lock.
         pending = await self.store.inbound.unprocessed_for(phone)
@@ -169,11 +182,11 @@ class ConversationService:
     async def _conversation_for(self, phone: str, target: str | None) -> Conversation | None:
         """The conversation the message answers if it names one; else the number's default.
 
-        None when the answered one has ended: a tap on a finished reminder is treated as a
-        message outside any conversation, never handed to another appointment's.
+        An answered one that has ended still takes it (its ``later`` state says where things
+        stand): a tap on a finished reminder is never handed to another appointment's.
         """
         if target is not None and (found := await self.store.conversations.get(target)):
-            return None if found.status is ConversationStatus.DONE else found
+            return found
         return await self.store.conversations.active_for_phone(variants(phone))
 
     async def _turn(self, phone: str, messages: list[InboundMessage], target: str | None) -> None:
@@ -192,11 +205,16 @@ class ConversationService:
             conversation = await self._conversation_for(phone, target)
             now = self.clock()
             if conversation is None:
+                conversation = await self._finished(messages, now)
+            if conversation is None:
                 await self._without_conversation(messages, now)
                 return
             free = await self.slots.free_times(conversation) if self.slots else ()
             flow = await self._flow(conversation)
             result = engine.step(flow, conversation, event, now, free)
+            if not result.changed and conversation.status is ConversationStatus.DONE:
+                await self._without_conversation(messages, now)
+                return
             if not await self._commit(conversation, result, now, processed=messages):
                 await _back_off(attempt)  # someone else moved it: decide again on fresh state
                 continue
@@ -213,6 +231,17 @@ class ConversationService:
             await self._hold(result)
             return
         raise ConflictError(f"conversation for message {messages[0].sid} kept changing")
+
+    async def _finished(self, messages: list[InboundMessage], now: datetime) -> Conversation | None:
+        """The conversation that ended lately, which answers a later message; None when the
+        message is an opt-out/opt-in word (those act as with no conversation) or none fits."""
+        last = messages[-1]
+        if consent_change(last.body, last.sid, self.consent) is not None:
+            return None
+        latest = await self.store.conversations.latest_for_phone(variants(last.phone))
+        if latest is None or latest.status is not ConversationStatus.DONE:
+            return None
+        return latest if now - latest.updated_at <= self.later_window else None
 
     async def _without_conversation(self, messages: list[InboundMessage], now: datetime) -> None:
         """No conversation running: only the opt-out / opt-in words act; the rest is left for staff."""

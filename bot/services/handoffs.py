@@ -1,4 +1,5 @@
-"""What staff do with a conversation the bot handed to a person: reply, close, give it back.
+"""What staff do with a conversation the bot handed to a person: reply, close, give it back,
+or record the patient's answer on their behalf.
 
 A staff reply is free text, which WhatsApp only delivers inside the 24-hour
 window opened by the patient's last message; outside it the reply is refused
@@ -8,15 +9,27 @@ here rather than failing at the provider (error 63016).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from bot.core.console import Line
 from bot.core.errors import ValidationError
-from bot.core.machine import CompiledFlow
+from bot.core.machine import ACTIONS, CompiledFlow, Context
 from bot.core.model import Conversation, ConversationStatus, MessageKind, handed_back
-from bot.core.ports import OutboxEntry, Store, TaskQueue
+from bot.core.ports import InboundMessage, OutboxEntry, Store, TaskQueue
+from bot.services.effects import apply_effects
 
-__all__ = ["WINDOW", "OutsideWindowError", "close", "give_back", "staff_reply"]
+__all__ = [
+    "OUTCOMES",
+    "WINDOW",
+    "OutsideWindowError",
+    "close",
+    "give_back",
+    "record_outcome",
+    "staff_reply",
+    "unanswered",
+]
 
 WINDOW = timedelta(hours=24)
 
@@ -90,3 +103,59 @@ async def give_back(
     )
     await store.conversations.save(active)
     return active
+
+
+def unanswered(conversation: Conversation, lines: Sequence[Line]) -> list[InboundMessage]:
+    """The patient's messages after the last one we sent (the hand-off notice or a staff
+    reply): what the bot has not read yet when staff give the conversation back."""
+    tail: list[Line] = []
+    for line in sorted(lines, key=lambda item: item.at):
+        tail = [*tail, line] if line.side == "patient" else []
+    return [
+        InboundMessage(sid=line.id, phone=conversation.phone, body=line.text, received_at=line.at)
+        for line in tail
+    ]
+
+
+# What staff may record for the patient -> the flow action that does it, as if the patient
+# had answered: a cancellation goes to the robot's feed like one the patient made.
+OUTCOMES: Mapping[str, str] = {
+    "confirmed": "confirm_appointment",
+    "cancelled": "request_cancellation",
+    "reschedule": "request_reschedule",
+    "opted_out": "opt_out",
+}
+
+
+async def record_outcome(
+    store: Store, conversation: Conversation, outcome: str, *, now: datetime
+) -> Conversation:
+    """Apply the patient's answer given to a person, and end the conversation (one transaction).
+
+    ValidationError for an unknown outcome; ConflictError if the conversation changed meanwhile.
+    """
+    action = OUTCOMES.get(outcome)
+    if action is None:
+        raise ValidationError(f"unknown outcome {outcome!r}")
+    data = handed_back(conversation.data)
+    ctx = Context(
+        appointment_ids=conversation.appointment_ids,
+        state=conversation.state,
+        data=data,
+        allow_reconfirm=True,  # a person heard the patient: their latest word stands
+        reason=f"staff recorded {outcome}",
+    )
+    effects = ACTIONS[action](ctx)
+    data["outcome_by_staff"] = outcome
+    done = replace(
+        conversation,
+        status=ConversationStatus.DONE,
+        timeout_at=None,
+        data=data,
+        version=conversation.version + 1,
+        updated_at=now,
+    )
+    async with store.transaction() as tx:
+        await tx.conversations.save(done)
+        await apply_effects(tx, done, effects, "", now)
+    return done

@@ -13,7 +13,7 @@ import logging
 
 from aiohttp import web
 
-from bot.web.keys import CLOCK, PROBES, SCHEMA_READY, STORE, TEMPLATE_PROBLEMS
+from bot.web.keys import CLOCK, FLOWS, PROBES, SCHEMA_READY, STORE, TEMPLATE_PROBLEMS
 
 __all__ = ["problems", "routes"]
 
@@ -80,4 +80,8 @@ async def readyz(request: web.Request) -> web.Response:
         body["paused_senders"] = paused
     if templates := request.app.get(TEMPLATE_PROBLEMS):
         body["template_problems"] = templates
+    if refused := (request.app[FLOWS].problems if FLOWS in request.app else {}):
+        # Not a failure: the previous version of the flow serves. Shown so an edit that was
+        # refused does not go unnoticed (file:line: problem, no patient data).
+        body["refused_flow_edits"] = refused
     return web.json_response(body, status=200 if not failing else 503)

@@ -92,6 +92,20 @@ async def test_conversation_round_trip_and_version_check(store: Store) -> None:
     assert (stored.state, stored.version) == ("confirmed", 1)
 
 
+async def test_latest_for_phone_finds_a_finished_conversation(store: Store) -> None:
+    older = _conversation()
+    newer = replace(older, id="c2", created_at=older.created_at + timedelta(hours=1))
+    assert await store.conversations.create(older)
+    assert await store.conversations.create(newer)
+    await store.conversations.save(replace(newer, status=ConversationStatus.DONE, version=1))
+    phones = ("+551187654321", "+5511987654321")
+    assert await store.conversations.active_for_phone(phones) == older
+    latest = await store.conversations.latest_for_phone(phones)
+    assert latest is not None
+    assert (latest.id, latest.status) == ("c2", ConversationStatus.DONE)
+    assert await store.conversations.latest_for_phone(("+5511900000000",)) is None
+
+
 async def test_inbound_dedupes_on_message_sid(store: Store) -> None:
     message = InboundMessage(sid="SM1", phone="+5511987654321", body="sim", received_at=NOW)
     assert await store.inbound.add(message)

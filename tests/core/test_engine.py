@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -20,7 +21,7 @@ from bot.core.engine import Step, start, step
 from bot.core.events import Burst, Reply, Timeout, Unit
 from bot.core.flow_check import check_flow
 from bot.core.machine import ACTIONS, CompiledFlow, Context
-from bot.core.model import Appointment, AppointmentStatus, ConversationStatus
+from bot.core.model import Appointment, AppointmentStatus, ConversationStatus, stopped_data
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -192,9 +193,23 @@ def test_a_reminder_kind_is_never_sent_twice() -> None:
     assert kinds == ["reminder", "reminder_2"]
 
 
-def test_finished_conversations_ignore_replies() -> None:
+def test_a_message_after_the_end_is_answered_where_later_leads() -> None:
+    # Issue 16 changed this: a finished conversation no longer ignores a later message.
     done = say(begin(), "1")
-    again = say(done, "2", minutes=2)
+    assert done.conversation.status is ConversationStatus.DONE
+    hello = say(done, "oi", minutes=2)
+    assert hello.conversation.state == "after_confirmed"
+    assert hello.conversation.status is ConversationStatus.ACTIVE
+    assert [m.message for m in sends(hello)] == ["already_confirmed"]
+    cancelling = say(done, "2", minutes=2)  # the answer the later state offers is taken at once
+    assert cancelling.conversation.state == "confirm_cancel"
+    assert [m.message for m in sends(cancelling)] == ["cancel_question"]
+
+
+def test_a_stopped_conversation_stays_quiet() -> None:
+    done = say(begin(), "1")
+    stopped = replace(done.conversation, data=stopped_data(done.conversation.data, "moved"))
+    again = step(compiled("confirmation"), stopped, Reply("m9", NOW, "oi"), NOW)
     assert not again.changed
     assert again.effects == ()
 

@@ -70,10 +70,10 @@ def test_the_shipped_flows_pass() -> None:
         ("    timeout: {after: 12h, to: closed_quietly}\n", "", "  cancelled:", "has no timeout"),
         # a misspelt key (pydantic, extra=forbid)
         (
-            "    terminal: true\n  reschedule:",
-            "    terminal: yes\n    termnal: true\n  reschedule:",
+            "    terminal: true\n    later: after_confirmed\n  reschedule:",
+            "    terminal: yes\n    termnal: true\n    later: after_confirmed\n  reschedule:",
             "termnal: true",
-            "Extra inputs are not permitted",
+            'chave desconhecida "termnal" (erro de digitação?)',
         ),
         # an unknown message
         ("    send: kept\n", "    send: kpt\n", "send: kpt", 'unknown message "kpt"'),
@@ -82,7 +82,7 @@ def test_the_shipped_flows_pass() -> None:
             "{after: 6h, to: handoff}",
             "{after: 6 hours, to: handoff}",
             "after: 6 hours",
-            "String should match pattern",
+            "escreva a duração como 24h, 30m ou 2d",
         ),
         # unknown condition
         (
@@ -93,8 +93,8 @@ def test_the_shipped_flows_pass() -> None:
         ),
         # a YAML syntax error
         (
-            "  closed_quietly:\n    terminal: true",
-            "  closed_quietly:\n    terminal: true\n\tsend: closed",
+            "    description: Continua confirmada.\n    terminal: true",
+            "    description: Continua confirmada.\n    terminal: true\n\tsend: closed",
             "\tsend: closed",
             "YAML",
         ),
@@ -103,7 +103,7 @@ def test_the_shipped_flows_pass() -> None:
             "label: Manter consulta",
             "label: Manter a minha consulta marcada",
             "Manter a minha",
-            "at most 20 characters",
+            "no máximo 20 caracteres",
         ),
     ],
 )
@@ -117,8 +117,9 @@ def test_a_broken_copy_fails_at_the_right_line(old: str, new: str, at: str, mess
 
 def test_unreachable_and_dead_end_states() -> None:
     broken = GOOD.replace(
-        "  closed_quietly:\n    terminal: true\n",
-        "  closed_quietly:\n    terminal: true\n  forgotten:\n    send: closed\n",
+        "    terminal: true\n    later: after_confirmed\n  after_cancelled:\n",
+        "    terminal: true\n    later: after_confirmed\n  forgotten:\n    send: closed\n"
+        "  after_cancelled:\n",
     )
     found = problems(broken)
     line = line_of(broken, "  forgotten:")
@@ -179,3 +180,57 @@ def test_schema_json_is_up_to_date() -> None:
     assert shipped == json_schema(), (
         "regenerate: python -c 'from bot.core.flow_spec import json_schema; ...'"
     )
+
+
+def test_every_terminal_state_says_what_a_later_message_does() -> None:
+    broken = GOOD.replace("    later: after_confirmed\n  reschedule:", "  reschedule:", 1)
+    line = line_of(broken, "  confirmed:")
+    found = problems(broken)
+    assert any(
+        p.startswith(f"flows/broken.yaml:{line}:") and 'o estado final "confirmed"' in p
+        for p in found
+    ), found
+
+
+def test_a_stored_version_without_later_still_loads() -> None:
+    # Conversations pinned to a version written before the rule must still finish on it.
+    ending = "    do: mark_no_response\n    terminal: true\n"
+    old = GOOD.replace(f"{ending}    later: late_reply\n", ending, 1)
+    assert old != GOOD
+    assert check_flow(old, "stored", strict=False).flow is not None
+    assert check_flow(old, "flows/confirmation.yaml").flow is None
+
+
+def test_later_only_on_a_terminal_state() -> None:
+    broken = GOOD.replace(
+        "    timeout: {after: 24h, to: second_reminder}\n",
+        "    timeout: {after: 24h, to: second_reminder}\n    later: handoff\n",
+        1,
+    )
+    line = broken.splitlines().index("    later: handoff") + 1  # the first: awaiting_reply's
+    found = problems(broken)
+    assert any(p.startswith(f"flows/broken.yaml:{line}:") and "não é final" in p for p in found)
+
+
+def test_a_plural_form_needs_its_own_template_when_the_message_has_one() -> None:
+    broken = GOOD.replace(
+        "      template:\n        content_sid: HX00000000000000000000000000000014\n"
+        '        variables: {"1": appointment_phrase}\n',
+        "",
+        1,
+    )
+    line = line_of(broken, "Pronto, {appointment_phrase} foram desmarcadas") - 2  # "plural:"
+    assert broken.splitlines()[line - 1] == "    plural:"
+    found = problems(broken)
+    assert any(p.startswith(f"flows/broken.yaml:{line}:") and "forma plural" in p for p in found)
+
+
+def test_a_singular_verb_with_the_appointment_phrase_needs_a_plural_form() -> None:
+    start = GOOD.index("    plural:\n      text: >-\n        Certo, {appointment_phrase} continuam")
+    end = GOOD.index("  reschedule:\n", start)
+    broken = GOOD[:start] + GOOD[end:]  # "kept" without its plural form
+    line = line_of(broken, "Certo, {appointment_phrase} continua marcada")
+    found = problems(broken)
+    assert any(
+        p.startswith(f"flows/broken.yaml:{line - 1}:") and '"continua" concorda' in p for p in found
+    ), found

@@ -59,7 +59,7 @@ def test_a_broken_edit_is_refused_and_the_previous_version_serves(directory: Pat
     problems = report.refused[str(path)]
     line = path.read_text(encoding="utf-8").splitlines().index("      cancel: nowhere") + 1
     assert problems[0] == f'{path}:{line}: unknown state "nowhere"'
-    assert len(problems) == 4  # the four states that listen for "cancel"
+    assert len(problems) == 6  # the six states that listen for "cancel"
     assert flows.problems == {str(path): problems}
     assert flows.current("confirmation") is good
     edit(path, "      cancel: nowhere\n", "      cancel: confirm_cancel\n")  # reverted

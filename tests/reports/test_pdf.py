@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,9 +17,9 @@ from bot.settings import Settings
 from reports.build import BuiltReport, build_files
 from reports.csv import HEADER
 from reports.data import DayData, ReportKind
-from reports.sample import seed_sample
+from reports.sample import sample_day, seed_sample
 from reports.text import format_int
-from tests.reports.conftest import DAY
+from tests.reports.conftest import DAY, units
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -123,3 +124,40 @@ async def test_the_csv_opens_in_excel_brazil(
     assert names == {a.patient_name for a in day_data.appointments}
     assert all(re.fullmatch(r"\d\d/\d\d/\d{4}", row[1]) for row in rows[1:])
     assert not any(a.phone in built.csv.decode("utf-8-sig") for a in day_data.appointments)
+
+
+async def test_failed_cancellations_by_time_with_the_time_whole_and_headers_unbroken(
+    mongo_store: MongoStore, settings: Settings
+) -> None:
+    day_data = sample_day(DAY, units(settings), 200, seed=5)
+    # Every pending cancellation failed at the robot, acknowledged in no time order.
+    robot_failed = [
+        replace(c, result="failed", detail="horário já ocupado", acked_at=c.requested_at)
+        if c.result is None
+        else c
+        for c in reversed(day_data.cancellations)
+    ]
+    built = await _build(mongo_store, settings, replace(day_data, cancellations=robot_failed), None)
+    failed = built.report.failed_cancellations
+    assert len(failed) >= 2, "the sample day needs cancellations the robot could not apply"
+    assert [line.starts_at for line in failed] == sorted(line.starts_at for line in failed)
+    _, text = _text(built.pdf.data)
+    section = text[text.index("Cancelamentos que o robô não conseguiu aplicar") :]
+    zone = built.report.zone
+    times = [line.starts_at.astimezone(zone).strftime("%d/%m/%Y %H:%M") for line in failed]
+    positions = [section.index(t) for t in times]  # whole, never "14:…"
+    assert positions == sorted(positions)
+    words = set(re.findall(r"\w+", text))
+    assert "confirmação" in words  # the header "Taxa de confirmação" keeps its word whole
+    document = pypdfium2.PdfDocument(built.pdf.data)
+    try:
+        for n in range(len(document)):
+            page = document[n].get_textpage().get_text_range()
+            if "Cancelamentos que o robô" in page or "Taxa de confirmação" in page.replace(
+                "\r\n", " "
+            ):
+                ARTIFACTS.mkdir(exist_ok=True)
+                image = document[n].render(scale=150 / 72).to_pil()
+                image.save(ARTIFACTS / f"report-page-{n + 1}.png")
+    finally:
+        document.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,10 @@ from bot.adapters.embedded import start_mongo, stop_server
 from bot.core.errors import ConfigError
 from bot.settings import Settings
 from bot.web import create_app
+from bot.web.keys import FLOWS
 
 AiohttpClient = Any
+SHIPPED_FLOWS = Path(__file__).resolve().parents[2] / "flows"
 
 
 async def _ready(client: TestClient[Any, Any], within: float = 15.0) -> dict[str, Any]:
@@ -100,3 +103,24 @@ async def test_unknown_route_is_a_json_404(
 def test_create_app_needs_urls(settings: Settings) -> None:
     with pytest.raises(ConfigError, match="MONGODB_URL"):
         create_app(settings.model_copy(update={"mongodb_url": None}))
+
+
+async def test_readyz_shows_a_refused_flow_edit_and_stays_ready(
+    aiohttp_client: AiohttpClient, settings: Settings, tmp_path: Path
+) -> None:
+    flows = tmp_path / "flows"
+    shutil.copytree(SHIPPED_FLOWS, flows)
+    app = create_app(settings.model_copy(update={"flows_dir": flows}))
+    client = await aiohttp_client(app)
+    assert "refused_flow_edits" not in await _ready(client)
+    path = flows / "confirmation.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("cancel: confirm_cancel", "cancel: nowhere", 1),
+        encoding="utf-8",
+    )
+    app[FLOWS].reload()  # what the running server's watcher does
+    body = await _ready(client)
+    assert body["http"] == 200
+    assert body["status"] == "ready"
+    refused = body["refused_flow_edits"][str(path)]
+    assert any('unknown state "nowhere"' in problem for problem in refused)

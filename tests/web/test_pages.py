@@ -218,6 +218,7 @@ async def test_reset_lets_the_same_reminder_be_sent_again(
     assert (await second.json())["conversation"].endswith(":sim1")
 
 
+<<<<<<< HEAD
 async def test_problems_page_shows_a_paused_sender(client: Client) -> None:
     until = datetime.now(UTC) + timedelta(minutes=50)
     pause = SenderPause("whatsapp:+5511930000001", until, 63018, datetime.now(UTC))
@@ -227,3 +228,114 @@ async def test_problems_page_shows_a_paused_sender(client: Client) -> None:
     assert "Números da clínica em pausa" in page
     assert "+5511930000001" in page
     assert "63018" in page
+=======
+async def test_back_to_the_bot_reads_the_answer_given_to_the_person(client: Client) -> None:
+    conversation = await _handed_off(client, timedelta(hours=2))
+    headers, csrf = await _log_in(client)
+    await client.post(
+        f"/console/atendimento/{conversation}/responder",
+        data={"csrf": csrf, "text": "Posso confirmar sua presença?"},
+        headers=headers,
+    )
+    answer = InboundMessage(
+        sid="SM-h2", phone=PHONE, body="sim, pode confirmar", received_at=datetime.now(UTC)
+    )
+    assert await client.app[STORE].inbound.add(answer)
+    await client.app[CONVERSATIONS].process(answer)  # stored and seen, but a person has it
+    appointment = await client.app[STORE].appointments.get("h1")
+    assert appointment is not None
+    assert appointment.status.value == "scheduled"
+    await client.post(
+        f"/console/atendimento/{conversation}/devolver", data={"csrf": csrf}, headers=headers
+    )
+    after = await client.app[STORE].conversations.get(conversation)
+    assert after is not None
+    assert (after.state, after.status) == ("confirmed", ConversationStatus.DONE)
+    appointment = await client.app[STORE].appointments.get("h1")
+    assert appointment is not None
+    assert appointment.status.value == "confirmed"
+
+
+async def test_staff_record_a_cancellation_for_the_robot(client: Client) -> None:
+    conversation = await _handed_off(client, timedelta(hours=2))
+    headers, csrf = await _log_in(client)
+    response = await client.post(
+        f"/console/atendimento/{conversation}/registrar",
+        data={"csrf": csrf, "outcome": "cancelled"},
+        headers=headers,
+        allow_redirects=False,
+    )
+    assert response.headers["Location"].endswith("?aviso=registrada-cancelled")
+    appointment = await client.app[STORE].appointments.get("h1")
+    assert appointment is not None
+    assert appointment.status.value == "cancel_requested"
+    assert await client.app[DB]["cancellations"].count_documents({"appointment_id": "h1"}) == 1
+    ended = await client.app[STORE].conversations.get(conversation)
+    assert ended is not None
+    assert ended.status is ConversationStatus.DONE
+    actions = [doc["action"] async for doc in client.app[DB]["audit_log"].find()]
+    assert actions[-1] == "handoff.outcome.cancelled"
+
+
+async def test_staff_record_a_confirmation_and_an_unknown_outcome_is_refused(
+    client: Client,
+) -> None:
+    conversation = await _handed_off(client, timedelta(hours=2))
+    headers, csrf = await _log_in(client)
+    refused = await client.post(
+        f"/console/atendimento/{conversation}/registrar",
+        data={"csrf": csrf, "outcome": "maybe"},
+        headers=headers,
+        allow_redirects=False,
+    )
+    assert refused.headers["Location"].endswith("?aviso=invalida")
+    await client.post(
+        f"/console/atendimento/{conversation}/registrar",
+        data={"csrf": csrf, "outcome": "confirmed"},
+        headers=headers,
+    )
+    appointment = await client.app[STORE].appointments.get("h1")
+    assert appointment is not None
+    assert appointment.status.value == "confirmed"
+
+
+async def test_the_agenda_shows_who_is_with_staff_and_labels_its_counts(client: Client) -> None:
+    await _handed_off(client, timedelta(hours=1))
+    headers, _ = await _log_in(client)
+    page = await (await client.get("/console", headers=headers)).text()
+    row = re.search(r'<tr data-appointment="h1".*?</tr>', page, re.S)
+    assert row is not None
+    assert 'data-situation="with_staff"' in row.group(0)
+    assert "Com a equipe" in row.group(0)
+    assert "(11) 99111-2222" in row.group(0)
+    assert "Com a equipe: 1" in page
+
+
+async def test_the_audit_list_says_what_staff_did_in_words(client: Client) -> None:
+    conversation = await _handed_off(client, timedelta(hours=2))
+    headers, csrf = await _log_in(client)
+    await client.post(
+        f"/console/atendimento/{conversation}/encerrar", data={"csrf": csrf}, headers=headers
+    )
+    page = await (await client.get("/console/problemas", headers=headers)).text()
+    assert "Encerrou a conversa" in page
+    assert "Entrou no console" in page
+    assert ">handoff.close<" not in page
+    assert f'href="/console/atendimento/{conversation}">ver conversa' in page
+
+
+async def test_a_disabled_account_is_logged_out_at_once_and_cannot_log_in(
+    client: Client,
+) -> None:
+    headers, _ = await _log_in(client)
+    assert (await client.get("/console", headers=headers, allow_redirects=False)).status == 200
+    staff = client.app[STAFF]
+    assert await staff.set_disabled("ana@clinica.example", True)  # type: ignore[attr-defined]
+    assert (await client.get("/console", headers=headers, allow_redirects=False)).status == 302
+    again = await client.post(
+        "/console/login",
+        data={"email": "ana@clinica.example", "password": "uma-senha-comprida"},
+        allow_redirects=False,
+    )
+    assert again.status == 401
+>>>>>>> people

@@ -139,8 +139,10 @@ async def test_a_tap_on_a_finished_reminder_moves_no_other_appointment(
     await _tap(client, "SMR1", "confirm", "Confirmar", replied_to=first)
     await _tap(client, "SMR2", "cancel", "Desmarcar", replied_to=first)  # a1's is done
     states = await _states(client)
+    # a1's own finished conversation answers (issue 16: no silence after the end): it asks
+    # whether to cancel a1; a2 is not touched.
     assert states == {
-        "a1": ("confirmed", AppointmentStatus.CONFIRMED),
+        "a1": ("confirm_cancel", AppointmentStatus.CONFIRMED),
         "a2": ("awaiting_reply", AppointmentStatus.SCHEDULED),
     }
     assert await client.app[DB]["cancellations"].count_documents({}) == 0

@@ -25,6 +25,10 @@ class MemoryConversations:
                 return max(found, key=lambda c: c.created_at)
         return None
 
+    async def latest_for_phone(self, phones: Sequence[str]) -> Conversation | None:
+        found = [c for c in self.items.values() if c.phone in phones]
+        return max(found, key=lambda c: c.created_at, default=None)
+
     async def for_appointment(self, appointment_id: str) -> list[Conversation]:
         found = [c for c in self.items.values() if appointment_id in c.appointment_ids]
         return sorted(found, key=lambda c: c.created_at, reverse=True)

@@ -32,6 +32,14 @@ class MongoConversations(Repository):
                 return from_doc(Conversation, self._dec(doc))
         return None
 
+    async def latest_for_phone(self, phones: Sequence[str]) -> Conversation | None:
+        doc = await self.collection.find_one(
+            {"phone": {"$in": self.sealer.phones(list(phones))}},
+            sort=[("created_at", -1)],
+            session=self.session,
+        )
+        return from_doc(Conversation, self._dec(doc)) if doc else None
+
     async def for_appointment(self, appointment_id: str) -> list[Conversation]:
         cursor = self.collection.find(
             {"appointment_ids": appointment_id}, session=self.session

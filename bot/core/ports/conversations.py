@@ -21,6 +21,10 @@ class ConversationRepository(Protocol):
         staff (a hand-off must not swallow the answers to another running conversation)."""
         ...
 
+    async def latest_for_phone(self, phones: Sequence[str]) -> Conversation | None:
+        """The newest conversation for any of ``phones``, whatever its status."""
+        ...
+
     async def for_appointment(self, appointment_id: str) -> list[Conversation]:
         """Every conversation about this appointment, newest first."""
         ...

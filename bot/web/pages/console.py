@@ -25,33 +25,28 @@ from bot.core.model import (
     DecisionRecord,
     decisions_of,
 )
-from bot.core.phones import variants
+from bot.core.phones import for_people, variants
 from bot.services import handoffs
 from bot.services.outbox import requeue_dead_letter
-from bot.web.keys import CLOCK, FLOWS, QUEUE, READS, SETTINGS, STAFF, STORE
+from bot.web.keys import CLOCK, CONVERSATIONS, FLOWS, QUEUE, READS, SETTINGS, STAFF, STORE
+from bot.web.pages.audit_words import in_words
 from bot.web.pages.auth import checked_form, current, staff_only
 from bot.web.pages.pictures import flow_svg
+from bot.web.pages.situations import STATUS, Situation, situation
 
 __all__ = ["FILTERS", "STATUS", "routes"]
 
 routes = web.RouteTableDef()
 
-# Appointment status -> (what staff read, css class).
-STATUS: dict[AppointmentStatus, tuple[str, str]] = {
-    AppointmentStatus.SCHEDULED: ("Aguardando resposta", "waiting"),
-    AppointmentStatus.CONFIRMED: ("Confirmada", "confirmed"),
-    AppointmentStatus.CANCEL_REQUESTED: ("Cancelada pelo paciente", "cancelled"),
-    AppointmentStatus.CANCELLED: ("Cancelada", "cancelled"),
-    AppointmentStatus.RESCHEDULE_REQUESTED: ("Quer remarcar", "handoff"),
-    AppointmentStatus.NO_RESPONSE: ("Sem resposta", "noanswer"),
-    AppointmentStatus.DELIVERY_FAILED: ("Falha na entrega", "failed"),
-    AppointmentStatus.OPTED_OUT: ("Não quer mensagens", "noanswer"),
-}
-
 NOTICES = {
     "respondida": "Resposta enviada ao paciente.",
     "encerrada": "Conversa encerrada.",
-    "devolvida": "Conversa devolvida ao robô.",
+    "devolvida": "Conversa devolvida ao robô; ele leu o que o paciente escreveu enquanto isso.",
+    "registrada-confirmed": "Registrado: o paciente confirmou a consulta.",
+    "registrada-cancelled": "Registrado: o paciente desmarcou; o cancelamento foi para o robô da agenda.",
+    "registrada-reschedule": "Registrado: o paciente quer remarcar.",
+    "registrada-opted_out": "Registrado: o paciente não quer mais mensagens.",
+    "invalida": "Escolha uma das respostas do paciente.",
     "janela": (
         "Não enviado: a última mensagem do paciente tem mais de 24 horas. "
         "Fora dessa janela o WhatsApp só aceita modelos aprovados; ligue para o paciente."
@@ -74,7 +69,7 @@ def _hour(moment: datetime, zone: str = "America/Sao_Paulo") -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime("%H:%M")
 
 
-FILTERS = {"local": _local, "hour": _hour}
+FILTERS = {"local": _local, "hour": _hour, "phone": for_people, "action": in_words}
 
 
 async def _base(request: web.Request, page: str) -> dict[str, Any]:
@@ -85,7 +80,8 @@ async def _base(request: web.Request, page: str) -> dict[str, Any]:
         "staff": session,
         "csrf": session.csrf,
         "notice": NOTICES.get(request.query.get("aviso", "")),
-        "warning": request.query.get("aviso") in {"janela", "conflito", "fechada", "vazia"},
+        "warning": request.query.get("aviso")
+        in {"janela", "conflito", "fechada", "vazia", "invalida"},
         "clinic": request.app[SETTINGS].clinic.name,
     }
 
@@ -102,6 +98,7 @@ async def agenda(request: web.Request) -> dict[str, Any]:
     found = await request.app[READS].appointments_between(
         now - timedelta(days=2), now + timedelta(days=3)
     )
+    situations = await _situations(request, found)
     units = []
     for unit in settings.units:
         zone = ZoneInfo(unit.timezone)
@@ -113,10 +110,32 @@ async def agenda(request: web.Request) -> dict[str, Any]:
                 for a in found
                 if a.unit == unit.key and a.starts_at.astimezone(zone).date() == day
             ]
-            counts = Counter(STATUS[a.status][1] for a in rows)
-            days.append({"label": label, "date": day, "rows": rows, "counts": counts})
+            shown = [(a, situations[a.id]) for a in rows]
+            counts = Counter((s.label, s.css) for _, s in shown)
+            days.append({"label": label, "date": day, "rows": shown, "counts": counts})
         units.append({"unit": unit, "days": days})
-    return await _base(request, "agenda") | {"units": units, "status": STATUS}
+    return await _base(request, "agenda") | {"units": units}
+
+
+async def _situations(request: web.Request, found: list[Appointment]) -> dict[str, Situation]:
+    """Each appointment's situation: its status plus what needs a person."""
+    store, reads = request.app[STORE], request.app[READS]
+    newest: dict[str, Conversation] = {}
+    for conversation in await store.conversations.for_appointments([a.id for a in found]):
+        for appointment_id in conversation.appointment_ids:
+            known = newest.get(appointment_id)
+            if known is None or conversation.created_at > known.created_at:
+                newest[appointment_id] = conversation
+    failed = {c.appointment_id for c in await reads.failed_cancellations()}
+    shown = {}
+    for a in found:
+        suppressed = a.status is AppointmentStatus.OPTED_OUT and (
+            await store.suppressions.is_suppressed(*variants(a.phone))
+        )
+        shown[a.id] = situation(
+            a, newest.get(a.id), cancel_failed=a.id in failed, suppressed=suppressed
+        )
+    return shown
 
 
 # --- the hand-off queue ---------------------------------------------------------------
@@ -228,7 +247,10 @@ async def handoff_action(request: web.Request) -> web.StreamResponse:
             notice, audit = "encerrada", "handoff.close"
         else:
             flow = app[FLOWS].load_version(conversation.flow, conversation.flow_version)
-            await handoffs.give_back(app[STORE], flow, conversation, now=now)
+            active = await handoffs.give_back(app[STORE], flow, conversation, now=now)
+            # What the patient wrote meanwhile (an answer to the person) is read, never dropped.
+            unread = handoffs.unanswered(active, await app[READS].exchange(active))
+            await app[CONVERSATIONS].read_unanswered(active.phone, unread)
             notice, audit = "devolvida", "handoff.give_back"
     except handoffs.OutsideWindowError:
         await app[STAFF].record(
@@ -241,6 +263,30 @@ async def handoff_action(request: web.Request) -> web.StreamResponse:
         raise _back(conversation, "conflito") from None
     await app[STAFF].record(session.email, audit, now, conversation=conversation.id)
     raise _back(conversation, notice, to_queue=action != "responder")
+
+
+@routes.post("/console/atendimento/{conversation_id}/registrar")
+@staff_only
+async def handoff_outcome(request: web.Request) -> web.StreamResponse:
+    """Staff record the patient's answer (given to them) on the patient's behalf."""
+    form = await checked_form(request)
+    conversation = await _conversation(request)
+    if conversation.status is not ConversationStatus.HANDED_OFF:
+        raise _back(conversation, "fechada")
+    outcome = str(form.get("outcome", ""))
+    app, now = request.app, request.app[CLOCK]()
+    session = await current(request)
+    assert session is not None
+    try:
+        await handoffs.record_outcome(app[STORE], conversation, outcome, now=now)
+    except ValidationError:
+        raise _back(conversation, "invalida") from None
+    except ConflictError:
+        raise _back(conversation, "conflito") from None
+    await app[STAFF].record(
+        session.email, f"handoff.outcome.{outcome}", now, conversation=conversation.id
+    )
+    raise _back(conversation, f"registrada-{outcome}", to_queue=True)
 
 
 # --- problems -------------------------------------------------------------------------
