@@ -315,8 +315,8 @@ def _after_end(flow: CompiledFlow, conversation: Conversation, event: Event, now
     A conversation stopped from outside (the clinic moved the appointment) stays quiet.
     """
     unchanged = Step(conversation, (), None, changed=False)
-    if isinstance(event, Timeout):
-        return unchanged
+    if isinstance(event, Timeout | Signal):
+        return unchanged  # only a patient's message reopens a finished conversation
     replies = event.replies if isinstance(event, Burst) else (event,)
     if not replies or "stopped" in conversation.data:
         return unchanged

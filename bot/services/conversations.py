@@ -162,15 +162,18 @@ class ConversationService:
             ):
                 return
 
-    async def read_unanswered(self, phone: str, messages: list[InboundMessage]) -> None:
-        """Read, as one answer, messages that arrived while a person had the conversation
+    async def read_unanswered(
+        self, conversation: Conversation, messages: list[InboundMessage]
+    ) -> None:
+        """Read, as one answer, messages that arrived while a person had ``conversation``
         (they were stored then, not read by the bot); staff just gave it back."""
+        phone = conversation.phone
         if not messages:
             return
         async with self.locks.hold(f"phone:{phone}") as mine:
             if not mine:
                 raise ConflictError("the patient's messages are being read right now")
-            await self._turn(phone, messages)
+            await self._turn(phone, messages, conversation.id)
 
     async def _drain(self, phone: str) -> None:
         # Once: a message stored meanwhile has its own caller, waiting for this lock.

@@ -121,11 +121,7 @@ def test_diagram_prints_mermaid_and_writes_svg(runner: CliRunner, tmp_path: Path
     picture = svg.read_text(encoding="utf-8")
     assert picture.startswith("<svg")
     assert picture.rstrip().endswith("</svg>")
-<<<<<<< HEAD
-    assert picture.count("<rect") == 23  # one box per state
-=======
-    assert picture.count("<rect") == 19  # one box per state
->>>>>>> people
+    assert picture.count("<rect") == 28  # one box per state
     assert 'fill="#ffe082" stroke="#e65100"' in picture
 
 

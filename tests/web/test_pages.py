@@ -218,7 +218,6 @@ async def test_reset_lets_the_same_reminder_be_sent_again(
     assert (await second.json())["conversation"].endswith(":sim1")
 
 
-<<<<<<< HEAD
 async def test_problems_page_shows_a_paused_sender(client: Client) -> None:
     until = datetime.now(UTC) + timedelta(minutes=50)
     pause = SenderPause("whatsapp:+5511930000001", until, 63018, datetime.now(UTC))
@@ -228,7 +227,8 @@ async def test_problems_page_shows_a_paused_sender(client: Client) -> None:
     assert "Números da clínica em pausa" in page
     assert "+5511930000001" in page
     assert "63018" in page
-=======
+
+
 async def test_back_to_the_bot_reads_the_answer_given_to_the_person(client: Client) -> None:
     conversation = await _handed_off(client, timedelta(hours=2))
     headers, csrf = await _log_in(client)
@@ -338,4 +338,3 @@ async def test_a_disabled_account_is_logged_out_at_once_and_cannot_log_in(
         allow_redirects=False,
     )
     assert again.status == 401
->>>>>>> people

@@ -44,6 +44,7 @@ class ConversationData(TypedDict, total=False):
     opted_out: bool
     answers: dict[str, str]  # survey state -> the answer's intent
     stopped: str  # why staff stopped it
+    outcome_by_staff: str  # the answer staff recorded on the patient's behalf
     offer: list[dict[str, str]]  # the free times offered for a reschedule (id, starts_at, doctor)
     picked: int  # the index of the offered time the patient chose
     holding: str  # the slot held for the patient

@@ -250,7 +250,7 @@ async def handoff_action(request: web.Request) -> web.StreamResponse:
             active = await handoffs.give_back(app[STORE], flow, conversation, now=now)
             # What the patient wrote meanwhile (an answer to the person) is read, never dropped.
             unread = handoffs.unanswered(active, await app[READS].exchange(active))
-            await app[CONVERSATIONS].read_unanswered(active.phone, unread)
+            await app[CONVERSATIONS].read_unanswered(active, unread)
             notice, audit = "devolvida", "handoff.give_back"
     except handoffs.OutsideWindowError:
         await app[STAFF].record(
