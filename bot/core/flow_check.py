@@ -22,6 +22,7 @@ import yaml
 
 from bot.core import schema_words
 from bot.core.errors import FlowError
+from bot.core.flow_safety import safety_problems
 from bot.core.flow_spec import FlowSpec, Target
 from bot.core.machine import (
     ACTIONS,
@@ -290,45 +291,6 @@ def _business_initiated(spec: FlowSpec) -> Iterator[tuple[Path, str]]:
             starts += [target.to for target in state.next or ()]
 
 
-# Actions a patient must have asked for plainly: by a button, a menu number or an exact
-# word, or by answering the question that confirms a reply the model read as asking for them.
-_CONFIRMED_ACTIONS = {"request_cancellation": "cancel", "opt_out": "opt_out"}
-
-
-def _safety(spec: FlowSpec) -> Iterator[tuple[Path, str]]:
-    """A cancellation or opt-out read from free text goes through one confirming question."""
-    incoming: dict[str, set[str]] = {name: set() for name in spec.states}
-    moves: list[tuple[Path, str, str, Target]] = []  # where, trigger, source, target
-    for path, target in _targets(spec):
-        if path[0] == "anywhere":
-            trigger = path[1]
-            sources = [n for n, s in spec.states.items() if not s.terminal and trigger not in s.on]
-        else:
-            trigger = path[3] if path[2] == "on" else path[2]
-            sources = [path[1]]
-        for source in sources:
-            moves.append((path, trigger, source, target))
-            if target.to in incoming:
-                incoming[target.to].add(trigger)
-    for path, trigger, source, target in moves:
-        if trigger in (TRIGGER_TIMEOUT, TRIGGER_NEXT) or "said_firmly" in target.when:
-            continue
-        entered = spec.states.get(target.to)
-        actions = [*target.do, *(entered.do if entered else ())]
-        for action in actions:
-            asked = _CONFIRMED_ACTIONS.get(action)
-            if asked is None or incoming[source] == {asked}:
-                continue  # ``source`` is the question that confirms it
-            yield (
-                path,
-                (
-                    f'"{trigger}" em "{source}" leva a {action} sem pergunta de confirmação: '
-                    f'uma resposta em texto livre precisa confirmar antes (use "when: said_firmly" '
-                    f'e mande o resto para um estado que pergunte, alcançado só por "{asked}")'
-                ),
-            )
-
-
 CONTRADICTED = 0.9  # an example the other examples read as another intent this surely
 
 
@@ -399,7 +361,7 @@ def check_flow(text: str, filename: str = "<flow>", *, strict: bool = True) -> C
         return problems_at(found)
     checks = [*_names(spec), *message_problems(spec)]
     if not checks:  # with a misspelt state, "unreachable" reports would only be noise
-        checks = [*_graph(spec), *_business_initiated(spec), *_safety(spec)]
+        checks = [*_graph(spec), *_business_initiated(spec), *safety_problems(spec, _targets(spec))]
         if strict:
             checks += _endings(spec)
     if checks:

@@ -22,8 +22,8 @@ from bot.clock import Clock
 from bot.core import engine
 from bot.core.consent import ConsentWords, consent_change
 from bot.core.effects import HoldSlot
-from bot.core.errors import ConflictError, NotFoundError
-from bot.core.events import Burst, Reply, Signal, Timeout, Unit
+from bot.core.errors import ConflictError
+from bot.core.events import Burst, Reply, Signal, Timeout
 from bot.core.machine import CompiledFlow
 from bot.core.model import (
     Appointment,
@@ -43,8 +43,10 @@ from bot.core.ports import (
 )
 from bot.core.render import Rendered
 from bot.services.effects import apply_effects
+from bot.services.outside import flow_of, outside_any
 from bot.services.rescheduling import SlotOffers
 from bot.services.routing import answered_conversation, batches, leave_for_a_person
+from bot.services.units import UnitInfo, answering_sender, unit_info
 
 __all__ = [
     "ConversationService",
@@ -63,14 +65,6 @@ async def _back_off(attempt: int) -> None:
 
 _LOCK_POLL_SECONDS = 0.02
 _DRAIN_DEADLINE_SECONDS = 30.0
-
-
-@dataclass(frozen=True, slots=True)
-class UnitInfo:
-    """What a conversation needs to know about the unit an appointment is at."""
-
-    unit: Unit
-    sender: str  # whatsapp:+55...
 
 
 @dataclass
@@ -248,33 +242,10 @@ class ConversationService:
 
     async def _without_conversation(self, messages: list[InboundMessage], now: datetime) -> None:
         """No conversation running: only the opt-out / opt-in words act; the rest is left for staff."""
-        last = messages[-1]
-        change = consent_change(last.body, last.sid, self.consent)
-        keys: list[str] = []
-        async with self.store.transaction() as tx:
-            if change is not None:
-                for phone in variants(last.phone):
-                    if change.opting_out:
-                        await tx.suppressions.add(phone, "patient opted out", now)
-                    else:
-                        await tx.suppressions.remove(phone)
-                entry = OutboxEntry(
-                    key=change.key,
-                    conversation_id=None,
-                    phone=last.phone,
-                    sender=last.to or next(iter(self.units.values())).sender,
-                    kind=change.kind,
-                    text=change.text,
-                    created_at=now,
-                )
-                if await tx.outbox.add(entry):
-                    keys.append(entry.key)
-            for message in messages:
-                await tx.inbound.mark_processed(message.sid, now)
-        log.info(
-            "message without a conversation", extra={"count": len(messages), "acted": bool(keys)}
+        default_sender = next(iter(self.units.values())).sender
+        await self._hand_off(
+            await outside_any(self.store, self.consent, messages, now, default_sender)
         )
-        await self._hand_off(keys)
 
     async def _commit(
         self,
@@ -409,38 +380,12 @@ class ConversationService:
     # --- lookups ------------------------------------------------------------------------
 
     async def _flow(self, conversation: Conversation) -> CompiledFlow:
-        """The version the conversation started on, from memory or from storage."""
-        try:
-            return self.flows.load_version(conversation.flow, conversation.flow_version)
-        except NotFoundError:
-            source = await self.store.flow_versions.source(
-                conversation.flow, conversation.flow_version
-            )
-            if source is None:
-                raise
-            return self.flows.register_source(
-                source, f"{conversation.flow}@{conversation.flow_version}"
-            )
+        return await flow_of(self.flows, self.store, conversation)
 
     def _unit(self, key: str) -> UnitInfo:
-        try:
-            return self.units[key]
-        except KeyError:
-            raise NotFoundError(f"unknown unit {key!r}") from None
+        return unit_info(self.units, key)
 
     async def _sender(
         self, conversation: Conversation, replying_to: Sequence[InboundMessage]
     ) -> str:
-        """The number to answer from: the one the patient wrote to, if it is ours (their open
-        WhatsApp session is with that number); else the number of the appointment's unit."""
-        ours = {info.sender for info in self.units.values()}
-        if replying_to and replying_to[-1].to in ours:
-            return replying_to[-1].to
-        return (await self._unit_of(conversation)).sender
-
-    async def _unit_of(self, conversation: Conversation) -> UnitInfo:
-        for appointment_id in conversation.appointment_ids:
-            appointment = await self.store.appointments.get(appointment_id)
-            if appointment is not None:
-                return self._unit(appointment.unit)
-        return next(iter(self.units.values()))
+        return await answering_sender(self.store, self.units, conversation, replying_to)

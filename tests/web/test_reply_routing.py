@@ -21,7 +21,7 @@ from bot.settings import Settings
 from bot.web.keys import CONVERSATIONS, DB, STORE
 from tests.fakes.sending import MemoryBreaker, MemoryLimiter
 from tests.fakes.twilio import FakeTwilio
-from tests.twilio_signing import inbound_form, post_signed
+from tests.twilio_signing import TOKEN, inbound_form, message_sid, post_signed
 from tests.web.test_pages import _log_in
 
 # Each test sends real reminders and runs real turns: more than the default minute on a loaded machine.
@@ -42,6 +42,12 @@ def _appointment(n: int, days: int, phone: str = PHONE) -> Appointment:
         doctor="Dra. Cláudia Guimarães",
         unit="centro",
     )
+
+
+@pytest.fixture(autouse=True)
+def _twilio_knows_our_credentials(fake_twilio: tuple[FakeTwilio, str]) -> None:
+    """The strict fake refuses a send with another account's token (20003)."""
+    fake_twilio[0].auth_token = TOKEN
 
 
 async def _remind(
@@ -119,12 +125,12 @@ async def test_two_reminders_two_taps_two_right_appointments(
     second = await _remind(client, twilio_settings, url, _appointment(2, days=2))
     assert {first, second} == {m.sid for m in fake.messages}
     # "Confirmar" on the older reminder: without its context the newest would take it.
-    await _tap(client, "SMR1", "confirm", "Confirmar", replied_to=first)
+    await _tap(client, message_sid("SMR1"), "confirm", "Confirmar", replied_to=first)
     assert await _states(client) == {
         "a1": ("confirmed", AppointmentStatus.CONFIRMED),
         "a2": ("awaiting_reply", AppointmentStatus.SCHEDULED),
     }
-    await _tap(client, "SMR2", "cancel", "Desmarcar", replied_to=second)
+    await _tap(client, message_sid("SMR2"), "cancel", "Desmarcar", replied_to=second)
     states = await _states(client)
     assert states["a1"] == ("confirmed", AppointmentStatus.CONFIRMED)
     assert states["a2"][0] == "confirm_cancel"  # "really cancel?" asked about its own day
@@ -136,8 +142,8 @@ async def test_a_tap_on_a_finished_reminder_moves_no_other_appointment(
     _, url = fake_twilio
     first = await _remind(client, twilio_settings, url, _appointment(1, days=1))
     await _remind(client, twilio_settings, url, _appointment(2, days=2))
-    await _tap(client, "SMR1", "confirm", "Confirmar", replied_to=first)
-    await _tap(client, "SMR2", "cancel", "Desmarcar", replied_to=first)  # a1's is done
+    await _tap(client, message_sid("SMR1"), "confirm", "Confirmar", replied_to=first)
+    await _tap(client, message_sid("SMR2"), "cancel", "Desmarcar", replied_to=first)  # a1's is done
     states = await _states(client)
     # a1's own finished conversation answers (issue 16: no silence after the end): it asks
     # whether to cancel a1; a2 is not touched.
@@ -158,7 +164,7 @@ async def test_a_hand_off_does_not_swallow_the_answer_to_another_conversation(
     newest = await store.conversations.get("c-a2")
     assert newest is not None
     await store.conversations.save(handed_to_staff(newest, datetime.now(UTC)))
-    form = inbound_form("SMR3", PHONE, "sim, confirmo")  # no reply context
+    form = inbound_form(message_sid("SMR3"), PHONE, "sim, confirmo")  # no reply context
     assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
     await _settle(client)
     states = await _states(client)
@@ -177,7 +183,10 @@ async def test_a_whatsapp_id_that_is_not_a_phone_goes_to_a_person(
     # conversation: read as a phone, "sim" would confirm that patient's appointment.
     await _remind(client, twilio_settings, url, _appointment(2, days=1, phone="+5511987650072"))
     bsuid = "whatsapp:BR.5511987650072"
-    for sid, extra in (("SMB1", {}), ("SMB2", {"OriginalRepliedMessageSid": reminder})):
+    for sid, extra in (
+        (message_sid("SMB1"), {}),
+        (message_sid("SMB2"), {"OriginalRepliedMessageSid": reminder}),
+    ):
         form = inbound_form(sid, PHONE, "sim", **extra)
         form.update({"From": bsuid, "WaId": "BR.5511987650072"})
         assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
@@ -193,7 +202,7 @@ async def test_a_whatsapp_id_that_is_not_a_phone_goes_to_a_person(
     kept = await store.inbound.unprocessed(datetime.now(UTC) + timedelta(days=1), 10)
     assert kept == []  # both handled: stored, and left for a person
     docs = await client.app[DB]["inbound"].find({}).to_list()
-    assert {doc["_id"] for doc in docs} == {"SMB1", "SMB2"}
+    assert {doc["_id"] for doc in docs} == {message_sid("SMB1"), message_sid("SMB2")}
     for doc in docs:
         message = store.inbound.sealer.decode("inbound", doc)
         assert (message["phone"], message["user_id"]) == ("", bsuid)
@@ -204,4 +213,4 @@ async def test_a_whatsapp_id_that_is_not_a_phone_goes_to_a_person(
     assert 'data-conversation="c-a1"' in page
     assert 'data-conversation="c-a2"' not in page
     assert page.count(bsuid) == 2
-    assert 'data-message="SMB1"' in page
+    assert f'data-message="{message_sid("SMB1")}"' in page

@@ -1,0 +1,53 @@
+"""Safety by design: what a patient wrote in free text never cancels or stops messages
+without one confirming question (``flows check`` refuses a flow that would)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from bot.core.flow_spec import FlowSpec, Target
+from bot.core.machine import TRIGGER_NEXT, TRIGGER_TIMEOUT
+
+__all__ = ["safety_problems"]
+
+Path = tuple[str, ...]
+
+# Actions a patient must have asked for plainly: by a button, a menu number or an exact
+# word, or by answering the question that confirms a reply the model read as asking for them.
+_CONFIRMED_ACTIONS = {"request_cancellation": "cancel", "opt_out": "opt_out"}
+
+
+def safety_problems(
+    spec: FlowSpec, targets: Iterable[tuple[Path, Target]]
+) -> Iterator[tuple[Path, str]]:
+    """A cancellation or opt-out read from free text goes through one confirming question."""
+    incoming: dict[str, set[str]] = {name: set() for name in spec.states}
+    moves: list[tuple[Path, str, str, Target]] = []  # where, trigger, source, target
+    for path, target in targets:
+        if path[0] == "anywhere":
+            trigger = path[1]
+            sources = [n for n, s in spec.states.items() if not s.terminal and trigger not in s.on]
+        else:
+            trigger = path[3] if path[2] == "on" else path[2]
+            sources = [path[1]]
+        for source in sources:
+            moves.append((path, trigger, source, target))
+            if target.to in incoming:
+                incoming[target.to].add(trigger)
+    for path, trigger, source, target in moves:
+        if trigger in (TRIGGER_TIMEOUT, TRIGGER_NEXT) or "said_firmly" in target.when:
+            continue
+        entered = spec.states.get(target.to)
+        actions = [*target.do, *(entered.do if entered else ())]
+        for action in actions:
+            asked = _CONFIRMED_ACTIONS.get(action)
+            if asked is None or incoming[source] == {asked}:
+                continue  # ``source`` is the question that confirms it
+            yield (
+                path,
+                (
+                    f'"{trigger}" em "{source}" leva a {action} sem pergunta de confirmação: '
+                    f'uma resposta em texto livre precisa confirmar antes (use "when: said_firmly" '
+                    f'e mande o resto para um estado que pergunte, alcançado só por "{asked}")'
+                ),
+            )
