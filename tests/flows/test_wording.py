@@ -38,6 +38,10 @@ YES_NO = "Responda 1 para sim ou 2 para não."
 ONE_WHEN = "terça-feira, 1 de dezembro, às 14:30"
 TWO_WHEN = "terça-feira, 1 de dezembro, às 14:30 e às 16:00"
 SAME = "same"  # the text reads right for one and for two appointments
+# What the rescheduling messages fill in beside the appointments' variables.
+NEW_WHEN = "quarta-feira, 2 de dezembro, às 09:00"
+SLOT_LIST = f"1. {NEW_WHEN}, com Dra. Ana Souza\n2. quinta-feira, 3 de dezembro, às 15:30"
+MOVE = {"slot_list": SLOT_LIST, "new_date_time": NEW_WHEN, "new_doctor": "Dra. Ana Souza"}
 
 EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("confirmation", "reminder"): (
@@ -119,6 +123,57 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
         f"Olá, Maria! Sobre suas 2 consultas de {TWO_WHEN}, na Clínica Digitaly Centro: "
         f"{MENU[0].lower()}{MENU[1:]}",
     ),
+    ("confirmation", "clinic_cancelled"): (
+        f"Olá, Maria. A clínica precisou desmarcar sua consulta de {ONE_WHEN} com Dra. Ana "
+        "Souza (Clínica Digitaly Centro). Entraremos em contato para remarcar.",
+        f"Olá, Maria. A clínica precisou desmarcar suas 2 consultas de {TWO_WHEN} com Dra. "
+        "Ana Souza e Dr. Paulo Lima (Clínica Digitaly Centro). Entraremos em contato para "
+        "remarcar.",
+    ),
+    # Rescheduling moves one appointment: its texts name the new time, never the old ones.
+    ("confirmation", "slot_offer"): (
+        f"Estes são os horários livres mais próximos:\n{SLOT_LIST}\nResponda com o número do "
+        'horário (ou o dia e a hora, como "terça à tarde"), ou "nenhum" para falar com nossa '
+        "equipe.",
+        SAME,
+    ),
+    ("confirmation", "slot_ask_again"): (
+        "Desculpe, não entendi. Responda com o número de um dos horários acima, ou "
+        '"nenhum" para falar com nossa equipe.',
+        SAME,
+    ),
+    ("confirmation", "slot_taken"): ("Que pena, esse horário acabou de ser ocupado.", SAME),
+    ("confirmation", "slot_requested"): (
+        f"Reservamos para você o horário de {NEW_WHEN}, com Dra. Ana Souza, na Clínica "
+        "Digitaly Centro. Estamos confirmando com a clínica e avisamos por aqui em seguida.",
+        SAME,
+    ),
+    ("confirmation", "slot_wait"): (
+        "Estamos confirmando seu novo horário com a clínica. Avisamos por aqui assim que "
+        "estiver pronto.",
+        SAME,
+    ),
+    ("confirmation", "rescheduled"): (
+        f"Pronto, Maria! Sua consulta foi remarcada para {NEW_WHEN}, com Dra. Ana Souza, na "
+        "Clínica Digitaly Centro: Rua Barão de Itapetininga, 120. Até lá!",
+        SAME,
+    ),
+    ("confirmation", "move_failed"): (
+        f"Desculpe, a clínica não conseguiu reservar o horário de {NEW_WHEN}: ele foi "
+        "ocupado na agenda.",
+        SAME,
+    ),
+    ("confirmation", "move_failed_person"): (
+        f"Desculpe, a clínica não conseguiu reservar o horário de {NEW_WHEN}. Uma pessoa da "
+        "nossa equipe vai falar com você por aqui para escolher um novo horário.",
+        SAME,
+    ),
+    ("confirmation", "hold_expired"): (
+        f"Desculpe, não conseguimos confirmar o horário de {NEW_WHEN} a tempo e a reserva "
+        "expirou. Uma pessoa da nossa equipe vai falar com você por aqui para escolher um "
+        "novo horário.",
+        SAME,
+    ),
     ("satisfaction", "question"): (
         "Olá, Maria! Como foi seu atendimento na Clínica Digitaly Centro? Responda com uma "
         "nota de 1 (péssimo) a 5 (ótimo).",
@@ -169,7 +224,7 @@ def _spec(name: str) -> FlowSpec:
 
 def _rendered(spec: FlowSpec, message: str, appointments: list[Appointment]) -> str:
     text, _template = spec.messages[message].form(len(appointments))
-    return render(text, variables_for(appointments, UNIT))
+    return render(text, {**variables_for(appointments, UNIT), **MOVE})
 
 
 @pytest.mark.parametrize("name", ["confirmation", "satisfaction"])
