@@ -177,6 +177,7 @@ async def test_two_power_cuts_mid_fan_out_remind_every_patient_exactly_once(
     fake_twilio: tuple[FakeTwilio, str], tmp_path: Path
 ) -> None:
     fake, url = fake_twilio
+    fake.auth_token = TOKEN  # the strict fake refuses another account's credentials (20003)
     fake.delay = 0.01  # a send takes a moment: cuts land between the request and its record
     env = _env(tmp_path, url, _free_port())
     runs = [Run(tmp_path, env, 0)]

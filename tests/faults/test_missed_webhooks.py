@@ -28,7 +28,7 @@ from bot.core.model import Appointment, decisions_of
 from bot.settings import Settings
 from bot.wiring import create_services
 from tests.conftest import open_mongo_store
-from tests.fakes.twilio import FakeTwilio
+from tests.fakes.twilio import AUTH_TOKEN, FakeTwilio
 from tests.fakes.twilio_inbound import Webhook
 from tests.faults.cluster import Cluster, fault_settings, open_cluster
 from workers.broker import create_broker
@@ -36,7 +36,7 @@ from workers.broker import create_broker
 pytestmark = pytest.mark.timeout(480)
 
 PATIENTS = 4
-TOKEN = "fault-test-token"  # what open_cluster gives the processes
+TOKEN = AUTH_TOKEN  # what open_cluster gives the processes, and the fake checks
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import contextlib
 import logging
 import re
 import uuid
-from collections.abc import Sequence
 from typing import Any, cast
 
 from aiohttp import web
@@ -18,6 +17,7 @@ from bot.core.model import Appointment, AppointmentStatus, is_reminder
 from bot.core.ports import ApiToken, Cancellation, Operation, OutboxEntry, UpsertOutcome
 from bot.services.appointments import AppointmentService
 from bot.web.api.auth import endpoint
+from bot.web.api.batches import check_items
 from bot.web.api.body import read_json
 from bot.web.api.errors import ApiError, invalid, problems
 from bot.web.api.idempotency import idempotent
@@ -62,40 +62,6 @@ class _Envelope(BaseModel):
 
 def _service(app: web.Application) -> AppointmentService:
     return AppointmentService(app[STORE], app[REMINDERS].appointment_changed, app[CLOCK])
-
-
-def _check_items(
-    raw_items: Sequence[Any], units: list[str]
-) -> tuple[list[tuple[int, Appointment]], dict[int, ItemResult]]:
-    """The valid items as appointments (with their index), and the rejected ones' results."""
-    valid: list[tuple[int, Appointment]] = []
-    rejected: dict[int, ItemResult] = {}
-    seen: dict[str, int] = {}
-    for index, raw in enumerate(raw_items):
-        prefix = f"items.{index}"
-        external_id = raw.get("external_id") if isinstance(raw, dict) else None
-        if not (isinstance(external_id, str) and _EXTERNAL_ID.match(external_id)):
-            external_id = None
-        errors: list[FieldProblem]
-        if not isinstance(raw, dict):
-            errors = [FieldProblem(path=prefix, message="must be an object")]
-        else:
-            try:
-                item = AppointmentIn.model_validate(raw, context={"units": units})
-            except PydanticValidationError as exc:
-                errors = problems(exc, prefix)
-            else:
-                if item.external_id in seen:
-                    message = f"repeats the external_id of item {seen[item.external_id]}"
-                    errors = [FieldProblem(path=f"{prefix}.external_id", message=message)]
-                else:
-                    seen[item.external_id] = index
-                    valid.append((index, _appointment(item)))
-                    continue
-        rejected[index] = ItemResult(
-            index=index, external_id=external_id, result="rejected", errors=errors
-        )
-    return valid, rejected
 
 
 def _appointment(item: AppointmentIn) -> Appointment:
@@ -183,7 +149,7 @@ async def put_appointments(request: web.Request, token: ApiToken) -> web.StreamR
 
     async def run() -> web.Response:
         units = [unit.key for unit in settings.units]
-        valid, rejected = _check_items(envelope.items, units)
+        valid, rejected = check_items(envelope.items, AppointmentIn, {"units": units}, _appointment)
         if len(envelope.items) <= settings.api.async_batch_threshold:
             result = await _run_batch(app, valid, rejected)
             return web.json_response(result.model_dump(mode="json"))

@@ -16,10 +16,8 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from bot.settings import Settings
 from bot.web.api import openapi_moves
-from bot.web.api.cancellations import DEFAULT_LIMIT, MAX_LIMIT
 from bot.web.api.idempotency import HEADER, KEY_PATTERN
 from bot.web.api.models import (
-    CURSOR_PATTERN,
     EXTERNAL_ID_PATTERN,
     ID_PATTERN,
     AckIn,
@@ -34,6 +32,7 @@ from bot.web.api.openapi_parts import (
     DESCRIPTION,
     REF,
     content,
+    cursor_params,
     header,
     path_param,
     ref,
@@ -131,26 +130,7 @@ def _paths() -> dict[str, Any]:
                     "`after`, and page with `next_cursor`."
                 ),
                 "security": [{"bearer": ["cancellations:read"]}],
-                "parameters": [
-                    {
-                        "name": "after",
-                        "in": "query",
-                        "required": False,
-                        "description": "A cursor from this API: only cancellations after it.",
-                        "schema": {"type": "string", "pattern": CURSOR_PATTERN},
-                    },
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "required": False,
-                        "schema": {
-                            "type": "integer",
-                            "minimum": 1,
-                            "maximum": MAX_LIMIT,
-                            "default": DEFAULT_LIMIT,
-                        },
-                    },
-                ],
+                "parameters": cursor_params("cancellations"),
                 "responses": responses(
                     {
                         "200": {

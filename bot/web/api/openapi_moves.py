@@ -12,8 +12,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode
 
 from bot.web.api.idempotency import HEADER, KEY_PATTERN
-from bot.web.api.models import CURSOR_PATTERN, ID_PATTERN
-from bot.web.api.openapi_parts import content, path_param, ref, responses
+from bot.web.api.models import ID_PATTERN
+from bot.web.api.openapi_parts import content, cursor_params, path_param, ref, responses
 from bot.web.api.slot_models import (
     RescheduleAckIn,
     RescheduleOut,
@@ -96,26 +96,7 @@ def _reschedule_paths() -> dict[str, Any]:
                     "`next_cursor`."
                 ),
                 "security": [{"bearer": ["reschedules:read"]}],
-                "parameters": [
-                    {
-                        "name": "after",
-                        "in": "query",
-                        "required": False,
-                        "description": "A cursor from this API: only moves after it.",
-                        "schema": {"type": "string", "pattern": CURSOR_PATTERN},
-                    },
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "required": False,
-                        "schema": {
-                            "type": "integer",
-                            "minimum": 1,
-                            "maximum": MAX_LIMIT,
-                            "default": DEFAULT_LIMIT,
-                        },
-                    },
-                ],
+                "parameters": cursor_params("moves"),
                 "responses": responses(
                     {
                         "200": {

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.web.api.cancellations import DEFAULT_LIMIT, MAX_LIMIT
+from bot.web.api.models import CURSOR_PATTERN
+
 __all__ = [
     "DESCRIPTION",
     "ERRORS",
     "REF",
     "content",
+    "cursor_params",
     "error",
     "header",
     "path_param",
@@ -88,3 +92,27 @@ def path_param(name: str, pattern: str, description: str) -> dict[str, Any]:
         "description": description,
         "schema": {"type": "string", "pattern": pattern},
     }
+
+
+def cursor_params(items: str) -> list[dict[str, Any]]:
+    """``after`` and ``limit``: how the robot pages through a feed of ``items``."""
+    return [
+        {
+            "name": "after",
+            "in": "query",
+            "required": False,
+            "description": f"A cursor from this API: only {items} after it.",
+            "schema": {"type": "string", "pattern": CURSOR_PATTERN},
+        },
+        {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "schema": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": MAX_LIMIT,
+                "default": DEFAULT_LIMIT,
+            },
+        },
+    ]

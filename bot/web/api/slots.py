@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -15,18 +14,17 @@ from pydantic import ValidationError as PydanticValidationError
 from bot.core.ports import ApiToken, Slot, UpsertOutcome
 from bot.services.slots import SlotService
 from bot.web.api.auth import endpoint
+from bot.web.api.batches import check_items
 from bot.web.api.body import read_json
 from bot.web.api.errors import invalid, problems
 from bot.web.api.idempotency import idempotent
-from bot.web.api.models import EXTERNAL_ID_PATTERN, FieldProblem, ItemResult
+from bot.web.api.models import FieldProblem, ItemResult
 from bot.web.api.slot_models import FullDay, SlotBatchResult, SlotBatchSummary, SlotIn
 from bot.web.keys import SETTINGS, STORE
 
 __all__ = ["routes"]
 
 routes = web.RouteTableDef()
-
-_EXTERNAL_ID = re.compile(EXTERNAL_ID_PATTERN)
 
 
 class _Envelope(BaseModel):
@@ -50,41 +48,6 @@ def _slot(item: SlotIn, zones: Mapping[str, ZoneInfo]) -> Slot:
         day=item.starts_at.astimezone(zones[item.unit]).date().isoformat(),
         visit_type=item.visit_type,
     )
-
-
-def _check_items(
-    raw_items: Sequence[Any], zones: Mapping[str, ZoneInfo]
-) -> tuple[list[tuple[int, Slot]], dict[int, ItemResult]]:
-    """The valid items as slots (with their index), and the rejected ones' results."""
-    context = {"units": list(zones)}
-    valid: list[tuple[int, Slot]] = []
-    rejected: dict[int, ItemResult] = {}
-    seen: dict[str, int] = {}
-    for index, raw in enumerate(raw_items):
-        prefix = f"items.{index}"
-        external_id = raw.get("external_id") if isinstance(raw, dict) else None
-        if not (isinstance(external_id, str) and _EXTERNAL_ID.match(external_id)):
-            external_id = None
-        errors: list[FieldProblem]
-        if not isinstance(raw, dict):
-            errors = [FieldProblem(path=prefix, message="must be an object")]
-        else:
-            try:
-                item = SlotIn.model_validate(raw, context=context)
-            except PydanticValidationError as exc:
-                errors = problems(exc, prefix)
-            else:
-                if item.external_id in seen:
-                    message = f"repeats the external_id of item {seen[item.external_id]}"
-                    errors = [FieldProblem(path=f"{prefix}.external_id", message=message)]
-                else:
-                    seen[item.external_id] = index
-                    valid.append((index, _slot(item, zones)))
-                    continue
-        rejected[index] = ItemResult(
-            index=index, external_id=external_id, result="rejected", errors=errors
-        )
-    return valid, rejected
 
 
 def _full_days(raw: Sequence[Any], units: list[str]) -> list[tuple[str, str]]:
@@ -124,7 +87,9 @@ async def put_slots(request: web.Request, token: ApiToken) -> web.StreamResponse
     full_days = _full_days(envelope.full_days, list(zones))
 
     async def run() -> web.Response:
-        valid, rejected = _check_items(envelope.items, zones)
+        valid, rejected = check_items(
+            envelope.items, SlotIn, {"units": list(zones)}, lambda item: _slot(item, zones)
+        )
         service = SlotService(app[STORE])
         pushed = await service.push_many([slot for _, slot in valid])
         withdrawn = 0
