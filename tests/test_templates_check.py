@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.flow_check import line_of
 from tests.fakes.twilio import AUTH_TOKEN, FakeTwilio
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,19 +68,24 @@ async def test_each_mismatch_is_reported_at_its_line(
     assert code == 1
     lines = err.strip().splitlines()
     flow = "flows/confirmation.yaml"
+    text = (ROOT / flow).read_text(encoding="utf-8")
+
+    def at(message: str) -> int:
+        return line_of(text, "messages", message, "template", "content_sid")
+
     assert lines[0] == (
-        f'{flow}:30: mensagem "reminder": modelo {reminder} não está aprovado para WhatsApp '
+        f'{flow}:{at("reminder")}: mensagem "reminder": modelo {reminder} não está aprovado para WhatsApp '
         "(situação: rejected)"
     )
     assert lines[1] == (
-        f'{flow}:43: mensagem "reminder_2": modelo {reminder_2} não existe na Twilio '
+        f'{flow}:{at("reminder_2")}: mensagem "reminder_2": modelo {reminder_2} não existe na Twilio '
         "(confira o content_sid)"
     )
     assert lines[2] == (
-        f'{flow}:58: mensagem "cancel_question": modelo {question} tem os botões '
+        f'{flow}:{at("cancel_question")}: mensagem "cancel_question": modelo {question} tem os botões '
         "sim, cancel_no, mas o fluxo espera cancel_no, cancel_yes"
     )
-    assert lines[3].startswith(f'{flow}:109: mensagem "clinic_cancelled"')
+    assert lines[3].startswith(f'{flow}:{at("clinic_cancelled")}: mensagem "clinic_cancelled"')
     assert "tem as variáveis 1, 2, mas o fluxo preenche 1, 2, 3, 4, 5" in lines[3]
     assert len(lines) == 4
     assert cancelled not in err

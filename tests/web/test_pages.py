@@ -334,7 +334,11 @@ async def test_a_disabled_account_is_logged_out_at_once_and_cannot_log_in(
     assert (await client.get("/console", headers=headers, allow_redirects=False)).status == 302
     again = await client.post(
         "/console/login",
-        data={"email": "ana@clinica.example", "password": "uma-senha-comprida"},
+        data={
+            "email": "ana@clinica.example",
+            "password": "uma-senha-comprida",
+            "csrf": await login_token(client),
+        },
         allow_redirects=False,
     )
     assert again.status == 401

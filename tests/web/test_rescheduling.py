@@ -22,7 +22,7 @@ from bot.settings import Settings
 from bot.web import create_app
 from bot.web.keys import CLOCK, CONVERSATIONS, DB, QUEUE, RESCHEDULES, STORE
 from tests.builders import FakeClock
-from tests.twilio_signing import inbound_form, post_signed
+from tests.twilio_signing import inbound_form, message_sid, post_signed
 from tests.web.conftest import Client, started
 
 _SP = ZoneInfo("America/Sao_Paulo")
@@ -100,7 +100,7 @@ _sids = iter(range(10**6))
 
 
 async def _says(client: Client, appointment: Appointment, text: str) -> None:
-    form = inbound_form(f"SM{next(_sids):06d}", appointment.phone, text)
+    form = inbound_form(message_sid(f"reschedule-{next(_sids)}"), appointment.phone, text)
     response = await post_signed(client, WEBHOOK, form)
     assert response.status == 200
     store = client.app[STORE]

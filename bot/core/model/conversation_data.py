@@ -7,6 +7,7 @@ through the helpers here, so each key is spelled in one place.
 
 from __future__ import annotations
 
+from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict  # pydantic reads these on 3.11: it needs this one
 
 __all__ = [
@@ -29,6 +30,9 @@ class DecisionRecord(TypedDict, total=False):
     reason: str
 
 
+# A stored conversation may carry keys an older or newer flow version wrote: they are
+# kept as they are, never dropped on the way through storage.
+@with_config(ConfigDict(extra="allow"))
 class ConversationData(TypedDict, total=False):
     """Every key the engine, the flow's actions and the services use."""
 
