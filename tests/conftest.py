@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def mongodb_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if url := os.environ.get("MONGODB_URL"):
         yield url
+        _drop_finished(url)  # a server that outlives the session keeps no test's data
         return
     # Throwaway data: no fsync per commit (the crash tests start their own, durable, servers).
     pid, port = start_mongo(tmp_path_factory.mktemp("mongo"), durable=False)
@@ -70,16 +71,29 @@ def memory_settings(tmp_path: Path) -> Settings:
     return _test_settings(tmp_path)
 
 
+# Databases of finished tests, dropped when the next test starts. Not at their own test's
+# teardown: fixtures a test names before ``settings`` (``aiohttp_client``) close after it,
+# so an app could still be writing in a transaction, and a drop meeting a transaction
+# deadlocks the embedded server.
+_finished_databases: list[str] = []
+
+
+def _drop_finished(mongodb_url: str) -> None:
+    # Hundreds of leftover databases slow the shared server down for the tests after.
+    with pymongo.MongoClient(mongodb_url) as client:
+        while _finished_databases:
+            client.drop_database(_finished_databases.pop())
+
+
 @pytest.fixture
 def settings(mongodb_url: str, redis_url: str, tmp_path: Path) -> Iterator[Settings]:
-    """Settings from the shipped config.yaml, on a fresh database (dropped afterwards)."""
+    """Settings from the shipped config.yaml, on a fresh database (dropped after the test)."""
+    _drop_finished(mongodb_url)
     database = f"t_{uuid.uuid4().hex[:12]}"
     yield _test_settings(
         tmp_path, MONGODB_URL=mongodb_url, MONGODB_DB=database, REDIS_URL=redis_url
     )
-    # Hundreds of leftover databases slow the shared server down for the tests after.
-    with pymongo.MongoClient(mongodb_url) as client:
-        client.drop_database(database)
+    _finished_databases.append(database)
 
 
 @pytest.fixture
