@@ -24,9 +24,6 @@ from bot.web.api.slot_models import (
 
 __all__ = ["MODELS", "TAGS", "paths"]
 
-DEFAULT_LIMIT = 100
-MAX_LIMIT = 1000
-
 MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
     (SlotBatch, "validation"),
     (SlotBatchResult, "serialization"),

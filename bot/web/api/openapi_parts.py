@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.web.api.cancellations import DEFAULT_LIMIT, MAX_LIMIT
+from bot.web.api.feeds import DEFAULT_LIMIT, MAX_LIMIT
 from bot.web.api.models import CURSOR_PATTERN
 
 __all__ = [

@@ -5,18 +5,16 @@ from __future__ import annotations
 import re
 
 from aiohttp import web
-from pydantic import ValidationError as PydanticValidationError
 
 from bot.core.errors import ConflictError
 from bot.core.ports import ApiToken, Reschedule, RescheduleState, Store
 from bot.services.reschedules import HoldExpiredError
 from bot.web.api.auth import endpoint
-from bot.web.api.body import read_json
-from bot.web.api.cancellations import _query
-from bot.web.api.errors import ApiError, invalid, problems
+from bot.web.api.errors import ApiError
+from bot.web.api.feeds import feed_query, read_ack
 from bot.web.api.models import ID_PATTERN
 from bot.web.api.slot_models import RescheduleAckIn, RescheduleOut, ReschedulePage
-from bot.web.keys import RESCHEDULES, SETTINGS, STORE
+from bot.web.keys import RESCHEDULES, STORE
 
 __all__ = ["routes"]
 
@@ -51,7 +49,7 @@ async def _out(store: Store, move: Reschedule) -> RescheduleOut:
 @routes.get("/api/v1/reschedules")
 @endpoint("reschedules:read")
 async def list_reschedules(request: web.Request, token: ApiToken) -> web.StreamResponse:
-    after, limit = _query(request)
+    after, limit = feed_query(request)
     found = await request.app[RESCHEDULES].pending(after, limit)
     store = request.app[STORE]
     page = ReschedulePage(
@@ -64,15 +62,7 @@ async def list_reschedules(request: web.Request, token: ApiToken) -> web.StreamR
 @routes.post("/api/v1/reschedules/{reschedule_id}/ack")
 @endpoint("reschedules:read")
 async def acknowledge(request: web.Request, token: ApiToken) -> web.StreamResponse:
-    reschedule_id = request.match_info["reschedule_id"]
-    if not _ID.match(reschedule_id):
-        raise ApiError(404, "not_found", "no reschedule with this id")
-    limit = min(_ACK_BODY_LIMIT, request.app[SETTINGS].api.max_body)
-    _, body = await read_json(request, limit)
-    try:
-        ack = RescheduleAckIn.model_validate(body)
-    except PydanticValidationError as exc:
-        raise invalid("invalid acknowledgement", problems(exc)) from None
+    reschedule_id, ack = await read_ack(request, "reschedule_id", RescheduleAckIn, "reschedule")
     service = request.app[RESCHEDULES]
     try:
         stored = await service.acknowledge(reschedule_id, RescheduleState(ack.result), ack.detail)
