@@ -50,6 +50,15 @@ $(PROMTOOL):
 		echo "deployment tests need Debian's promtool: sudo apt-get install prometheus" >&2; \
 	fi
 
+## The CLI's flow pictures are laid out by Graphviz's dot when it is installed (tested).
+DOT := /usr/bin/dot
+$(DOT):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends graphviz; \
+	else \
+		echo "the diagram tests need Graphviz: sudo apt-get install graphviz" >&2; \
+	fi
+
 ## Run the whole product (web + worker + scheduler) on embedded MongoDB-wire and Valkey servers.
 run: $(RUNTIME)
 	@$(BIN)/digitaly run
@@ -64,7 +73,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-unit: $(STAMP) $(CHROMIUM) $(PROMTOOL)
+unit: $(STAMP) $(CHROMIUM) $(PROMTOOL) $(DOT)
 	$(BIN)/pytest
 	$(BIN)/digitaly flows evaluate tests/data/replies/test.tsv --context reschedule_offer=cancelled \
 		--min-accuracy 0.955 --max-dangerous 8

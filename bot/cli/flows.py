@@ -14,7 +14,8 @@ from pathlib import Path
 import click
 
 from bot.adapters.flow_files import check_file
-from bot.core.diagram import mermaid, svg
+from bot.cli.graphviz import GraphvizMissing, draw_svg
+from bot.core.diagram import dot, mermaid
 from bot.core.effects import Effect, HandOff, OptOut, RequestCancellation, SendMessage
 from bot.core.engine import Step, start, step
 from bot.core.evaluation import Report, evaluate, parse_cases, read_case, resolve_state
@@ -91,20 +92,34 @@ def check_command(paths: tuple[Path, ...]) -> None:
     "--svg",
     "svg_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Where to write the SVG picture [default: <dir>/diagrams/NAME.svg].",
+    help="Where to write the picture [default: <dir>/diagrams/NAME.svg]; "
+    "the Mermaid text goes beside it as NAME.mmd.",
 )
 def diagram_command(
     name: str, directory: Path, highlight: str | None, svg_path: Path | None
 ) -> None:
-    """Print the flow as Mermaid text and write an SVG picture of it."""
+    """Print the flow as Mermaid text; write it as .mmd, and as SVG when Graphviz is installed."""
     flow = _load(directory, name)
     if highlight is not None and highlight not in flow.spec.states:
         raise click.BadParameter(f"no state {highlight!r} in {name}", param_hint="--highlight")
-    click.echo(mermaid(flow.spec, highlight), nl=False)
+    text = mermaid(flow.spec, highlight)
+    click.echo(text, nl=False)
     target = svg_path or directory / "diagrams" / f"{name}.svg"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(svg(flow.spec, highlight), encoding="utf-8")
-    click.echo(f"SVG written to {target}", err=True)
+    source = target.with_suffix(".mmd")
+    source.write_text(text, encoding="utf-8")
+    try:
+        picture = draw_svg(dot(flow.spec, highlight))
+    except GraphvizMissing:
+        click.echo(
+            f"Texto Mermaid salvo em {source}. O Graphviz não está instalado: para o SVG, "
+            "instale-o (sudo apt-get install graphviz) e rode de novo, ou veja o desenho "
+            "no console, aba Fluxos.",
+            err=True,
+        )
+        return
+    target.write_text(picture, encoding="utf-8")
+    click.echo(f"Desenho salvo em {target} (e o texto Mermaid em {source}).", err=True)
 
 
 @flows_group.command("test")

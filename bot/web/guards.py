@@ -22,7 +22,9 @@ from bot.web.keys import SETTINGS
 
 __all__ = ["CSP", "host_middleware", "secure_headers"]
 
-# Inline styles stay allowed: the flow diagrams are SVG with style attributes.
+# Inline styles stay allowed (scripts never): the vendored Mermaid draws a flow as an SVG
+# carrying its own <style> element (rules scoped to that diagram's id) and style
+# attributes on the boxes, both generated per diagram, so no hash or nonce can list them.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "

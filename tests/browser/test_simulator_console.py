@@ -41,7 +41,7 @@ async def test_confirm_in_the_simulator_shows_confirmed_in_the_console(
         timeout=WAIT_MS
     )
     await expect(page.locator("#state-name")).to_have_text("confirmed", timeout=WAIT_MS)
-    await expect(page.locator("#diagram svg rect[fill='#ffe082']")).to_have_count(1)
+    await expect(page.locator("#diagram svg g.node.atual")).to_have_count(1)
     await page.screenshot(path=artifact("simulator-confirmed.png"), full_page=True)
 
     console = await browser.new_page(viewport={"width": 1280, "height": 900})
@@ -52,7 +52,9 @@ async def test_confirm_in_the_simulator_shows_confirmed_in_the_console(
     await console.screenshot(path=artifact("console-agenda.png"), full_page=True)
 
     await console.click("text=Fluxos")
-    await expect(console.locator(".diagram svg").first).to_be_visible()
+    await expect(console.locator(".diagram svg g.node")).to_have_count(
+        30 + 12, timeout=WAIT_MS
+    )  # both flows drawn
     await console.screenshot(path=artifact("console-flows.png"), full_page=True)
 
     phone = await browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)

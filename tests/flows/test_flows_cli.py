@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli.flows import chat_command, flows_group
-from bot.core.diagram import svg
+from bot.core.diagram import mermaid
 from bot.core.flow_check import check_flow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,7 +101,8 @@ def test_classify_json_and_state(runner: CliRunner) -> None:
     assert bad.exit_code == 2
 
 
-def test_diagram_prints_mermaid_and_writes_svg(runner: CliRunner, tmp_path: Path) -> None:
+def test_diagram_prints_mermaid_and_writes_graphviz_svg(runner: CliRunner, tmp_path: Path) -> None:
+    assert shutil.which("dot"), "Graphviz is missing: run `make test` (it installs it) as root"
     svg = tmp_path / "c.svg"
     args = [
         "diagram",
@@ -115,14 +116,36 @@ def test_diagram_prints_mermaid_and_writes_svg(runner: CliRunner, tmp_path: Path
     ]
     result = runner.invoke(flows_group, args)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("stateDiagram-v2\n    [*] --> awaiting_reply\n")
-    assert "    awaiting_reply --> second_reminder: after 24h" in result.output
-    assert "    class kept current" in result.output
+    assert result.stdout.startswith("flowchart TD\n")
+    assert '    s_awaiting_reply -->|"sem resposta em 24h"| s_second_reminder' in result.stdout
+    assert "    class s_kept atual" in result.stdout
+    assert (tmp_path / "c.mmd").read_text(encoding="utf-8") == result.stdout
     picture = svg.read_text(encoding="utf-8")
-    assert picture.startswith("<svg")
+    assert "<svg" in picture
     assert picture.rstrip().endswith("</svg>")
-    assert picture.count("<rect") == 28  # one box per state
-    assert 'fill="#ffe082" stroke="#e65100"' in picture
+    assert picture.count('class="node"') == 30  # 28 states, "Início", "Em qualquer pergunta"
+    assert "O lembrete foi enviado;" in picture
+    assert "sem resposta em 24h" in picture
+    assert 'xlink:title="estado: awaiting_reply"' in picture  # the id on hover
+    assert 'fill="#ffe082" stroke="#e65100"' in picture  # the highlighted state
+    assert "awaiting_reply</text>" not in picture
+    assert f"Desenho salvo em {svg}" in result.stderr
+
+
+def test_diagram_without_graphviz_keeps_the_mermaid_text_and_says_so(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    target = tmp_path / "out" / "c.svg"
+    args = ["diagram", "satisfaction", "--dir", str(FLOWS), "--svg", str(target)]
+    result = runner.invoke(flows_group, args, env={"PATH": str(tmp_path)})  # no dot there
+    assert result.exit_code == 0, result.output
+    assert not target.exists()
+    assert (tmp_path / "out" / "c.mmd").read_text(encoding="utf-8") == result.stdout
+    assert result.stderr.strip() == (
+        f"Texto Mermaid salvo em {tmp_path / 'out' / 'c.mmd'}. O Graphviz não está instalado: "
+        "para o SVG, instale-o (sudo apt-get install graphviz) e rode de novo, ou veja o "
+        "desenho no console, aba Fluxos."
+    )
 
 
 def test_flows_test_runs_the_conversation_tests(runner: CliRunner, tmp_path: Path) -> None:
@@ -171,8 +194,8 @@ def test_chat_explains_a_bad_wait_instead_of_a_traceback(runner: CliRunner) -> N
 def test_shipped_diagrams_are_up_to_date(name: str) -> None:
     flow = check_flow((FLOWS / f"{name}.yaml").read_text(encoding="utf-8")).flow
     assert flow is not None
-    shipped = (FLOWS / "diagrams" / f"{name}.svg").read_text(encoding="utf-8")
-    assert shipped == svg(flow.spec), f"regenerate: digitaly flows diagram {name}"
+    shipped = (FLOWS / "diagrams" / f"{name}.mmd").read_text(encoding="utf-8")
+    assert shipped == mermaid(flow.spec), f"regenerate: digitaly flows diagram {name}"
 
 
 EVALUATE = [

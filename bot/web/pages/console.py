@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 from aiohttp import web
-from markupsafe import Markup
 
 from bot.core import diagram
 from bot.core.errors import ConflictError, NotFoundError, ValidationError
@@ -31,7 +30,6 @@ from bot.services.outbox import requeue_dead_letter
 from bot.web.keys import CLOCK, CONVERSATIONS, FLOWS, QUEUE, READS, SETTINGS, STAFF, STORE
 from bot.web.pages.audit_words import in_words
 from bot.web.pages.auth import checked_form, current, staff_only
-from bot.web.pages.pictures import flow_svg
 from bot.web.pages.situations import STATUS, Situation, situation
 
 __all__ = ["FILTERS", "STATUS", "routes"]
@@ -344,7 +342,6 @@ async def flows(request: web.Request) -> dict[str, Any]:
                 "version": flow.version,
                 "versions": catalog.registry.versions(name),
                 "description": flow.spec.description,
-                "svg": Markup(flow_svg(flow.spec)),  # noqa: S704 - our own escaped SVG
                 "mermaid": diagram.mermaid(flow.spec),
             }
         )

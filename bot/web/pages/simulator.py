@@ -29,6 +29,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
+from bot.core.diagram import mermaid
 from bot.core.errors import NotFoundError, ValidationError
 from bot.core.model import Appointment, AppointmentStatus, Conversation, ConversationStatus
 from bot.core.phones import normalize, variants
@@ -47,7 +48,6 @@ from bot.web.keys import (
 )
 from bot.web.pages.auth import current, staff_only
 from bot.web.pages.console import STATUS
-from bot.web.pages.pictures import flow_svg
 from bot.web.twilio_fields import account_sid
 
 __all__ = ["routes"]
@@ -326,7 +326,7 @@ async def _conversation_view(request: web.Request, phone: str) -> dict[str, Any]
         "status": conversation.status.value if conversation else None,
         "status_text": _status_text(conversation),
     }
-    view["diagram"] = flow_svg(flow.spec, conversation.state if conversation else None)
+    view["diagram"] = mermaid(flow.spec, conversation.state if conversation else None)
     return view
 
 

@@ -102,7 +102,7 @@
     $("state-name").textContent = view.state || "—";
     $("state-name").className = "pill " + ({ active: "waiting", handed_off: "handoff", done: "confirmed" }[view.status] || "noanswer");
     $("status-text").textContent = view.status_text;
-    $("diagram").innerHTML = view.diagram;
+    window.flowDiagram.draw($("diagram"), view.diagram);
     loadAppointmentsQuietly();
   }
 
