@@ -24,13 +24,14 @@ $(STAMP): $(RUNTIME) requirements/dev.txt
 
 ## Re-resolve the lock files after changing pyproject.toml's ranges (pins that still fit
 ## are kept); `make lock LOCK_FLAGS=--upgrade` takes every update the ranges allow.
-## dev first, the others constrained to it, so that all three agree.
+## dev first, the others constrained to it, so that all three agree. Each holds the
+## tracing extra: OTEL_* variables turn tracing on without a reinstall (docs/operations.md).
 LOCK_FLAGS ?=
 LOCK := $(BIN)/uv pip compile --universal --python-version 3.11 --generate-hashes --quiet
 lock: $(STAMP)
-	$(LOCK) pyproject.toml requirements/build.in --extra embedded --extra dev $(LOCK_FLAGS) -o requirements/dev.txt
-	$(LOCK) pyproject.toml requirements/build.in --extra embedded -c requirements/dev.txt -o requirements/run.txt
-	$(LOCK) pyproject.toml requirements/build.in -c requirements/dev.txt -o requirements/production.txt
+	$(LOCK) pyproject.toml requirements/build.in --extra embedded --extra tracing --extra dev $(LOCK_FLAGS) -o requirements/dev.txt
+	$(LOCK) pyproject.toml requirements/build.in --extra embedded --extra tracing -c requirements/dev.txt -o requirements/run.txt
+	$(LOCK) pyproject.toml requirements/build.in --extra tracing -c requirements/dev.txt -o requirements/production.txt
 
 ## The browser tests drive Debian's Chromium (never a downloaded build); without it they fail.
 CHROMIUM := /usr/bin/chromium

@@ -18,6 +18,7 @@ from taskiq import AckableMessage
 from taskiq_redis import RedisStreamBroker
 
 from bot.settings import Settings
+from bot.tracing import task_middlewares
 from workers.correlation import CorrelationMiddleware
 
 __all__ = ["QUEUE", "create_broker"]
@@ -71,4 +72,5 @@ def create_broker(settings: Settings, *, queue: str = QUEUE) -> RedisStreamBroke
         unacknowledged_lock_timeout=_LOCK_TIMEOUT_S,
         xread_block=1000,
     )
-    return broker.with_middlewares(CorrelationMiddleware())
+    # With tracing on, taskiq's OpenTelemetry middleware carries the trace in the labels too.
+    return broker.with_middlewares(CorrelationMiddleware(), *task_middlewares())

@@ -7,6 +7,7 @@ and one line naming the problem, never a traceback.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from bot.adapters.embedded import embedded_servers
 from bot.core.errors import BotError, ConfigError
 from bot.logs import configure_logging
 from bot.settings import Settings, load_settings
+from bot.tracing import start_tracing, stop_tracing
 
 __all__ = ["main", "resolved_settings"]
 
@@ -73,41 +75,50 @@ def main(config_path: Path | None) -> None:
     """Digitaly: WhatsApp appointment confirmation for clinics."""
 
 
-def _serve(web: bool, worker: bool, scheduler: bool) -> None:
+def _serve(role: str, *, web: bool, worker: bool, scheduler: bool) -> None:
     from bot.cli.serve import serve
 
     settings = load_or_exit()
-    with resolved_settings(settings) as resolved:
-        try:
-            serve(resolved, web=web, worker=worker, scheduler=scheduler)
-        except BotError as exc:
-            _fail(str(exc), 1)
-        except OSError as exc:
-            _fail(f"cannot listen on {resolved.host}:{resolved.port}: {exc.strerror}", 1)
+    try:  # before any client or app exists: instrumentation reaches only those made after
+        tracing = start_tracing(role, os.environ)
+    except ConfigError as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
+    try:
+        with resolved_settings(settings) as resolved:
+            try:
+                serve(resolved, web=web, worker=worker, scheduler=scheduler)
+            except BotError as exc:
+                _fail(str(exc), 1)
+            except OSError as exc:
+                _fail(f"cannot listen on {resolved.host}:{resolved.port}: {exc.strerror}", 1)
+    finally:
+        if tracing is not None:
+            stop_tracing(tracing)  # sends the spans still buffered
 
 
 @main.command()
 def run() -> None:
     """Web, worker and scheduler in one process (embedded servers if no URLs are set)."""
-    _serve(web=True, worker=True, scheduler=True)
+    _serve("run", web=True, worker=True, scheduler=True)
 
 
 @main.command("web")
 def web_command() -> None:
     """The web process: webhooks, the robot's API, pages (production)."""
-    _serve(web=True, worker=False, scheduler=False)
+    _serve("web", web=True, worker=False, scheduler=False)
 
 
 @main.command()
 def worker() -> None:
     """A taskiq worker: sends messages, builds reports (production; run any number)."""
-    _serve(web=False, worker=True, scheduler=False)
+    _serve("worker", web=False, worker=True, scheduler=False)
 
 
 @main.command()
 def scheduler() -> None:
     """The scheduler: due reminders, timeouts, the outbox sweep, report times."""
-    _serve(web=False, worker=False, scheduler=True)
+    _serve("scheduler", web=False, worker=False, scheduler=True)
 
 
 def _register() -> None:
