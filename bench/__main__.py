@@ -28,6 +28,8 @@ def _machine() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
+        # Other work on the machine slows every figure: the 1, 5, 15-minute load averages.
+        "load_average": [round(n, 1) for n in os.getloadavg()],
     }
 
 
@@ -37,14 +39,17 @@ def main() -> None:
         for row in run():
             rows.append({"suite": name, **row})
     width = max(len(row["figure"]) for row in rows)
+    machine = _machine()
+    print(f"{machine['cpus']} CPUs, load average {machine['load_average']} at the end")
     print(f"{'figure':<{width}}  {'value':>12}  {'baseline':>12}  ratio")
     for row in rows:
         print(
             f"{row['figure']:<{width}}  {row['value']:>12} {row['unit']:<0}"
             f"  {row['baseline']:>12}  {row['ratio']}"
+            + (f"  (load {row['load']})" if "load" in row else "")
         )
     out = Path(__file__).with_name("results.json")
-    out.write_text(json.dumps({"machine": _machine(), "rows": rows}, indent=2, ensure_ascii=False))
+    out.write_text(json.dumps({"machine": machine, "rows": rows}, indent=2, ensure_ascii=False))
     print(f"\nwritten {out}")
 
 

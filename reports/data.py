@@ -27,6 +27,7 @@ from bot.core.model import (
     decisions_of,
     is_reminder,
 )
+from reports.moves import move_stats
 from reports.records import (
     OUTCOME_LABELS,
     TREND_DAYS,
@@ -136,6 +137,7 @@ def build_report(
         by_doctor=_groups(lines, by_doctor=True),
         errors=_errors(lines),
         trend=_trend(data.history, appointments, day, timezone),
+        moves=move_stats(data.reschedules, ids),
     )
 
 

@@ -51,6 +51,7 @@ from reports.pdf_layout import (
     word_room,
     wrap_text,
 )
+from reports.pdf_moves import moves_section
 from reports.text import (
     format_date,
     format_datetime,
@@ -243,6 +244,7 @@ def _statistics(report: DailyReport, styles: dict[str, ParagraphStyle]) -> list[
                        delivery_widths, numeric_from=1)
             ),
         ]  # fmt: skip
+    story += moves_section(report.moves, styles)
     story += [heading_room(), Paragraph("Falhas de entrega por erro", styles["h2"])]
     if report.errors:
         rows = [[e.label, format_int(e.count)] for e in report.errors]

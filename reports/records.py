@@ -19,7 +19,9 @@ from bot.core.model import (
     Cancellation,
     Conversation,
     OutboxEntry,
+    Reschedule,
 )
+from reports.moves import MoveStats
 
 __all__ = [
     "OUTCOME_LABELS",
@@ -202,6 +204,7 @@ class DayData:
     cancellations: Sequence[Cancellation] = ()
     # (starts_at, status) of every appointment in the TREND_DAYS days ending with the day.
     history: Sequence[tuple[datetime, AppointmentStatus]] = ()
+    reschedules: Sequence[Reschedule] = ()  # moves away from the day's appointments
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +222,7 @@ class DailyReport:
     by_doctor: tuple[Group, ...]
     errors: tuple[ErrorCount, ...]
     trend: tuple[TrendPoint, ...] = field(default=())
+    moves: MoveStats = field(default_factory=MoveStats)  # rescheduling in the chat
 
     @property
     def zone(self) -> ZoneInfo:

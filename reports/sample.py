@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,8 @@ from bot.core.model import (
     MessageKind,
     OutboxEntry,
     OutboxState,
+    Reschedule,
+    RescheduleState,
     with_decisions,
 )
 from bot.core.ports import Store
@@ -248,3 +250,14 @@ async def seed_sample(store: Store, data: DayData) -> None:
             await store.cancellations.acknowledge(
                 cancellation.id, cancellation.result, cancellation.detail, cancellation.acked_at
             )
+    for move in data.reschedules:
+        await _seed_move(store, move)
+
+
+async def _seed_move(store: Store, move: Reschedule) -> None:
+    """A move as the robot left it: held, then acknowledged or expired."""
+    await store.reschedules.add(replace(move, state=RescheduleState.HELD, detail=""))
+    if move.state is RescheduleState.EXPIRED:
+        await store.reschedules.expire(move.id, move.hold_until)
+    elif move.state is not RescheduleState.HELD:
+        await store.reschedules.settle(move.id, move.state, move.detail, move.requested_at)

@@ -7,7 +7,7 @@ reset counter.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -19,7 +19,7 @@ from bot.adapters.simulator import COLLECTION as SIMULATOR_MESSAGES
 from bot.core.console import Line, UnknownSender
 from bot.core.model import Appointment, Conversation, ConversationStatus, MessageKind
 from bot.core.phones import variants
-from bot.core.ports import Cancellation
+from bot.core.ports import Cancellation, Reschedule, RescheduleState
 
 __all__ = ["ConsoleReads", "DocumentCodec", "Line"]
 
@@ -126,6 +126,14 @@ class ConsoleReads:
         cursor = self.db["cancellations"].find({"result": "failed"})
         cursor = cursor.sort("acked_at", DESCENDING).limit(limit)
         return [from_doc(Cancellation, doc) async for doc in cursor]
+
+    async def moves(
+        self, states: Collection[RescheduleState], limit: int = 100
+    ) -> list[Reschedule]:
+        # A handful at a time (held until the robot acks, failed until a person acts).
+        query = {"state": {"$in": [state.value for state in states]}}
+        cursor = self.db["reschedules"].find(query).sort("seq", DESCENDING).limit(limit)
+        return [from_doc(Reschedule, doc) async for doc in cursor]
 
     # --- the simulator --------------------------------------------------------------
 

@@ -37,7 +37,9 @@ class SimulatorMessenger:
                 "to": message.to,
                 "sender": message.sender,
                 "text": message.text,
-                "buttons": [list(button) for button in message.buttons],
+                # A list's items show as buttons: a tap sends the item's id, as on WhatsApp.
+                "buttons": [list(button) for button in message.buttons]
+                or [[item_id, item] for item_id, item, _ in message.choices],
                 "content_sid": message.content_sid,
                 "variables": dict(message.variables),
                 "created_at": utcnow(),

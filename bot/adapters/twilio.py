@@ -8,6 +8,16 @@ One attempt per call and no retries of the SDK's own: a retried POST after a
   created), with Twilio's error code and any ``Retry-After``;
 - 5xx, a timeout, a connection lost after the request left: UNKNOWN (Twilio
   may have created it); the outbox reconciles with :meth:`find_sent` first.
+
+Offered times (``choices``) go as a ``twilio/list-picker``: a content created
+for this one message through the Content API (``POST /v1/Content``), then sent
+by its ``ContentSid``. Created per message, not kept as a pre-made content with
+variables, because a list-picker's number of items is part of its structure
+(variables fill an item's text, not how many there are), it can never be
+approved for WhatsApp, so a pre-made one buys nothing, and it only goes inside
+the 24-hour window, which the outbox has already checked for this free-form
+send (twilio.com/docs/content/twiliolist-picker). If the content cannot be
+created, the numbered text goes instead: the patient can answer either way.
 """
 
 from __future__ import annotations
@@ -32,11 +42,12 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http import AsyncHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
+from twilio.rest.content.v1.content import ContentList
 
 from bot.core.ports import OutboundMessage, ProviderMessage, SendOutcome, SendResult
 from bot.settings import Settings
 
-__all__ = ["HttpClient", "TwilioMessenger"]
+__all__ = ["LIST_BUTTON", "HttpClient", "TwilioMessenger", "list_picker"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +55,7 @@ _MAX_VALIDITY_SECONDS = 36_000  # Twilio's ValidityPeriod range is 1..36000
 _LOOKUP_LIMIT = 50  # newest messages to one number read when reconciling
 _RECEIVED_LIMIT = 5_000  # inbound messages read per sender and reconciliation
 _PAGE_SIZE = 500  # Twilio allows up to 1,000 per page
+LIST_BUTTON = "Ver horários"  # the list's button: the patient taps it to open the list
 
 # Headers of the last response seen by this task (Retry-After is not on TwilioRestException).
 _headers: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar(
@@ -73,11 +85,14 @@ class HttpClient(AsyncHttpClient):  # type: ignore[misc]
         if auth is not None:  # by hand: aiohttp's BasicAuth is deprecated
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
             headers["Authorization"] = f"Basic {token}"
+        # The Content API takes JSON (twilio-python sets this header for it).
+        as_json = headers.get("Content-Type") == "application/json"
         async with self.session.request(
             method.upper(),
             url,
             params=params,  # type: ignore[arg-type]
-            data=data,
+            data=None if as_json else data,
+            json=data if as_json else None,
             headers=headers,
             allow_redirects=allow_redirects,
         ) as response:
@@ -102,6 +117,7 @@ class TwilioMessenger:
             http_client=self.http,
         )
         self.client.api.base_url = settings.twilio_api_base_url.rstrip("/")
+        self.client.content.base_url = settings.twilio_api_base_url.rstrip("/")
         self.public_base_url = (settings.public_base_url or "").rstrip("/")
 
     async def aclose(self) -> None:
@@ -113,6 +129,8 @@ class TwilioMessenger:
             params["content_sid"] = message.content_sid
             if message.variables:
                 params["content_variables"] = json.dumps(message.variables, ensure_ascii=False)
+        elif message.choices and (listed := await self._list_picker(message)):
+            params["content_sid"] = listed
         else:
             params["body"] = message.text
         if self.public_base_url:
@@ -134,6 +152,16 @@ class TwilioMessenger:
         except (TimeoutError, ClientError, TwilioException, ValueError) as exc:
             return SendResult(SendOutcome.UNKNOWN, detail=f"no answer: {type(exc).__name__}")
         return SendResult(SendOutcome.ACCEPTED, provider_sid=created.sid, http_status=201)
+
+    async def _list_picker(self, message: OutboundMessage) -> str | None:
+        """A list-picker content for this message's choices; None (the text goes) if refused."""
+        request = ContentList.ContentCreateRequest(list_picker(message))
+        try:
+            created = await self.client.content.v1.contents.create_async(request)
+        except (TwilioException, ClientError, TimeoutError, ValueError) as exc:
+            log.warning("list-picker not created", extra={"reason": type(exc).__name__})
+            return None
+        return str(created.sid) if created.sid else None
 
     async def find_sent(self, to: str, sender: str, since: datetime) -> list[ProviderMessage]:
         # No DateSent filter: a message still queued at Twilio has no date_sent yet.
@@ -173,6 +201,18 @@ class TwilioMessenger:
             and (m.date_sent or m.date_created) >= since
         ]
         return sorted(found, key=lambda m: (m.created_at, m.sid))
+
+
+def list_picker(message: OutboundMessage) -> dict[str, Any]:
+    """The Content API's create body for ``message``'s choices (its text as the body)."""
+    items = [{"id": i, "item": item, "description": d} for i, item, d in message.choices]
+    return {
+        "friendly_name": f"digitaly_offer_{message.key}"[:64],
+        "language": "pt_BR",
+        "types": {
+            "twilio/list-picker": {"body": message.text, "button": LIST_BUTTON, "items": items}
+        },
+    }
 
 
 def _from_error(exc: TwilioRestException) -> SendResult:

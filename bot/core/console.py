@@ -6,13 +6,13 @@ The MongoDB implementations are ``bot.adapters.staff.StaffDirectory`` and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from bot.core.model import Appointment, Conversation
-from bot.core.ports import Cancellation
+from bot.core.ports import Cancellation, Reschedule, RescheduleState
 
 __all__ = ["ConsoleReadModel", "Line", "Session", "StaffAccounts", "UnknownSender"]
 
@@ -92,3 +92,8 @@ class ConsoleReadModel(Protocol):
     async def simulator_session(self, phone: str) -> tuple[int, datetime | None]: ...
     async def reset_simulator(self, phones: Sequence[str], now: datetime) -> int: ...
     async def forget_cancellation(self, appointment_id: str) -> None: ...
+    async def moves(
+        self, states: Collection[RescheduleState], limit: int = 100
+    ) -> list[Reschedule]:
+        """Patients' moves in ``states``, newest first (the console's rescheduling page)."""
+        ...

@@ -41,6 +41,9 @@ class SendMessage:
     content_sid: str | None = None
     variables: dict[str, str] = field(default_factory=dict)
     buttons: tuple[tuple[str, str], ...] = ()  # (payload id, label)
+    # The offered times as a WhatsApp list (id, item, description): sent as a
+    # twilio/list-picker inside the 24-hour window, ``text`` being the fallback.
+    choices: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

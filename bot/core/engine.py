@@ -21,6 +21,7 @@ from typing import Any, cast
 
 from bot.core.effects import Effect, SendMessage
 from bot.core.events import Burst, Event, Reply, Signal, Timeout, Unit
+from bot.core.flow_spec import Message
 from bot.core.intents import UNKNOWN, Decision, classify
 from bot.core.machine import (
     ACTIONS,
@@ -40,7 +41,7 @@ from bot.core.model import (
     DecisionRecord,
 )
 from bot.core.render import rendered, variables_for
-from bot.core.slot_choice import NONE, SlotChoice, choices_from, pick
+from bot.core.slot_choice import NONE, ListItem, SlotChoice, choices_from, list_items, pick
 
 __all__ = ["Step", "start", "step"]
 
@@ -156,8 +157,15 @@ class _Run:
                 content_sid=done.content_sid,
                 variables=done.variables,
                 buttons=done.buttons,
+                choices=self._choices(message),
             )
         )
+
+    def _choices(self, message: Message) -> tuple[ListItem, ...]:
+        """A message that shows the offered times (``{slot_list}``) also offers them as a list."""
+        if "{slot_list}" not in message.text:
+            return ()
+        return list_items(choices_from(self.data.get("offer")))
 
     def fall_back(self, decision: Decision) -> None:
         """A reply the state does not take: ask again (at most N times), then a person."""
@@ -236,7 +244,8 @@ def _pick(run: _Run, replies: Sequence[Reply]) -> Decision | None:
     offered = choices_from(run.data.get("offer"))
     if not offered or (run.state, SLOT_CHOSEN) not in run.flow.table:
         return None
-    picked = pick(" ".join(r.text for r in replies), offered)
+    tapped = [r.button_id for r in replies if r.button_id is not None]
+    picked = pick(" ".join(r.text for r in replies), offered, tapped[-1] if tapped else None)
     if picked is None:
         return None
     if picked == NONE:

@@ -1,9 +1,14 @@
 """Offering free times as a numbered list, and reading the patient's pick.
 
-A pick is a number from the list ("2", "opção dois", "2️⃣"), "nenhum", or words
+A pick is a number from the list ("2", "opção dois", "2️⃣"), "nenhum", words
 naming a day or a time that fit exactly one offered time ("terça à tarde",
-"dia 9 às 14h", "a de quinta de manhã"). Anything else is not a pick: the
-flow reads it as usual (an opt-out, a question) or asks again.
+"dia 9 às 14h", "a de quinta de manhã"), or a tap on an item of the WhatsApp
+list the offer also went out as (its id, ``slot:<slot id>``). Anything else is
+not a pick: the flow reads it as usual (an opt-out, a question) or asks again.
+
+The list's limits are Twilio's for ``twilio/list-picker`` content
+(twilio.com/docs/content/twiliolist-picker): 1 to 10 items, an item's text at
+most 24 characters, its id at most 200, its description at most 72.
 """
 
 from __future__ import annotations
@@ -18,7 +23,17 @@ from bot.core.intents import menu_number
 from bot.core.render import format_date
 from bot.core.wording import fold
 
-__all__ = ["NONE", "SlotChoice", "choices_from", "offer_text", "pick", "to_data"]
+__all__ = [
+    "ITEM_PREFIX",
+    "NONE",
+    "ListItem",
+    "SlotChoice",
+    "choices_from",
+    "list_items",
+    "offer_text",
+    "pick",
+    "to_data",
+]
 
 NONE: Literal["none"] = "none"
 
@@ -38,6 +53,12 @@ _CLOCK = re.compile(r"\b(\d{1,2})\s*(?:h|:|hs|horas?)\s*(\d{2})?\b")
 _AT_HOUR = re.compile(r"\bas (\d{1,2})\b")
 _DAY = re.compile(r"\bdia (\d{1,2})\b")
 _TOKEN = re.compile(r"[a-z0-9]+")
+
+ITEM_PREFIX = "slot:"  # a list item's id: the prefix and the slot's id
+ListItem = tuple[str, str, str]  # (id, item, description), as twilio/list-picker has them
+# Twilio's limits for a twilio/list-picker (twilio.com/docs/content/twiliolist-picker).
+MAX_ITEMS, MAX_ITEM, MAX_ID, MAX_DESCRIPTION = 10, 24, 200, 72
+_SHORT_DAYS = ("seg", "ter", "qua", "qui", "sex", "sáb", "dom")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +96,29 @@ def offer_text(choices: Sequence[SlotChoice]) -> str:
     return "\n".join(f"{n}. {choice.label}" for n, choice in enumerate(choices, start=1))
 
 
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def list_items(choices: Sequence[SlotChoice]) -> tuple[ListItem, ...]:
+    """The offered times as list items (``ter 08/12 às 09:00`` / ``com Dra. Cláudia``).
+
+    Empty when they cannot all be items (none, over ten, an id too long): the
+    numbered text then goes alone.
+    """
+    items = tuple(
+        (
+            ITEM_PREFIX + c.id,
+            f"{_SHORT_DAYS[c.starts_at.weekday()]} {c.starts_at:%d/%m} às {c.starts_at:%H:%M}",
+            _clip(f"com {c.doctor}", MAX_DESCRIPTION),
+        )
+        for c in choices
+    )
+    if not items or len(items) > MAX_ITEMS or any(len(i[0]) > MAX_ID for i in items):
+        return ()
+    return items
+
+
 def _fits(choice: SlotChoice, text: str, tokens: set[str]) -> bool | None:
     """Whether ``choice`` fits what the text names; None when the text names no day or time."""
     moment = choice.starts_at
@@ -95,8 +139,17 @@ def _fits(choice: SlotChoice, text: str, tokens: set[str]) -> bool | None:
     return fits if named else None
 
 
-def pick(text: str, choices: Sequence[SlotChoice]) -> int | Literal["none"] | None:
-    """The index of the offered time the text picks, ``NONE`` for "nenhum", None if no pick."""
+def pick(
+    text: str, choices: Sequence[SlotChoice], item_id: str | None = None
+) -> int | Literal["none"] | None:
+    """The index of the offered time picked, ``NONE`` for "nenhum", None if no pick.
+
+    ``item_id`` is the list item tapped, if any: it wins over the text (which is
+    then the item's own words). An item of an older list names no offered time.
+    """
+    if item_id is not None and item_id.startswith(ITEM_PREFIX):
+        tapped = item_id.removeprefix(ITEM_PREFIX)
+        return next((n for n, c in enumerate(choices) if c.id == tapped), None)
     folded = " ".join(_TOKEN.findall(fold(text)))
     tokens = folded.split()
     if not tokens:

@@ -61,6 +61,7 @@ async def apply_effects(
                     content_sid=effect.content_sid,
                     variables=dict(effect.variables),
                     buttons=effect.buttons,
+                    choices=effect.choices,
                     expires_at=expires_at if is_reminder(effect.kind) else None,
                 )
                 if await tx.outbox.add(entry):

@@ -381,5 +381,6 @@ def _message(entry: OutboxEntry, now: datetime) -> OutboundMessage:
         content_sid=entry.content_sid,
         variables=entry.variables,
         buttons=entry.buttons,
+        choices=entry.choices,
         valid_for_seconds=valid_for,
     )

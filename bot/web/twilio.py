@@ -78,7 +78,8 @@ async def inbound(request: web.Request) -> web.Response:
         phone=phone,
         body=form.get("Body", ""),
         received_at=now,
-        button_payload=form.get("ButtonPayload") or None,
+        # A quick-reply tap names its id in ButtonPayload; a list item tapped, in ListId.
+        button_payload=form.get("ButtonPayload") or form.get("ListId") or None,
         media_count=_int(form.get("NumMedia")),
         channel="whatsapp",
         to=form.get("To", ""),

@@ -141,3 +141,16 @@ async def test_a_move_is_settled_once_by_ack_or_expiry(store: Store) -> None:
     assert not await store.reschedules.expire("r2", late)
     assert (await store.reschedules.get("r2")).state is RescheduleState.EXPIRED  # type: ignore[union-attr]
     assert await store.reschedules.get("missing") is None
+
+
+async def test_the_moves_away_from_given_appointments_in_order(store: Store) -> None:
+    await store.reschedules.add(_move(1))
+    await store.reschedules.add(_move(2, appointment_id="a2"))
+    await store.reschedules.add(_move(3))
+    await store.reschedules.settle("r3", RescheduleState.FAILED, "ocupado", NOW)
+    found = await store.reschedules.for_appointments(["a1", "a9"])
+    assert [(m.id, m.state) for m in found] == [
+        ("r1", RescheduleState.HELD),
+        ("r3", RescheduleState.FAILED),
+    ]
+    assert await store.reschedules.for_appointments([]) == []

@@ -51,12 +51,21 @@ twilio.com/docs/content/content-api-resources, twilio-python
 templates it knows (:meth:`FakeTwilio.add_template`), with their variables and
 ``twilio/quick-reply`` actions, and the WhatsApp approval (``status``,
 ``category``, ``rejection_reason``); 404 with code 20404 for any other sid.
+``POST /v1/Content`` creates a ``twilio/list-picker`` within Twilio's limits
+(:mod:`tests.fakes.twilio_content` names them and their page); refusals are
+in :attr:`FakeTwilio.content_refused`. A list-picker sent outside the 24-hour
+window fails with 63016, as free text does (twilio.com/docs/api/errors/63016).
 
 Inbound messages (twilio.com/docs/messaging/guides/webhook-request): :meth:`FakeTwilio.receive`
 makes the fake receive a patient's WhatsApp message or button tap and POST it,
 signed, to the sender's incoming webhook with ``MessageSid``, ``From``, ``To``,
 ``WaId``, ``Body``, and for taps ``ButtonPayload``, ``ButtonText`` and
-``OriginalRepliedMessageSid``. It opens that number's 24-hour window.
+``OriginalRepliedMessageSid``. It opens that number's 24-hour window. A list item
+tapped (``list_item=(id, item)``) comes with ``ListId`` and ``ListTitle``
+(the item's id and text) and the item's text as ``Body``, ``MessageType``
+``interactive``: the field names Twilio's inbound webhook uses for a
+list-picker choice, as we understand them; the webhook-request page we could
+read does not list them, so our webhook also takes the id from ``ButtonPayload``.
 
 Where the webhooks go: the URLs Twilio calls are public (``https://digitaly.test/…``);
 :meth:`FakeTwilio.route` maps that public base to the test server, as a reverse
@@ -96,7 +105,7 @@ from aiohttp import web
 from twilio.request_validator import RequestValidator
 from yarl import URL
 
-from tests.fakes.twilio_content import ContentApi, Template
+from tests.fakes.twilio_content import LIST_PICKER, ContentApi, Template
 from tests.fakes.twilio_inbound import ReceivedMessage, TwilioInbox
 from tests.fakes.twilio_requests import invalid_create, twilio_error, variables
 
@@ -179,6 +188,7 @@ class FakeTwilio:
     templates: dict[str, Template] = field(default_factory=dict)
     callbacks: list[Callback] = field(default_factory=list)
     content_reads: Counter[str] = field(default_factory=Counter)  # Content API GETs per path
+    content_refused: list[str] = field(default_factory=list)  # why each create was refused
     inbound: list[Inbound] = field(default_factory=list)
     last_inbound: dict[str, datetime] = field(default_factory=dict)  # E.164 -> when
     senders: set[str] = field(default_factory=set)  # empty: any well-formed From
@@ -250,6 +260,7 @@ class FakeTwilio:
         *,
         to: str = "whatsapp:+5511930000001",
         button: tuple[str, str] | None = None,  # (payload, text)
+        list_item: tuple[str, str] | None = None,  # (id, item): a list-picker item tapped
         replied_to: str | None = None,
         at: datetime | None = None,
     ) -> Callback:
@@ -273,6 +284,9 @@ class FakeTwilio:
         }
         if button is not None:
             form |= {"ButtonPayload": button[0], "ButtonText": button[1]}
+        if list_item is not None:
+            form |= {"ListId": list_item[0], "ListTitle": list_item[1]}
+            form |= {"Body": body or list_item[1], "MessageType": "interactive"}
         if replied_to is not None:
             form["OriginalRepliedMessageSid"] = replied_to
         when = at or self.now()
@@ -288,7 +302,9 @@ class FakeTwilio:
         app.router.add_post(_MESSAGES + ".json", self._create)
         self.inbox.mount(app, lambda: [self._resource(m) for m in self.messages])
         app.router.add_get(_MESSAGES + "/{sid}.json", self._fetch)
-        ContentApi(self.account_sid, self.templates, self.content_reads).add_routes(app)
+        ContentApi(
+            self.account_sid, self.templates, self.content_reads, self.content_refused
+        ).add_routes(app)
         return app
 
     @web.middleware
@@ -375,12 +391,13 @@ class FakeTwilio:
         """How an accepted message fails later (status, ErrorCode); None when it arrives."""
         form = message.form
         phone = form["To"].removeprefix("whatsapp:")
-        if "ContentSid" not in form:
-            last = self.last_inbound.get(phone)
-            if last is None or message.created_at - last > WINDOW:
-                return "failed", 63016
-        else:
-            template = self.templates[form["ContentSid"]]
+        last = self.last_inbound.get(phone)
+        closed = last is None or message.created_at - last > WINDOW
+        template = self.templates.get(form.get("ContentSid", ""))
+        # Free text and a list-picker go only inside the window: neither opens a conversation.
+        if (template is None or template.kind == LIST_PICKER) and closed:
+            return "failed", 63016
+        if template is not None:
             if template.status in _TEMPLATE_FAILURES:
                 return "failed", _TEMPLATE_FAILURES[template.status]
             sent = variables(form.get("ContentVariables", "{}")) or {}

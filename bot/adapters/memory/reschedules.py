@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -54,3 +55,9 @@ class MemoryReschedules:
             if r.state is RescheduleState.HELD and r.hold_until <= now
         ]
         return sorted(found, key=lambda r: r.seq)[:limit]
+
+    async def for_appointments(self, appointment_ids: Sequence[str]) -> list[Reschedule]:
+        wanted = set(appointment_ids)
+        return sorted(
+            (r for r in self.items.values() if r.appointment_id in wanted), key=lambda r: r.seq
+        )

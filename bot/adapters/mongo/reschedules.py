@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -73,4 +74,10 @@ class MongoReschedules(Repository):
             .sort("hold_until", ASCENDING)
             .limit(limit)
         )
+        return [from_doc(Reschedule, doc) async for doc in cursor]
+
+    async def for_appointments(self, appointment_ids: Sequence[str]) -> list[Reschedule]:
+        cursor = self.collection.find(
+            {"appointment_id": {"$in": list(appointment_ids)}}, session=self.session
+        ).sort("seq", ASCENDING)
         return [from_doc(Reschedule, doc) async for doc in cursor]

@@ -74,6 +74,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         # The robot's read (held, after its cursor) and the expiry sweep (held, hold ended).
         IndexModel([("state", ASCENDING), ("seq", ASCENDING)], name="state_seq"),
         IndexModel([("state", ASCENDING), ("hold_until", ASCENDING)], name="state_hold_until"),
+        # The daily report: the moves away from a day's appointments.
+        IndexModel([("appointment_id", ASCENDING)], name="appointment_id"),
     ],
     "api_tokens": [
         # _id is the token's name; every request looks its token up by hash.

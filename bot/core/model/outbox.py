@@ -45,6 +45,7 @@ class OutboxEntry:
     content_sid: str | None = None
     variables: dict[str, str] = field(default_factory=dict)
     buttons: tuple[tuple[str, str], ...] = ()
+    choices: tuple[tuple[str, str, str], ...] = ()  # a list of (id, item, description)
     state: OutboxState = OutboxState.PENDING
     attempts: int = 0
     provider_sid: str | None = None

@@ -20,6 +20,8 @@ class OutboundMessage:
     content_sid: str | None = None
     variables: dict[str, str] = field(default_factory=dict)
     buttons: tuple[tuple[str, str], ...] = ()
+    # Offered as a WhatsApp list (id, item, description) when it can be; ``text`` otherwise.
+    choices: tuple[tuple[str, str, str], ...] = ()
     valid_for_seconds: int | None = None  # Twilio ValidityPeriod: never deliver a stale reminder
 
 

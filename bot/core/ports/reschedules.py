@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -35,4 +36,8 @@ class RescheduleRepository(Protocol):
 
     async def ended_holds(self, now: datetime, limit: int) -> list[Reschedule]:
         """Held moves whose hold ended by ``now`` (the expiry sweep)."""
+        ...
+
+    async def for_appointments(self, appointment_ids: Sequence[str]) -> list[Reschedule]:
+        """Every move away from these appointments, in ``seq`` order (the daily report)."""
         ...
