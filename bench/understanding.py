@@ -176,7 +176,7 @@ def run(test: Path = SPLITS / "test.tsv") -> list[dict[str, Any]]:
 def _untrained_copy(spec: Any, waiting: dict[str, frozenset[str]]) -> Understanding:
     from bot.core import intents
 
-    intents._trained.cache_clear()  # build for real, not from the memo
+    intents.forget_models()  # build for real, not from the memo
     return Understanding(spec, waiting)
 
 

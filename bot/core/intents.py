@@ -27,14 +27,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from bot.core.flow_spec import FlowSpec
-from bot.core.reply_features import PEOPLE, example_key, tokens_of
+from bot.core.reply_features import PEOPLE, Features, example_key, tokens_of
 from bot.core.reply_model import Example, Reading, ReplyModel, train
 from bot.core.wording import Clause, clauses, fold, phrase_tokens
 
-__all__ = ["UNKNOWN", "Decision", "Understanding", "classify", "fold"]
+__all__ = ["UNKNOWN", "Decision", "Understanding", "classify", "fold", "forget_models"]
 
 UNKNOWN = "unknown"
 FIRM_RULES = frozenset({"button", "menu", "exact"})
@@ -92,10 +91,25 @@ class Decision:
         return self.rule in FIRM_RULES
 
 
-@lru_cache(maxsize=16)
-def _trained(examples: tuple[Example, ...]) -> ReplyModel:
-    # Flows are compiled often (every check, every test) from the same examples.
-    return train(examples)
+# Flows are compiled often (every check, every test, every reload) from the same examples:
+# the models of the last few example sets, most recently used last.
+_TRAINED: dict[tuple[Example, ...], ReplyModel] = {}
+_TRAINED_KEPT = 16
+
+
+def _trained(examples: tuple[Example, ...], known: dict[str, Features]) -> ReplyModel:
+    model = _TRAINED.pop(examples, None)
+    if model is None:
+        model = train(examples, known)
+    _TRAINED[examples] = model
+    while len(_TRAINED) > _TRAINED_KEPT:
+        del _TRAINED[next(iter(_TRAINED))]
+    return model
+
+
+def forget_models() -> None:
+    """Drop the trained models kept in memory (the next flow compiled trains its own)."""
+    _TRAINED.clear()
 
 
 class Understanding:
@@ -132,18 +146,27 @@ class Understanding:
             Example(text, UNKNOWN, ("fallback", "examples", str(i)))
             for i, text in enumerate(spec.fallback.examples)
         )
+        self._keys: dict[str, str] = {}
         self.models: dict[frozenset[str], ReplyModel] = {}
+        known: dict[str, Features] = {}  # each example's features, cut once for all models
         for intents in sorted({self.group(a) for a in accepted.values()}, key=sorted):
             selected = self.training_set(intents)
             if len(intents) >= 2 and selected:
-                self.models[intents] = _trained(selected)
+                self.models[intents] = _trained(selected, known)
+
+    def key(self, text: str) -> str:
+        """:func:`example_key` of an example, computed once per text."""
+        found = self._keys.get(text)
+        if found is None:
+            found = self._keys[text] = example_key(text)
+        return found
 
     def training_set(self, intents: frozenset[str]) -> tuple[Example, ...]:
         """The examples of ``intents``; a reply that is unclear elsewhere but an intent's
         example here ("não" to a yes/no question) teaches that intent, not "unknown"."""
         named = tuple(e for name in sorted(intents - {UNKNOWN}) for e in self.examples[name])
-        taken = {example_key(e.text) for e in named}
-        unclear = tuple(e for e in self.examples[UNKNOWN] if example_key(e.text) not in taken)
+        taken = {self.key(e.text) for e in named}
+        unclear = tuple(e for e in self.examples[UNKNOWN] if self.key(e.text) not in taken)
         return named + unclear
 
     def group(self, accepted: Collection[str]) -> frozenset[str]:
