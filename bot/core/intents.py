@@ -54,6 +54,12 @@ _CARDINALS = {"um": "1", "uma": "1", "dois": "2", "duas": "2", "tres": "3", "qua
 _ORDINALS = {"primeira": "1", "primeiro": "1", "segunda": "2", "segundo": "2",
              "terceira": "3", "terceiro": "3", "quarta": "4", "quinta": "5"}  # fmt: skip
 _MENU_CUES = frozenset({"opcao", "numero", "alternativa", "a", "o"})
+# Words that take back the number before them: "1 opa errei, 2", "1\nerrei, é 2" (as folded:
+# repeated letters are squeezed, "errei" is "erei").
+_MENU_CORRECTIONS = frozenset(
+    {"erei", "ops", "opa", "erado", "engano", "desculpa", "desculpe", "digo", "quis",
+     "dizer", "cliquei", "apertei", "mandei", "foi", "mal", "sem", "querer", "era", "alias"}
+)  # fmt: skip
 # Words that point back at someone already named, or that name the patient in general.
 _POINTERS = frozenset({"ela", "ele", "dela", "dele", "dona", "senhor", "senhora", "paciente"})
 _SELF_PAIRS = frozenset({("a", "minha"), ("o", "meu"), ("minha", "consulta"), ("meu", "horario")})
@@ -196,9 +202,11 @@ def _without_courtesies(tokens: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def menu_number(tokens: Sequence[str]) -> str | None:
-    """The one menu number a message consists of ("opção 2", "a de número dois"), or None."""
+    """The one menu number a message consists of ("opção 2", "a de número dois"), or None.
+
+    A number taken back by a correction counts no more: "1 opa errei, 2" is 2."""
     numbers: list[str] = []
-    cue = False
+    cue = corrected = False
     for token in tokens:
         if token.isdigit():
             numbers.append(token)
@@ -208,8 +216,12 @@ def menu_number(tokens: Sequence[str]) -> str | None:
             numbers.append(_ORDINALS[token])
         elif token in _MENU_FILLER:
             cue = cue or token in _MENU_CUES
+        elif token in _MENU_CORRECTIONS:
+            corrected = corrected or bool(numbers)  # a number, then "errei": the next one counts
         else:
             return None
+    if corrected and len(numbers) >= 2:
+        numbers = numbers[-1:]
     if len(numbers) != 1:
         return None
     ordinal = any(t in _ORDINALS for t in tokens)
