@@ -58,7 +58,8 @@ _MENU_CUES = frozenset({"opcao", "numero", "alternativa", "a", "o"})
 # repeated letters are squeezed, "errei" is "erei").
 _MENU_CORRECTIONS = frozenset(
     {"erei", "ops", "opa", "erado", "engano", "desculpa", "desculpe", "digo", "quis",
-     "dizer", "cliquei", "apertei", "mandei", "foi", "mal", "sem", "querer", "era", "alias"}
+     "quer", "dizer", "pera", "cliquei", "apertei", "mandei", "foi", "mal", "sem", "querer", "era",
+     "alias"}
 )  # fmt: skip
 # Words that point back at someone already named, or that name the patient in general.
 _POINTERS = frozenset({"ela", "ele", "dela", "dele", "dona", "senhor", "senhora", "paciente"})

@@ -134,6 +134,9 @@ def features(text: str, parts: Sequence[Clause] | None = None) -> Features:
         tokens = [_word(t) for t in clause.tokens]
         all_tokens += tokens
         _clause_features(tokens, clause.question, many and index == len(parts) - 1, words)
+        if clause.contrast:  # "ia cancelar mas meu chefe liberou": the "but" side decides
+            words.append("m:any")
+            words.extend("m:" + t for t in tokens)
         negated_until = -1
         for i, token in enumerate(tokens):
             if token in NEGATORS:

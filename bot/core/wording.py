@@ -30,6 +30,8 @@ _CLAUSE_END = frozenset(".!?;,\n")
 class Clause:
     tokens: tuple[str, ...]
     question: bool
+    # Said after "mas"/"porém": what follows a "but" is usually what the writer decided.
+    contrast: bool = False
 
 
 def _squeeze(token: str) -> str:
@@ -55,6 +57,7 @@ def clauses(text: str) -> list[Clause]:
     clauses: list[Clause] = []
     tokens: list[str] = []
     word: list[str] = []
+    contrast = [False]  # the clause being read follows a "mas"
 
     def end_word() -> None:
         if word:
@@ -62,14 +65,16 @@ def clauses(text: str) -> list[Clause]:
             word.clear()
             if token in _CONJUNCTIONS:
                 end_clause(False)
+                contrast[0] = True
             else:
                 tokens.append(token)
 
     def end_clause(question: bool) -> None:
         if tokens:
             asks = question or tokens[0] in _QUESTION_WORDS
-            clauses.append(Clause(tuple(tokens), asks))
+            clauses.append(Clause(tuple(tokens), asks, contrast[0]))
             tokens.clear()
+            contrast[0] = False
 
     for ch in fold(text):
         if ch.isascii() and ch.isalnum():

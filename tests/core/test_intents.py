@@ -111,6 +111,19 @@ def test_a_bare_ta_is_read_not_taken_as_an_exact_confirm() -> None:
     assert decide("tá bom").rule == "exact"
 
 
+def test_what_follows_a_but_is_marked_as_the_contrast() -> None:
+    # "ia cancelar mas meu chefe liberou, vou": the side after "mas" is what was decided.
+    words, _ = features("ia cancelar mas meu chefe liberou")
+    assert {"m:any", "m:chefe", "m:liberou", "w:cancelar"} <= set(words)
+    assert "m:cancelar" not in words
+    assert "m:any" not in features("ia cancelar, meu chefe liberou")[0]
+
+
+def test_a_menu_number_taken_back_is_replaced_by_the_next() -> None:
+    decision = decide("1\nopa errei, 2", "confirm_cancel")
+    assert (decision.intent, decision.rule) == ("no", "menu")
+
+
 def test_hedges_and_reported_plans_are_cues_beside_the_words() -> None:
     words, _ = features("ia cancelar, mas vou")
     assert {"w:cancelar", "r:cancelar", "r:any"} <= set(words)
