@@ -43,6 +43,7 @@ _COURTESIES = (
     ("bom", "dia"), ("boa", "tarde"), ("boa", "noite"), ("oi",), ("ola",), ("obrigado",),
     ("obrigada",), ("obg",), ("grato",), ("grata",), ("por", "favor"), ("pf",), ("pfv",),
 )  # fmt: skip
+_COURTESY_STARTS = frozenset(c[0] for c in _COURTESIES)
 # Words around a menu number that do not change it: "escolho a opção 2", "a de número um".
 _MENU_FILLER = frozenset(
     {"opcao", "numero", "num", "n", "no", "a", "o", "de", "do", "da", "e", "resposta",
@@ -190,6 +191,8 @@ class Understanding:
 
 
 def _without_courtesies(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    if _COURTESY_STARTS.isdisjoint(tokens):
+        return tokens
     kept = list(tokens)
     for courtesy in _COURTESIES:
         size = len(courtesy)

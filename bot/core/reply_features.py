@@ -58,6 +58,8 @@ Features = tuple[tuple[str, ...], tuple[str, ...]]  # (word-level, letter groups
 
 
 def _word(token: str) -> str:
+    if token.isalpha():  # most words: no digit to hide
+        return token
     if any(ch.isdigit() for ch in token):
         return "<n>" + "".join(ch for ch in token if not ch.isdigit())
     return token
