@@ -243,6 +243,11 @@ def test_training_is_deterministic_and_learns_the_examples() -> None:
     assert first.read("vou sim, obrigada").intent == "confirm"
     assert first.read("não vou poder ir amanhã").intent == "cancel"
     assert len(first.out_of_fold) == len(examples)
+    # What flows check asks of each example, kept from training, is what read() says.
+    for row, example in enumerate(examples):
+        kept, read = first.fitted_reading(row), first.read(example.text)
+        assert kept.intent == read.intent
+        assert kept.confidence == pytest.approx(read.confidence)
 
 
 def test_a_model_needs_two_intents() -> None:
