@@ -77,9 +77,9 @@ lint: $(STAMP)
 unit: $(STAMP) $(CHROMIUM) $(PROMTOOL) $(DOT)
 	$(BIN)/pytest
 	$(BIN)/digitaly flows evaluate tests/data/replies/test.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.955 --max-dangerous 8
+		--min-accuracy 0.975 --max-dangerous 3
 	$(BIN)/digitaly flows evaluate tests/data/replies/test2.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.955 --max-dangerous 9
+		--min-accuracy 0.97 --max-dangerous 2
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

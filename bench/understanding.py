@@ -76,12 +76,17 @@ def _scores(flow: CompiledFlow, path: Path) -> Report:
     return evaluate(flow, cases, states)
 
 
+# CPU time of this process, not the wall clock: on a shared machine the wall clock
+# measures the neighbours too, and "one core" is what the targets speak of.
+_clock = time.process_time
+
+
 def _rate(work: Callable[[], int], rounds: int = 3) -> float:
     best = 0.0
     for _ in range(rounds):
-        began = time.perf_counter()
+        began = _clock()
         done = work()
-        best = max(best, done / (time.perf_counter() - began))
+        best = max(best, done / (_clock() - began))
     return best
 
 
@@ -153,13 +158,13 @@ def run(test: Path = SPLITS / "test.tsv") -> list[dict[str, Any]]:
         pool += [Example(e.text + suffix, e.intent) for e in pool[: 5000 - len(pool)]]
     five = tuple(pool[:5000])
     assert len(five) == 5000, len(pool)
-    began = time.perf_counter()
+    began = _clock()
     train(five)
-    built = time.perf_counter() - began
-    began = time.perf_counter()
+    built = _clock() - began
+    began = _clock()
     for example in five:
         features(example.text)
-    featurised = time.perf_counter() - began
+    featurised = _clock() - began
     rows.append(_row("reply model: build from 5,000 examples (baseline: features only)",
                      built, "s", featurised, 2))  # fmt: skip
 
@@ -176,7 +181,7 @@ def run(test: Path = SPLITS / "test.tsv") -> list[dict[str, Any]]:
 def _untrained_copy(spec: Any, waiting: dict[str, frozenset[str]]) -> Understanding:
     from bot.core import intents
 
-    intents._trained.cache_clear()  # build for real, not from the memo
+    intents.forget_models()  # build for real, not from the memo
     return Understanding(spec, waiting)
 
 

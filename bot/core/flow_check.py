@@ -35,7 +35,6 @@ from bot.core.machine import (
 )
 from bot.core.machine import compile_flow as _compile
 from bot.core.message_check import message_problems
-from bot.core.reply_features import example_key
 
 __all__ = [
     "CheckResult",
@@ -300,8 +299,8 @@ def _examples(flow: CompiledFlow) -> Iterator[tuple[Path, str]]:
     understanding = flow.understanding
     for group, model in understanding.models.items():
         seen: dict[str, str] = {}
-        for example in understanding.training_set(group):
-            first = seen.setdefault(example_key(example.text), example.intent)
+        for row, example in enumerate(understanding.training_set(group)):
+            first = seen.setdefault(understanding.key(example.text), example.intent)
             if first != example.intent:
                 yield (
                     example.origin,
@@ -311,7 +310,7 @@ def _examples(flow: CompiledFlow) -> Iterator[tuple[Path, str]]:
                     ),
                 )
                 continue
-            reading = model.read(example.text)
+            reading = model.fitted_reading(row)
             if reading.intent != example.intent and reading.confidence >= CONTRADICTED:
                 yield (
                     example.origin,

@@ -27,14 +27,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from bot.core.flow_spec import FlowSpec
-from bot.core.reply_features import PEOPLE, example_key, tokens_of
+from bot.core.reply_features import PEOPLE, Features, example_key, tokens_of
 from bot.core.reply_model import Example, Reading, ReplyModel, train
 from bot.core.wording import Clause, clauses, fold, phrase_tokens
 
-__all__ = ["UNKNOWN", "Decision", "Understanding", "classify", "fold"]
+__all__ = ["UNKNOWN", "Decision", "Understanding", "classify", "fold", "forget_models"]
 
 UNKNOWN = "unknown"
 FIRM_RULES = frozenset({"button", "menu", "exact"})
@@ -44,6 +43,7 @@ _COURTESIES = (
     ("bom", "dia"), ("boa", "tarde"), ("boa", "noite"), ("oi",), ("ola",), ("obrigado",),
     ("obrigada",), ("obg",), ("grato",), ("grata",), ("por", "favor"), ("pf",), ("pfv",),
 )  # fmt: skip
+_COURTESY_STARTS = frozenset(c[0] for c in _COURTESIES)
 # Words around a menu number that do not change it: "escolho a opção 2", "a de número um".
 _MENU_FILLER = frozenset(
     {"opcao", "numero", "num", "n", "no", "a", "o", "de", "do", "da", "e", "resposta",
@@ -55,6 +55,13 @@ _CARDINALS = {"um": "1", "uma": "1", "dois": "2", "duas": "2", "tres": "3", "qua
 _ORDINALS = {"primeira": "1", "primeiro": "1", "segunda": "2", "segundo": "2",
              "terceira": "3", "terceiro": "3", "quarta": "4", "quinta": "5"}  # fmt: skip
 _MENU_CUES = frozenset({"opcao", "numero", "alternativa", "a", "o"})
+# Words that take back the number before them: "1 opa errei, 2", "1\nerrei, é 2" (as folded:
+# repeated letters are squeezed, "errei" is "erei").
+_MENU_CORRECTIONS = frozenset(
+    {"erei", "ops", "opa", "erado", "engano", "desculpa", "desculpe", "digo", "quis",
+     "quer", "dizer", "pera", "cliquei", "apertei", "mandei", "foi", "mal", "sem", "querer", "era",
+     "alias"}
+)  # fmt: skip
 # Words that point back at someone already named, or that name the patient in general.
 _POINTERS = frozenset({"ela", "ele", "dela", "dele", "dona", "senhor", "senhora", "paciente"})
 _SELF_PAIRS = frozenset({("a", "minha"), ("o", "meu"), ("minha", "consulta"), ("meu", "horario")})
@@ -92,10 +99,25 @@ class Decision:
         return self.rule in FIRM_RULES
 
 
-@lru_cache(maxsize=16)
-def _trained(examples: tuple[Example, ...]) -> ReplyModel:
-    # Flows are compiled often (every check, every test) from the same examples.
-    return train(examples)
+# Flows are compiled often (every check, every test, every reload) from the same examples:
+# the models of the last few example sets, most recently used last.
+_TRAINED: dict[tuple[Example, ...], ReplyModel] = {}
+_TRAINED_KEPT = 16
+
+
+def _trained(examples: tuple[Example, ...], known: dict[str, Features]) -> ReplyModel:
+    model = _TRAINED.pop(examples, None)
+    if model is None:
+        model = train(examples, known)
+    _TRAINED[examples] = model
+    while len(_TRAINED) > _TRAINED_KEPT:
+        del _TRAINED[next(iter(_TRAINED))]
+    return model
+
+
+def forget_models() -> None:
+    """Drop the trained models kept in memory (the next flow compiled trains its own)."""
+    _TRAINED.clear()
 
 
 class Understanding:
@@ -132,18 +154,27 @@ class Understanding:
             Example(text, UNKNOWN, ("fallback", "examples", str(i)))
             for i, text in enumerate(spec.fallback.examples)
         )
+        self._keys: dict[str, str] = {}
         self.models: dict[frozenset[str], ReplyModel] = {}
+        known: dict[str, Features] = {}  # each example's features, cut once for all models
         for intents in sorted({self.group(a) for a in accepted.values()}, key=sorted):
             selected = self.training_set(intents)
             if len(intents) >= 2 and selected:
-                self.models[intents] = _trained(selected)
+                self.models[intents] = _trained(selected, known)
+
+    def key(self, text: str) -> str:
+        """:func:`example_key` of an example, computed once per text."""
+        found = self._keys.get(text)
+        if found is None:
+            found = self._keys[text] = example_key(text)
+        return found
 
     def training_set(self, intents: frozenset[str]) -> tuple[Example, ...]:
         """The examples of ``intents``; a reply that is unclear elsewhere but an intent's
         example here ("não" to a yes/no question) teaches that intent, not "unknown"."""
         named = tuple(e for name in sorted(intents - {UNKNOWN}) for e in self.examples[name])
-        taken = {example_key(e.text) for e in named}
-        unclear = tuple(e for e in self.examples[UNKNOWN] if example_key(e.text) not in taken)
+        taken = {self.key(e.text) for e in named}
+        unclear = tuple(e for e in self.examples[UNKNOWN] if self.key(e.text) not in taken)
         return named + unclear
 
     def group(self, accepted: Collection[str]) -> frozenset[str]:
@@ -160,6 +191,8 @@ class Understanding:
 
 
 def _without_courtesies(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    if _COURTESY_STARTS.isdisjoint(tokens):
+        return tokens
     kept = list(tokens)
     for courtesy in _COURTESIES:
         size = len(courtesy)
@@ -173,9 +206,11 @@ def _without_courtesies(tokens: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def menu_number(tokens: Sequence[str]) -> str | None:
-    """The one menu number a message consists of ("opção 2", "a de número dois"), or None."""
+    """The one menu number a message consists of ("opção 2", "a de número dois"), or None.
+
+    A number taken back by a correction counts no more: "1 opa errei, 2" is 2."""
     numbers: list[str] = []
-    cue = False
+    cue = corrected = False
     for token in tokens:
         if token.isdigit():
             numbers.append(token)
@@ -185,8 +220,12 @@ def menu_number(tokens: Sequence[str]) -> str | None:
             numbers.append(_ORDINALS[token])
         elif token in _MENU_FILLER:
             cue = cue or token in _MENU_CUES
+        elif token in _MENU_CORRECTIONS:
+            corrected = corrected or bool(numbers)  # a number, then "errei": the next one counts
         else:
             return None
+    if corrected and len(numbers) >= 2:
+        numbers = numbers[-1:]
     if len(numbers) != 1:
         return None
     ordinal = any(t in _ORDINALS for t in tokens)

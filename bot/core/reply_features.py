@@ -58,6 +58,8 @@ Features = tuple[tuple[str, ...], tuple[str, ...]]  # (word-level, letter groups
 
 
 def _word(token: str) -> str:
+    if token.isalpha():  # most words: no digit to hide
+        return token
     if any(ch.isdigit() for ch in token):
         return "<n>" + "".join(ch for ch in token if not ch.isdigit())
     return token
@@ -134,6 +136,9 @@ def features(text: str, parts: Sequence[Clause] | None = None) -> Features:
         tokens = [_word(t) for t in clause.tokens]
         all_tokens += tokens
         _clause_features(tokens, clause.question, many and index == len(parts) - 1, words)
+        if clause.contrast:  # "ia cancelar mas meu chefe liberou": the "but" side decides
+            words.append("m:any")
+            words.extend("m:" + t for t in tokens)
         negated_until = -1
         for i, token in enumerate(tokens):
             if token in NEGATORS:

@@ -20,7 +20,7 @@ Reading a reply needs no scikit-learn: the weights are copied into a dense
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +72,7 @@ class ReplyModel:
         bias: np.ndarray[Any, np.dtype[np.float64]],
         temperature: float,
         out_of_fold: tuple[Reading, ...],
+        fitted: np.ndarray[Any, np.dtype[np.float64]] | None = None,
     ) -> None:
         self.classes = classes
         self.index = index
@@ -79,6 +80,16 @@ class ReplyModel:
         self.bias = bias
         self.temperature = temperature
         self.out_of_fold = out_of_fold  # one per training example, in order
+        # Calibrated probabilities of the training examples by the model itself (rows in
+        # training order): what ``flows check`` asks of every example, read in one product.
+        self.fitted = fitted
+
+    def fitted_reading(self, row: int) -> Reading:
+        """The model's reading of its ``row``-th training example (as :meth:`read` gives it)."""
+        if self.fitted is None:
+            raise ValueError("this model keeps no readings of its training examples")
+        order = np.argsort(-self.fitted[row], kind="stable")
+        return Reading(tuple((self.classes[i], float(self.fitted[row, i])) for i in order))
 
     @property
     def size_bytes(self) -> int:
@@ -128,9 +139,13 @@ def _softmax(logits: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, A
 
 
 def _reading(classes: tuple[str, ...], logits: np.ndarray[Any, np.dtype[np.float64]]) -> Reading:
-    probs = _softmax(logits)
-    order = np.argsort(-probs, kind="stable")
-    return Reading(tuple((classes[i], float(probs[i])) for i in order))
+    # A handful of intents: plain floats are several times faster than numpy's calls here.
+    values = logits.tolist()
+    top = max(values)
+    exps = [math.exp(v - top) for v in values]
+    total = sum(exps)
+    order = sorted(range(len(exps)), key=lambda i: -exps[i])  # stable: ties keep class order
+    return Reading(tuple((classes[i], exps[i] / total) for i in order))
 
 
 def _matrix(rows: Sequence[tuple[list[int], list[float]]], width: int) -> Any:
@@ -144,15 +159,24 @@ def _matrix(rows: Sequence[tuple[list[int], list[float]]], width: int) -> Any:
     return csr_matrix((data, indices, indptr), shape=(len(rows), width), dtype=np.float64)
 
 
-def _fit(x: Any, y: Any) -> Any:
+def _fit(x: Any, y: Any, start: Any = None) -> Any:
     from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
 
     # newton-cg: on these few thousand sparse rows it converges in a handful of steps,
-    # five times faster than lbfgs to the same tolerance.
+    # five times faster than lbfgs to the same tolerance. ``start``: a fitted model whose
+    # weights the fit starts from (a fold's model is close to the full one).
     model = LogisticRegression(
-        C=_C, class_weight="balanced", solver="newton-cg", max_iter=200, tol=1e-4
-    )
-    return model.fit(x, y)
+        C=_C, class_weight="balanced", solver="newton-cg", max_iter=200, tol=1e-4,
+        warm_start=start is not None,
+    )  # fmt: skip
+    if start is not None:
+        model.coef_ = start.coef_.copy()
+        model.intercept_ = start.intercept_.copy()
+    # One thread: the fit is small, and scikit-learn's OpenMP and BLAS threads spin on a
+    # shared machine, several times the CPU for the same result.
+    with threadpool_limits(limits=1):
+        return model.fit(x, y)
 
 
 def _temperature(logits: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> float:
@@ -167,12 +191,23 @@ def _temperature(logits: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> 
     return best
 
 
-def train(examples: Sequence[Example]) -> ReplyModel:
-    """Fit a calibrated model on ``examples`` (at least two intents, deterministic)."""
+def train(
+    examples: Sequence[Example], known: MutableMapping[str, Features] | None = None
+) -> ReplyModel:
+    """Fit a calibrated model on ``examples`` (at least two intents, deterministic).
+
+    ``known``: the features of texts already cut, filled as texts are cut (a flow's models
+    share most of their examples, so a flow cuts each text once)."""
     classes = tuple(sorted({e.intent for e in examples}))
     if len(classes) < 2:
         raise ValueError("a reply model needs examples of at least two intents")
-    found = [features(e.text) for e in examples]
+    memo: MutableMapping[str, Features] = {} if known is None else known
+    found = []
+    for example in examples:
+        cut = memo.get(example.text)
+        if cut is None:
+            cut = memo[example.text] = features(example.text)
+        found.append(cut)
     index: dict[str, int] = {}
     for block in found:
         for group in block:
@@ -188,22 +223,23 @@ def train(examples: Sequence[Example]) -> ReplyModel:
     for label in range(len(classes)):
         members = np.flatnonzero(y == label)
         fold_of[members] = np.arange(len(members)) % FOLDS
+    final = _fit(x, y)
     oof = np.zeros((len(examples), 1 if len(classes) == 2 else len(classes)))
     for fold in range(FOLDS):
         held = fold_of == fold
         if not held.any() or len(set(y[~held].tolist())) < len(classes):
             continue
-        part = _fit(x[~held], y[~held])
+        part = _fit(x[~held], y[~held], start=final)  # from the full model: a few steps
         oof[held] = part.decision_function(x[held]).reshape(int(held.sum()), -1)
     if len(classes) == 2:  # binary: one column of scores for the second class
         oof = np.column_stack([-oof[:, 0] / 2, oof[:, 0] / 2])
     temperature = _temperature(oof, y)
 
-    final = _fit(x, y)
     weights = np.ascontiguousarray(final.coef_.T, dtype=np.float64)
     bias = np.asarray(final.intercept_, dtype=np.float64)
     if len(classes) == 2:
         weights = np.hstack([-weights / 2, weights / 2])
         bias = np.asarray([-bias[0] / 2, bias[0] / 2])
     readings = tuple(_reading(classes, row / temperature) for row in oof)
-    return ReplyModel(classes, index, weights, bias, temperature, readings)
+    fitted = _softmax((x @ weights + bias) / temperature)
+    return ReplyModel(classes, index, weights, bias, temperature, readings, fitted)

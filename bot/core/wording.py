@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["Clause", "clauses", "fold", "phrase_tokens"]
 
@@ -24,21 +25,28 @@ _CONJUNCTIONS = frozenset({"mas", "porem", "entretanto", "contudo", "todavia"})
 _KEYCAP = re.compile("([0-9])\ufe0f?\u20e3")
 _IGNORED = frozenset({"\ufe0f", "\u200d"})  # emoji variation selector, zero-width joiner
 _CLAUSE_END = frozenset(".!?;,\n")
+_REPEATED = re.compile(r"(.)\1+")
 
 
 @dataclass(frozen=True, slots=True)
 class Clause:
     tokens: tuple[str, ...]
     question: bool
+    # Said after "mas"/"porém": what follows a "but" is usually what the writer decided.
+    contrast: bool = False
 
 
+@lru_cache(maxsize=8192)
 def _squeeze(token: str) -> str:
-    squeezed = re.sub(r"(.)\1+", r"\1", token)
+    # Patients reuse few words: each is squeezed once.
+    squeezed = _REPEATED.sub(r"\1", token)
     return _ALIASES.get(squeezed, squeezed)
 
 
 def fold(text: str) -> str:
     """Lower case, accents removed, keycap digits made plain ("1️⃣" -> "1")."""
+    if text.isascii():  # nothing to remove: accents, keycaps, emoji are all beyond ASCII
+        return text.lower()
     text = _KEYCAP.sub(r"\1", text)
     decomposed = unicodedata.normalize("NFKD", text)
     kept = (
@@ -55,6 +63,7 @@ def clauses(text: str) -> list[Clause]:
     clauses: list[Clause] = []
     tokens: list[str] = []
     word: list[str] = []
+    contrast = [False]  # the clause being read follows a "mas"
 
     def end_word() -> None:
         if word:
@@ -62,14 +71,16 @@ def clauses(text: str) -> list[Clause]:
             word.clear()
             if token in _CONJUNCTIONS:
                 end_clause(False)
+                contrast[0] = True
             else:
                 tokens.append(token)
 
     def end_clause(question: bool) -> None:
         if tokens:
             asks = question or tokens[0] in _QUESTION_WORDS
-            clauses.append(Clause(tuple(tokens), asks))
+            clauses.append(Clause(tuple(tokens), asks, contrast[0]))
             tokens.clear()
+            contrast[0] = False
 
     for ch in fold(text):
         if ch.isascii() and ch.isalnum():

@@ -56,6 +56,9 @@ def test_fold(raw: str, folded: str) -> None:
         (("quinta", "feira"), None),
         (("1", "e", "2"), None),
         (("1", "confirmar"), None),  # words the menu does not own: the model reads them
+        (("1", "opa", "erei", "2"), "2"),  # taken back ("errei", as folded): counts no more
+        (("1", "erei", "e", "2"), "2"),
+        (("erei", "1", "2"), None),  # nothing was taken back: two numbers
     ],
 )
 def test_menu_number(tokens: tuple[str, ...], number: str | None) -> None:
@@ -106,6 +109,19 @@ def test_a_bare_ta_is_read_not_taken_as_an_exact_confirm() -> None:
     # "tá" alone is taught as unclear (fallback.examples); "tá bom" stays an exact confirm.
     assert decide("tá").rule == "model"
     assert decide("tá bom").rule == "exact"
+
+
+def test_what_follows_a_but_is_marked_as_the_contrast() -> None:
+    # "ia cancelar mas meu chefe liberou, vou": the side after "mas" is what was decided.
+    words, _ = features("ia cancelar mas meu chefe liberou")
+    assert {"m:any", "m:chefe", "m:liberou", "w:cancelar"} <= set(words)
+    assert "m:cancelar" not in words
+    assert "m:any" not in features("ia cancelar, meu chefe liberou")[0]
+
+
+def test_a_menu_number_taken_back_is_replaced_by_the_next() -> None:
+    decision = decide("1\nopa errei, 2", "confirm_cancel")
+    assert (decision.intent, decision.rule) == ("no", "menu")
 
 
 def test_hedges_and_reported_plans_are_cues_beside_the_words() -> None:
@@ -227,6 +243,11 @@ def test_training_is_deterministic_and_learns_the_examples() -> None:
     assert first.read("vou sim, obrigada").intent == "confirm"
     assert first.read("não vou poder ir amanhã").intent == "cancel"
     assert len(first.out_of_fold) == len(examples)
+    # What flows check asks of each example, kept from training, is what read() says.
+    for row, example in enumerate(examples):
+        kept, read = first.fitted_reading(row), first.read(example.text)
+        assert kept.intent == read.intent
+        assert kept.confidence == pytest.approx(read.confidence)
 
 
 def test_a_model_needs_two_intents() -> None:

@@ -253,9 +253,11 @@ def test_evaluate_refuses_bad_files(runner: CliRunner, tmp_path: Path) -> None:
 # Scored once on 2026-12-01 before anything else was changed: accuracy 96.0 %, 8 dangerous
 # errors (0 confirm<->cancel swaps, 0 false opt-outs; 6 unclear replies read as an answer,
 # 1 yes<->no swap, 1 unclear read as "no"). The targets are 97 % and none: these bounds
-# only stop the reading getting worse.
-FROZEN_MIN_ACCURACY = "0.955"
-FROZEN_MAX_DANGEROUS = "8"
+# only stop the reading getting worse. Third round (the split is development data since the
+# second was scored): 98.8 %, 3 dangerous; the bounds were tightened to that, less a point's
+# margin on accuracy.
+FROZEN_MIN_ACCURACY = "0.975"
+FROZEN_MAX_DANGEROUS = "3"
 
 
 def test_the_frozen_test_split_does_not_get_worse(runner: CliRunner) -> None:
