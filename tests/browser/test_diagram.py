@@ -50,6 +50,29 @@ CURRENT = """
     title: (g.querySelector("title") || {}).textContent || "",
   }))
 """
+# Arrows drawn through a box that is neither their start nor their end: points every 4px
+# along each arrow (its first and last 10px, at its own boxes' borders, left out).
+CROSSINGS = """
+(root) => {
+  const svg = root.querySelector("svg");
+  const boxes = [...svg.querySelectorAll("g.node")].map((g) => {
+    const r = g.getBoundingClientRect();
+    return { id: g.id, l: r.left + 2, t: r.top + 2, r: r.right - 2, b: r.bottom - 2 };
+  });
+  const found = new Set(), paths = svg.querySelectorAll("path.flowchart-link");
+  for (const path of paths) {
+    const m = path.getScreenCTM(), length = path.getTotalLength();
+    for (let at = 10; at < length - 10; at += 4) {
+      const p = path.getPointAtLength(at);
+      const x = m.a * p.x + m.c * p.y + m.e, y = m.b * p.x + m.d * p.y + m.f;
+      for (const box of boxes) {
+        if (x > box.l && x < box.r && y > box.t && y < box.b) { found.add(path.id + " > " + box.id); }
+      }
+    }
+  }
+  return { paths: paths.length, through: [...found] };
+}
+"""
 REFUSED: list[str] = []  # console errors: a script or style the CSP refused, a Mermaid error
 ID_LIKE = re.compile(r"\b[a-z]+_[a-z_]+\b")
 
@@ -113,6 +136,9 @@ async def test_the_flow_diagram_is_legible_at_the_page_size_and_on_a_phone(
     await expect(page.locator("#diagram g.node.atual")).to_have_count(1, timeout=WAIT_MS)
     await page.locator("section.flow").screenshot(path=artifact("diagram-after.png"))
     _assert_legible(await _labels(page), "default size")
+    crossings = await page.locator("#diagram").evaluate(CROSSINGS)
+    assert crossings["paths"] >= 50, crossings  # the arrows were found and followed
+    assert crossings["through"] == [], crossings
     current = await page.locator("#diagram").evaluate(CURRENT)
     assert current == [
         {"state": "awaiting_reply", "fill": "rgb(255, 224, 130)", "title": "estado: awaiting_reply"}

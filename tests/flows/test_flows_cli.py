@@ -101,6 +101,9 @@ def test_classify_json_and_state(runner: CliRunner) -> None:
     assert bad.exit_code == 2
 
 
+# Run alone, this test pays for compiling the flow (training its reply model, ~70 s on a
+# loaded shared box); in the whole file an earlier test has done it.
+@pytest.mark.timeout(180)
 def test_diagram_prints_mermaid_and_writes_graphviz_svg(runner: CliRunner, tmp_path: Path) -> None:
     assert shutil.which("dot"), "Graphviz is missing: run `make test` (it installs it) as root"
     svg = tmp_path / "c.svg"
