@@ -106,10 +106,15 @@ def install(
     Instrumentation is process-wide and pymongo's listener reaches only clients
     made after it: call this before any client or application is created.
     """
-    name = service_name(role, environ)
-    # OTEL_RESOURCE_ATTRIBUTES is read by Resource.create; the name is ours to default.
-    resource = Resource.create({SERVICE_NAME: name})
-    provider = TracerProvider(resource=resource, sampler=StartsAtWork(_get_from_env_or_default()))
+    # OTEL_SERVICE_NAME, then a service.name in OTEL_RESOURCE_ATTRIBUTES, then digitaly-<role>.
+    resource = Resource.create()
+    if str(resource.attributes.get(SERVICE_NAME, "unknown_service")).startswith("unknown_service"):
+        resource = resource.merge(Resource({SERVICE_NAME: service_name(role, environ)}))
+    name = str(resource.attributes[SERVICE_NAME])
+    # The SDK's own reading of OTEL_TRACES_SAMPLER[_ARG] (what TracerProvider does when
+    # given no sampler), so the standard variables keep their meaning under our rule.
+    sampler = StartsAtWork(_get_from_env_or_default())
+    provider = TracerProvider(resource=resource, sampler=sampler)
     for exporter in exporters if exporters is not None else _exporters(environ):
         provider.add_span_processor(ScrubbingProcessor(BatchSpanProcessor(exporter)))
     if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from bot.cli import main
 from bot.core.errors import ConfigError
@@ -155,3 +158,59 @@ def test_asked_for_with_the_extra_instruments_the_process() -> None:
     assert "bot.tracing.sdk" in found["ours"]  # type: ignore[operator]
     assert found["app_patched"] is True
     assert found["records"] == [["INFO", "tracing on"]]
+
+
+_EXPORT = """
+import os
+from opentelemetry import trace
+from bot.tracing import start_tracing, stop_tracing
+tracing = start_tracing("web", os.environ)
+tracer = trace.get_tracer("probe")
+with tracer.start_as_current_span("POST /webhooks/twilio/messages", kind=trace.SpanKind.SERVER) as span:
+    span.set_attribute("http.url", "https://digitaly.test/webhooks/twilio/status?key=+5511987654321")
+stop_tracing(tracing)
+"""
+
+
+def test_spans_go_out_by_otlp_over_http_to_the_endpoint_the_variable_names() -> None:
+    received: list[tuple[str, str, bytes]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, self.headers["Content-Type"], body))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        subprocess.run(
+            [sys.executable, "-c", _EXPORT],
+            env={
+                "PATH": "/usr/bin:/bin",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{server.server_port}",
+            },
+            cwd=ROOT,
+            capture_output=True,
+            timeout=120,
+            check=True,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    [(path, content_type, body)] = received
+    assert (path, content_type) == ("/v1/traces", "application/x-protobuf")
+    request = ExportTraceServiceRequest.FromString(body)
+    [resource_spans] = request.resource_spans
+    resource = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
+    assert resource["service.name"] == "digitaly-web"
+    [span] = [s for scope in resource_spans.scope_spans for s in scope.spans]
+    attributes = {a.key: a.value.string_value for a in span.attributes}
+    assert attributes == {"http.url": "https://digitaly.test/webhooks/twilio/status"}
