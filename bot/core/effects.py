@@ -15,6 +15,7 @@ __all__ = [
     "Effect",
     "HandOff",
     "HoldSlot",
+    "JoinWaitlist",
     "OptOut",
     "RecordAnswer",
     "RequestCancellation",
@@ -87,6 +88,13 @@ class HoldSlot:
     slot_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class JoinWaitlist:
+    """The patient wants an earlier time: put the appointment on the waitlist."""
+
+    appointment_id: str
+
+
 Effect = (
     SendMessage
     | SetAppointmentStatus
@@ -95,4 +103,5 @@ Effect = (
     | OptOut
     | RecordAnswer
     | HoldSlot
+    | JoinWaitlist
 )

@@ -33,6 +33,13 @@ from bot.core.model.sending import (
     SendResult,
 )
 from bot.core.model.slots import Reschedule, RescheduleState, Slot, SlotState
+from bot.core.model.waitlist import (
+    OfferState,
+    Opening,
+    OpeningState,
+    WaitlistEntry,
+    WaitlistOffer,
+)
 
 __all__ = [
     "ApiToken",
@@ -48,6 +55,9 @@ __all__ = [
     "IdempotencyRecord",
     "InboundMessage",
     "MessageKind",
+    "OfferState",
+    "Opening",
+    "OpeningState",
     "Operation",
     "OutboundMessage",
     "OutboxChanges",
@@ -62,6 +72,8 @@ __all__ = [
     "Slot",
     "SlotState",
     "StatusEvent",
+    "WaitlistEntry",
+    "WaitlistOffer",
     "decisions_of",
     "handed_back",
     "handed_to_staff",
