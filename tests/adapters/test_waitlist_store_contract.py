@@ -10,6 +10,8 @@ from bot.core.ports import (
     OfferState,
     Opening,
     OpeningState,
+    Slot,
+    SlotState,
     Store,
     WaitlistEntry,
     WaitlistOffer,
@@ -122,3 +124,28 @@ async def test_offers_once_per_patient_and_the_first_settlement_wins(store: Stor
     stale = await store.waitlist.open_offers_since(NOW + timedelta(minutes=2), 10)
     assert [o.id for o in stale] == ["x1.a2"]
     assert [o.id for o in await store.waitlist.recent_offers(2)] == ["x2.a3", "x1.a2"]
+
+
+async def test_one_slot_withdrawn_refuses_new_holds_and_keeps_an_old_one(store: Store) -> None:
+    for n in (1, 2):
+        await store.slots.upsert(
+            Slot(
+                id=f"s{n}",
+                external_id=f"cancelled:LEG-{n}",
+                unit="centro",
+                doctor="Dra. Cláudia Guimarães",
+                specialty="cardiologia",
+                starts_at=NOW + timedelta(days=3),
+                duration_minutes=0,
+                day="2026-12-04",
+            )
+        )
+    assert await store.slots.hold("s2", "r2", NOW + timedelta(hours=2), NOW)
+    assert await store.slots.withdraw("s1")
+    assert not await store.slots.withdraw("s1")
+    assert not await store.slots.hold("s1", "r1", NOW + timedelta(hours=2), NOW)
+    assert await store.slots.withdraw("s2")
+    held = await store.slots.get("s2")
+    assert held is not None
+    assert (held.state, held.held_by) == (SlotState.WITHDRAWN, "r2")
+    assert not await store.slots.withdraw("nothing")

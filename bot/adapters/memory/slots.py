@@ -81,6 +81,13 @@ class MemorySlots:
         self.items[slot_id] = replace(slot, held_by=None, held_until=None)
         return True
 
+    async def withdraw(self, slot_id: str) -> bool:
+        slot = self.items.get(slot_id)
+        if slot is None or slot.state is not SlotState.OPEN:
+            return False
+        self.items[slot_id] = replace(slot, state=SlotState.WITHDRAWN)
+        return True
+
     async def book(self, slot_id: str, holder: str) -> bool:
         slot = self.items.get(slot_id)
         if slot is None or slot.held_by != holder:

@@ -138,6 +138,14 @@ class MongoSlots(Repository):
         )
         return result.modified_count == 1
 
+    async def withdraw(self, slot_id: str) -> bool:
+        result = await self.collection.update_one(
+            {"_id": slot_id, "state": SlotState.OPEN.value},
+            {"$set": {"state": SlotState.WITHDRAWN.value}},
+            session=self.session,
+        )
+        return result.modified_count == 1
+
     async def book(self, slot_id: str, holder: str) -> bool:
         result = await self.collection.update_one(
             {"_id": slot_id, "held_by": holder},

@@ -51,6 +51,7 @@ class Opening:
     next_batch_at: datetime | None = None
     batches: int = 0
     settled_at: datetime | None = None  # filled or withdrawn
+    offer_id: str = ""  # filled by this waitlist offer (empty: by a rescheduling patient)
 
 
 class OfferState(StrEnum):
