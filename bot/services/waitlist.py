@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.config_waitlist import Waitlist, WaitlistPolicy
 from bot.core.events import Signal
-from bot.core.model import AppointmentStatus
+from bot.core.model import FREED_PREFIX, AppointmentStatus
 from bot.core.ports import (
     Appointment,
     OfferState,
@@ -126,7 +126,7 @@ class WaitlistService:
         local = appointment.starts_at.astimezone(ZoneInfo(self.zones[appointment.unit]))
         slot = Slot(
             id=f"wl-{appointment.id}",
-            external_id=f"cancelled:{appointment.external_id}",
+            external_id=f"{FREED_PREFIX}{appointment.external_id}",
             unit=appointment.unit,
             doctor=appointment.doctor,
             specialty=appointment.specialty,

@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
+from bot.core.model import FREED_PREFIX
 from bot.core.ports import (
     OfferState,
     Opening,
@@ -149,3 +150,23 @@ async def test_one_slot_withdrawn_refuses_new_holds_and_keeps_an_old_one(store: 
     assert held is not None
     assert (held.state, held.held_by) == (SlotState.WITHDRAWN, "r2")
     assert not await store.slots.withdraw("nothing")
+
+
+async def test_a_full_push_never_withdraws_a_time_a_cancellation_freed(store: Store) -> None:
+    for external_id in ("VAGA-1", f"{FREED_PREFIX}LEG-1"):
+        await store.slots.upsert(
+            Slot(
+                id=external_id,
+                external_id=external_id,
+                unit="centro",
+                doctor="Dra. Cláudia Guimarães",
+                specialty="cardiologia",
+                starts_at=NOW + timedelta(days=3),
+                duration_minutes=0,
+                day="2026-12-04",
+            )
+        )
+    assert await store.slots.withdraw_missing("centro", "2026-12-04", set()) == 1
+    freed = await store.slots.get(f"{FREED_PREFIX}LEG-1")
+    assert freed is not None
+    assert freed.state is SlotState.OPEN

@@ -6,6 +6,7 @@ from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 
+from bot.core.model import FREED_PREFIX
 from bot.core.ports import Slot, SlotState, UpsertOutcome
 
 __all__ = ["MemorySlots"]
@@ -39,7 +40,9 @@ class MemorySlots:
         gone = [
             s
             for s in self.items.values()
-            if (s.unit, s.day, s.state) == (unit, day, SlotState.OPEN) and s.external_id not in keep
+            if (s.unit, s.day, s.state) == (unit, day, SlotState.OPEN)
+            and s.external_id not in keep
+            and not s.external_id.startswith(FREED_PREFIX)
         ]
         for slot in gone:
             self.items[slot.id] = replace(slot, state=SlotState.WITHDRAWN)

@@ -32,7 +32,7 @@ from bot.core.model.sending import (
     SendOutcome,
     SendResult,
 )
-from bot.core.model.slots import Reschedule, RescheduleState, Slot, SlotState
+from bot.core.model.slots import FREED_PREFIX, Reschedule, RescheduleState, Slot, SlotState
 from bot.core.model.waitlist import (
     OfferState,
     Opening,
@@ -42,6 +42,7 @@ from bot.core.model.waitlist import (
 )
 
 __all__ = [
+    "FREED_PREFIX",
     "ApiToken",
     "Appointment",
     "AppointmentStatus",
