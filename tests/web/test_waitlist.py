@@ -39,6 +39,7 @@ from bot.wiring import Services
 from tests.builders import FakeClock
 from tests.twilio_signing import inbound_form, message_sid, post_signed
 from tests.web.conftest import Client, started
+from tests.web.test_pages import _log_in as log_in
 from workers.conversation_jobs import WAITLIST_TICK, conversation_jobs
 from workers.scheduler import create_scheduler
 
@@ -225,6 +226,13 @@ async def test_three_patients_accept_within_a_second_one_booking_two_told_polite
     slot = await store.slots.get(opening.slot_id)
     assert slot is not None
     assert slot.state is SlotState.BOOKED
+    # The console's waitlist page lists the three offers and how each ended.
+    headers, _ = await log_in(client)
+    page = await (await client.get("/console/lista-de-espera", headers=headers)).text()
+    assert page.count("<td>Aceita</td>") == 1
+    assert page.count("<td>Outra pessoa ficou com o horário</td>") == 2
+    assert "Paciente 1 Souza" in page
+    assert "+55119" not in page  # names, never phones
 
 
 async def test_clinic_reinstates_before_acceptance_the_offer_is_withdrawn(
