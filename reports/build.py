@@ -58,7 +58,7 @@ def scope_for(settings: Settings, unit: str | None) -> ReportScope:
 
 
 async def load_day(store: Store, day: date, scope: ReportScope) -> DayData:
-    """Everything the report of ``day`` reads, in five queries."""
+    """Everything the report of ``day`` reads, in six queries."""
     start, end = day_bounds(day, scope.timezone)
     appointments = await store.appointments.between(start, end, scope.unit)
     ids = [a.id for a in appointments]
@@ -68,7 +68,8 @@ async def load_day(store: Store, day: date, scope: ReportScope) -> DayData:
     history = await store.appointments.status_times(
         start - timedelta(days=TREND_DAYS - 1), start, scope.unit
     )
-    return DayData(appointments, conversations, outbox, cancellations, history)
+    filled = await store.waitlist.filled_between(start, end)
+    return DayData(appointments, conversations, outbox, cancellations, history, filled)
 
 
 async def build_files(

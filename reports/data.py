@@ -41,6 +41,7 @@ from reports.records import (
     TrendPoint,
     error_label,
 )
+from reports.waitlist import waitlist_figures
 
 __all__ = [
     "OUTCOME_LABELS",
@@ -136,6 +137,7 @@ def build_report(
         by_doctor=_groups(lines, by_doctor=True),
         errors=_errors(lines),
         trend=_trend(data.history, appointments, day, timezone),
+        waitlist=waitlist_figures(data.waitlist_filled, start, end, unit),
     )
 
 

@@ -18,8 +18,10 @@ from bot.core.model import (
     AppointmentStatus,
     Cancellation,
     Conversation,
+    Opening,
     OutboxEntry,
 )
+from reports.waitlist import WaitlistFigures
 
 __all__ = [
     "OUTCOME_LABELS",
@@ -202,6 +204,8 @@ class DayData:
     cancellations: Sequence[Cancellation] = ()
     # (starts_at, status) of every appointment in the TREND_DAYS days ending with the day.
     history: Sequence[tuple[datetime, AppointmentStatus]] = ()
+    # Times cancellations freed that were filled on the day (reports.waitlist).
+    waitlist_filled: Sequence[Opening] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +223,7 @@ class DailyReport:
     by_doctor: tuple[Group, ...]
     errors: tuple[ErrorCount, ...]
     trend: tuple[TrendPoint, ...] = field(default=())
+    waitlist: WaitlistFigures = field(default_factory=WaitlistFigures)
 
     @property
     def zone(self) -> ZoneInfo:
