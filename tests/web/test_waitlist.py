@@ -196,6 +196,12 @@ async def test_three_patients_accept_within_a_second_one_booking_two_told_polite
         assert await _state(client, n) == "offered"
         offer = (await _texts(client, n))[-1]
         assert f"às {FREED:%H:%M}, com {DOCTOR}" in offer
+    # Business-initiated, so the approved template (outside the 24-hour window too).
+    conversation = await _latest(client, 1)
+    [entry] = [
+        doc async for doc in client.app[DB]["outbox"].find({"conversation_id": conversation.id})
+    ]
+    assert entry["content_sid"] == "HX00000000000000000000000000000021"
     await asyncio.gather(*(_says(client, n, "sim") for n in (1, 2, 3)))
     states = {n: await _state(client, n) for n in (1, 2, 3)}
     assert sorted(states.values()) == ["accepted", "taken", "taken"]
@@ -296,6 +302,24 @@ async def test_batches_pace_n_patients_every_m_minutes_least_lately_offered_firs
     await _says(client, 2, "sim")
     assert await _state(client, 2) == "expired_told"
     assert await _moves(client, robot) == []
+
+
+async def test_a_near_booking_is_not_asked_a_moved_one_is_and_a_waiting_one_keeps_waiting(
+    client: Client, robot: dict[str, str]
+) -> None:
+    await _push(client, robot, _item(4, _day(5, 10)))  # five days ahead: near
+    store = client.app[STORE]
+    assert await store.conversations.latest_for_phone(variants("+5511900000004")) is None
+    await _push(client, robot, _item(4, _day(6, 15)))  # the clinic moved it
+    assert await _state(client, 4) == "asking_join"
+    await _says(client, 4, "sim")
+    assert await _state(client, 4) == "joined"
+    appointment = await _appointment(client, 4)
+    await _push(client, robot, _item(4, _day(7, 15)))  # moved again while waiting
+    entry = await store.waitlist.entry(appointment.id)
+    assert entry is not None
+    assert (entry.active, entry.starts_at) == (True, _day(7, 15))
+    assert await _state(client, 4) == "joined"  # not asked again
 
 
 async def test_the_scheduler_job_offers_a_patients_cancellation_within_one_tick(
