@@ -72,8 +72,7 @@ def _hour(moment: datetime, zone: str = "America/Sao_Paulo") -> str:
 FILTERS = {"local": _local, "hour": _hour, "phone": for_people, "action": in_words}
 
 
-async def base_context(request: web.Request, page: str) -> dict[str, Any]:
-    """What every console page's template reads (the staff member, the CSRF token …)."""
+async def _base(request: web.Request, page: str) -> dict[str, Any]:
     session = await current(request)
     assert session is not None
     return {
@@ -85,6 +84,11 @@ async def base_context(request: web.Request, page: str) -> dict[str, Any]:
         in {"janela", "conflito", "fechada", "vazia", "invalida"},
         "clinic": request.app[SETTINGS].clinic.name,
     }
+
+
+# What every console page's template reads (the staff member, the CSRF token …): the
+# pages in their own modules (bot.web.pages.waitlist) start from it too.
+base_context = _base
 
 
 # --- the day ------------------------------------------------------------------------
@@ -115,7 +119,7 @@ async def agenda(request: web.Request) -> dict[str, Any]:
             counts = Counter((s.label, s.css) for _, s in shown)
             days.append({"label": label, "date": day, "rows": shown, "counts": counts})
         units.append({"unit": unit, "days": days})
-    return await base_context(request, "agenda") | {"units": units}
+    return await _base(request, "agenda") | {"units": units}
 
 
 async def _situations(request: web.Request, found: list[Appointment]) -> dict[str, Situation]:
@@ -186,7 +190,7 @@ async def handoff_queue(request: web.Request) -> dict[str, Any]:
             }
         )
     unknown = await request.app[READS].unknown_senders()
-    return await base_context(request, "atendimento") | {"rows": rows, "unknown": unknown}
+    return await _base(request, "atendimento") | {"rows": rows, "unknown": unknown}
 
 
 async def _conversation(request: web.Request) -> Conversation:
@@ -201,7 +205,7 @@ async def _conversation(request: web.Request) -> Conversation:
 @aiohttp_jinja2.template("handoff.html")
 async def handoff_detail(request: web.Request) -> dict[str, Any]:
     conversation = await _conversation(request)
-    return await base_context(request, "atendimento") | {
+    return await _base(request, "atendimento") | {
         "conversation": conversation,
         "appointment": await _first_appointment(request, conversation),
         "lines": await request.app[READS].exchange(conversation),
@@ -302,7 +306,7 @@ async def problems(request: web.Request) -> dict[str, Any]:
     for cancellation in await reads.failed_cancellations():
         appointment = await store.appointments.get(cancellation.appointment_id)
         cancellations.append({"cancellation": cancellation, "appointment": appointment})
-    return await base_context(request, "problemas") | {
+    return await _base(request, "problemas") | {
         "dead": await store.dead_letters.newest(100),
         "paused": await store.sender_pauses.active(request.app[CLOCK]()),
         "cancellations": cancellations,
@@ -349,4 +353,4 @@ async def flows(request: web.Request) -> dict[str, Any]:
                 "mermaid": diagram.mermaid(flow.spec),
             }
         )
-    return await base_context(request, "fluxos") | {"flows": found, "problems": catalog.problems}
+    return await _base(request, "fluxos") | {"flows": found, "problems": catalog.problems}
