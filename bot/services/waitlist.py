@@ -4,7 +4,7 @@ A cancellation records an *opening* (a patient's, in the turn that cancels; the
 clinic's, when the robot pushes the appointment cancelled). The scheduler's job
 (:meth:`WaitlistService.tick`, every few seconds) then, for each opening:
 
-    pending ──(waitlist on, far enough ahead)──> open ──(someone holds its slot)──> filled
+    pending ──(waitlist on, far enough ahead)──> open ──(the robot books the held time)──> filled
        │                                           │
        └──(off, or too soon)──> skipped            └──(the clinic re-instates it)──> withdrawn
 
@@ -15,6 +15,9 @@ first, then least lately), the next batch ``batch_every`` later if nobody took
 it. Each offer is a conversation of the ``waitlist`` flow; its "sim" holds the
 slot with the one conditional write every pick uses, so of any number of
 patients exactly one wins, and the move goes to the robot's reschedules feed.
+While the time is held no batch goes; if its hold ends before the robot books
+it, the time is offered again, to patients not asked yet; if the robot fails the
+move (the legacy system refused the time), the opening is withdrawn.
 The others who said "sim" are told by their failed hold; those who had not
 answered are closed quietly and told if they answer later. Every step is a
 conditional write or keyed by a unique id: any number of schedulers may run it.
@@ -37,6 +40,7 @@ from bot.core.ports import (
     OfferState,
     Opening,
     OpeningState,
+    RescheduleState,
     Slot,
     SlotState,
     Store,
@@ -140,7 +144,10 @@ class WaitlistService:
         return stored
 
     async def _settle(self, opening: Opening) -> bool:
-        """Close an open opening whose time was taken or is no longer free; True if it closed."""
+        """Close an open opening whose time was booked or is no longer free.
+
+        True when no batch may go now: it closed, or a patient holds its time.
+        """
         now = self.clock()
         slot = await self.store.slots.get(opening.slot_id)
         held = (
@@ -151,12 +158,20 @@ class WaitlistService:
                 or (slot.held_until is not None and slot.held_until > now)
             )
         )
+        move = await self.store.reschedules.get(slot.held_by) if slot and slot.held_by else None
+        if slot is not None and move is not None and move.state is RescheduleState.FAILED:
+            # The legacy system refused the time: it is not free there; offer it to nobody.
+            await self.store.slots.withdraw(slot.id)
+            return await self._close(opening, OpeningState.WITHDRAWN, move.conversation_id, now)
         if slot is not None and held and slot.held_by is not None:
-            move = await self.store.reschedules.get(slot.held_by)
             winner = move.conversation_id if move else ""
-            return await self._close(
-                opening, OpeningState.FILLED, winner, move.requested_at if move else now
-            )
+            if slot.state is SlotState.BOOKED:  # the robot booked it: refilled
+                taken_at = move.requested_at if move else now
+                return await self._close(opening, OpeningState.FILLED, winner, taken_at)
+            # Held, on its way to the robot: the others' offers close, no new batch goes;
+            # if the robot fails the move (or its hold ends), the time is offered again.
+            await self._settle_offers(opening, winner, OfferState.TAKEN)
+            return True
         appointment = await self.store.appointments.get(opening.appointment_id)
         reinstated = appointment is None or appointment.status not in CANCELLED
         if slot is None or slot.state is SlotState.WITHDRAWN or reinstated:
@@ -181,14 +196,19 @@ class WaitlistService:
         ):
             return True  # another scheduler moved it first
         log.info("a waitlist opening closed", extra={"opening": opening.id, "state": state.value})
-        now = self.clock()
-        for offer in offers:
-            if offer is accepted:
-                await self.store.waitlist.settle_offer(offer.id, OfferState.ACCEPTED, now)
-                continue
-            result = OfferState.TAKEN if state is OpeningState.FILLED else OfferState.WITHDRAWN
-            await self._settle_offer(offer, result)
+        result = OfferState.TAKEN if state is OpeningState.FILLED else OfferState.WITHDRAWN
+        await self._settle_offers(opening, winner, result)
         return True
+
+    async def _settle_offers(self, opening: Opening, winner: str, others: OfferState) -> None:
+        """The winner's offer is accepted; every other open one closes as ``others``."""
+        for offer in await self.store.waitlist.offers_for(opening.id):
+            if offer.state is not OfferState.OPEN:
+                continue
+            if winner and offer.conversation_id == winner:
+                await self.store.waitlist.settle_offer(offer.id, OfferState.ACCEPTED, self.clock())
+            else:
+                await self._settle_offer(offer, others)
 
     async def _settle_offer(self, offer: WaitlistOffer, state: OfferState) -> None:
         if await self.store.waitlist.settle_offer(offer.id, state, self.clock()):

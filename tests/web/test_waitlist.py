@@ -304,6 +304,39 @@ async def test_batches_pace_n_patients_every_m_minutes_least_lately_offered_firs
     assert await _moves(client, robot) == []
 
 
+@pytest.mark.parametrize("waitlist", [Waitlist(enabled=True, batch_size=1)])
+async def test_a_hold_the_robot_lets_end_is_offered_again_a_refused_one_is_not(
+    client: Client, robot: dict[str, str], clock: FakeClock, waitlist: Waitlist
+) -> None:
+    await _waitlisted(client, robot, 1, 2, 3)
+    await _patient_cancels(client, 9)
+    assert await client.app[WAITLIST].tick() == 1
+    await _says(client, 1, "sim")
+    assert await _state(client, 1) == "accepted"
+    clock.advance(timedelta(minutes=10))
+    assert await client.app[WAITLIST].tick() == 0  # held: no batch while the robot books it
+    clock.advance(timedelta(hours=2))  # rescheduling.hold_for: the robot never picked it up
+    assert await client.app[RESCHEDULES].expire_holds() == 1
+    assert await _state(client, 1) == "hold_expired"
+    assert await client.app[WAITLIST].tick() == 1  # offered again, to the next patient
+    [offered] = [n for n in (2, 3) if await _state(client, n) == "offered"]
+    await _says(client, offered, "sim")
+    [move] = await _moves(client, robot)
+    response = await client.post(
+        f"/api/v1/reschedules/{move['id']}/ack",
+        json={"result": "failed", "detail": "ocupado na agenda"},
+        headers=robot,
+    )
+    assert response.status == 200
+    clock.advance(timedelta(minutes=10))
+    assert await client.app[WAITLIST].tick() == 0  # refused by the legacy system: not again
+    opening = await client.app[STORE].waitlist.get_opening("a9")
+    assert opening is not None
+    assert opening.state is OpeningState.WITHDRAWN
+    clock.advance(timedelta(hours=3))  # even once the failed move's hold has ended
+    assert await client.app[WAITLIST].tick() == 0
+
+
 async def test_a_near_booking_is_not_asked_a_moved_one_is_and_a_waiting_one_keeps_waiting(
     client: Client, robot: dict[str, str]
 ) -> None:
