@@ -39,6 +39,7 @@ from bot.config_sections import (  # noqa: F401 - re-exported: callers name them
     Unit,
     WebLimits,
 )
+from bot.config_waitlist import Waitlist
 from bot.core.errors import ConfigError
 from bot.core.outbox import ErrorAction
 
@@ -84,6 +85,7 @@ class Settings(BaseSettings):
     sending: Sending = Sending()
     conversations: Conversations = Conversations()
     rescheduling: Rescheduling = Rescheduling()
+    waitlist: Waitlist = Waitlist()
     api: Api = Api()
     staff_login: StaffLogin = StaffLogin()
     web_limits: WebLimits = WebLimits()
@@ -95,6 +97,11 @@ class Settings(BaseSettings):
         keys = [unit.key for unit in self.units]
         if len(keys) != len(set(keys)):
             raise ValueError("unit keys must be unique")
+        return self
+
+    @model_validator(mode="after")
+    def _waitlist_units(self) -> Settings:
+        self.waitlist.check_units([unit.key for unit in self.units])
         return self
 
     @model_validator(mode="after")

@@ -16,6 +16,7 @@ from bot.services.conversations import ConversationService, UnitInfo
 from bot.services.reminders import ReminderPolicy, ReminderService
 from bot.services.reschedules import RescheduleService
 from bot.services.rescheduling import ReschedulePolicy, SlotOffers
+from bot.services.waitlist import WaitlistService
 from bot.settings import Settings
 
 __all__ = ["Services", "create_services", "unit_infos"]
@@ -26,6 +27,7 @@ class Services:
     conversations: ConversationService
     reminders: ReminderService
     reschedules: RescheduleService
+    waitlist: WaitlistService
 
 
 def unit_infos(settings: Settings) -> dict[str, UnitInfo]:
@@ -93,4 +95,12 @@ def create_services(
         conversations=conversations,
         reminders=ReminderService(store, conversations, reminder_policy(settings)),
         reschedules=RescheduleService(store, notify, clock),
+        waitlist=WaitlistService(
+            store,
+            conversations,
+            settings.waitlist,
+            {unit.key: unit.timezone for unit in settings.units},
+            settings.rescheduling.min_lead,
+            clock,
+        ),
     )

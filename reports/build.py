@@ -69,7 +69,10 @@ async def load_day(store: Store, day: date, scope: ReportScope) -> DayData:
         start - timedelta(days=TREND_DAYS - 1), start, scope.unit
     )
     moves = await store.reschedules.for_appointments(ids)
-    return DayData(appointments, conversations, outbox, cancellations, history, moves)
+    filled = await store.waitlist.filled_between(start, end)
+    return DayData(
+        appointments, conversations, outbox, cancellations, history, moves, filled
+    )
 
 
 async def build_files(

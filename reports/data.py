@@ -42,6 +42,7 @@ from reports.records import (
     TrendPoint,
     error_label,
 )
+from reports.waitlist import waitlist_figures
 
 __all__ = [
     "OUTCOME_LABELS",
@@ -138,6 +139,7 @@ def build_report(
         errors=_errors(lines),
         trend=_trend(data.history, appointments, day, timezone),
         moves=move_stats(data.reschedules, ids),
+        waitlist=waitlist_figures(data.waitlist_filled, start, end, unit),
     )
 
 

@@ -52,6 +52,7 @@ from reports.pdf_layout import (
     wrap_text,
 )
 from reports.pdf_moves import moves_section
+from reports.pdf_waitlist import waitlist_section
 from reports.text import (
     format_date,
     format_datetime,
@@ -375,6 +376,7 @@ def render_pdf(report: DailyReport, progress: Callable[[float], None] | None = N
     else:
         story += _absences(report, styles) + _presence(report, styles)
     story += _failed_cancellations(report, styles) + _statistics(report, styles)
+    story += waitlist_section(report.waitlist, styles)
     pages: list[int] = []
     if progress is not None:
         document.setProgressCallBack(_progress(progress))

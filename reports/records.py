@@ -18,10 +18,12 @@ from bot.core.model import (
     AppointmentStatus,
     Cancellation,
     Conversation,
+    Opening,
     OutboxEntry,
     Reschedule,
 )
 from reports.moves import MoveStats
+from reports.waitlist import WaitlistFigures
 
 __all__ = [
     "OUTCOME_LABELS",
@@ -205,6 +207,8 @@ class DayData:
     # (starts_at, status) of every appointment in the TREND_DAYS days ending with the day.
     history: Sequence[tuple[datetime, AppointmentStatus]] = ()
     reschedules: Sequence[Reschedule] = ()  # moves away from the day's appointments
+    # Times cancellations freed that were filled on the day (reports.waitlist).
+    waitlist_filled: Sequence[Opening] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +227,7 @@ class DailyReport:
     errors: tuple[ErrorCount, ...]
     trend: tuple[TrendPoint, ...] = field(default=())
     moves: MoveStats = field(default_factory=MoveStats)  # rescheduling in the chat
+    waitlist: WaitlistFigures = field(default_factory=WaitlistFigures)
 
     @property
     def zone(self) -> ZoneInfo:

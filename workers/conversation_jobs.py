@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 
 _BATCH = 500
 _REMINDER_TICK = timedelta(seconds=10)
+# From a cancellation to the first waitlist offer: at most this, plus one pass.
+WAITLIST_TICK = timedelta(seconds=5)
 # A message whose turn has not completed this long after it arrived was stranded
 # (its process died after answering Twilio): run the turn again.
 _STRANDED_AFTER = timedelta(seconds=30)
@@ -42,6 +44,10 @@ def conversation_jobs(
         # A move the robot did not settle before its hold ended: free the slot, tell the patient.
         await services.reschedules.expire_holds(_BATCH)
 
+    async def waitlist() -> None:
+        # Cancelled times become offers to waitlisted patients; taken or re-instated close.
+        await services.waitlist.tick()
+
     async def stranded() -> None:
         older_than = conversations.clock() - _STRANDED_AFTER
         for message in await store.inbound.unprocessed(older_than, _BATCH):
@@ -52,5 +58,6 @@ def conversation_jobs(
         "timeouts": (timedelta(seconds=5), timeouts),
         "stranded_messages": (timedelta(seconds=10), stranded),
         "held_moves": (timedelta(seconds=10), held_moves),
+        "waitlist": (WAITLIST_TICK, waitlist),
         "flows_reload": (timedelta(seconds=2), reload_flows),
     }

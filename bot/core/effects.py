@@ -15,6 +15,7 @@ __all__ = [
     "Effect",
     "HandOff",
     "HoldSlot",
+    "JoinWaitlist",
     "OptOut",
     "RecordAnswer",
     "RequestCancellation",
@@ -90,6 +91,13 @@ class HoldSlot:
     slot_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class JoinWaitlist:
+    """The patient wants an earlier time: put the appointment on the waitlist."""
+
+    appointment_id: str
+
+
 Effect = (
     SendMessage
     | SetAppointmentStatus
@@ -98,4 +106,5 @@ Effect = (
     | OptOut
     | RecordAnswer
     | HoldSlot
+    | JoinWaitlist
 )

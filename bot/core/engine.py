@@ -202,11 +202,14 @@ def start(
     appointments: Sequence[Appointment],
     unit: Unit,
     now: datetime,
+    data: ConversationData | None = None,
 ) -> Step:
     """Begin a conversation at the flow's newest version: enter its initial state (the reminder).
 
     Several appointments (same patient, same window) share one conversation:
-    the reminder covers them all and every action applies to each.
+    the reminder covers them all and every action applies to each. ``data`` is what
+    the starter knows besides the appointments (a waitlist offer's time); its
+    ``vars`` join the appointments' variables.
     """
     conversation = Conversation(
         id=conversation_id,
@@ -220,6 +223,9 @@ def start(
         version=-1,  # entering the initial state is its first step: version 0, for create()
         data={"vars": variables_for(appointments, unit), "sent": {}, "asks": 0, "decisions": []},
     )
+    if data:
+        conversation.data["vars"].update(data.get("vars", {}))
+        conversation.data.update({k: v for k, v in data.items() if k != "vars"})  # type: ignore[typeddict-item]
     run = _Run(flow, conversation, now)
     run.enter(flow.spec.initial)
     return run.result()

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.core.effects import (
     HandOff,
     HoldSlot,
+    JoinWaitlist,
     OptOut,
     RequestCancellation,
     SendMessage,
@@ -31,6 +32,7 @@ from bot.core.flow_spec import DURATION_PATTERN, parse_duration
 from bot.core.machine import CompiledFlow
 from bot.core.model import Appointment, ConversationStatus
 from bot.core.slot_choice import SlotChoice
+from bot.core.waitlist import offer_data
 
 __all__ = ["DialogueFile", "Outcome", "parse_tests", "run_tests"]
 
@@ -56,6 +58,8 @@ class Line(_Model):
     """One line of the dialogue: exactly one input, then the expectations."""
 
     start: bool = False
+    # With start: the conversation is a waitlist offer of this freed time.
+    offer: DialogueSlot | None = None
     patient: str | None = None
     burst: tuple[str, ...] | None = None
     button: str | None = None
@@ -78,6 +82,7 @@ class Line(_Model):
     cancellation: bool | None = None
     opt_out: bool | None = None
     hold: bool | None = None  # a picked time is to be held
+    waitlist: bool | None = None  # the appointment joins the waitlist
 
 
 class Dialogue(_Model):
@@ -142,6 +147,7 @@ def _check(item: Line, result: Step) -> list[str]:
         "cancellation": any(isinstance(e, RequestCancellation) for e in effects),
         "opt_out": any(isinstance(e, OptOut) for e in effects),
         "hold": any(isinstance(e, HoldSlot) for e in effects),
+        "waitlist": any(isinstance(e, JoinWaitlist) for e in effects),
     }
     failures = []
     for key, value in got.items():
@@ -177,6 +183,9 @@ def _run_case(flow: CompiledFlow, case: Dialogue, unit: Unit, now: datetime) -> 
                 appointments=appointments,
                 unit=unit,
                 now=now,
+                data=offer_data(SlotChoice("s0", item.offer.starts_at, item.offer.doctor))
+                if item.offer
+                else None,
             )
         elif conversation is None:
             return Outcome(case.name, (f"{where}: the first step must be 'start: true'",))

@@ -20,6 +20,7 @@ from bot.core.effects import (
     Effect,
     HandOff,
     HoldSlot,
+    JoinWaitlist,
     OptOut,
     RecordAnswer,
     RequestCancellation,
@@ -62,6 +63,9 @@ SIGNALS = frozenset(
         "move_applied",  # the robot moved the appointment in the legacy system
         "move_failed",  # the legacy system refused the move
         "hold_expired",  # the robot did not settle the move in time
+        "offer_closed",  # a waitlist offer: another patient took the time first
+        "offer_withdrawn",  # a waitlist offer: the clinic re-instated the cancelled appointment
+        "offer_expired",  # a waitlist offer: unanswered for waitlist.offer_valid_for
     }
 )
 # A message after the conversation ended: where a terminal state's ``later`` leads.
@@ -167,6 +171,19 @@ def note_move_failed(ctx: Context) -> list[Effect]:
     return []
 
 
+def join_waitlist(ctx: Context) -> list[Effect]:
+    """Put the conversation's appointments on the waitlist for an earlier time."""
+    ctx.data["waitlisted"] = True
+    return [JoinWaitlist(a) for a in ctx.appointment_ids]
+
+
+def take_offer(ctx: Context) -> list[Effect]:
+    """The patient said yes to the one time a waitlist offer names: pick it (``hold_slot`` next)."""
+    if choices_from(ctx.data.get("offer")):
+        ctx.data["picked"] = 0
+    return []
+
+
 def record_answer(ctx: Context) -> list[Effect]:
     """Keep the intent just understood as the answer to the current state's question."""
     value = ctx.decision.intent if ctx.decision else ""
@@ -187,6 +204,8 @@ ACTIONS: Mapping[str, Action] = {
         offer_slots,
         hold_slot,
         note_move_failed,
+        join_waitlist,
+        take_offer,
     )
 }
 

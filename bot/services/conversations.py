@@ -28,6 +28,7 @@ from bot.core.machine import CompiledFlow
 from bot.core.model import (
     Appointment,
     Conversation,
+    ConversationData,
     ConversationStatus,
     MessageKind,
     stopped_data,
@@ -88,7 +89,11 @@ class ConversationService:
     # --- starting -----------------------------------------------------------------------
 
     async def start(
-        self, conversation_id: str, flow_name: str, appointments: Sequence[Appointment]
+        self,
+        conversation_id: str,
+        flow_name: str,
+        appointments: Sequence[Appointment],
+        data: ConversationData | None = None,
     ) -> Conversation | None:
         """Begin a conversation (its first message: the reminder) for these appointments.
 
@@ -112,6 +117,7 @@ class ConversationService:
             appointments=appointments,
             unit=info.unit,
             now=now,
+            data=data,
         )
         for attempt in range(_CONFLICT_RETRIES):
             try:

@@ -17,6 +17,7 @@ from bot.core.effects import (
     Effect,
     HandOff,
     HoldSlot,
+    JoinWaitlist,
     OptOut,
     RecordAnswer,
     RequestCancellation,
@@ -27,6 +28,7 @@ from bot.core.model import Conversation, is_reminder
 from bot.core.outbox import OPT_OUT_KIND
 from bot.core.phones import variants
 from bot.core.ports import Cancellation, OutboxEntry, Store
+from bot.services.waitlist_records import join_waitlist, record_opening
 
 __all__ = ["apply_effects"]
 
@@ -82,6 +84,8 @@ async def apply_effects(
                 pass  # kept in the conversation's data, saved with it in this transaction
             case HoldSlot():
                 pass  # held after the turn commits (bot.services.rescheduling)
+            case JoinWaitlist():
+                await join_waitlist(tx, effect.appointment_id, now)
             case _:
                 assert_never(effect)
     return keys
@@ -98,6 +102,7 @@ async def _request_cancellation(tx: Store, appointment_id: str, now: datetime) -
                 requested_at=now,
             )
         )
+        await record_opening(tx, appointment, now)  # the freed time, for the waitlist
 
 
 async def _earliest_start(store: Store, conversation: Conversation) -> datetime | None:

@@ -54,6 +54,7 @@ from bot.web.keys import (
     STORE,
     TEMPLATE_PROBLEMS,
     TURNS,
+    WAITLIST,
 )
 from bot.web.observability import observe_middleware
 from bot.web.pages import setup_pages
@@ -170,6 +171,7 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
     app[CONVERSATIONS] = services.conversations
     app[REMINDERS] = services.reminders
     app[RESCHEDULES] = services.reschedules
+    app[WAITLIST] = services.waitlist
     app[TURNS] = set[asyncio.Task[None]]()
     yield
     # Let turns that already answered their webhook finish; the recovery scan covers the rest.

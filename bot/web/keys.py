@@ -21,6 +21,7 @@ from bot.core.ports import FlowCatalog, LoginThrottle, RateLimiter, Store, TaskQ
 from bot.services.conversations import ConversationService
 from bot.services.reminders import ReminderService
 from bot.services.reschedules import RescheduleService
+from bot.services.waitlist import WaitlistService
 from bot.settings import Settings
 from reports.archive import ReportArchive
 
@@ -52,6 +53,7 @@ __all__ = [
     "STORE",
     "TEMPLATE_PROBLEMS",
     "TURNS",
+    "WAITLIST",
 ]
 
 # --- The process's resources ------------------------------------------------------------
@@ -74,6 +76,7 @@ TEMPLATE_PROBLEMS = web.AppKey("template_problems", list[str])
 CONVERSATIONS = web.AppKey("conversations", ConversationService)
 REMINDERS = web.AppKey("reminders", ReminderService)
 RESCHEDULES = web.AppKey("reschedules", RescheduleService)
+WAITLIST = web.AppKey("waitlist", WaitlistService)
 FLOWS: web.AppKey[FlowCatalog] = web.AppKey("flows")
 QUEUE: web.AppKey[TaskQueue] = web.AppKey("queue")
 # Conversation turns running after their webhook answered; awaited at shutdown.

@@ -44,6 +44,10 @@ async def db(settings: Settings) -> AsyncIterator[Db]:
         await opened.client.close()
 
 
+_SHIPPED = [m.number for m in MIGRATIONS]
+_NEXT = _SHIPPED[-1] + 1  # a migration a later release would add
+
+
 async def _made_by_schema_version_1(db: Db) -> None:
     """What the last release's ensure_schema left: the indexes and meta.schema, no ledger."""
     for name, indexes in INDEXES.items():
@@ -91,11 +95,11 @@ async def test_a_changed_index_definition_is_a_migration_not_a_boot_loop(db: Db)
         await db["simulator_messages"].drop_index("key")
         await db["simulator_messages"].create_indexes([changed])
 
-    migrations = [*MIGRATIONS, Migration(2, "simulator_messages.key unique", unique_key)]
-    assert await migrate(db, migrations) == [2]
+    migrations = [*MIGRATIONS, Migration(_NEXT, "simulator_messages.key unique", unique_key)]
+    assert await migrate(db, migrations) == [_NEXT]
     assert await migrate(db, migrations) == []
     assert (await db["simulator_messages"].index_information())["key"]["unique"] is True
-    assert sorted(await applied(db)) == [1, 2]
+    assert sorted(await applied(db)) == [*_SHIPPED, _NEXT]
 
 
 async def test_replace_index_rebuilds_one_index_from_its_current_definition(db: Db) -> None:
@@ -117,12 +121,13 @@ async def test_concurrent_starts_apply_each_migration_exactly_once(db: Db) -> No
         await asyncio.sleep(0.3)
         await db["probe"].insert_one({})
 
-    migrations = [*MIGRATIONS, Migration(2, "slow backfill", slow)]
+    migrations = [*MIGRATIONS, Migration(_NEXT, "slow backfill", slow)]
     results = await asyncio.gather(*(migrate(db, migrations) for _ in range(5)))
     assert runs == [1]
-    assert sorted(n for result in results for n in result) == [1, 2]  # each applied by one caller
+    # each applied by one caller
+    assert sorted(n for result in results for n in result) == [*_SHIPPED, _NEXT]
     assert await db["probe"].count_documents({}) == 1
-    assert sorted(await applied(db)) == [1, 2]
+    assert sorted(await applied(db)) == [*_SHIPPED, _NEXT]
 
 
 async def test_a_held_lock_waits_and_a_dead_holders_lock_expires(db: Db) -> None:
@@ -136,7 +141,7 @@ async def test_a_held_lock_waits_and_a_dead_holders_lock_expires(db: Db) -> None
     await db["meta"].update_one(
         {"_id": "migration_lock"}, {"$set": {"until": now - timedelta(seconds=1)}}
     )
-    assert await migrate(db) == [1]
+    assert await migrate(db) == _SHIPPED
 
 
 def test_db_status_and_migrate_commands(
@@ -159,7 +164,7 @@ def test_db_status_and_migrate_commands(
         assert "   1  collections and indexes  pending" in status.stdout
         migrated = runner.invoke(main, ["db", "migrate"])
         assert migrated.exit_code == 0, migrated.output
-        assert migrated.stdout.strip() == '{"applied": [1]}'
+        assert migrated.stdout.strip() == f'{{"applied": {_SHIPPED}}}'
         status = runner.invoke(main, ["db", "status"])
         assert status.exit_code == 0, status.output
         assert "   1  collections and indexes  applied 20" in status.stdout

@@ -193,7 +193,7 @@ def test_chat_explains_a_bad_wait_instead_of_a_traceback(runner: CliRunner) -> N
     assert result.output.rstrip().endswith("[conversation ended in confirmed]")
 
 
-@pytest.mark.parametrize("name", ["confirmation", "satisfaction"])
+@pytest.mark.parametrize("name", ["confirmation", "satisfaction", "waitlist"])
 def test_shipped_diagrams_are_up_to_date(name: str) -> None:
     flow = check_flow((FLOWS / f"{name}.yaml").read_text(encoding="utf-8")).flow
     assert flow is not None

@@ -215,6 +215,66 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ),
 }
 
+# The waitlist's conversations are each about one appointment (WaitlistService starts them
+# with one, and the join is per appointment): one form, read by hand.
+STAYS = f"Sua consulta continua marcada para {ONE_WHEN}"
+WAITLIST: dict[str, str] = {
+    "waitlist_join": (
+        f"Olá, Maria! Sua consulta com Dra. Ana Souza está marcada para {ONE_WHEN}, na "
+        "Clínica Digitaly Centro. Quer entrar na lista de espera? Se um horário mais cedo "
+        f"vagar, avisamos por aqui. {YES_NO}"
+    ),
+    "waitlist_joined": (
+        "Pronto, Maria! Você está na lista de espera. Se vagar um horário antes de "
+        f"{ONE_WHEN}, avisamos por aqui. Sua consulta continua marcada."
+    ),
+    "waitlist_not_joined": f"Tudo bem! Sua consulta continua marcada para {ONE_WHEN}.",
+    "waitlist_offer": (
+        f"Olá, Maria! Vagou um horário mais cedo: {NEW_WHEN}, com Dra. Ana Souza, na Clínica "
+        f"Digitaly Centro. Sua consulta hoje é {ONE_WHEN}. Quer trocar? {YES_NO} Quem "
+        "responder primeiro fica com o horário."
+    ),
+    "waitlist_requested": (
+        f"Ótimo! Reservamos para você o horário de {NEW_WHEN}, com Dra. Ana Souza. Estamos "
+        "confirmando com a clínica e avisamos por aqui em seguida."
+    ),
+    "waitlist_wait": (
+        "Estamos confirmando seu novo horário com a clínica. Avisamos por aqui assim que "
+        "estiver pronto."
+    ),
+    "waitlist_moved": (
+        f"Pronto, Maria! Sua consulta foi antecipada para {NEW_WHEN}, com Dra. Ana Souza, na "
+        "Clínica Digitaly Centro: Rua Barão de Itapetininga, 120. Até lá!"
+    ),
+    "waitlist_taken": (
+        "Que pena, Maria: outra pessoa da lista de espera respondeu antes e ficou com esse "
+        f"horário. {STAYS} e você segue na lista; se vagar outro horário, avisamos."
+    ),
+    "waitlist_withdrawn": (
+        f"Desculpe, Maria: o horário de {NEW_WHEN} não está mais disponível, porque a "
+        f"consulta que tinha sido desmarcada voltou para a agenda. {STAYS} e você segue na "
+        "lista de espera."
+    ),
+    "waitlist_expired": (
+        f"Desculpe, Maria: a oferta do horário de {NEW_WHEN} já fechou. {STAYS} e você "
+        "segue na lista de espera."
+    ),
+    "waitlist_kept": f"Tudo bem! {STAYS} e você segue na lista de espera.",
+    "waitlist_move_failed": (
+        f"Desculpe, a clínica não conseguiu reservar o horário de {NEW_WHEN}. {STAYS}; uma "
+        "pessoa da nossa equipe vai falar com você por aqui."
+    ),
+    "waitlist_hold_expired": (
+        f"Desculpe, não conseguimos confirmar o horário de {NEW_WHEN} a tempo. {STAYS}; uma "
+        "pessoa da nossa equipe vai falar com você por aqui."
+    ),
+    "ask_again_yes_no": f"Desculpe, não entendi. {YES_NO}",
+    "handoff": "Vou pedir para uma pessoa da nossa equipe falar com você. Um momento!",
+    "opted_out": (
+        "Pronto, você não vai mais receber nossas mensagens por aqui. Para voltar, escreva VOLTAR."
+    ),
+}
+
 
 def _spec(name: str) -> FlowSpec:
     flow = check_flow((FLOWS / f"{name}.yaml").read_text(encoding="utf-8")).flow
@@ -227,10 +287,17 @@ def _rendered(spec: FlowSpec, message: str, appointments: list[Appointment]) -> 
     return render(text, {**variables_for(appointments, UNIT), **MOVE})
 
 
-@pytest.mark.parametrize("name", ["confirmation", "satisfaction"])
+@pytest.mark.parametrize("name", ["confirmation", "satisfaction", "waitlist"])
 def test_every_message_has_hand_written_text(name: str) -> None:
     written = {message for flow, message in EXPECTED if flow == name}
+    if name == "waitlist":
+        written = set(WAITLIST)
     assert set(_spec(name).messages) == written
+
+
+@pytest.mark.parametrize(("message", "text"), list(WAITLIST.items()))
+def test_waitlist_message_reads_right(message: str, text: str) -> None:
+    assert _rendered(_spec("waitlist"), message, ONE) == text
 
 
 @pytest.mark.parametrize(("key", "texts"), list(EXPECTED.items()), ids="{0[0]}.{0[1]}".format)

@@ -6,6 +6,7 @@ from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 
+from bot.core.model import FREED_PREFIX
 from bot.core.ports import Slot, SlotState, UpsertOutcome
 
 __all__ = ["MemorySlots"]
@@ -39,7 +40,9 @@ class MemorySlots:
         gone = [
             s
             for s in self.items.values()
-            if (s.unit, s.day, s.state) == (unit, day, SlotState.OPEN) and s.external_id not in keep
+            if (s.unit, s.day, s.state) == (unit, day, SlotState.OPEN)
+            and s.external_id not in keep
+            and not s.external_id.startswith(FREED_PREFIX)
         ]
         for slot in gone:
             self.items[slot.id] = replace(slot, state=SlotState.WITHDRAWN)
@@ -79,6 +82,13 @@ class MemorySlots:
         if slot is None or slot.held_by != holder:
             return False
         self.items[slot_id] = replace(slot, held_by=None, held_until=None)
+        return True
+
+    async def withdraw(self, slot_id: str) -> bool:
+        slot = self.items.get(slot_id)
+        if slot is None or slot.state is not SlotState.OPEN:
+            return False
+        self.items[slot_id] = replace(slot, state=SlotState.WITHDRAWN)
         return True
 
     async def book(self, slot_id: str, holder: str) -> bool:

@@ -17,6 +17,7 @@ from bot.adapters.memory.pauses import MemorySenderPauses
 from bot.adapters.memory.reschedules import MemoryReschedules
 from bot.adapters.memory.slots import MemorySlots
 from bot.adapters.memory.suppressions import MemorySuppressions
+from bot.adapters.memory.waitlist import MemoryWaitlist
 
 __all__ = ["MemoryStore"]
 
@@ -40,6 +41,7 @@ class MemoryStore:
         self.sender_pauses = MemorySenderPauses()
         self.slots = MemorySlots()
         self.reschedules = MemoryReschedules()
+        self.waitlist = MemoryWaitlist()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[MemoryStore]:

@@ -91,6 +91,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     # A database made before migrations existed (meta.schema version 1) has exactly
     # these indexes: re-creating identical ones is a no-op, so this records it.
     Migration(1, "collections and indexes", _collections_and_indexes),
+    # The waitlist's three collections (issue 19): a database made before them gets them here.
+    Migration(2, "waitlist collections", _collections_and_indexes),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].number

@@ -77,6 +77,31 @@ INDEXES: dict[str, list[IndexModel]] = {
         # The daily report: the moves away from a day's appointments.
         IndexModel([("appointment_id", ASCENDING)], name="appointment_id"),
     ],
+    # _id is the appointment's id: one entry per appointment (bot.adapters.mongo.waitlist).
+    "waitlist": [
+        # Who fits a freed time: never offered first, then least lately offered.
+        IndexModel(
+            [
+                ("unit", ASCENDING),
+                ("specialty", ASCENDING),
+                ("active", ASCENDING),
+                ("last_offered_at", ASCENDING),
+                ("joined_at", ASCENDING),
+            ],
+            name="candidates",
+        ),
+    ],
+    # _id is the cancelled appointment's id: one opening per cancellation.
+    "waitlist_openings": [
+        IndexModel([("state", ASCENDING), ("cancelled_at", ASCENDING)], name="state_cancelled"),
+        IndexModel([("state", ASCENDING), ("settled_at", ASCENDING)], name="state_settled"),
+    ],
+    # _id is "opening.entry": an opening is offered to a patient once.
+    "waitlist_offers": [
+        IndexModel([("opening_id", ASCENDING)], name="opening_id"),
+        IndexModel([("state", ASCENDING), ("offered_at", ASCENDING)], name="state_offered"),
+        IndexModel([("offered_at", DESCENDING)], name="offered_at"),
+    ],
     "api_tokens": [
         # _id is the token's name; every request looks its token up by hash.
         IndexModel([("token_hash", ASCENDING)], unique=True, name="token_hash_unique"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,7 @@ from pymongo.errors import DuplicateKeyError
 
 from bot.adapters.codec import from_doc, to_doc
 from bot.adapters.mongo.repository import Repository
+from bot.core.model import FREED_PREFIX
 from bot.core.ports import Slot, SlotState, UpsertOutcome
 
 __all__ = ["OFFER_ORDER", "MongoSlots", "offer_index", "offer_query"]
@@ -97,7 +99,8 @@ class MongoSlots(Repository):
                 "unit": unit,
                 "day": day,
                 "state": SlotState.OPEN.value,
-                "external_id": {"$nin": list(keep)},
+                # A time a cancellation freed is the waitlist's: the robot never lists it.
+                "external_id": {"$nin": list(keep), "$not": re.compile(f"^{FREED_PREFIX}")},
             },
             {"$set": {"state": SlotState.WITHDRAWN.value}},
             session=self.session,
@@ -134,6 +137,14 @@ class MongoSlots(Repository):
         result = await self.collection.update_one(
             {"_id": slot_id, "held_by": holder},
             {"$set": {"held_by": None, "held_until": None}},
+            session=self.session,
+        )
+        return result.modified_count == 1
+
+    async def withdraw(self, slot_id: str) -> bool:
+        result = await self.collection.update_one(
+            {"_id": slot_id, "state": SlotState.OPEN.value},
+            {"$set": {"state": SlotState.WITHDRAWN.value}},
             session=self.session,
         )
         return result.modified_count == 1

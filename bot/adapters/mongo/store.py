@@ -23,6 +23,7 @@ from bot.adapters.mongo.reschedules import MongoReschedules
 from bot.adapters.mongo.sealing import Sealer
 from bot.adapters.mongo.slots import MongoSlots
 from bot.adapters.mongo.suppressions import MongoSuppressions
+from bot.adapters.mongo.waitlist import MongoWaitlist
 from bot.core.errors import ConflictError
 
 __all__ = ["MongoStore", "journaled"]
@@ -67,6 +68,7 @@ class MongoStore:
         self.sender_pauses = MongoSenderPauses(db["sender_pauses"], session)
         self.slots = MongoSlots(db["slots"], session)
         self.reschedules = MongoReschedules(db["reschedules"], session)
+        self.waitlist = MongoWaitlist(db["waitlist"], session)
         for repository in vars(self).values():
             if isinstance(repository, Repository):
                 repository.sealer = sealer

@@ -32,9 +32,17 @@ from bot.core.model.sending import (
     SendOutcome,
     SendResult,
 )
-from bot.core.model.slots import Reschedule, RescheduleState, Slot, SlotState
+from bot.core.model.slots import FREED_PREFIX, Reschedule, RescheduleState, Slot, SlotState
+from bot.core.model.waitlist import (
+    OfferState,
+    Opening,
+    OpeningState,
+    WaitlistEntry,
+    WaitlistOffer,
+)
 
 __all__ = [
+    "FREED_PREFIX",
     "ApiToken",
     "Appointment",
     "AppointmentStatus",
@@ -48,6 +56,9 @@ __all__ = [
     "IdempotencyRecord",
     "InboundMessage",
     "MessageKind",
+    "OfferState",
+    "Opening",
+    "OpeningState",
     "Operation",
     "OutboundMessage",
     "OutboxChanges",
@@ -62,6 +73,8 @@ __all__ = [
     "Slot",
     "SlotState",
     "StatusEvent",
+    "WaitlistEntry",
+    "WaitlistOffer",
     "decisions_of",
     "handed_back",
     "handed_to_staff",

@@ -53,6 +53,7 @@ class ConversationData(TypedDict, total=False):
     picked: int  # the index of the offered time the patient chose
     holding: str  # the slot held for the patient
     moves_failed: int  # how often the robot could not book the held time
+    waitlisted: bool  # the patient joined the waitlist for an earlier time
 
 
 def decisions_of(data: ConversationData) -> list[DecisionRecord]:

@@ -6,7 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-__all__ = ["Reschedule", "RescheduleState", "Slot", "SlotState"]
+__all__ = ["FREED_PREFIX", "Reschedule", "RescheduleState", "Slot", "SlotState"]
+
+# The external_id of a time a cancellation freed (the waitlist's, not the robot's):
+# "cancelled:<the cancelled appointment's external_id>". A full push never withdraws it.
+FREED_PREFIX = "cancelled:"
 
 
 class SlotState(StrEnum):

@@ -16,6 +16,9 @@ from bot.core.model import (
     DeadLetter,
     IdempotencyRecord,
     InboundMessage,
+    OfferState,
+    Opening,
+    OpeningState,
     Operation,
     OutboundMessage,
     OutboxEntry,
@@ -29,6 +32,8 @@ from bot.core.model import (
     Slot,
     SlotState,
     StatusEvent,
+    WaitlistEntry,
+    WaitlistOffer,
 )
 from bot.core.ports.api import IdempotencyRepository, OperationRepository, TokenRepository
 from bot.core.ports.appointments import AppointmentRepository, UpsertOutcome
@@ -51,6 +56,7 @@ from bot.core.ports.slots import SlotRepository
 from bot.core.ports.store import Store
 from bot.core.ports.suppressions import SuppressionRepository
 from bot.core.ports.throttle import LoginThrottle
+from bot.core.ports.waitlist import WaitlistRepository
 
 __all__ = [
     "ApiToken",
@@ -75,6 +81,9 @@ __all__ = [
     "Locks",
     "LoginThrottle",
     "Messenger",
+    "OfferState",
+    "Opening",
+    "OpeningState",
     "Operation",
     "OperationRepository",
     "OutboundMessage",
@@ -101,4 +110,7 @@ __all__ = [
     "TaskQueue",
     "TokenRepository",
     "UpsertOutcome",
+    "WaitlistEntry",
+    "WaitlistOffer",
+    "WaitlistRepository",
 ]

@@ -49,6 +49,13 @@ class SlotRepository(Protocol):
         """Drop ``holder``'s hold (a failed or expired move); False if it holds nothing."""
         ...
 
+    async def withdraw(self, slot_id: str) -> bool:
+        """Withdraw one open slot (its time is no longer free); False if it was not open.
+
+        A hold on it stays (that move is on its way to the robot); no new hold succeeds.
+        """
+        ...
+
     async def book(self, slot_id: str, holder: str) -> bool:
         """The move was applied: the slot is taken for good (kept only if ``holder`` holds it)."""
         ...

@@ -16,6 +16,7 @@ from bot.core.ports.pauses import SenderPauseRepository
 from bot.core.ports.reschedules import RescheduleRepository
 from bot.core.ports.slots import SlotRepository
 from bot.core.ports.suppressions import SuppressionRepository
+from bot.core.ports.waitlist import WaitlistRepository
 
 __all__ = ["Store"]
 
@@ -53,6 +54,8 @@ class Store(Protocol):
     def slots(self) -> SlotRepository: ...
     @property
     def reschedules(self) -> RescheduleRepository: ...
+    @property
+    def waitlist(self) -> WaitlistRepository: ...
 
     def transaction(self) -> AbstractAsyncContextManager[Store]:
         """A Store whose writes commit together or not at all."""

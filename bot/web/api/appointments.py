@@ -35,7 +35,7 @@ from bot.web.api.models import (
     ReminderOut,
 )
 from bot.web.api.operations import operation_out
-from bot.web.keys import API_TASKS, CLOCK, REMINDERS, SETTINGS, STORE
+from bot.web.keys import API_TASKS, CLOCK, REMINDERS, SETTINGS, STORE, WAITLIST
 
 __all__ = ["cancellation_out", "routes"]
 
@@ -61,7 +61,13 @@ class _Envelope(BaseModel):
 
 
 def _service(app: web.Application) -> AppointmentService:
-    return AppointmentService(app[STORE], app[REMINDERS].appointment_changed, app[CLOCK])
+    reminders, waitlist = app[REMINDERS], app[WAITLIST]
+
+    async def changed(before: Appointment | None, after: Appointment) -> None:
+        await reminders.appointment_changed(before, after)
+        await waitlist.appointment_changed(before, after)  # a clinic cancel frees a time
+
+    return AppointmentService(app[STORE], changed, app[CLOCK])
 
 
 def _appointment(item: AppointmentIn) -> Appointment:

@@ -19,7 +19,7 @@ from aiohttp import ClientSession, TCPConnector, web
 from bot.core.console import StaffAccounts
 from bot.services.demo import seed_demo
 from bot.web.keys import CLOCK, CLOSING, LOOPBACK, READS, SETTINGS, STAFF, STORE
-from bot.web.pages import auth, console, reschedules, simulator
+from bot.web.pages import auth, console, reschedules, simulator, waitlist
 
 __all__ = ["announce", "setup_pages"]
 
@@ -45,6 +45,7 @@ def setup_pages(app: web.Application) -> None:
     app.add_routes(console.routes)
     app.add_routes(reschedules.routes)
     app.add_routes(simulator.routes)
+    app.add_routes(waitlist.routes)
 
 
 async def _closing(app: web.Application) -> None:

@@ -32,7 +32,7 @@ from bot.web.pages.audit_words import in_words
 from bot.web.pages.auth import checked_form, current, staff_only
 from bot.web.pages.situations import STATUS, Situation, situation
 
-__all__ = ["FILTERS", "STATUS", "routes"]
+__all__ = ["FILTERS", "STATUS", "base_context", "routes"]
 
 routes = web.RouteTableDef()
 
@@ -82,6 +82,11 @@ async def _base(request: web.Request, page: str) -> dict[str, Any]:
         in {"janela", "conflito", "fechada", "vazia", "invalida"},
         "clinic": request.app[SETTINGS].clinic.name,
     }
+
+
+# What every console page's template reads (the staff member, the CSRF token …): the
+# pages in their own modules (bot.web.pages.waitlist) start from it too.
+base_context = _base
 
 
 # --- the day ------------------------------------------------------------------------
