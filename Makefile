@@ -80,6 +80,8 @@ unit: $(STAMP) $(CHROMIUM) $(PROMTOOL) $(DOT)
 		--min-accuracy 0.975 --max-dangerous 3
 	$(BIN)/digitaly flows evaluate tests/data/replies/test2.tsv --context reschedule_offer=cancelled \
 		--min-accuracy 0.97 --max-dangerous 2
+	$(BIN)/digitaly flows evaluate tests/data/replies/test3.tsv --context reschedule_offer=cancelled \
+		--min-accuracy 0.905 --max-dangerous 12
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
