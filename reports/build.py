@@ -70,9 +70,7 @@ async def load_day(store: Store, day: date, scope: ReportScope) -> DayData:
     )
     moves = await store.reschedules.for_appointments(ids)
     filled = await store.waitlist.filled_between(start, end)
-    return DayData(
-        appointments, conversations, outbox, cancellations, history, moves, filled
-    )
+    return DayData(appointments, conversations, outbox, cancellations, history, moves, filled)
 
 
 async def build_files(
