@@ -85,6 +85,12 @@ def _always_open(settings: Settings) -> Settings:
     return settings.model_copy(update={"reminders": reminders, "units": units})
 
 
+def _own_port(env: dict[str, str]) -> dict[str, str]:
+    """A worker's or scheduler's operator port (METRICS_PORT, 9100 by default) of its own:
+    several share this machine, and another program may hold 9100."""
+    return {**env, "METRICS_PORT": str(free_port())}
+
+
 def _config(workdir: Path, rate: float) -> Path:
     """The shipped config.yaml with the sender's limit set to ``rate``."""
     text = (ROOT / "config.yaml").read_text(encoding="utf-8")
@@ -224,9 +230,11 @@ async def _measure(workdir: Path, case: Case) -> list[dict[str, Any]]:
             )
             await _until_up(twilio_url, auth, fake)
             began = time.monotonic()
-            started.append(spawn(["-m", "bot", "scheduler"], env, workdir / "scheduler.log"))
+            started.append(
+                spawn(["-m", "bot", "scheduler"], _own_port(env), workdir / "scheduler.log")
+            )
             workers = [
-                spawn(["-m", "bot", "worker"], env, workdir / f"worker{n}.log")
+                spawn(["-m", "bot", "worker"], _own_port(env), workdir / f"worker{n}.log")
                 for n in range(case.workers)
             ]
             started.extend(workers)

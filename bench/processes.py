@@ -95,7 +95,7 @@ def children() -> Iterator[list[subprocess.Popen[bytes]]]:
             stop(process)
 
 
-def wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 300.0) -> None:
+def wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 900.0) -> None:
     """Until ``url`` answers 2xx; fail early if ``process`` exits.
 
     Generous: a web process builds its flows' reply models before it answers, seconds of

@@ -109,12 +109,12 @@ class _Commands(monitoring.CommandListener):
         pass
 
 
-async def _seed(settings: Settings, store: MongoStore, redis: Redis) -> None:
-    """``PATIENTS`` + 2 patients with a running reminder conversation (the last two for the probe)."""
+async def _seed(settings: Settings, store: MongoStore, redis: Redis, patients: int) -> None:
+    """``patients`` + 2 patients with a running reminder conversation (the last two for the probe)."""
     now = datetime.now(UTC)
     services = product_services(settings, store, MemoryQueue(), redis, lambda: now)
     appointments = [
-        appointment(n, now + timedelta(days=1, minutes=15 * (n % 40))) for n in range(PATIENTS + 2)
+        appointment(n, now + timedelta(days=1, minutes=15 * (n % 40))) for n in range(patients + 2)
     ]
     await in_batches(store.appointments.upsert, appointments)
 
@@ -124,7 +124,7 @@ async def _seed(settings: Settings, store: MongoStore, redis: Redis) -> None:
     await in_batches(start, appointments)
 
 
-async def _round_trips(settings: Settings, data_keys: str) -> Counter[str]:
+async def _round_trips(settings: Settings, data_keys: str, patients: int) -> Counter[str]:
     """MongoDB commands one webhook costs, turn included (the second of two messages)."""
     assert settings.mongodb_url is not None
     listener = _Commands()
@@ -135,7 +135,7 @@ async def _round_trips(settings: Settings, data_keys: str) -> Counter[str]:
         async with TestClient(TestServer(app, host="127.0.0.1")) as client:
             while not app[SCHEMA_READY].get("mongodb"):  # noqa: ASYNC110 - a flag, no event to wait on
                 await asyncio.sleep(0.05)
-            for n in (PATIENTS, PATIENTS + 1):  # a warm-up, then the one counted
+            for n in (patients, patients + 1):  # a warm-up, then the one counted
                 listener.names.clear()
                 form = inbound_form(message_sid(f"probe{n}"), phone(n), "2")
                 headers = {"X-Twilio-Signature": signature(PATH, form, TOKEN, PUBLIC)}
@@ -148,11 +148,13 @@ async def _round_trips(settings: Settings, data_keys: str) -> Counter[str]:
         await mongo.close()
 
 
-async def _load(url: str, rate: float, tag: str, on_tick: Callable[[], None]) -> dict[str, Any]:
+async def _load(
+    url: str, rate: float, tag: str, patients: int, on_tick: Callable[[], None]
+) -> dict[str, Any]:
     """Run the load generator for one step, calling ``on_tick`` while it runs."""
     generator = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.load", url, "--rate", f"{rate:.1f}",
-        "--seconds", str(STEP_SECONDS), "--patients", str(PATIENTS), "--prefix", tag,
+        "--seconds", str(STEP_SECONDS), "--patients", str(patients), "--prefix", tag,
         "--token", TOKEN, "--public", PUBLIC,
         stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
@@ -177,6 +179,7 @@ class Target:
     url: str
     pid: int
     finish: Finish
+    patients: int = PATIENTS
     steps: list[Step] = field(default_factory=list)
 
     @property
@@ -189,7 +192,7 @@ async def _step(target: Target, rate: float) -> None:
     pid = target.pid
     peak = [rss_mb(pid)]
     cpu_before = cpu_seconds(pid)
-    report = await _load(target.url, rate, tag, lambda: peak.append(rss_mb(pid)))
+    report = await _load(target.url, rate, tag, target.patients, lambda: peak.append(rss_mb(pid)))
     completed, achieved, latency = await target.finish(tag, report)
     cpu = cpu_seconds(pid) - cpu_before
     target.steps.append(Step(rate, completed, achieved, latency, cpu, max(peak), report))
@@ -294,7 +297,7 @@ class Bench:
 
 
 @contextlib.asynccontextmanager
-async def _bench(workdir: Path) -> AsyncIterator[Bench]:
+async def _bench(workdir: Path, patients: int = PATIENTS) -> AsyncIterator[Bench]:
     """Servers, seeded patients, the round trips counted, the web process and the baseline."""
     data_keys = generate_data_keys()
     with open_servers(workdir, "webhook") as servers, children() as started:
@@ -309,10 +312,10 @@ async def _bench(workdir: Path) -> AsyncIterator[Bench]:
         async with open_store(settings, data_keys) as store:
             redis = Redis.from_url(servers.redis_url)
             try:
-                await _seed(settings, store, redis)
+                await _seed(settings, store, redis, patients)
             finally:
                 await redis.aclose()
-            commands = await _round_trips(settings, data_keys)
+            commands = await _round_trips(settings, data_keys, patients)
             reads = sum(n for name, n in commands.items() if name in READS)
             writes = sum(commands.values()) - reads
             print(
@@ -337,8 +340,10 @@ async def _bench(workdir: Path) -> AsyncIterator[Bench]:
             wait_http(f"http://127.0.0.1:{bare_port}/readyz", bare)
             await asyncio.sleep(1.0)  # settle: start-up work done, nothing in flight
             yield Bench(
-                Target("web", f"http://127.0.0.1:{web_port}", web.pid, _turns_done(store)),
-                Target("bare", f"http://127.0.0.1:{bare_port}", bare.pid, _answered),
+                Target(
+                    "web", f"http://127.0.0.1:{web_port}", web.pid, _turns_done(store), patients
+                ),
+                Target("bare", f"http://127.0.0.1:{bare_port}", bare.pid, _answered, patients),
                 commands,
                 (rss_mb(web.pid), rss_mb(bare.pid)),
             )
@@ -375,10 +380,11 @@ async def _measure(workdir: Path) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-async def _profile(workdir: Path, rate: float, steps: int) -> dict[str, Any]:
+async def _profile(workdir: Path, rate: float, steps: int, patients: int) -> dict[str, Any]:
     """A warm-up step, then ``steps`` steps at ``rate`` on each server under py-spy."""
     found: dict[str, Any] = {}
-    async with _bench(workdir) as bench:
+    async with _bench(workdir, patients) as bench:
+        found["idle_rss_mb"] = {"web": bench.idle_rss[0], "bare": bench.idle_rss[1]}
         for target in (bench.bare, bench.web):
             await _step(target, rate)  # warm-up: first connections, caches
             with record(target.pid, workdir / f"{target.name}.spy") as profile:
@@ -388,15 +394,20 @@ async def _profile(workdir: Path, rate: float, steps: int) -> dict[str, Any]:
             done = sum(s.completed for s in measured)
             cpu = sum(s.cpu for s in measured)
             table = summary(profile[0], done)
-            table.update(replies=done, cpu_us_per_reply=round(cpu * 1e6 / max(done, 1)))
+            table.update(
+                replies=done,
+                cpu_us_per_reply=round(cpu * 1e6 / max(done, 1)),
+                rss_peak_mb=max(s.rss_peak for s in target.steps),
+                round_trips=dict(bench.commands),
+            )
             found[target.name] = table
     return found
 
 
-def profile(rate: float, steps: int) -> dict[str, Any]:
+def profile(rate: float, steps: int, patients: int = PATIENTS) -> dict[str, Any]:
     """Where a reply's CPU goes in the web process and in the bare handler (µs per reply)."""
     with tempfile.TemporaryDirectory(prefix="bench-webhook-profile-") as tmp:
-        return asyncio.run(_profile(Path(tmp), rate, steps))
+        return asyncio.run(_profile(Path(tmp), rate, steps, patients))
 
 
 def run() -> list[dict[str, Any]]:
@@ -412,13 +423,19 @@ def main() -> None:
     )
     parser.add_argument("--rate", type=float, default=100.0, help="--profile: offered msgs/s")
     parser.add_argument("--steps", type=int, default=3, help=f"--profile: {STEP_SECONDS:g} s each")
+    parser.add_argument(
+        "--patients", type=int, default=PATIENTS, help="--profile: fewer seed faster"
+    )
     args = parser.parse_args()
     if not args.profile:
         for row in run():
             print({k: v for k, v in row.items() if k != "detail"})
         return
-    tables = profile(args.rate, args.steps)
+    tables = profile(args.rate, args.steps, args.patients)
+    print(f"idle RSS (MB): {tables['idle_rss_mb']}")
     for name, table in tables.items():
+        if name == "idle_rss_mb":
+            continue
         cpu = table["cpu_us_per_reply"]
         print_summary(
             f"{name} at {args.rate:g}/s, {table['replies']} replies, {cpu} µs CPU/reply (/proc)",
