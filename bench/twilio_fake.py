@@ -13,6 +13,7 @@ import argparse
 
 from aiohttp import web
 
+from tests.fakes.templates import flow_templates
 from tests.fakes.twilio import FakeTwilio
 
 __all__: list[str] = []
@@ -20,6 +21,8 @@ __all__: list[str] = []
 
 def create_app(account: str, token: str) -> web.Application:
     fake = FakeTwilio(account_sid=account, auth_token=token)
+    for template in flow_templates():  # the reminders' templates, approved (else 21655)
+        fake.add_template(template)
     app = fake.app()
 
     async def log(request: web.Request) -> web.Response:
