@@ -70,7 +70,7 @@ class Case:
 
 # Twilio's default WhatsApp sender rate, and the rate it raises a sender to on request. At
 # 400/s the row reports what this machine's storage bounds it to when it cannot reach it.
-CASES = (Case(80.0, REMINDERS, WORKERS), Case(400.0, 8_000, 4))
+CASES = (Case(80.0, REMINDERS, WORKERS), Case(400.0, 4_000, 4))
 
 
 def _clock() -> datetime:
