@@ -11,17 +11,34 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import time
 
 import aiohttp
 
 from bench.seeding import phone
-from tests.twilio_signing import inbound_form, message_sid, signature
+from tests.twilio_signing import inbound_form, signature
 
-__all__ = ["PATH", "percentiles"]
+__all__ = ["PATH", "percentiles", "step_range", "step_sid"]
 
 PATH = "/webhooks/twilio/messages"
+
+
+def _tag_hex(tag: str) -> str:
+    return hashlib.sha256(tag.encode()).hexdigest()[:8]
+
+
+def step_sid(tag: str, n: int) -> str:
+    """Message ``n`` of step ``tag``: Twilio's shape (``SM`` + 32 hex, the webhook refuses
+    anything else), and every sid of one step in one ``_id`` range (:func:`step_range`)."""
+    return f"SM{_tag_hex(tag)}{n:024x}"
+
+
+def step_range(tag: str) -> dict[str, str]:
+    """The ``_id`` filter matching every sid :func:`step_sid` makes for ``tag``."""
+    prefix = f"SM{_tag_hex(tag)}"
+    return {"$gte": prefix, "$lt": prefix + "g"}  # "g" sorts after every hex digit
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -40,9 +57,7 @@ async def _run(args: argparse.Namespace) -> dict[str, object]:
     total = int(args.rate * args.seconds)
     forms = []
     for i in range(total):
-        form = inbound_form(
-            message_sid(f"{args.prefix}x{i:08d}"), phone(i % args.patients), args.body
-        )
+        form = inbound_form(step_sid(args.prefix, i), phone(i % args.patients), args.body)
         headers = {"X-Twilio-Signature": signature(PATH, form, args.token, args.public)}
         forms.append((form, headers))
     latencies: list[float] = []

@@ -95,8 +95,12 @@ def children() -> Iterator[list[subprocess.Popen[bytes]]]:
             stop(process)
 
 
-def wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    """Until ``url`` answers 2xx; fail early if ``process`` exits."""
+def wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 900.0) -> None:
+    """Until ``url`` answers 2xx; fail early if ``process`` exits.
+
+    Generous: a web process builds its flows' reply models before it answers, seconds of
+    CPU that take minutes on a shared machine under load.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -18,13 +18,14 @@ MongoDB round trips as one webhook costs, counted by a pymongo
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,8 +35,18 @@ from aiohttp.test_utils import TestClient, TestServer
 from pymongo import monitoring
 from redis.asyncio import Redis
 
-from bench.load import PATH, percentiles
-from bench.processes import children, cpu_seconds, free_port, product_env, rss_mb, spawn, wait_http
+from bench.load import PATH, percentiles, step_range
+from bench.processes import (
+    ROOT,
+    children,
+    cpu_seconds,
+    free_port,
+    product_env,
+    rss_mb,
+    spawn,
+    wait_http,
+)
+from bench.profile import print_summary, record, summary
 from bench.seeding import (
     appointment,
     bench_settings,
@@ -52,7 +63,7 @@ from bot.adapters.mongo.opening import connect_store
 from bot.settings import Settings
 from bot.web import create_app
 from bot.web.keys import MONGO, SCHEMA_READY, STORE, TURNS
-from tests.twilio_signing import inbound_form, signature
+from tests.twilio_signing import inbound_form, message_sid, signature
 
 __all__ = ["run"]
 
@@ -98,12 +109,12 @@ class _Commands(monitoring.CommandListener):
         pass
 
 
-async def _seed(settings: Settings, store: MongoStore, redis: Redis) -> None:
-    """``PATIENTS`` + 2 patients with a running reminder conversation (the last two for the probe)."""
+async def _seed(settings: Settings, store: MongoStore, redis: Redis, patients: int) -> None:
+    """``patients`` + 2 patients with a running reminder conversation (the last two for the probe)."""
     now = datetime.now(UTC)
     services = product_services(settings, store, MemoryQueue(), redis, lambda: now)
     appointments = [
-        appointment(n, now + timedelta(days=1, minutes=15 * (n % 40))) for n in range(PATIENTS + 2)
+        appointment(n, now + timedelta(days=1, minutes=15 * (n % 40))) for n in range(patients + 2)
     ]
     await in_batches(store.appointments.upsert, appointments)
 
@@ -113,7 +124,7 @@ async def _seed(settings: Settings, store: MongoStore, redis: Redis) -> None:
     await in_batches(start, appointments)
 
 
-async def _round_trips(settings: Settings, data_keys: str) -> Counter[str]:
+async def _round_trips(settings: Settings, data_keys: str, patients: int) -> Counter[str]:
     """MongoDB commands one webhook costs, turn included (the second of two messages)."""
     assert settings.mongodb_url is not None
     listener = _Commands()
@@ -124,9 +135,9 @@ async def _round_trips(settings: Settings, data_keys: str) -> Counter[str]:
         async with TestClient(TestServer(app, host="127.0.0.1")) as client:
             while not app[SCHEMA_READY].get("mongodb"):  # noqa: ASYNC110 - a flag, no event to wait on
                 await asyncio.sleep(0.05)
-            for n in (PATIENTS, PATIENTS + 1):  # a warm-up, then the one counted
+            for n in (patients, patients + 1):  # a warm-up, then the one counted
                 listener.names.clear()
-                form = inbound_form(f"SMprobe{n}", phone(n), "2")
+                form = inbound_form(message_sid(f"probe{n}"), phone(n), "2")
                 headers = {"X-Twilio-Signature": signature(PATH, form, TOKEN, PUBLIC)}
                 async with client.post(PATH, data=form, headers=headers) as answer:
                     assert answer.status == 200, answer.status
@@ -137,11 +148,13 @@ async def _round_trips(settings: Settings, data_keys: str) -> Counter[str]:
         await mongo.close()
 
 
-async def _load(url: str, rate: float, tag: str, on_tick: Callable[[], None]) -> dict[str, Any]:
+async def _load(
+    url: str, rate: float, tag: str, patients: int, on_tick: Callable[[], None]
+) -> dict[str, Any]:
     """Run the load generator for one step, calling ``on_tick`` while it runs."""
     generator = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.load", url, "--rate", f"{rate:.1f}",
-        "--seconds", str(STEP_SECONDS), "--patients", str(PATIENTS), "--prefix", tag,
+        "--seconds", str(STEP_SECONDS), "--patients", str(patients), "--prefix", tag,
         "--token", TOKEN, "--public", PUBLIC,
         stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
@@ -166,6 +179,7 @@ class Target:
     url: str
     pid: int
     finish: Finish
+    patients: int = PATIENTS
     steps: list[Step] = field(default_factory=list)
 
     @property
@@ -178,7 +192,7 @@ async def _step(target: Target, rate: float) -> None:
     pid = target.pid
     peak = [rss_mb(pid)]
     cpu_before = cpu_seconds(pid)
-    report = await _load(target.url, rate, tag, lambda: peak.append(rss_mb(pid)))
+    report = await _load(target.url, rate, tag, target.patients, lambda: peak.append(rss_mb(pid)))
     completed, achieved, latency = await target.finish(tag, report)
     cpu = cpu_seconds(pid) - cpu_before
     target.steps.append(Step(rate, completed, achieved, latency, cpu, max(peak), report))
@@ -209,7 +223,7 @@ def _turns_done(store: MongoStore) -> Finish:
     inbound = store.db["inbound"]
 
     async def finish(tag: str, report: dict[str, Any]) -> tuple[int, float, dict[str, float]]:
-        step = {"_id": {"$gte": f"SM{tag}x", "$lt": f"SM{tag}y"}}
+        step = {"_id": step_range(tag)}
         loop = asyncio.get_running_loop()
         deadline = loop.time() + DRAIN_SECONDS
         while loop.time() < deadline:
@@ -262,7 +276,29 @@ def _row(figure: str, value: float, unit: str, baseline: float, **extra: Any) ->
     }
 
 
-async def _measure(workdir: Path) -> list[dict[str, Any]]:
+def _config(workdir: Path) -> Path:
+    """The shipped config.yaml without the cap on connections per client address: the load
+    generator is one address holding up to 256 connections, where Twilio's requests come
+    from many (and behind a reverse proxy the cap is 0 too, docs/operations.md)."""
+    path = workdir / "config.yaml"
+    text = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    path.write_text(f"{text}\nweb_limits:\n  max_connections_per_client: 0\n", encoding="utf-8")
+    return path
+
+
+@dataclass
+class Bench:
+    """Both servers started on seeded data, with what was measured before any load."""
+
+    web: Target
+    bare: Target
+    commands: Counter[str]
+    idle_rss: tuple[float, float]  # web, bare (MB)
+
+
+@contextlib.asynccontextmanager
+async def _bench(workdir: Path, patients: int = PATIENTS) -> AsyncIterator[Bench]:
+    """Servers, seeded patients, the round trips counted, the web process and the baseline."""
     data_keys = generate_data_keys()
     with open_servers(workdir, "webhook") as servers, children() as started:
         twilio = {
@@ -270,15 +306,16 @@ async def _measure(workdir: Path) -> list[dict[str, Any]]:
             "TWILIO_AUTH_TOKEN": TOKEN,
             "PUBLIC_BASE_URL": PUBLIC,
             "TWILIO_API_BASE_URL": "http://127.0.0.1:9",  # offline: nothing listens
+            "DIGITALY_CONFIG": str(_config(workdir)),
         }
         settings = bench_settings(servers, workdir, **twilio)
         async with open_store(settings, data_keys) as store:
             redis = Redis.from_url(servers.redis_url)
             try:
-                await _seed(settings, store, redis)
+                await _seed(settings, store, redis, patients)
             finally:
                 await redis.aclose()
-            commands = await _round_trips(settings, data_keys)
+            commands = await _round_trips(settings, data_keys, patients)
             reads = sum(n for name, n in commands.items() if name in READS)
             writes = sum(commands.values()) - reads
             print(
@@ -302,12 +339,21 @@ async def _measure(workdir: Path) -> list[dict[str, Any]]:
             wait_http(f"http://127.0.0.1:{web_port}/readyz", web)
             wait_http(f"http://127.0.0.1:{bare_port}/readyz", bare)
             await asyncio.sleep(1.0)  # settle: start-up work done, nothing in flight
-            web_idle, bare_idle = rss_mb(web.pid), rss_mb(bare.pid)
+            yield Bench(
+                Target(
+                    "web", f"http://127.0.0.1:{web_port}", web.pid, _turns_done(store), patients
+                ),
+                Target("bare", f"http://127.0.0.1:{bare_port}", bare.pid, _answered, patients),
+                commands,
+                (rss_mb(web.pid), rss_mb(bare.pid)),
+            )
 
-            web_target = Target("web", f"http://127.0.0.1:{web_port}", web.pid, _turns_done(store))
-            bare_target = Target("bare", f"http://127.0.0.1:{bare_port}", bare.pid, _answered)
-            await _ramp(bare_target, web_target)
-            web_steps, bare_steps = web_target.steps, bare_target.steps
+
+async def _measure(workdir: Path) -> list[dict[str, Any]]:
+    async with _bench(workdir) as bench:
+        await _ramp(bench.bare, bench.web)
+    web_steps, bare_steps, commands = bench.web.steps, bench.bare.steps, bench.commands
+    web_idle, bare_idle = bench.idle_rss
 
     best, bare_best = _best(web_steps), _best(bare_steps)
     kept = _highest_kept_up(web_steps)
@@ -334,12 +380,70 @@ async def _measure(workdir: Path) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+async def _profile(workdir: Path, rate: float, steps: int, patients: int) -> dict[str, Any]:
+    """A warm-up step, then ``steps`` steps at ``rate`` on each server under py-spy."""
+    found: dict[str, Any] = {}
+    async with _bench(workdir, patients) as bench:
+        found["idle_rss_mb"] = {"web": bench.idle_rss[0], "bare": bench.idle_rss[1]}
+        for target in (bench.bare, bench.web):
+            await _step(target, rate)  # warm-up: first connections, caches
+            with record(target.pid, workdir / f"{target.name}.spy") as profile:
+                for _ in range(steps):
+                    await _step(target, rate)
+            measured = target.steps[1:]
+            done = sum(s.completed for s in measured)
+            cpu = sum(s.cpu for s in measured)
+            table = summary(profile[0], done, cpu * 1e6 / max(done, 1))
+            table.update(
+                replies=done,
+                rss_peak_mb=max(s.rss_peak for s in target.steps),
+                round_trips=dict(bench.commands),
+            )
+            found[target.name] = table
+    return found
+
+
+def profile(rate: float, steps: int, patients: int = PATIENTS) -> dict[str, Any]:
+    """Where a reply's CPU goes in the web process and in the bare handler (µs per reply)."""
+    with tempfile.TemporaryDirectory(prefix="bench-webhook-profile-") as tmp:
+        return asyncio.run(_profile(Path(tmp), rate, steps, patients))
+
+
 def run() -> list[dict[str, Any]]:
     """Measure; rows of {figure, value, unit, baseline, ratio} (ratio = value / baseline)."""
     with tempfile.TemporaryDirectory(prefix="bench-webhook-") as tmp:
         return asyncio.run(_measure(Path(tmp)))
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--profile", action="store_true", help="sample both servers with py-spy at one rate"
+    )
+    parser.add_argument("--rate", type=float, default=100.0, help="--profile: offered msgs/s")
+    parser.add_argument("--steps", type=int, default=3, help=f"--profile: {STEP_SECONDS:g} s each")
+    parser.add_argument(
+        "--patients", type=int, default=PATIENTS, help="--profile: fewer seed faster"
+    )
+    args = parser.parse_args()
+    if not args.profile:
+        for row in run():
+            print({k: v for k, v in row.items() if k != "detail"})
+        return
+    tables = profile(args.rate, args.steps, args.patients)
+    print(f"idle RSS (MB): {tables['idle_rss_mb']}")
+    for name, table in tables.items():
+        if name == "idle_rss_mb":
+            continue
+        print_summary(
+            f"{name} at {args.rate:g}/s, {table['replies']} replies",
+            table,
+            sys.stdout,
+        )
+    out = Path(__file__).with_name("profile.json")
+    out.write_text(json.dumps(tables, indent=2, ensure_ascii=False))
+    print(f"\nwritten {out}")
+
+
 if __name__ == "__main__":
-    for row in run():
-        print({k: v for k, v in row.items() if k != "detail"})
+    main()

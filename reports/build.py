@@ -10,13 +10,16 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.core.errors import NotFoundError
 from bot.core.ports import Store
 from bot.settings import Settings
 from reports.csv import render_csv
 from reports.data import TREND_DAYS, DailyReport, DayData, ReportKind, build_report, day_bounds
-from reports.pdf import RenderedPdf, render_pdf
+
+if TYPE_CHECKING:
+    from reports.pdf import RenderedPdf
 
 __all__ = [
     "BuiltReport", "Progress", "ReportScope", "build_files", "load_day", "render_files", "scope_for",
@@ -122,6 +125,9 @@ async def render_files(
         generated_at=now,
     )
     step(0.05)
+    # Imported here: reportlab is megabytes a web process never needs unless it builds one.
+    from reports.pdf import render_pdf
+
     pdf = await asyncio.to_thread(render_pdf, report, lambda done: step(0.05 + 0.9 * done))
     csv = render_csv(report)
     step(1.0)

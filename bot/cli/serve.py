@@ -15,10 +15,6 @@ from bot.web import create_app
 from bot.web.connections import CappedSite
 from bot.web.pages import announce
 from workers.broker import create_broker
-from workers.jobs import create_jobs
-from workers.runtime import run_worker
-from workers.scheduler import add_cron_jobs, create_scheduler
-from workers.tasks import register_tasks
 
 __all__ = ["serve"]
 
@@ -55,6 +51,11 @@ async def _serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool
             print(f"Digitaly is running at {address}  (Ctrl-C to stop)", flush=True)
             await announce(runner.app, address)
         if scheduler:
+            # Imported only by the processes that run them: the jobs bring the report
+            # builder (reportlab), APScheduler and SMTP, megabytes a web process never uses.
+            from workers.jobs import create_jobs
+            from workers.scheduler import add_cron_jobs, create_scheduler
+
             jobs = await stack.enter_async_context(create_jobs(settings, broker))
             sched = create_scheduler(jobs.interval)
             add_cron_jobs(sched, jobs.cron)
@@ -63,6 +64,9 @@ async def _serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool
             log.info("scheduler started", extra={"jobs": sorted([*jobs.interval, *jobs.cron])})
         worker_task: asyncio.Task[None] | None = None
         if worker:
+            from workers.runtime import run_worker
+            from workers.tasks import register_tasks
+
             register_tasks(broker, settings)
             worker_task = asyncio.create_task(run_worker(broker, stop))
             log.info("worker started")

@@ -30,6 +30,7 @@ from bot.core.machine import (
     TRIGGER_LATER,
     TRIGGER_NEXT,
     TRIGGER_TIMEOUT,
+    Action,
     CompiledFlow,
     Context,
 )
@@ -46,6 +47,7 @@ from bot.core.slot_choice import NONE, ListItem, SlotChoice, choices_from, list_
 __all__ = ["Step", "start", "step"]
 
 _KEEP_DECISIONS = 20
+OFFER_SLOTS = "offer_slots"  # the one action that reads the free times
 _MAX_HOPS = 32  # ``next`` chains longer than this are a loop the checker missed
 
 
@@ -57,6 +59,9 @@ class Step:
     effects: tuple[Effect, ...]
     decision: Decision | None = None
     changed: bool = True
+    # The step offered free times (``offer_slots`` ran): stepped without them, it must be
+    # stepped again with them, since that is all a step reads them for.
+    offered: bool = False
 
 
 def _ms(moment: datetime) -> datetime:
@@ -98,6 +103,11 @@ class _Run:
         self.effects: list[Effect] = []
         self.decision: Decision | None = None
         self.reason = ""
+        self.offered = False
+
+    def act(self, name: str, action: Action, ctx: Context) -> None:
+        self.offered |= name == OFFER_SLOTS
+        self.effects += action(ctx)
 
     def context(self) -> Context:
         return Context(
@@ -115,8 +125,8 @@ class _Run:
         for transition in self.flow.table.get((self.state, trigger), ()):
             ctx = self.context()
             if all(bool(check(ctx)) == want for check, want in transition.conditions):
-                for _, action in transition.actions:
-                    self.effects += action(ctx)
+                for name, action in transition.actions:
+                    self.act(name, action, ctx)
                 self.enter(transition.dest, hops)
                 return True
         return False
@@ -127,7 +137,7 @@ class _Run:
         self.data["asks"] = 0
         ctx = self.context()
         for action in spec.do:
-            self.effects += ACTIONS[action](ctx)
+            self.act(action, ACTIONS[action], ctx)
         for message in spec.send:
             self.send(message)
         self.timeout_at = _ms(self.now + spec.timeout.delta) if spec.timeout else None
@@ -191,7 +201,7 @@ class _Run:
             version=self.conversation.version + 1,
             updated_at=self.now,
         )
-        return Step(conversation, tuple(self.effects), self.decision)
+        return Step(conversation, tuple(self.effects), self.decision, offered=self.offered)
 
 
 def start(
@@ -343,8 +353,8 @@ def _after_end(flow: CompiledFlow, conversation: Conversation, event: Event, now
         ctx = run.context()
         if not all(bool(check(ctx)) == want for check, want in transition.conditions):
             continue
-        for _, action in transition.actions:
-            run.effects += action(ctx)
+        for name, action in transition.actions:
+            run.act(name, action, ctx)
         later = flow.spec.states[transition.dest]
         if later.waits:
             run.state = transition.dest

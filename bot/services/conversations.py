@@ -23,7 +23,7 @@ from bot.core import engine
 from bot.core.consent import ConsentWords, consent_change
 from bot.core.effects import HoldSlot
 from bot.core.errors import ConflictError
-from bot.core.events import Burst, Reply, Signal, Timeout
+from bot.core.events import Burst, Event, Reply, Signal, Timeout
 from bot.core.machine import CompiledFlow
 from bot.core.model import (
     Appointment,
@@ -212,9 +212,7 @@ class ConversationService:
             if conversation is None:
                 await self._without_conversation(messages, now)
                 return
-            free = await self.slots.free_times(conversation) if self.slots else ()
-            flow = await self._flow(conversation)
-            result = engine.step(flow, conversation, event, now, free)
+            result = await self._step(conversation, event, now)
             if not result.changed and conversation.status is ConversationStatus.DONE:
                 await self._without_conversation(messages, now)
                 return
@@ -319,8 +317,7 @@ class ConversationService:
             if current is None or (holding and current.data.get("holding") != holding):
                 return False
             now = self.clock()
-            free = await self.slots.free_times(current) if self.slots else ()
-            result = engine.step(await self._flow(current), current, signal, now, free)
+            result = await self._step(current, signal, now)
             if not result.changed:
                 return False
             if await self._commit(current, result, now):
@@ -384,6 +381,16 @@ class ConversationService:
                 )
 
     # --- lookups ------------------------------------------------------------------------
+
+    async def _step(self, conversation: Conversation, event: Event, now: datetime) -> engine.Step:
+        """``engine.step``, reading the free times (up to three queries) only for a step that
+        offers them: stepped again with them, it decides exactly as if it had had them."""
+        flow = await self._flow(conversation)
+        result = engine.step(flow, conversation, event, now)
+        if result.offered and self.slots is not None:
+            free = await self.slots.free_times(conversation)
+            result = engine.step(flow, conversation, event, now, free)
+        return result
 
     async def _flow(self, conversation: Conversation) -> CompiledFlow:
         return await flow_of(self.flows, self.store, conversation)

@@ -22,6 +22,7 @@ from bot.core.events import Burst, Reply, Timeout, Unit
 from bot.core.flow_check import check_flow
 from bot.core.machine import ACTIONS, CompiledFlow, Context
 from bot.core.model import Appointment, AppointmentStatus, ConversationStatus, stopped_data
+from bot.core.slot_choice import SlotChoice
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -251,3 +252,22 @@ def test_satisfaction_records_the_answer() -> None:
     result = step(flow, first.conversation, Reply("m", at, "excelente"), at)
     assert RecordAnswer("asking", "great") in result.effects
     assert result.conversation.data["answers"] == {"asking": "great"}
+
+
+@pytest.mark.parametrize(("text", "offered"), [("3", True), ("1", False), ("2", False)])
+def test_a_step_says_whether_it_offered_free_times(text: str, offered: bool) -> None:
+    # A turn reads the free times (up to three store queries) only for a step that offers them.
+    assert say(begin(), text).offered is offered
+
+
+def test_stepped_again_with_free_times_the_step_offers_them() -> None:
+    at = NOW + timedelta(minutes=1)
+    reply = Reply(message_id="m1", received_at=at, text="3")
+    flow, waiting = compiled("confirmation"), begin().conversation
+    without = step(flow, waiting, reply, at)
+    assert without.offered
+    assert without.conversation.state == "reschedule_handoff"
+    free = [SlotChoice("s1", NOW + timedelta(days=3), "Dra. Ana")]
+    with_times = step(flow, waiting, reply, at, free)
+    assert with_times.offered
+    assert with_times.conversation.state == "choosing_slot"
