@@ -43,13 +43,13 @@ def test_config_option_is_read_and_wins_over_the_environment(
     runner = CliRunner()
     failed = runner.invoke(main, ["db", "status"])
     assert failed.exit_code == 2
-    assert f"{broken}:2: not valid YAML" in failed.stderr
+    assert f"{broken}:2: YAML inválido" in failed.stderr
     # --config names the file instead: the good one is read, the variable ignored.
     status = runner.invoke(main, ["--config", str(ROOT / "config.yaml"), "db", "status"])
     assert status.exit_code in (0, 1), status.output  # 1: migrations pending on a fresh db
     assert "collections and indexes" in status.stdout
     failed = runner.invoke(main, ["--config", str(broken), "db", "status"])
-    assert f"{broken}:2: not valid YAML" in failed.stderr
+    assert f"{broken}:2: YAML inválido" in failed.stderr
     missing = runner.invoke(main, ["--config", str(tmp_path / "none.yaml"), "db", "status"])
     assert missing.exit_code == 2
     assert "does not exist" in missing.stderr

@@ -64,12 +64,13 @@ def flows_group() -> None:
 @flows_group.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path, exists=True))
 def check_command(paths: tuple[Path, ...]) -> None:
-    """Check flow files (default: flows/); print problems as file:line: message, exit 1 if any."""
+    """Confere os arquivos de fluxo (padrão: flows/): cada problema como arquivo:linha:
+    mensagem, todos de uma vez; sai com 1 se houver algum."""
     files: list[Path] = []
     for path in paths or (Path("flows"),):
         files += sorted(path.glob("*.yaml")) if path.is_dir() else [path]
     if not files:
-        raise click.ClickException("no flow files found")
+        raise click.ClickException("nenhum arquivo de fluxo (*.yaml) encontrado")
     bad = 0
     for file in files:
         result = check_file(file)
@@ -79,7 +80,7 @@ def check_command(paths: tuple[Path, ...]) -> None:
         else:
             click.echo(f"ok {file} ({result.flow.name}@{result.flow.version})", err=True)
     if bad:
-        click.echo(f"{bad} of {len(files)} flow file(s) have problems", err=True)
+        click.echo(f"{bad} de {len(files)} arquivo(s) de fluxo com problemas", err=True)
         sys.exit(1)
 
 
