@@ -208,6 +208,18 @@ def _refuse_repeated_units(
         seen[key] = line
 
 
+def _beside_the_file(values: dict[str, Any], origin: dict[str, str], path: Path) -> None:
+    """Relative folders written in config.yaml (or left at their default) are the project's:
+    beside the file, wherever the command runs. A relative DATA_DIR from the environment
+    stays the operator's, from the working directory."""
+    for key, default in (("data_dir", "var"), ("flows_dir", "flows")):
+        if key in origin:
+            continue
+        given = values.get(key, default)
+        if isinstance(given, str) and not Path(given).is_absolute():
+            values[key] = path.parent / given
+
+
 def load_settings(
     environ: dict[str, str] | None = None, *, config_path: Path | None = None
 ) -> Settings:
@@ -220,9 +232,8 @@ def load_settings(
         for key, value in (dotenv_values(dotenv_path) if dotenv_path.is_file() else {}).items()
         if value is not None
     }
-    path = config_path or Path(
-        lowered.get("digitaly_config") or dotenv.get("digitaly_config") or "config.yaml"
-    )
+    named = config_path or lowered.get("digitaly_config") or dotenv.get("digitaly_config")
+    path = Path(named or "config.yaml")
     file_data: dict[str, Any] = {}
     lines: dict[tuple[Any, ...], int] = {}
     if path.is_file():
@@ -237,8 +248,15 @@ def load_settings(
             ) from None
         except ConfigError as exc:
             raise ConfigError(f"{path}:1: {exc}") from None
-    elif config_path is not None or "digitaly_config" in lowered:
-        raise ConfigError(f"DIGITALY_CONFIG: no such file {path}")
+    elif named:
+        raise ConfigError(f"DIGITALY_CONFIG: o arquivo {path} não existe")
+    else:
+        # Never an empty configuration: run from another folder, a command would open
+        # another DATA_DIR and report an empty clinic as if it were this one.
+        raise ConfigError(
+            f"não há config.yaml em {Path.cwd()}: rode o digitaly na pasta do projeto "
+            "ou diga onde ele está (--config ARQUIVO ou DIGITALY_CONFIG)"
+        )
     for key in file_data:
         if key in _SECRETS:
             raise ConfigError(
@@ -255,6 +273,7 @@ def load_settings(
                 values[key] = source[key]
                 origin[key] = source_name
 
+    _beside_the_file(values, origin, path)
     try:
         return Settings(**values)
     except PydanticValidationError as exc:

@@ -22,7 +22,8 @@ def _write(tmp_path: Path, text: str) -> Path:
 def test_shipped_config_loads_with_defaults() -> None:
     settings = load_settings({"DIGITALY_CONFIG": str(ROOT / "config.yaml")})
     assert settings.port == 8080
-    assert settings.data_dir == Path("var")
+    assert settings.data_dir == ROOT / "var"  # beside config.yaml, wherever the command runs
+    assert settings.flows_dir == ROOT / "flows"
     assert [unit.key for unit in settings.units] == ["centro", "paulista"]
     assert settings.units[0].timezone == "America/Sao_Paulo"
     assert settings.reminders.offsets == [timedelta(hours=48), timedelta(hours=24)]
@@ -130,7 +131,7 @@ def test_bad_file_value_names_file_and_line(tmp_path: Path, text: str, expected:
 
 
 def test_missing_config_file_named_by_the_variable(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="DIGITALY_CONFIG: no such file"):
+    with pytest.raises(ConfigError, match="DIGITALY_CONFIG: o arquivo .* não existe"):
         load_settings({"DIGITALY_CONFIG": str(tmp_path / "nope.yaml")})
 
 
