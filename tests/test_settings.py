@@ -131,7 +131,7 @@ def test_bad_file_value_names_file_and_line(tmp_path: Path, text: str, expected:
 
 
 def test_missing_config_file_named_by_the_variable(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="DIGITALY_CONFIG: o arquivo .* não existe"):
+    with pytest.raises(ConfigError, match=r"DIGITALY_CONFIG: o arquivo .* não existe"):
         load_settings({"DIGITALY_CONFIG": str(tmp_path / "nope.yaml")})
 
 
