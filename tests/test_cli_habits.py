@@ -21,7 +21,7 @@ def test_h_is_help_everywhere(args: list[str]) -> None:
     short = CliRunner().invoke(main, args)
     long = CliRunner().invoke(main, [*args[:-1], "--help"])
     assert short.exit_code == 0, short.output
-    assert short.output.startswith("Usage: ")
+    assert short.output.startswith("Uso: ")
     assert short.output == long.output
 
 
@@ -52,7 +52,7 @@ def test_config_option_is_read_and_wins_over_the_environment(
     assert f"{broken}:2: YAML inválido" in failed.stderr
     missing = runner.invoke(main, ["--config", str(tmp_path / "none.yaml"), "db", "status"])
     assert missing.exit_code == 2
-    assert "does not exist" in missing.stderr
+    assert "não existe" in missing.stderr
 
 
 @pytest.mark.parametrize("given", ["debug", "Debug", " DEBUG "])

@@ -153,8 +153,8 @@ def test_chat_talks_to_a_flow(runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     assert "bot: Olá, Maria!" in result.output
     assert "bot: Desculpe, não entendi." in result.output
-    assert "(cancellation recorded for the robot: a1)" in result.output
-    assert result.output.rstrip().endswith("[conversation ended in closed]")
+    assert "(cancelamento registrado para o robô: a1)" in result.output
+    assert result.output.rstrip().endswith("[conversa terminou em closed]")
 
 
 def test_chat_explains_a_bad_wait_instead_of_a_traceback(runner: CliRunner) -> None:
@@ -164,7 +164,7 @@ def test_chat_explains_a_bad_wait_instead_of_a_traceback(runner: CliRunner) -> N
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
     assert "[escreva a espera como 30m, 24h ou 2d: /wait 24h]" in result.output
-    assert result.output.rstrip().endswith("[conversation ended in confirmed]")
+    assert result.output.rstrip().endswith("[conversa terminou em confirmed]")
 
 
 @pytest.mark.parametrize("name", ["confirmation", "satisfaction"])
