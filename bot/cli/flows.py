@@ -126,7 +126,7 @@ def test_command(directory: Path) -> None:
             continue
         for outcome in run_tests(tests, flows):
             total += 1
-            click.echo(f"{'PASS' if outcome.passed else 'FAIL'} {file.name}: {outcome.name}")
+            click.echo(f"{'ok' if outcome.passed else 'FALHOU'} {file.name}: {outcome.name}")
             for failure in outcome.failures:
                 click.echo(f"    {failure}")
             failed += not outcome.passed

@@ -128,8 +128,8 @@ def test_diagram_prints_mermaid_and_writes_svg(runner: CliRunner, tmp_path: Path
 def test_flows_test_runs_the_conversation_tests(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(flows_group, ["test", "--dir", str(FLOWS)])
     assert result.exit_code == 0, result.output
-    assert "FAIL" not in result.output
-    assert result.output.count("PASS") >= 15
+    assert "FALHOU" not in result.output
+    assert result.output.count("ok ") >= 15
     shutil.copytree(FLOWS, tmp_path / "flows")
     failing = tmp_path / "flows/tests/confirmation.yaml"
     failing.write_text(
@@ -140,9 +140,9 @@ def test_flows_test_runs_the_conversation_tests(runner: CliRunner, tmp_path: Pat
     )
     result = runner.invoke(flows_group, ["test", "--dir", str(tmp_path / "flows")])
     assert result.exit_code == 1
-    assert "state: expected 'kept', got 'confirmed'" in result.output
+    assert "state: esperado 'kept', veio 'confirmed'" in result.output
     assert (
-        "expected a message containing 'Rua Augusta'; sent: ['Presença confirmada" in result.output
+        "esperava uma mensagem com 'Rua Augusta'; enviadas: ['Presença confirmada" in result.output
     )
 
 
