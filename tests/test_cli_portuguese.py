@@ -194,3 +194,9 @@ def test_click_errors_are_portuguese() -> None:
     assert "Veja 'digitaly staff create --help' para ajuda." in missing.stderr
     unknown = CliRunner().invoke(main, ["stafff"])
     assert "Não existe o comando 'stafff'." in unknown.stderr
+
+
+def test_a_bad_phone_is_refused_in_portuguese() -> None:
+    result = CliRunner().invoke(main, ["patients", "export", "abc"], prog_name="digitaly")
+    assert result.exit_code == 2
+    assert "'abc' não é um telefone: escreva com DDD" in result.stderr

@@ -23,8 +23,10 @@ __all__ = ["patients_group"]
 def _phone(raw: str) -> str:
     try:
         return normalize(raw)
-    except ValidationError as exc:
-        raise click.BadParameter(str(exc)) from None
+    except ValidationError:
+        raise click.BadParameter(
+            f"{raw!r} não é um telefone: escreva com DDD, por exemplo 11991110001 ou +5511991110001"
+        ) from None
 
 
 async def _with_db(settings: Settings, action: str, phone: str) -> Any:

@@ -107,8 +107,11 @@ def build_command(
     unit = None if unit in (None, NETWORK) else unit
     try:
         scope_for(settings, unit)
-    except NotFoundError as exc:
-        raise click.BadParameter(str(exc), param_hint="--unit") from None
+    except NotFoundError:
+        known = ", ".join(u.key for u in settings.units)
+        raise click.BadParameter(
+            f"a unidade {unit!r} não existe no config.yaml (unidades: {known})", param_hint="--unit"
+        ) from None
     options: dict[str, Any] = {
         "day": date(day.year, day.month, day.day),
         "unit": unit,
