@@ -212,6 +212,8 @@ def _beside_the_file(values: dict[str, Any], origin: dict[str, str], path: Path)
     """Relative folders written in config.yaml (or left at their default) are the project's:
     beside the file, wherever the command runs. A relative DATA_DIR from the environment
     stays the operator's, from the working directory."""
+    if path.parent.resolve() == Path.cwd().resolve():
+        return  # in the project's folder: paths stay as written (they show in messages)
     for key, default in (("data_dir", "var"), ("flows_dir", "flows")):
         if key in origin:
             continue
