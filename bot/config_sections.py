@@ -54,7 +54,7 @@ def _check_timezone(value: str) -> str:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(
-            f"unknown timezone {value!r} (use an IANA name like America/Sao_Paulo)"
+            f"fuso horário desconhecido {value!r} (use um nome como America/Sao_Paulo)"
         ) from None
     return value
 
@@ -75,7 +75,7 @@ class SendingHours(_Section):
     @model_validator(mode="after")
     def _ordered(self) -> SendingHours:
         if self.start >= self.end:
-            raise ValueError("start must be before end")
+            raise ValueError("start precisa ser antes de end")
         return self
 
 

@@ -42,6 +42,7 @@ from bot.config_sections import (  # noqa: F401 - re-exported: callers name them
 from bot.config_waitlist import Waitlist
 from bot.core.errors import ConfigError
 from bot.core.outbox import ErrorAction
+from bot.core.schema_words import in_words
 
 __all__ = ["ErrorAction", "Settings", "Unit", "load_settings"]
 
@@ -96,7 +97,7 @@ class Settings(BaseSettings):
     def _unique_units(self) -> Settings:
         keys = [unit.key for unit in self.units]
         if len(keys) != len(set(keys)):
-            raise ValueError("unit keys must be unique")
+            raise ValueError("cada unidade precisa de uma key diferente")
         return self
 
     @model_validator(mode="after")
@@ -185,7 +186,7 @@ def _load_yaml_with_lines(text: str) -> tuple[dict[str, Any], dict[tuple[Any, ..
     finally:
         loader.dispose()
     if not isinstance(data, dict):
-        raise ConfigError("the top level must be a mapping of keys")
+        raise ConfigError("o arquivo precisa ser uma lista de chaves (clinic:, units: …)")
     return data, lines
 
 
@@ -193,6 +194,39 @@ def _where(path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int:
     while path and path not in lines:
         path = path[:-1]
     return lines.get(path, 1)
+
+
+def _refuse_repeated_units(
+    data: dict[str, Any], lines: dict[tuple[Any, ...], int], path: Path
+) -> None:
+    """Two units with one key, reported at the second (the model's check knows no lines)."""
+    units = data.get("units")
+    seen: dict[Any, int] = {}
+    for index, unit in enumerate(units if isinstance(units, list) else []):
+        key = unit.get("key") if isinstance(unit, dict) else None
+        if key is None:
+            continue
+        line = _where(("units", index, "key"), lines)
+        if key in seen:
+            raise ConfigError(
+                f'{path}:{line}: units.{index}.key: a unidade "{key}" já aparece na linha '
+                f"{seen[key]}: cada unidade precisa de uma key diferente"
+            )
+        seen[key] = line
+
+
+def _beside_the_file(values: dict[str, Any], origin: dict[str, str], path: Path) -> None:
+    """Relative folders written in config.yaml (or left at their default) are the project's:
+    beside the file, wherever the command runs. A relative DATA_DIR from the environment
+    stays the operator's, from the working directory."""
+    if path.parent.resolve() == Path.cwd().resolve():
+        return  # in the project's folder: paths stay as written (they show in messages)
+    for key, default in (("data_dir", "var"), ("flows_dir", "flows")):
+        if key in origin:
+            continue
+        given = values.get(key, default)
+        if isinstance(given, str) and not Path(given).is_absolute():
+            values[key] = path.parent / given
 
 
 def load_settings(
@@ -207,9 +241,8 @@ def load_settings(
         for key, value in (dotenv_values(dotenv_path) if dotenv_path.is_file() else {}).items()
         if value is not None
     }
-    path = config_path or Path(
-        lowered.get("digitaly_config") or dotenv.get("digitaly_config") or "config.yaml"
-    )
+    named = config_path or lowered.get("digitaly_config") or dotenv.get("digitaly_config")
+    path = Path(named or "config.yaml")
     file_data: dict[str, Any] = {}
     lines: dict[tuple[Any, ...], int] = {}
     if path.is_file():
@@ -218,18 +251,29 @@ def load_settings(
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark
             line = f":{mark.line + 1}" if mark is not None else ""
-            raise ConfigError(f"{path}{line}: not valid YAML: {exc.problem}") from None
+            raise ConfigError(
+                f"{path}{line}: YAML inválido ({exc.problem}): confira a indentação "
+                "(espaços, nunca tab), os dois-pontos e as aspas"
+            ) from None
         except ConfigError as exc:
             raise ConfigError(f"{path}:1: {exc}") from None
-    elif config_path is not None or "digitaly_config" in lowered:
-        raise ConfigError(f"DIGITALY_CONFIG: no such file {path}")
+    elif named:
+        raise ConfigError(f"DIGITALY_CONFIG: o arquivo {path} não existe")
+    else:
+        # Never an empty configuration: run from another folder, a command would open
+        # another DATA_DIR and report an empty clinic as if it were this one.
+        raise ConfigError(
+            f"não há config.yaml em {Path.cwd()}: rode o digitaly na pasta do projeto "
+            "ou diga onde ele está (--config ARQUIVO ou DIGITALY_CONFIG)"
+        )
     for key in file_data:
         if key in _SECRETS:
             raise ConfigError(
-                f"{path}:{lines.get((key,), 1)}: {key}: secrets come only from the environment "
-                f"(set {key.upper()}), never from {path.name}"
+                f"{path}:{lines.get((key,), 1)}: {key}: segredos vêm só do ambiente "
+                f"(defina {key.upper()}), nunca de {path.name}"
             )
 
+    _refuse_repeated_units(file_data, lines, path)
     values: dict[str, Any] = dict(file_data)
     origin: dict[str, str] = {}
     for source_name, source in ((".env", dotenv), ("environment", lowered)):
@@ -238,6 +282,7 @@ def load_settings(
                 values[key] = source[key]
                 origin[key] = source_name
 
+    _beside_the_file(values, origin, path)
     try:
         return Settings(**values)
     except PydanticValidationError as exc:
@@ -249,6 +294,6 @@ def load_settings(
         if top in origin:
             where = f"{top.upper()} ({origin[top]} variable)"
             raise ConfigError(f"{where}: {message}; got {values[top]!r}") from None
-        if top in file_data or not loc:
-            raise ConfigError(f"{path}:{_where(loc, lines)}: {key}: {message}") from None
+        if top in file_data or not loc:  # the clinic's staff edit the file: Portuguese
+            raise ConfigError(f"{path}:{_where(loc, lines)}: {in_words(error)}") from None
         raise ConfigError(f"{key}: {message}") from None

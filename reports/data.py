@@ -24,6 +24,7 @@ from bot.core.model import (
     Conversation,
     OutboxEntry,
     OutboxState,
+    chose_to_keep,
     decisions_of,
     is_reminder,
 )
@@ -110,6 +111,7 @@ def build_report(
     conversations = {c.id: c for c in data.conversations if ids.intersection(c.appointment_ids)}
     reminders = _reminders_by_appointment(data.outbox, conversations, ids)
     answers = _answers_by_appointment(conversations.values(), ids)
+    kept = {a for c in conversations.values() if chose_to_keep(c.data) for a in c.appointment_ids}
     cancellations = {c.appointment_id: c for c in data.cancellations if c.appointment_id in ids}
     lines = sorted(
         (
@@ -119,6 +121,7 @@ def build_report(
                 reminders.get(a.id, ()),
                 answers.get(a.id),
                 cancellations.get(a.id),
+                kept=a.id in kept,
             )
             for a in appointments
         ),
@@ -187,6 +190,8 @@ def _line(
     reminders: Sequence[OutboxEntry],
     answer: tuple[datetime, float] | None,
     cancellation: Cancellation | None,
+    *,
+    kept: bool,
 ) -> AppointmentLine:
     sent = sum(1 for e in reminders if e.state is OutboxState.SENT)
     delivered = sum(1 for e in reminders if e.delivery_status in _DELIVERED)
@@ -195,6 +200,13 @@ def _line(
     codes = tuple(e.delivery_error_code or e.error_code for e in failures)
     robot = (cancellation.result or "pending") if cancellation else None
     detail = cancellation.detail if cancellation else ""
+    outcome = _OUTCOMES[appointment.status]
+    if (
+        outcome is Outcome.NO_ANSWER
+        and kept
+        and appointment.status is AppointmentStatus.NO_RESPONSE
+    ):
+        outcome = Outcome.KEPT_SILENT
     return AppointmentLine(
         appointment_id=appointment.id,
         code=appointment.external_id,
@@ -205,8 +217,8 @@ def _line(
         patient_name=appointment.patient_name,
         starts_at=appointment.starts_at,
         status=appointment.status,
-        outcome=_OUTCOMES[appointment.status],
-        reason=_reason(appointment.status, sent, codes, robot, detail),
+        outcome=outcome,
+        reason=_reason(appointment.status, sent, codes, robot, detail, kept=kept),
         reminders_sent=sent,
         reminders_delivered=delivered,
         reminders_read=read,
@@ -225,6 +237,8 @@ def _reason(
     codes: tuple[int | None, ...],
     robot: str | None,
     detail: str,
+    *,
+    kept: bool = False,
 ) -> str:
     """Why the patient is where they are, in a manager's words (with what to do)."""
     reminders = f"{sent} lembrete{'s' if sent != 1 else ''}"
@@ -243,6 +257,11 @@ def _reason(
             return "Desmarcou pelo WhatsApp." if robot else "Desmarcada pela clínica."
         case AppointmentStatus.RESCHEDULE_REQUESTED:
             return "Pediu para remarcar; a equipe vai entrar em contato."
+        case AppointmentStatus.NO_RESPONSE if kept:
+            return (
+                f"Escolheu manter a consulta e não respondeu mais ({reminders}). "
+                "Ligar para confirmar a presença."
+            )
         case AppointmentStatus.NO_RESPONSE:
             return f"Não respondeu ({reminders}). Ligar para o paciente."
         case AppointmentStatus.DELIVERY_FAILED:

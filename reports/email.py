@@ -23,6 +23,7 @@ import aiosmtplib
 
 from reports.data import ReportKind
 from reports.pdf import TITLES
+from reports.records import TO_CONTACT
 from reports.text import format_date, format_int, format_long_date, format_percent
 
 __all__ = ["Attachment", "SmtpTarget", "compose", "parse_smtp_url", "send", "subject_for"]
@@ -93,7 +94,7 @@ def compose(
     message["Message-ID"] = make_msgid(domain="digitaly.local")
     count = int(totals.get("appointments", 0))
     confirmed = int(totals.get("confirmed", 0))
-    to_call = sum(int(totals.get(k, 0)) for k in ("no_answer", "undelivered", "opted_out"))
+    to_call = sum(int(totals.get(k, 0)) for k in TO_CONTACT)
     message.set_content(
         f"{TITLES[kind]} – {scope}\n"
         f"{format_long_date(day)}\n\n"

@@ -189,6 +189,7 @@ def _answers_rows(groups: Sequence[Group]) -> list[list[str]]:
             format_int(g.stats.cancelled),
             format_int(g.stats.rescheduled),
             format_int(g.stats.no_answer),
+            format_int(g.stats.kept_silent),
             format_int(g.stats.undelivered + g.stats.opted_out),
             format_percent(g.stats.confirmation_rate),
             format_duration(g.stats.median_answer_seconds),
@@ -220,9 +221,10 @@ def _statistics(report: DailyReport, styles: dict[str, ParagraphStyle]) -> list[
     story: list[Flowable] = [Paragraph("Estatísticas", styles["h1"])]
     answers_header = [
         "", "Consultas", "Confirmadas", "Desmarcadas", "Remarcar", "Sem resposta",
-        "Não entregue ou saiu", "Taxa de confirmação", "Tempo mediano de resposta",
+        "Manteve, sem confirmar", "Não entregue ou saiu", "Taxa de confirmação",
+        "Tempo mediano de resposta",
     ]  # fmt: skip
-    numbers = [16, 20, 21, 16, 16, 16, 20, 15]  # mm: the longest header word fits
+    numbers = [16, 20, 21, 16, 16, 16, 16, 20, 15]  # mm: the longest header word fits
     room = [max(n * mm, word_room(h)) for n, h in zip(numbers, answers_header[1:], strict=True)]
     answer_widths = [BODY_WIDTH - sum(room), *room]
     delivery_header = ["", "Enviados", "Entregues", "Lidos", "Falhas", "Entrega"]
@@ -233,7 +235,11 @@ def _statistics(report: DailyReport, styles: dict[str, ParagraphStyle]) -> list[
     sections.append(("por médico(a)", report.by_doctor))
     for title, groups in sections:
         label = "Unidade" if title == "por unidade" else "Médico(a)"
-        rows = _answers_rows([*groups, totals])
+        # Nine figures leave the name little room: wrapped on two lines, never cut.
+        rows = [
+            [wrap_text(row[0], answer_widths[0]), *row[1:]]
+            for row in _answers_rows([*groups, totals])
+        ]
         story += [
             heading_room(),
             Paragraph(f"Respostas {title}", styles["h2"]),

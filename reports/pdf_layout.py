@@ -25,6 +25,7 @@ from reportlab.platypus import (
 
 from reports.data import DailyReport, ReportKind
 from reports.fonts import BOLD, REGULAR, fit, register_fonts, safe
+from reports.records import to_contact
 from reports.text import (
     format_duration,
     format_int,
@@ -193,7 +194,7 @@ def kpis(report: DailyReport, styles: dict[str, ParagraphStyle]) -> Table:
         (format_int(totals.confirmed), "confirmadas"),
         (format_percent(totals.confirmation_rate), "taxa de confirmação"),
         (format_int(totals.cancelled), "desmarcadas"),
-        (format_int(totals.no_answer + totals.undelivered + totals.opted_out), "a contatar"),
+        (format_int(to_contact(totals)), "a contatar"),
         (format_duration(totals.median_answer_seconds), "tempo mediano de resposta"),
     ]
     cells = [

@@ -27,6 +27,7 @@ from reports.waitlist import WaitlistFigures
 
 __all__ = [
     "OUTCOME_LABELS",
+    "TO_CONTACT",
     "TREND_DAYS",
     "AppointmentLine",
     "DailyReport",
@@ -38,6 +39,7 @@ __all__ = [
     "Stats",
     "TrendPoint",
     "error_label",
+    "to_contact",
 ]
 
 TREND_DAYS = 14
@@ -83,6 +85,9 @@ class Outcome(StrEnum):
     CANCELLED = "cancelled"
     RESCHEDULE = "reschedule"
     NO_ANSWER = "no_answer"
+    # Chose "Manter consulta" when asked to confirm a cancellation, then never answered
+    # again: the agenda's "Manteve a consulta sem confirmar", counted apart from silence.
+    KEPT_SILENT = "kept_silent"
     UNDELIVERED = "undelivered"
     OPTED_OUT = "opted_out"
 
@@ -92,6 +97,7 @@ OUTCOME_LABELS = {
     Outcome.CANCELLED: "Desmarcada",
     Outcome.RESCHEDULE: "Quer remarcar",
     Outcome.NO_ANSWER: "Sem resposta",
+    Outcome.KEPT_SILENT: "Manteve a consulta sem confirmar",
     Outcome.UNDELIVERED: "Lembrete não entregue",
     Outcome.OPTED_OUT: "Não quer mensagens",
 }
@@ -134,6 +140,7 @@ class Stats:
     cancelled: int = 0
     rescheduled: int = 0
     no_answer: int = 0
+    kept_silent: int = 0
     undelivered: int = 0
     opted_out: int = 0
     reminders_sent: int = 0
@@ -157,6 +164,7 @@ class Stats:
             cancelled=outcomes[Outcome.CANCELLED],
             rescheduled=outcomes[Outcome.RESCHEDULE],
             no_answer=outcomes[Outcome.NO_ANSWER],
+            kept_silent=outcomes[Outcome.KEPT_SILENT],
             undelivered=outcomes[Outcome.UNDELIVERED],
             opted_out=outcomes[Outcome.OPTED_OUT],
             reminders_sent=sum(line.reminders_sent for line in lines),
@@ -166,6 +174,15 @@ class Stats:
             answered=len(answers),
             median_answer_seconds=statistics.median(answers) if answers else None,
         )
+
+
+# The outcomes a person should call about: one list for the PDF's figure and the e-mail's.
+TO_CONTACT = ("no_answer", "kept_silent", "undelivered", "opted_out")
+
+
+def to_contact(stats: Stats) -> int:
+    """How many patients of ``stats`` someone should call."""
+    return sum(int(getattr(stats, name)) for name in TO_CONTACT)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ built from it goes through the same reads as production.
 from __future__ import annotations
 
 import random
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -136,6 +137,16 @@ def _conversation(
             {"at": (created + delay).isoformat(), "state": "awaiting_reply",
              "intent": _INTENTS[status], "rule": "button", "reason": "button"}
         )  # fmt: skip
+    elif status is AppointmentStatus.NO_RESPONSE and zlib.crc32(appointment.id.encode()) % 4 == 0:
+        # A quarter of the silent ones chose "Manter consulta" first, then went quiet
+        # (picked by id, not by rng: the rest of the sample stays as it was).
+        asked = created + timedelta(minutes=20)
+        decisions += [
+            {"at": asked.isoformat(), "state": "awaiting_reply", "intent": "cancel",
+             "rule": "button", "reason": "button"},
+            {"at": (asked + timedelta(minutes=1)).isoformat(), "state": "confirm_cancel",
+             "intent": "no", "rule": "button", "reason": "button"},
+        ]  # fmt: skip
     conversation = Conversation(
         id=f"c-{appointment.id}",
         phone=appointment.phone,

@@ -104,7 +104,7 @@ def test_run_is_ready_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
             None,
             "digitaly: PORT (environment variable): Input should be a valid integer",
         ),
-        ({}, "units: [\n", "config.yaml:2: not valid YAML"),
+        ({}, "units: [\n", "config.yaml:2: YAML inválido"),
         (
             {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "secret"},
             None,

@@ -22,7 +22,7 @@ def _write(tmp_path: Path, text: str) -> Path:
 def test_shipped_config_loads_with_defaults() -> None:
     settings = load_settings({"DIGITALY_CONFIG": str(ROOT / "config.yaml")})
     assert settings.port == 8080
-    assert settings.data_dir == Path("var")
+    assert settings.data_dir == Path("var")  # the tests run in the project's folder
     assert [unit.key for unit in settings.units] == ["centro", "paulista"]
     assert settings.units[0].timezone == "America/Sao_Paulo"
     assert settings.reminders.offsets == [timedelta(hours=48), timedelta(hours=24)]
@@ -90,26 +90,33 @@ def test_bad_environment_value_names_the_variable(
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("units: [\n", ":2: not valid YAML"),
+        ("units: [\n", ":2: YAML inválido"),
         (
             "clinic:\n  name: X\n  colour: blue\n",
-            ":3: clinic.colour: Extra inputs are not permitted",
+            ':3: clinic.colour: chave desconhecida "colour"',
         ),
         (
             "units:\n  - key: a\n    name: A\n    address: R\n    timezone: Mars/Base\n"
             "    whatsapp_sender: 'whatsapp:+5511999990000'\n",
-            ":5: units.0.timezone: unknown timezone 'Mars/Base'",
+            ":5: units.0.timezone: fuso horário desconhecido 'Mars/Base'",
         ),
-        ("reminders:\n  offsets: [24h, soon]\n", ":2: reminders.offsets.1:"),
+        (
+            "reminders:\n  offsets: [24h, soon]\n",
+            ":2: reminders.offsets.1: escreva a duração como 24h, 30m ou 2d",
+        ),
+        (
+            "conversations:\n  burst_window: 3 seconds\n",
+            ":2: conversations.burst_window: escreva a duração como 24h, 30m ou 2d",
+        ),
         (
             "reminders:\n  sending_hours: {start: '20:00', end: '08:00'}\n",
-            ":2: reminders.sending_hours: start must be before end",
+            ":2: reminders.sending_hours: start precisa ser antes de end",
         ),
         (
             "twilio_auth_token: abc\n",
-            ":1: twilio_auth_token: secrets come only from the environment",
+            ":1: twilio_auth_token: segredos vêm só do ambiente",
         ),
-        ("- just\n- a list\n", ":1: the top level must be a mapping"),
+        ("- just\n- a list\n", ":1: o arquivo precisa ser uma lista de chaves"),
     ],
 )
 def test_bad_file_value_names_file_and_line(tmp_path: Path, text: str, expected: str) -> None:
@@ -123,12 +130,18 @@ def test_bad_file_value_names_file_and_line(tmp_path: Path, text: str, expected:
 
 
 def test_missing_config_file_named_by_the_variable(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="DIGITALY_CONFIG: no such file"):
+    with pytest.raises(ConfigError, match=r"DIGITALY_CONFIG: o arquivo .* não existe"):
         load_settings({"DIGITALY_CONFIG": str(tmp_path / "nope.yaml")})
 
 
-def test_duplicate_unit_keys_refused(tmp_path: Path) -> None:
-    unit = "  - {key: a, name: A, address: R, whatsapp_sender: 'whatsapp:+5511999990000'}\n"
-    config = _write(tmp_path, "units:\n" + unit + unit)
-    with pytest.raises(ConfigError, match="unit keys must be unique"):
+def test_duplicate_unit_keys_refused_at_the_second(tmp_path: Path) -> None:
+    unit = (
+        "  - key: {}\n    name: A\n    address: R\n    whatsapp_sender: 'whatsapp:+5511999990000'\n"
+    )
+    config = _write(tmp_path, "units:\n" + unit.format("a") + unit.format("b") + unit.format("a"))
+    with pytest.raises(ConfigError) as error:
         load_settings({"DIGITALY_CONFIG": str(config)})
+    assert str(error.value) == (
+        f'{config}:10: units.2.key: a unidade "a" já aparece na linha 2: '
+        "cada unidade precisa de uma key diferente"
+    )

@@ -31,7 +31,10 @@ def check_file(path: Path, text: str | None = None) -> CheckResult:
     result = check_flow(text, str(path))
     if result.flow is not None and result.flow.name != path.stem:
         problem = Problem(
-            str(path), 1, f'flow name "{result.flow.name}" must match the file name "{path.stem}"'
+            str(path),
+            1,
+            f'o nome do fluxo "{result.flow.name}" precisa ser igual ao nome do arquivo '
+            f'"{path.stem}"',
         )
         return CheckResult(None, (problem,))
     return result

@@ -15,12 +15,15 @@ from pathlib import Path
 import click
 
 from bot.adapters.embedded import embedded_servers
+from bot.cli.portuguese import name_placeholders, speak_portuguese
 from bot.core.errors import BotError, ConfigError
 from bot.logs import configure_logging
 from bot.settings import Settings, load_settings
 from bot.tracing import start_tracing, stop_tracing
 
 __all__ = ["main", "resolved_settings"]
+
+speak_portuguese()  # before the decorators below: click reads some of its words at once
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -69,10 +72,10 @@ def resolved_settings(settings: Settings) -> Iterator[Settings]:
     "--config",
     "config_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The configuration file (instead of DIGITALY_CONFIG or ./config.yaml).",
+    help="O arquivo de configuração (em vez de DIGITALY_CONFIG ou ./config.yaml).",
 )
 def main(config_path: Path | None) -> None:
-    """Digitaly: WhatsApp appointment confirmation for clinics."""
+    """Digitaly: confirmação de consultas pelo WhatsApp, para clínicas."""
 
 
 def _serve(role: str, *, web: bool, worker: bool, scheduler: bool) -> None:
@@ -91,7 +94,7 @@ def _serve(role: str, *, web: bool, worker: bool, scheduler: bool) -> None:
             except BotError as exc:
                 _fail(str(exc), 1)
             except OSError as exc:
-                _fail(f"cannot listen on {resolved.host}:{resolved.port}: {exc.strerror}", 1)
+                _fail(f"não foi possível abrir {resolved.host}:{resolved.port}: {exc.strerror}", 1)
     finally:
         if tracing is not None:
             stop_tracing(tracing)  # sends the spans still buffered
@@ -99,25 +102,25 @@ def _serve(role: str, *, web: bool, worker: bool, scheduler: bool) -> None:
 
 @main.command()
 def run() -> None:
-    """Web, worker and scheduler in one process (embedded servers if no URLs are set)."""
+    """Web, worker e agendador num processo só (servidores embutidos se não houver URLs)."""
     _serve("run", web=True, worker=True, scheduler=True)
 
 
 @main.command("web")
 def web_command() -> None:
-    """The web process: webhooks, the robot's API, pages (production)."""
+    """O processo web: webhooks, a API do robô, as páginas (produção)."""
     _serve("web", web=True, worker=False, scheduler=False)
 
 
 @main.command()
 def worker() -> None:
-    """A taskiq worker: sends messages, builds reports (production; run any number)."""
+    """Um worker do taskiq: envia mensagens, monta relatórios (produção; quantos quiser)."""
     _serve("worker", web=False, worker=True, scheduler=False)
 
 
 @main.command()
 def scheduler() -> None:
-    """The scheduler: due reminders, timeouts, the outbox sweep, report times."""
+    """O agendador: lembretes na hora, prazos das conversas, reenvios, horários dos relatórios."""
     _serve("scheduler", web=False, worker=False, scheduler=True)
 
 
@@ -143,3 +146,4 @@ def _register() -> None:
 
 
 _register()
+name_placeholders(main)

@@ -18,7 +18,7 @@ __all__ = ["db_group"]
 
 @click.group("db")
 def db_group() -> None:
-    """The database schema: which migrations are applied, applying the rest."""
+    """O esquema do banco de dados: que migrações já foram aplicadas, e aplicar as outras."""
 
 
 async def _status(settings: Settings) -> list[dict[str, Any]]:
@@ -42,7 +42,8 @@ async def _migrate(settings: Settings) -> list[int]:
 
 @db_group.command("status")
 def status_command() -> None:
-    """Each migration, applied (when, by which process) or pending; exit 1 if any is pending."""
+    """Cada migração, aplicada (quando, por qual processo) ou pendente; sai com 1 se houver
+    pendente."""
     from bot.cli import load_or_exit, resolved_settings
 
     with resolved_settings(load_or_exit()) as settings:
@@ -56,7 +57,8 @@ def status_command() -> None:
 
 @db_group.command("migrate")
 def migrate_command() -> None:
-    """Apply the pending migrations now (every process also does at start, under one lock)."""
+    """Aplica agora as migrações pendentes (todo processo também aplica ao iniciar, uma
+    trava garante um de cada vez)."""
     from bot.cli import load_or_exit, resolved_settings
 
     with resolved_settings(load_or_exit()) as settings:

@@ -33,18 +33,18 @@ _DIR = click.option(
     type=click.Path(path_type=Path, file_okay=False),
     default=Path("flows"),
     show_default=True,
-    help="The flows directory.",
+    help="A pasta dos fluxos.",
 )
 
 
 def _load(directory: Path, name: str) -> CompiledFlow:
     path = directory / f"{name}.yaml"
     if not path.is_file():
-        raise click.ClickException(f"no flow file {path}")
+        raise click.ClickException(f"não existe o arquivo de fluxo {path}")
     result = check_file(path)
     if result.flow is None:
         click.echo("\n".join(str(p) for p in result.problems), err=True)
-        raise click.ClickException(f"{path} has problems: run `digitaly flows check`")
+        raise click.ClickException(f"{path} tem problemas: rode `digitaly flows check`")
     return result.flow
 
 
@@ -59,18 +59,19 @@ def _load_all(directory: Path) -> dict[str, CompiledFlow]:
 
 @click.group("flows")
 def flows_group() -> None:
-    """Check, draw, test and try the conversation flows (flows/*.yaml)."""
+    """Conferir, desenhar, testar e experimentar os fluxos de conversa (flows/*.yaml)."""
 
 
 @flows_group.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path, exists=True))
 def check_command(paths: tuple[Path, ...]) -> None:
-    """Check flow files (default: flows/); print problems as file:line: message, exit 1 if any."""
+    """Confere os arquivos de fluxo (padrão: flows/): cada problema como arquivo:linha:
+    mensagem, todos de uma vez; sai com 1 se houver algum."""
     files: list[Path] = []
     for path in paths or (Path("flows"),):
         files += sorted(path.glob("*.yaml")) if path.is_dir() else [path]
     if not files:
-        raise click.ClickException("no flow files found")
+        raise click.ClickException("nenhum arquivo de fluxo (*.yaml) encontrado")
     bad = 0
     for file in files:
         result = check_file(file)
@@ -80,28 +81,30 @@ def check_command(paths: tuple[Path, ...]) -> None:
         else:
             click.echo(f"ok {file} ({result.flow.name}@{result.flow.version})", err=True)
     if bad:
-        click.echo(f"{bad} of {len(files)} flow file(s) have problems", err=True)
+        click.echo(f"{bad} de {len(files)} arquivo(s) de fluxo com problemas", err=True)
         sys.exit(1)
 
 
 @flows_group.command("diagram")
 @click.argument("name")
 @_DIR
-@click.option("--highlight", metavar="STATE", help="Draw this state highlighted.")
+@click.option("--highlight", metavar="ESTADO", help="Desenha este estado em destaque.")
 @click.option(
     "--svg",
     "svg_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Where to write the picture [default: <dir>/diagrams/NAME.svg]; "
-    "the Mermaid text goes beside it as NAME.mmd.",
+    help="Onde gravar a figura SVG [padrão: <dir>/diagrams/NOME.svg]; "
+    "o texto Mermaid vai ao lado, como NOME.mmd.",
 )
 def diagram_command(
     name: str, directory: Path, highlight: str | None, svg_path: Path | None
 ) -> None:
-    """Print the flow as Mermaid text; write it as .mmd, and as SVG when Graphviz is installed."""
+    """Mostra o fluxo como texto Mermaid; grava-o como .mmd, e como SVG quando o Graphviz está instalado."""
     flow = _load(directory, name)
     if highlight is not None and highlight not in flow.spec.states:
-        raise click.BadParameter(f"no state {highlight!r} in {name}", param_hint="--highlight")
+        raise click.BadParameter(
+            f"o fluxo {name} não tem o estado {highlight!r}", param_hint="--highlight"
+        )
     text = mermaid(flow.spec, highlight)
     click.echo(text, nl=False)
     target = svg_path or directory / "diagrams" / f"{name}.svg"
@@ -125,7 +128,7 @@ def diagram_command(
 @flows_group.command("test")
 @_DIR
 def test_command(directory: Path) -> None:
-    """Run the conversation tests in <dir>/tests/*.yaml; exit 1 if one fails."""
+    """Roda os testes de conversa de <dir>/tests/*.yaml; sai com 1 se algum falhar."""
     flows = _load_all(directory)
     files = sorted((directory / "tests").glob("*.yaml"))
     failed = total = 0
@@ -138,11 +141,11 @@ def test_command(directory: Path) -> None:
             continue
         for outcome in run_tests(tests, flows):
             total += 1
-            click.echo(f"{'PASS' if outcome.passed else 'FAIL'} {file.name}: {outcome.name}")
+            click.echo(f"{'ok' if outcome.passed else 'FALHOU'} {file.name}: {outcome.name}")
             for failure in outcome.failures:
                 click.echo(f"    {failure}")
             failed += not outcome.passed
-    click.echo(f"{total - failed} passed, {failed} failed", err=True)
+    click.echo(f"{total - failed} passaram, {failed} falharam", err=True)
     if failed or not total:
         sys.exit(1)
 
@@ -282,9 +285,9 @@ def _describe(effect: Effect) -> str:
         buttons = "  ".join(f"[{label}]" for _, label in effect.buttons)
         return f"bot: {effect.text}" + (f"\n     {buttons}" if buttons else "")
     if isinstance(effect, HandOff):
-        return f"  (hand-off to a person: {effect.reason})"
+        return f"  (passada para uma pessoa: {effect.reason})"
     if isinstance(effect, RequestCancellation):
-        return f"  (cancellation recorded for the robot: {effect.appointment_id})"
+        return f"  (cancelamento registrado para o robô: {effect.appointment_id})"
     if isinstance(effect, OptOut):
         return "  (opted out)"
     values = ", ".join(str(getattr(effect, f.name)) for f in dataclasses.fields(effect))
@@ -296,17 +299,17 @@ def _show(result: Step, verbose: bool) -> None:
         click.echo(f"  [{result.decision.intent}: {result.decision.reason}]")
     for effect in result.effects:
         click.echo(_describe(effect))
-    click.echo(f"  [state: {result.conversation.state}]")
+    click.echo(f"  [estado: {result.conversation.state}]")
 
 
 @click.command("chat")
 @click.argument("name")
 @_DIR
-@click.option("--patient", default="Maria da Silva", show_default=True)
-@click.option("--doctor", default="Dra. Ana Souza", show_default=True)
-@click.option("--verbose/--quiet", default=True, help="Show why each reply was understood.")
+@click.option("--patient", default="Maria da Silva", show_default=True, help="O nome do paciente.")
+@click.option("--doctor", default="Dra. Ana Souza", show_default=True, help="O nome do médico.")
+@click.option("--verbose/--quiet", default=True, help="Mostra por que cada resposta foi entendida.")
 def chat_command(name: str, directory: Path, patient: str, doctor: str, verbose: bool) -> None:
-    """Talk to a flow in the terminal. /wait 24h, /button ID, /media, /quit."""
+    """Conversa com um fluxo no terminal: /wait 24h, /button ID, /media, /quit."""
     flow = _load(directory, name)
     now = datetime.now(UTC)
     appointment = Appointment(
@@ -334,7 +337,7 @@ def chat_command(name: str, directory: Path, patient: str, doctor: str, verbose:
                 continue
             due = conversation.timeout_at
             if due is None or due > now:
-                click.echo("  [nothing happens]")
+                click.echo("  [nada acontece]")
                 continue
             result = step(flow, conversation, Timeout(due), now)
         else:
@@ -346,4 +349,4 @@ def chat_command(name: str, directory: Path, patient: str, doctor: str, verbose:
                 reply = Reply(f"m{n}", now, media_count=1)
             result = step(flow, conversation, reply, now)
         _show(result, verbose)
-    click.echo(f"[conversation ended in {result.conversation.state}]")
+    click.echo(f"[conversa terminou em {result.conversation.state}]")

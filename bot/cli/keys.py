@@ -20,12 +20,12 @@ __all__ = ["keys_group"]
 
 @click.group("keys")
 def keys_group() -> None:
-    """Encryption keys for personal data at rest (DIGITALY_DATA_KEYS)."""
+    """As chaves que cifram os dados pessoais guardados (DIGITALY_DATA_KEYS)."""
 
 
 @keys_group.command("generate")
 def generate_command() -> None:
-    """Print a new key entry to put first in DIGITALY_DATA_KEYS."""
+    """Mostra uma chave nova, para pôr em primeiro lugar em DIGITALY_DATA_KEYS."""
     click.echo(generate_key())
 
 
@@ -54,7 +54,8 @@ async def _rotate_with_bars(opened: OpenStore, bars: contextlib.ExitStack) -> di
 
 @keys_group.command("rotate")
 def rotate_command() -> None:
-    """Re-encrypt everything under the first key of DIGITALY_DATA_KEYS (keep the old ones listed until it ends)."""
+    """Cifra tudo de novo com a primeira chave de DIGITALY_DATA_KEYS (mantenha as antigas
+    na lista até terminar)."""
     from bot.cli import load_or_exit, resolved_settings
 
     with resolved_settings(load_or_exit()) as settings:

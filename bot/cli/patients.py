@@ -23,8 +23,10 @@ __all__ = ["patients_group"]
 def _phone(raw: str) -> str:
     try:
         return normalize(raw)
-    except ValidationError as exc:
-        raise click.BadParameter(str(exc)) from None
+    except ValidationError:
+        raise click.BadParameter(
+            f"{raw!r} não é um telefone: escreva com DDD, por exemplo 11991110001 ou +5511991110001"
+        ) from None
 
 
 async def _with_db(settings: Settings, action: str, phone: str) -> Any:
@@ -36,13 +38,13 @@ async def _with_db(settings: Settings, action: str, phone: str) -> Any:
 
 @click.group("patients")
 def patients_group() -> None:
-    """A patient's data: export it (JSON) or erase it (LGPD)."""
+    """Os dados de um paciente: exportar (JSON) ou apagar (LGPD)."""
 
 
 @patients_group.command("export")
 @click.argument("phone")
 def export_command(phone: str) -> None:
-    """Print everything held on PHONE as JSON."""
+    """Mostra em JSON tudo o que está guardado sobre o TELEFONE."""
     from bot.cli import load_or_exit, resolved_settings
 
     number = _phone(phone)
@@ -54,14 +56,16 @@ def export_command(phone: str) -> None:
 
 @patients_group.command("erase")
 @click.argument("phone")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--yes", is_flag=True, help="Não pede confirmação.")
 def erase_command(phone: str, yes: bool) -> None:
-    """Remove or anonymise everything held on PHONE, keeping only aggregate counts."""
+    """Apaga ou anonimiza tudo sobre o TELEFONE, deixando só as contagens gerais."""
     from bot.cli import load_or_exit, resolved_settings
 
     number = _phone(phone)
     if not yes:
-        click.confirm("Erase this patient's data everywhere? This cannot be undone", abort=True)
+        click.confirm(
+            "Apagar os dados deste paciente em todo lugar? Não há como desfazer", abort=True
+        )
     with resolved_settings(load_or_exit()) as settings:
         done = asyncio.run(_with_db(settings, "erase", number))
     click.echo(json.dumps({"erased": done}))

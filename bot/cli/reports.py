@@ -57,7 +57,7 @@ async def _build_from_db(settings: Settings, **options: Any) -> BuiltReport:
 async def _build_from_sample(settings: Settings, size: int, **options: Any) -> BuiltReport:
     units = [SampleUnit(u.key, u.timezone, u.whatsapp_sender) for u in settings.units]
     if not units:
-        raise click.UsageError("config.yaml has no units to make sample data for")
+        raise click.UsageError("o config.yaml não tem unidades para inventar consultas de exemplo")
     data = sample_day(options["day"], units, size)
     if size <= 1000:  # small enough to go through the store's reads like production
         store = MemoryStore()
@@ -68,40 +68,50 @@ async def _build_from_sample(settings: Settings, size: int, **options: Any) -> B
 
 @click.group("reports")
 def reports_group() -> None:
-    """Daily reports: attendance, absentees, statistics."""
+    """Relatórios do dia: presença prevista, faltas, estatísticas."""
 
 
 @reports_group.command("build")
 @click.option(
-    "--date", "day", required=True, type=click.DateTime(["%Y-%m-%d"]), help="The day, YYYY-MM-DD."
+    "--date", "day", required=True, type=click.DateTime(["%Y-%m-%d"]), help="O dia, AAAA-MM-DD."
 )
-@click.option("--unit", default=None, help="A unit key from config.yaml (default: every unit).")
+@click.option(
+    "--unit", default=None, help="A key de uma unidade do config.yaml (padrão: todas as unidades)."
+)
 @click.option(
     "--kind",
     type=click.Choice([k.value for k in ReportKind]),
     default=ReportKind.SUMMARY.value,
     show_default=True,
-    help="summary: the day's outcome; expected: the attendance list ahead of the day.",
+    help="summary: o resultado do dia; expected: a lista de presença prevista, antes do dia.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["pdf", "csv"]), default="pdf", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["pdf", "csv"]),
+    default="pdf",
+    show_default=True,
+    help="PDF para ler e imprimir; CSV para planilhas.",
 )
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write it ('-' for standard output). Default: a name in this folder.")  # fmt: skip
+              help="Onde gravar ('-' para a saída padrão). Padrão: um nome nesta pasta.")  # fmt: skip
 @click.option("--demo", "demo_size", type=int, default=None, metavar="N",
-              help="Use N made-up appointments instead of the database (a preview).")  # fmt: skip
+              help="Usa N consultas inventadas em vez do banco de dados (uma prévia).")  # fmt: skip
 def build_command(
     day: datetime, unit: str | None, kind: str, fmt: str, out: Path | None, demo_size: int | None
 ) -> None:
-    """Build the report of one day from what the conversations and deliveries recorded."""
+    """Monta o relatório de um dia com o que as conversas e os envios registraram."""
     from bot.cli import load_or_exit, resolved_settings
 
     settings = load_or_exit()
     unit = None if unit in (None, NETWORK) else unit
     try:
         scope_for(settings, unit)
-    except NotFoundError as exc:
-        raise click.BadParameter(str(exc), param_hint="--unit") from None
+    except NotFoundError:
+        known = ", ".join(u.key for u in settings.units)
+        raise click.BadParameter(
+            f"a unidade {unit!r} não existe no config.yaml (unidades: {known})", param_hint="--unit"
+        ) from None
     options: dict[str, Any] = {
         "day": date(day.year, day.month, day.day),
         "unit": unit,

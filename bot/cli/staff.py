@@ -68,29 +68,28 @@ def _run_change(email: str, action: str, password: str = "") -> bool:
 
 @click.group("staff")
 def staff_group() -> None:
-    """Accounts for the staff console (/console)."""
+    """As contas da equipe no console (/console)."""
 
 
 @staff_group.command("create")
-@click.option("--name", required=True, help="The person's name, shown in the console.")
-@click.option("--email", required=True, help="What they log in with.")
-@click.option(
-    "--password-stdin", is_flag=True, help="Read the password from standard input (one line)."
-)
+@click.option("--name", required=True, help="O nome da pessoa, mostrado no console.")
+@click.option("--email", required=True, help="O e-mail com que ela entra.")
+@click.option("--password-stdin", is_flag=True, help="Lê a senha da entrada padrão (uma linha).")
 def create_command(name: str, email: str, password_stdin: bool) -> None:
-    """Create a console account; the password is asked twice (or read from stdin)."""
+    """Cria uma conta do console; a senha (pelo menos 10 caracteres) é pedida duas vezes
+    (ou lida da entrada padrão)."""
     from bot.cli import load_or_exit, resolved_settings
 
     if "@" not in email:
-        raise click.BadParameter("an e-mail address", param_hint="--email")
+        raise click.BadParameter("escreva um endereço de e-mail", param_hint="--email")
     password = sys.stdin.readline().rstrip("\n") if password_stdin else _ask_password()
     _check_password(password)
     with resolved_settings(load_or_exit()) as settings:
         created = asyncio.run(_create(settings, name, email, password))
     if not created:
-        click.echo(f"digitaly: an account for {email} exists already", err=True)
+        click.echo(f"digitaly: já existe uma conta para {email}", err=True)
         sys.exit(1)
-    click.echo(f"Account created for {email}. Log in at /console.")
+    click.echo(f"Conta criada para {email}. Entre em /console.")
 
 
 @staff_group.command("list")

@@ -43,18 +43,18 @@ def _when(moment: datetime | None) -> str:
 
 @click.group("tokens")
 def tokens_group() -> None:
-    """API tokens for the RPA robot (only their hash is stored)."""
+    """Tokens da API para o robô (RPA); só o hash deles é guardado."""
 
 
 @tokens_group.command("create")
-@click.option("--name", required=True, help="Who uses it, e.g. robot-centro.")
+@click.option("--name", required=True, help="Quem vai usar, por exemplo robot-centro.")
 @click.option(
     "--scopes",
     required=True,
-    help=f"Comma-separated: {', '.join(SCOPES)}.",
+    help=f"Separados por vírgula: {', '.join(SCOPES)}.",
 )
 def create_command(name: str, scopes: str) -> None:
-    """Create a token and print it once: it cannot be shown again."""
+    """Cria um token e o mostra uma única vez: depois não há como vê-lo de novo."""
 
     async def create(service: TokenService) -> str:
         _, secret = await service.create(name, scopes.split(","))
@@ -69,7 +69,7 @@ def create_command(name: str, scopes: str) -> None:
 
 @tokens_group.command("list")
 def list_command() -> None:
-    """Name, scopes, when created, when last used (revoked ones are marked)."""
+    """Lista nome, escopos, criação e último uso de cada token (os revogados marcados)."""
     tokens = _with_tokens(lambda service: service.all())
     if not tokens:
         click.echo("no tokens; create one with: digitaly tokens create --name NAME --scopes ...")
@@ -86,6 +86,6 @@ def list_command() -> None:
 @tokens_group.command("revoke")
 @click.argument("name")
 def revoke_command(name: str) -> None:
-    """Revoke NAME's token: its next request is refused."""
+    """Revoga o token de NOME: o próximo pedido com ele é recusado."""
     _with_tokens(lambda service: service.revoke(name))
     click.echo(f"token {name!r} revoked")

@@ -22,17 +22,11 @@ import yaml
 
 from bot.core import schema_words
 from bot.core.errors import FlowError
+from bot.core.flow_names import name_problems, targets
 from bot.core.flow_safety import safety_problems
-from bot.core.flow_spec import FlowSpec, Target
-from bot.core.machine import (
-    ACTIONS,
-    CONDITIONS,
-    SIGNALS,
-    TRIGGER_LATER,
-    TRIGGER_NEXT,
-    TRIGGER_TIMEOUT,
-    CompiledFlow,
-)
+from bot.core.flow_salvage import salvage
+from bot.core.flow_spec import FlowSpec
+from bot.core.machine import CompiledFlow
 from bot.core.machine import compile_flow as _compile
 from bot.core.message_check import message_problems
 
@@ -47,8 +41,8 @@ __all__ = [
 ]
 
 Path = tuple[str, ...]
-_RESERVED = frozenset({"unknown", TRIGGER_TIMEOUT, TRIGGER_NEXT, TRIGGER_LATER, *SIGNALS})
 _WINDOW_HOURS = 24
+_YAML_HINT = "YAML inválido: confira a indentação (espaços, nunca tab), os dois-pontos e as aspas"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +89,13 @@ def _walk(
         for key_node, value_node in node.value:
             key, line = str(key_node.value), key_node.start_mark.line + 1
             if key in seen:
-                dupes.append((line, f'duplicate key "{key}" (first on line {seen[key]})'))
+                dupes.append(
+                    (
+                        line,
+                        f'chave "{key}" repetida (a primeira está na linha {seen[key]}): '
+                        "deixe uma só",
+                    )
+                )
             seen[key] = line
             lines[(*path, key)] = line
             _walk(value_node, (*path, key), lines, dupes)
@@ -111,7 +111,7 @@ def _parse(text: str) -> tuple[Any, dict[Path, int], list[tuple[int, str]]]:
     try:
         node = loader.get_single_node()
         if node is None:
-            return None, {}, [(1, "the file is empty")]
+            return None, {}, [(1, "o arquivo está vazio")]
         lines: dict[Path, int] = {(): node.start_mark.line + 1}
         dupes: list[tuple[int, str]] = []
         _walk(node, (), lines, dupes)
@@ -119,7 +119,7 @@ def _parse(text: str) -> tuple[Any, dict[Path, int], list[tuple[int, str]]]:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 1
-        return None, {}, [(line, f"YAML: {error.problem or error}")]
+        return None, {}, [(line, f"{_YAML_HINT} ({error.problem or error})")]
     finally:
         loader.dispose()
 
@@ -144,76 +144,10 @@ def _line(lines: dict[Path, int], path: tuple[Any, ...]) -> int:
     return lines.get(parts, 1)
 
 
-def _targets(spec: FlowSpec) -> Iterator[tuple[Path, Target]]:
-    for name, state in spec.states.items():
-        for intent, targets in state.on.items():
-            for i, target in enumerate(targets):
-                yield ("states", name, "on", intent, str(i)), target
-        if state.timeout is not None:
-            timeout = state.timeout
-            yield ("states", name, "timeout"), Target(to=timeout.to, do=timeout.do)
-        for target in state.next or ():
-            yield ("states", name, "next"), target
-        for i, target in enumerate(state.later):
-            yield ("states", name, "later", str(i)), target
-    for intent, targets in spec.anywhere.items():
-        for i, target in enumerate(targets):
-            yield ("anywhere", intent, str(i)), target
-
-
-def _names(spec: FlowSpec) -> Iterator[tuple[Path, str]]:
-    """Every cross-reference, as (where, problem or '')."""
-    states, intents, messages = spec.states, spec.intents, spec.messages
-    if spec.initial not in states:
-        yield ("initial",), f'initial state "{spec.initial}" is not defined'
-    for name in intents:
-        if name in _RESERVED:
-            yield ("intents", name), f'"{name}" is reserved and cannot be an intent'
-    for name, intent in intents.items():
-        if not intent.examples and not intent.phrases and not intent.exact:
-            yield ("intents", name), f'o intent "{name}" não tem examples nem exact'
-    for path, target in _targets(spec):
-        if target.to not in states:
-            yield path, f'unknown state "{target.to}"'
-        for action in target.do:
-            if action not in ACTIONS:
-                yield path, f'unknown action "{action}" (known: {", ".join(sorted(ACTIONS))})'
-        for condition in target.when:
-            if condition not in CONDITIONS:
-                known = ", ".join(sorted(CONDITIONS))
-                yield path, f'unknown condition "{condition}" (known: {known})'
-    for name in spec.anywhere:
-        if name not in intents:
-            yield ("anywhere", name), f'unknown intent "{name}"'
-    if spec.fallback.ask_again not in messages:
-        yield ("fallback", "ask_again"), f'unknown message "{spec.fallback.ask_again}"'
-    if spec.fallback.then not in states:
-        yield ("fallback", "then"), f'unknown state "{spec.fallback.then}"'
-    for name, state in states.items():
-        here = ("states", name)
-        for message in state.send:
-            if message not in messages:
-                yield (*here, "send"), f'unknown message "{message}"'
-        if state.ask_again is not None and state.ask_again not in messages:
-            yield (*here, "ask_again"), f'unknown message "{state.ask_again}"'
-        for action in state.do:
-            if action not in ACTIONS:
-                known = ", ".join(sorted(ACTIONS))
-                yield (*here, "do"), f'unknown action "{action}" (known: {known})'
-        for heard in state.on:
-            if heard not in intents and heard not in SIGNALS:
-                yield (*here, "on", heard), f'unknown intent "{heard}"'
-        for digit, meant in state.menu.items():
-            if not digit.isdigit():
-                yield (*here, "menu", digit), f'menu key "{digit}" is not a digit'
-            if meant not in state.on and meant not in spec.anywhere:
-                yield (*here, "menu", digit), f'menu intent "{meant}" is not handled in "on"'
-
-
 def _graph(spec: FlowSpec) -> Iterator[tuple[Path, str]]:
     states = spec.states
     edges: dict[str, set[str]] = {name: set() for name in states}
-    for path, target in _targets(spec):
+    for path, target in targets(spec):
         sources = [path[1]] if path[0] == "states" else [s for s in states]
         for source in sources:
             if path[0] == "states" or not states[source].terminal:
@@ -231,18 +165,41 @@ def _graph(spec: FlowSpec) -> Iterator[tuple[Path, str]]:
     for name, state in states.items():
         here = ("states", name)
         if name not in seen:
-            yield here, f'state "{name}" can never be reached from "{spec.initial}"'
+            yield (
+                here,
+                f'o estado "{name}" nunca é alcançado a partir de "{spec.initial}": '
+                "leve algum estado até ele ou apague-o",
+            )
         exits = state.on or state.timeout or state.next
         if state.terminal and exits:
-            yield here, f'terminal state "{name}" has ways out that can never be taken'
+            yield (
+                here,
+                f'o estado final "{name}" tem saídas (on, timeout, next) que nunca são usadas: '
+                'apague-as ou tire "terminal: true"',
+            )
         elif not state.terminal and not exits:
-            yield here, f'state "{name}" is not terminal but has no way out (on, timeout, next)'
+            yield (
+                here,
+                f'o estado "{name}" não é final e não tem saída: acrescente on, timeout ou next '
+                '(ou "terminal: true")',
+            )
         if state.waits and state.timeout is None:
-            yield here, f'state "{name}" waits for the patient but has no timeout'
+            yield (
+                here,
+                f'o estado "{name}" espera o paciente mas não tem timeout: acrescente '
+                '"timeout: {after: 24h, to: ESTADO}"',
+            )
         if state.next is not None and state.on:
-            yield here, f'state "{name}" moves on at once (next), so its "on" never applies'
+            yield (
+                here,
+                f'o estado "{name}" segue na hora (next), então o "on" dele nunca vale: '
+                "deixe só um dos dois",
+            )
         if state.menu and not state.waits:
-            yield (*here, "menu"), f'state "{name}" has a menu but does not wait for a reply'
+            yield (
+                (*here, "menu"),
+                f'o estado "{name}" tem menu mas não espera resposta: o menu nunca é usado',
+            )
         if state.later and not state.terminal:
             yield (
                 (*here, "later"),
@@ -283,8 +240,9 @@ def _business_initiated(spec: FlowSpec) -> Iterator[tuple[Path, str]]:
                     yield (
                         ("states", name, "send"),
                         (
-                            f'message "{message}" may be sent outside the 24-hour window '
-                            "(no recent reply): it needs a template"
+                            f'a mensagem "{message}" pode sair fora da janela de 24 horas do '
+                            "WhatsApp (sem resposta recente do paciente): ela precisa de um "
+                            "modelo (template com content_sid)"
                         ),
                     )
             starts += [target.to for target in state.next or ()]
@@ -323,6 +281,22 @@ def _examples(flow: CompiledFlow) -> Iterator[tuple[Path, str]]:
                 )
 
 
+def _semantic(spec: FlowSpec, *, strict: bool) -> list[tuple[Path, str]]:
+    """Every check after the schema's. With a misspelt state name, "unreachable" and
+    confirming-question reports about the state meant would only be noise: they wait
+    until the names are right."""
+    names = [*name_problems(spec), *message_problems(spec)]
+    graph = list(_graph(spec))
+    safety = list(safety_problems(spec, targets(spec)))
+    if any(" não existe em states" in message for _, message in names):
+        graph = [(path, message) for path, message in graph if "nunca é alcançado" not in message]
+        safety = []  # which question confirms a cancellation depends on the moves named
+    checks = [*names, *graph, *_business_initiated(spec), *safety]
+    if strict:
+        checks += _endings(spec)
+    return checks
+
+
 def load_flow(text: str, filename: str = "<flow>") -> FlowSpec:
     """Parse and check; FlowError listing every problem. For callers that want an exception."""
     result = check_flow(text, filename)
@@ -347,24 +321,34 @@ def check_flow(text: str, filename: str = "<flow>", *, strict: bool = True) -> C
         ordered = sorted(set(found))
         return CheckResult(None, tuple(Problem(filename, line, msg) for line, msg in ordered))
 
-    if syntax:
-        return problems_at(syntax)
+    if data is None:
+        return problems_at(syntax or [(1, "o arquivo está vazio")])
     if not isinstance(data, dict):
-        return problems_at([(1, "a flow file is a mapping (flow:, states:, messages: ...)")])
+        return problems_at(
+            [(1, "um arquivo de fluxo é uma lista de chaves (flow:, states:, messages: …)")]
+        )
+    found = list(syntax)  # duplicate keys: reported, and the rest is still checked
+    cut: frozenset[str] = frozenset()
     try:
-        spec = FlowSpec.model_validate(data)
+        spec: FlowSpec | None = FlowSpec.model_validate(data)
     except pydantic.ValidationError as error:
-        found = []
-        for item in error.errors():
-            found.append((_line(lines, item["loc"]), schema_words.in_words(item)))
+        found += [
+            (_line(lines, item["loc"]), schema_words.in_words(item)) for item in error.errors()
+        ]
+        spec, cut = salvage(data)
+    if spec is not None:
+        # What a cut part or a repeated key (its last copy wins) would make the later
+        # checks say only repeats the first report: left out.
+        repeated = {line for line, _ in syntax}
+        found += [
+            (line, message)
+            for line, message in (
+                (_line(lines, path), message) for path, message in _semantic(spec, strict=strict)
+            )
+            if line not in repeated and not any(f'"{name}"' in message for name in cut)
+        ]
+    if found or spec is None:
         return problems_at(found)
-    checks = [*_names(spec), *message_problems(spec)]
-    if not checks:  # with a misspelt state, "unreachable" reports would only be noise
-        checks = [*_graph(spec), *_business_initiated(spec), *safety_problems(spec, _targets(spec))]
-        if strict:
-            checks += _endings(spec)
-    if checks:
-        return problems_at([(_line(lines, path), message) for path, message in checks])
     try:
         flow = _compile(spec, flow_version(text), text)
     except FlowError as error:

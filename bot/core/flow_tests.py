@@ -153,12 +153,12 @@ def _check(item: Line, result: Step) -> list[str]:
     for key, value in got.items():
         want = getattr(item, key)
         if want is not None and want != value:
-            failures.append(f"{key}: expected {want!r}, got {value!r}")
+            failures.append(f"{key}: esperado {want!r}, veio {value!r}")
     if item.says is not None and not any(item.says in e.text for e in sent):
         texts = [e.text for e in sent] or "nothing"
-        failures.append(f"expected a message containing {item.says!r}; sent: {texts!r}")
+        failures.append(f"esperava uma mensagem com {item.says!r}; enviadas: {texts!r}")
     if failures and result.decision is not None:
-        failures.append(f"(decision: {result.decision.intent}: {result.decision.reason})")
+        failures.append(f"(entendido: {result.decision.intent}: {result.decision.reason})")
     return failures
 
 
@@ -172,7 +172,7 @@ def _run_case(flow: CompiledFlow, case: Dialogue, unit: Unit, now: datetime) -> 
     conversation = None
     free = case.slots
     for n, item in enumerate(case.steps, 1):
-        where = f"step {n}"
+        where = f"passo {n}"
         free = free if item.slots is None else item.slots
         slots = tuple(SlotChoice(f"s{i}", s.starts_at, s.doctor) for i, s in enumerate(free, 1))
         if item.start:
@@ -188,7 +188,7 @@ def _run_case(flow: CompiledFlow, case: Dialogue, unit: Unit, now: datetime) -> 
                 else None,
             )
         elif conversation is None:
-            return Outcome(case.name, (f"{where}: the first step must be 'start: true'",))
+            return Outcome(case.name, (f"{where}: o primeiro passo precisa ser 'start: true'",))
         elif item.staff_closes:
             closed = dataclasses.replace(conversation, status=ConversationStatus.DONE)
             result = Step(closed, (), None)
@@ -207,7 +207,7 @@ def _run_case(flow: CompiledFlow, case: Dialogue, unit: Unit, now: datetime) -> 
             event = _event(item, now, n)
             if event is None:
                 return Outcome(
-                    case.name, (f"{where}: nothing happens (patient, button, wait ...)",)
+                    case.name, (f"{where}: nada acontece (use patient, button, wait ...)",)
                 )
             result = step(flow, conversation, event, now, slots)
         failures = _check(item, result)
@@ -221,5 +221,13 @@ def run_tests(tests: DialogueFile, flows: Mapping[str, CompiledFlow]) -> list[Ou
     """Run every test of a file against the named flow."""
     flow = flows.get(tests.flow)
     if flow is None:
-        return [Outcome(case.name, (f"unknown flow {tests.flow!r}",)) for case in tests.tests]
+        return [
+            Outcome(
+                case.name,
+                (
+                    f"o fluxo {tests.flow!r} não existe (ou tem problemas: rode digitaly flows check)",
+                ),
+            )
+            for case in tests.tests
+        ]
     return [_run_case(flow, case, tests.unit, tests.now) for case in tests.tests]

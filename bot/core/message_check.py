@@ -24,15 +24,23 @@ def message_problems(spec: FlowSpec) -> Iterator[tuple[Path, str]]:
         used = placeholders(message.text)
         for variable in used:
             if variable not in VARIABLES:
-                known = ", ".join(VARIABLES)
-                yield (*here, "text"), f'unknown variable "{{{variable}}}" (known: {known})'
+                yield (*here, "text"), _unknown_variable(variable)
         if message.buttons and message.template is None:
-            yield (*here, "buttons"), "buttons need a template (content_sid)"
+            yield (
+                (*here, "buttons"),
+                "botões só saem com um modelo: acrescente template com content_sid",
+            )
         for i, button in enumerate(message.buttons):
             if button.intent not in spec.intents:
-                yield (*here, "buttons", str(i)), f'unknown intent "{button.intent}"'
+                yield (
+                    (*here, "buttons", str(i)),
+                    f'o intent "{button.intent}" não existe em intents: confira o nome',
+                )
             if button_intents.setdefault(button.id, button.intent) != button.intent:
-                yield (*here, "buttons", str(i)), f'button id "{button.id}" means two intents'
+                yield (
+                    (*here, "buttons", str(i)),
+                    f'o botão de id "{button.id}" leva a dois intents diferentes: use outro id',
+                )
         yield from _template(here, message.text, message.template)
         plural = message.plural
         agreeing = singular_agreement(message.text)
@@ -49,8 +57,7 @@ def message_problems(spec: FlowSpec) -> Iterator[tuple[Path, str]]:
             there = (*here, "plural")
             for variable in placeholders(plural.text):
                 if variable not in VARIABLES:
-                    known = ", ".join(VARIABLES)
-                    yield (*there, "text"), f'unknown variable "{{{variable}}}" (known: {known})'
+                    yield (*there, "text"), _unknown_variable(variable)
             if (message.template is None) != (plural.template is None):
                 yield (
                     there,
@@ -58,6 +65,11 @@ def message_problems(spec: FlowSpec) -> Iterator[tuple[Path, str]]:
                     "e só nesse caso",
                 )
             yield from _template(there, plural.text, plural.template)
+
+
+def _unknown_variable(variable: str) -> str:
+    known = ", ".join(f"{{{name}}}" for name in VARIABLES)
+    return f'a variável "{{{variable}}}" não existe (use uma destas: {known})'
 
 
 def _template(here: Path, text: str, template: Template | None) -> Iterator[tuple[Path, str]]:
@@ -68,12 +80,16 @@ def _template(here: Path, text: str, template: Template | None) -> Iterator[tupl
     declared = template.variables
     for slot, variable in declared.items():
         if variable not in VARIABLES:
-            yield (*here, "template", "variables", slot), f'unknown variable "{variable}"'
+            yield (
+                (*here, "template", "variables", slot),
+                f'a variável "{variable}" não existe (use uma destas: {", ".join(VARIABLES)})',
+            )
     if set(declared.values()) != set(used):
         yield (
             (*here, "template", "variables"),
             (
-                f"template variables {sorted(set(declared.values()))} do not match "
-                f"the text's {sorted(set(used))}"
+                f"as variáveis do modelo ({', '.join(sorted(set(declared.values()))) or 'nenhuma'}) "
+                f"não são as do texto ({', '.join(sorted(set(used))) or 'nenhuma'}): "
+                "deixe as mesmas nos dois"
             ),
         )

@@ -321,3 +321,15 @@ async def test_large_batch_runs_in_the_background(
     other = await make("other-robot")
     assert (await client.get(location, headers=other)).status == 404
     assert (await client.get("/api/v1/operations/nope", headers=auth)).status == 404
+
+
+async def test_an_empty_idempotency_key_is_422_and_runs_nothing(
+    client: Client, auth: dict[str, str]
+) -> None:
+    for key in ("", " "):
+        status, body, _ = await _put(client, auth, [item(1)], **{"Idempotency-Key": key})
+        assert status == 422, (key, body)
+        assert body["error"]["code"] == "invalid"
+        assert body["error"]["errors"][0]["path"] == "header.Idempotency-Key"
+    missing = await client.get(f"{URL}/{item(1)['external_id']}", headers=auth)
+    assert missing.status == 404  # nothing was written

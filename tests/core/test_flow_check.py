@@ -41,33 +41,33 @@ def test_the_shipped_flows_pass() -> None:
             "      cancel: confirm_cancel\n",
             "      cancel: confirm_cancle\n",
             "cancel: confirm_cancle",
-            'unknown state "confirm_cancle"',
+            'o estado "confirm_cancle" não existe em states',
         ),
         # unknown action
         (
             "do: [request_reschedule, offer_slots]",
             "do: [request_reschedule, offer_slot]",
             "offer_slot]",
-            'unknown action "offer_slot"',
+            'a ação "offer_slot" não existe',
         ),
         # unknown intent in "on"
         (
             "      reschedule: reschedule\n    timeout: {after: 24h",
             "      reshedule: reschedule\n    timeout: {after: 24h",
             "reshedule: reschedule",
-            'unknown intent "reshedule"',
+            'o intent "reshedule" não existe em intents',
         ),
         # unknown variable in a text
-        ("Um momento!", "Um momento, {nome}!", "{nome}", 'unknown variable "{nome}"'),
+        ("Um momento!", "Um momento, {nome}!", "{nome}", 'a variável "{nome}" não existe'),
         # template variables that do not match the text
         (
             'variables: {"1": appointment_phrase}',
             'variables: {"1": first_name}',
             'variables: {"1": first_name}',
-            "do not match",
+            "não são as do texto",
         ),
         # a waiting state without a timeout
-        ("    timeout: {after: 12h, to: closed_quietly}\n", "", "  cancelled:", "has no timeout"),
+        ("    timeout: {after: 12h, to: closed_quietly}\n", "", "  cancelled:", "não tem timeout"),
         # a misspelt key (pydantic, extra=forbid)
         (
             "    terminal: true\n    later: after_confirmed\n  reschedule:",
@@ -76,7 +76,12 @@ def test_the_shipped_flows_pass() -> None:
             'chave desconhecida "termnal" (erro de digitação?)',
         ),
         # an unknown message
-        ("    send: kept\n", "    send: kpt\n", "send: kpt", 'unknown message "kpt"'),
+        (
+            "    send: kept\n",
+            "    send: kpt\n",
+            "send: kpt",
+            'a mensagem "kpt" não existe em messages',
+        ),
         # a bad duration
         (
             "{after: 6h, to: handoff}",
@@ -89,7 +94,7 @@ def test_the_shipped_flows_pass() -> None:
             "confirm: {to: confirmed, do: confirm_appointment}\n      cancel: confirm_cancel\n      reschedule: reschedule\n    timeout: {after: 24h",
             "confirm: {to: confirmed, do: confirm_appointment, when: is_vip}\n      cancel: confirm_cancel\n      reschedule: reschedule\n    timeout: {after: 24h",
             "when: is_vip",
-            'unknown condition "is_vip"',
+            'a condição "is_vip" não existe',
         ),
         # a YAML syntax error
         (
@@ -124,10 +129,10 @@ def test_unreachable_and_dead_end_states() -> None:
     found = problems(broken)
     line = line_of(broken, "  forgotten:")
     assert (
-        f'flows/broken.yaml:{line}: state "forgotten" can never be reached from "awaiting_reply"'
-        in found
+        f'flows/broken.yaml:{line}: o estado "forgotten" nunca é alcançado a partir de '
+        '"awaiting_reply": leve algum estado até ele ou apague-o' in found
     )
-    assert any(f":{line}:" in p and "no way out" in p for p in found)
+    assert any(f":{line}:" in p and "não tem saída" in p for p in found)
 
 
 def test_business_initiated_messages_need_a_template() -> None:
@@ -136,7 +141,9 @@ def test_business_initiated_messages_need_a_template() -> None:
     line = broken.splitlines().index("  second_reminder:") + 3  # its "send:" line
     assert broken.splitlines()[line - 1] == "    send: kept"
     found = problems(broken)
-    assert any(p.startswith(f"flows/broken.yaml:{line}:") and "24-hour window" in p for p in found)
+    assert any(
+        p.startswith(f"flows/broken.yaml:{line}:") and "janela de 24 horas" in p for p in found
+    )
 
 
 def test_a_duplicate_key_is_reported_where_it_repeats() -> None:
@@ -145,13 +152,16 @@ def test_a_duplicate_key_is_reported_where_it_repeats() -> None:
     )
     lines = broken.splitlines()
     first, second = [n for n, line in enumerate(lines, 1) if line == "  closed:"][-2:]
-    message = f'flows/broken.yaml:{second}: duplicate key "closed" (first on line {first})'
+    message = (
+        f'flows/broken.yaml:{second}: chave "closed" repetida (a primeira está na linha {first})'
+        ": deixe uma só"
+    )
     assert message in problems(broken)
 
 
 def test_not_a_mapping_and_empty() -> None:
-    assert problems("") == ["flows/broken.yaml:1: the file is empty"]
-    assert "a flow file is a mapping" in problems("- a\n- b\n")[0]
+    assert problems("") == ["flows/broken.yaml:1: o arquivo está vazio"]
+    assert "um arquivo de fluxo é uma lista de chaves" in problems("- a\n- b\n")[0]
 
 
 def test_load_flow_raises_with_every_problem() -> None:
@@ -234,3 +244,45 @@ def test_a_singular_verb_with_the_appointment_phrase_needs_a_plural_form() -> No
     assert any(
         p.startswith(f"flows/broken.yaml:{line - 1}:") and '"continua" concorda' in p for p in found
     ), found
+
+
+def test_one_run_reports_every_problem_of_a_file() -> None:
+    # Five distinct mistakes: each is reported at its line, in words, with the fix.
+    broken = (
+        GOOD.replace("{after: 6h, to: handoff}", "{after: 6 hours, to: handoff}", 1)
+        .replace(
+            "    terminal: true\n    later: after_confirmed\n  reschedule:",
+            "    terminal: true\n    termnal: true\n    later: after_confirmed\n  reschedule:",
+            1,
+        )
+        .replace("      cancel: confirm_cancel\n", "      cancel: confirm_cancle\n", 1)
+        .replace("  closed_quietly:\n", "  closed:\n    terminal: true\n  closed_quietly:\n", 1)
+        .replace("Um momento!", "Um momento, {nome}!", 1)
+    )
+    closed = [n for n, line in enumerate(broken.splitlines(), 1) if line == "  closed:"]
+    expected = [
+        (line_of(broken, "{nome}"), 'a variável "{nome}" não existe'),
+        (line_of(broken, "cancel: confirm_cancle"), 'o estado "confirm_cancle" não existe'),
+        (line_of(broken, "after: 6 hours"), "escreva a duração como 24h, 30m ou 2d"),
+        (line_of(broken, "termnal: true"), 'chave desconhecida "termnal"'),
+        (closed[-1], f'chave "closed" repetida (a primeira está na linha {closed[-2]})'),
+    ]
+    found = problems(broken)
+    for line, message in expected:
+        assert any(p.startswith(f"flows/broken.yaml:{line}: ") and message in p for p in found), (
+            line,
+            message,
+            found,
+        )
+    assert len(found) == len(expected), found  # nothing that only repeats one of them
+    for english in ("Extra inputs", "should match pattern", "Input should", "unknown", "^"):
+        assert not any(english in p for p in found), (english, found)
+
+
+def test_a_message_missing_its_text_is_reported_once() -> None:
+    # The message is left out of the later checks: no "unknown message" echo where it is sent.
+    broken = GOOD.replace("  kept:\n    text: >-\n", "  kept:\n    txt: >-\n", 1)
+    assert broken != GOOD
+    found = problems(broken)
+    assert found, found
+    assert all("kept" in p and ("txt" in p or "text" in p) for p in found), found

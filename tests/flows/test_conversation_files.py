@@ -60,8 +60,8 @@ tests:
 """
     [outcome] = run_tests(parse_tests(text), flows())
     assert not outcome.passed
-    assert "step 2: bot: expected ('closed',), got ('confirmed',)" in outcome.failures
-    assert "step 2: state: expected 'cancelled', got 'confirmed'" in outcome.failures
+    assert "passo 2: bot: esperado ('closed',), veio ('confirmed',)" in outcome.failures
+    assert "passo 2: state: esperado 'cancelled', veio 'confirmed'" in outcome.failures
 
 
 def test_a_misspelt_expectation_is_an_error_not_a_silent_pass() -> None:

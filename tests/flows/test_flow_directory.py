@@ -58,7 +58,10 @@ def test_a_broken_edit_is_refused_and_the_previous_version_serves(directory: Pat
     assert report.loaded == []
     problems = report.refused[str(path)]
     line = path.read_text(encoding="utf-8").splitlines().index("      cancel: nowhere") + 1
-    assert problems[0] == f'{path}:{line}: unknown state "nowhere"'
+    assert (
+        problems[0]
+        == f'{path}:{line}: o estado "nowhere" não existe em states: confira o nome (erro de digitação?)'
+    )
     assert len(problems) == 6  # the six states that listen for "cancel"
     assert flows.problems == {str(path): problems}
     assert flows.current("confirmation") is good
@@ -72,7 +75,9 @@ def test_the_flow_name_must_match_the_file(directory: Path) -> None:
     (directory / "satisfaction.yaml").rename(directory / "survey.yaml")
     flows = FlowDirectory(directory)
     report = flows.reload()
-    assert "must match the file name" in report.refused[str(directory / "survey.yaml")][0]
+    assert (
+        "precisa ser igual ao nome do arquivo" in report.refused[str(directory / "survey.yaml")][0]
+    )
 
 
 def test_stored_versions_can_be_registered(directory: Path) -> None:

@@ -36,4 +36,7 @@ def test_an_unknown_unit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         main, ["reports", "build", "--date", "2026-11-30", "--unit", "nowhere", "--demo", "5"]
     )
     assert result.exit_code == 2
-    assert "unknown unit 'nowhere'" in result.output
+    assert (
+        "a unidade 'nowhere' não existe no config.yaml (unidades: centro, paulista)"
+        in result.output
+    )

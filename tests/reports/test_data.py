@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from bot.core.model import Appointment, AppointmentStatus, Conversation
+from bot.core.effects import SetAppointmentStatus
+from bot.core.engine import start, step
+from bot.core.events import Reply, Timeout, Unit
+from bot.core.flow_check import check_flow
+from bot.core.model import Appointment, AppointmentStatus, Conversation, ConversationStatus
 from bot.core.ports import Cancellation, OutboxEntry, OutboxState
 from reports.data import DailyReport, DayData, Outcome, ReportKind, build_report, day_bounds
+from reports.records import to_contact
 from tests import builders
 
 DAY = date(2026, 11, 30)
@@ -31,6 +38,9 @@ def _appointment(n: int, status: AppointmentStatus, **changes: object) -> Appoin
             **changes,
         }
     )
+
+
+FLOW = Path(__file__).resolve().parents[2] / "flows" / "confirmation.yaml"
 
 
 def _conversation(n: int, *ids: str, answered_after: timedelta | None = None) -> Conversation:
@@ -210,3 +220,52 @@ def test_sample_day_is_consistent(day_data: DayData) -> None:
     assert report.totals.appointments == 60
     assert len(report.presence) + len(report.absences) == 60
     assert {line.outcome for line in report.presence} == {Outcome.CONFIRMED}
+
+
+def _kept_then_silent_conversation() -> tuple[Conversation, AppointmentStatus]:
+    """The real flow: reminder, "Desmarcar", "Manter consulta", then silence until it ends."""
+    flow = check_flow(FLOW.read_text(encoding="utf-8"), str(FLOW)).flow
+    assert flow is not None
+    now = TEN - timedelta(days=1)
+    appointment = _appointment(1, AppointmentStatus.SCHEDULED)
+    result = start(
+        flow, conversation_id="c1", phone=appointment.phone, appointments=[appointment],
+        unit=Unit("Centro", "Rua X"), now=now,
+    )  # fmt: skip
+    for button in ("cancel", "cancel_no"):
+        now += timedelta(minutes=1)
+        result = step(flow, result.conversation, Reply(f"m-{button}", now, button_id=button), now)
+    status = AppointmentStatus.SCHEDULED
+    while result.conversation.status is ConversationStatus.ACTIVE:
+        due = result.conversation.timeout_at
+        assert due is not None, result.conversation.state
+        result = step(flow, result.conversation, Timeout(due), due)
+        for effect in result.effects:
+            if isinstance(effect, SetAppointmentStatus):
+                status = effect.status
+    return replace(result.conversation, created_at=TEN - timedelta(days=1)), status
+
+
+def test_kept_then_silent_is_counted_apart_from_no_answer() -> None:
+    kept, status = _kept_then_silent_conversation()
+    assert status is AppointmentStatus.NO_RESPONSE  # what the flow records for both
+    appointments = [
+        _appointment(1, status),
+        _appointment(2, AppointmentStatus.NO_RESPONSE),  # never answered
+        _appointment(3, AppointmentStatus.CONFIRMED),
+    ]
+    conversations = [kept, _conversation(2), _conversation(3, answered_after=timedelta(hours=1))]
+    report = _build(
+        DayData(appointments, conversations, [_reminder(1), _reminder(2), _reminder(3)])
+    )
+    by_id = {line.appointment_id: line for line in report.lines}
+    assert by_id["a1"].outcome is Outcome.KEPT_SILENT
+    assert by_id["a1"].outcome_label == "Manteve a consulta sem confirmar"
+    assert "Escolheu manter a consulta e não respondeu mais" in by_id["a1"].reason
+    assert by_id["a2"].outcome is Outcome.NO_ANSWER
+    totals = report.totals
+    assert (totals.no_answer, totals.kept_silent, totals.confirmed) == (1, 1, 1)
+    assert to_contact(totals) == 2
+    assert [line.appointment_id for line in report.absences] == ["a1", "a2"]
+    # the groups add up to the totals for the new count too
+    assert sum(g.stats.kept_silent for g in report.by_doctor) == 1

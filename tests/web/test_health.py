@@ -123,4 +123,4 @@ async def test_readyz_shows_a_refused_flow_edit_and_stays_ready(
     assert body["http"] == 200
     assert body["status"] == "ready"
     refused = body["refused_flow_edits"][str(path)]
-    assert any('unknown state "nowhere"' in problem for problem in refused)
+    assert any('o estado "nowhere" não existe' in problem for problem in refused)

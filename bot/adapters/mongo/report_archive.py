@@ -106,7 +106,8 @@ class MongoReportArchive:
             "totals": {
                 "appointments": totals.appointments, "confirmed": totals.confirmed,
                 "cancelled": totals.cancelled, "rescheduled": totals.rescheduled,
-                "no_answer": totals.no_answer, "undelivered": totals.undelivered,
+                "no_answer": totals.no_answer, "kept_silent": totals.kept_silent,
+                "undelivered": totals.undelivered,
                 "opted_out": totals.opted_out, "reminders_sent": totals.reminders_sent,
             },
         }  # fmt: skip

@@ -10,6 +10,7 @@ from bot.core.model.cancellations import Cancellation
 from bot.core.model.conversation_data import (
     ConversationData,
     DecisionRecord,
+    chose_to_keep,
     decisions_of,
     handed_back,
     stopped_data,
@@ -75,6 +76,7 @@ __all__ = [
     "StatusEvent",
     "WaitlistEntry",
     "WaitlistOffer",
+    "chose_to_keep",
     "decisions_of",
     "handed_back",
     "handed_to_staff",

@@ -62,6 +62,17 @@ def decisions_of(data: ConversationData) -> list[DecisionRecord]:
     return found
 
 
+def chose_to_keep(data: ConversationData) -> bool:
+    """The patient answered "no" to "do you really want to cancel?" ("Manter consulta").
+
+    With a no-response ending, that patient kept the appointment and then went quiet:
+    not one who never answered. The agenda and the reports both tell them apart by this.
+    """
+    return any(
+        d.get("state") == "confirm_cancel" and d.get("intent") == "no" for d in decisions_of(data)
+    )
+
+
 def handed_back(data: ConversationData) -> ConversationData:
     """The data of a conversation staff hands back to the bot: it asks afresh."""
     kept = data.copy()

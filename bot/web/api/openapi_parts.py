@@ -25,15 +25,20 @@ __all__ = [
 ]
 
 REF = "#/components/schemas/{model}"
-DESCRIPTION = """\
+# The answers that carry Retry-After and mean "the same request may succeed later"
+# (idempotency.py's in_progress, auth.py's rate limit and unavailable database); every
+# other 4xx needs a changed request. docs/integration.md says the same (a test checks).
+RETRYABLE = ("409 `in_progress`", "429", "503")
+DESCRIPTION = f"""\
 The API the clinic's RPA robot uses to keep Digitaly in step with the legacy
 scheduling system: push the day's appointments, read the cancellations patients
 made on WhatsApp, and acknowledge each once it is applied.
 
 Every call needs `Authorization: Bearer <token>` (a token from
-`digitaly tokens create`). Errors are JSON: `{"error": {"code", "message",
-"errors": [{"path", "message"}]}}`. Retry on 429 and 503 after `Retry-After`
-seconds; never retry a 4xx other than 409 and 429 without changing the request.
+`digitaly tokens create`). Errors are JSON: `{{"error": {{"code", "message",
+"errors": [{{"path", "message"}}]}}}}`. Retry only {RETRYABLE[0]}, {RETRYABLE[1]} and
+{RETRYABLE[2]} (and timeouts or dropped connections), after `Retry-After` seconds; never
+retry another 4xx (401, 403, 404, any other 409, 413, 422) without changing the request.
 """
 
 

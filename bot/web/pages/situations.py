@@ -16,7 +16,7 @@ from bot.core.model import (
     AppointmentStatus,
     Conversation,
     ConversationStatus,
-    decisions_of,
+    chose_to_keep,
 )
 
 __all__ = ["STATUS", "Situation", "situation"]
@@ -41,16 +41,6 @@ class Situation:
     css: str
 
 
-def _kept_without_confirming(conversation: Conversation | None) -> bool:
-    """The patient answered "no" to "do you really want to cancel?" and then went quiet."""
-    if conversation is None:
-        return False
-    return any(
-        d.get("state") == "confirm_cancel" and d.get("intent") == "no"
-        for d in decisions_of(conversation.data)
-    )
-
-
 def situation(
     appointment: Appointment,
     conversation: Conversation | None,
@@ -66,7 +56,11 @@ def situation(
         return Situation("with_staff", "Com a equipe", "handoff")
     if status is AppointmentStatus.OPTED_OUT and not suppressed:
         return Situation("opted_back_in", "Voltou a aceitar mensagens", "waiting")
-    if status is AppointmentStatus.NO_RESPONSE and _kept_without_confirming(conversation):
+    if (
+        status is AppointmentStatus.NO_RESPONSE
+        and conversation is not None
+        and chose_to_keep(conversation.data)
+    ):
         return Situation("kept_unconfirmed", "Manteve a consulta sem confirmar", "noanswer")
     label, css = STATUS[status]
     return Situation(status.value, label, css)
