@@ -34,14 +34,7 @@ from bot.core.model import (
     stopped_data,
 )
 from bot.core.phones import variants
-from bot.core.ports import (
-    FlowCatalog,
-    InboundMessage,
-    Locks,
-    OutboxEntry,
-    Store,
-    TaskQueue,
-)
+from bot.core.ports import FlowCatalog, InboundMessage, Locks, OutboxEntry, Store, TaskQueue
 from bot.core.render import Rendered
 from bot.services.effects import apply_effects
 from bot.services.outside import flow_of, outside_any
@@ -49,10 +42,7 @@ from bot.services.rescheduling import SlotOffers
 from bot.services.routing import answered_conversation, batches, leave_for_a_person
 from bot.services.units import UnitInfo, answering_sender, unit_info
 
-__all__ = [
-    "ConversationService",
-    "UnitInfo",
-]
+__all__ = ["ConversationService", "UnitInfo"]
 
 log = logging.getLogger(__name__)
 
