@@ -55,8 +55,13 @@ templates it knows (:meth:`FakeTwilio.add_template`), with their variables and
 Inbound messages (twilio.com/docs/messaging/guides/webhook-request): :meth:`FakeTwilio.receive`
 makes the fake receive a patient's WhatsApp message or button tap and POST it,
 signed, to the sender's incoming webhook with ``MessageSid``, ``From``, ``To``,
-``WaId``, ``Body``, and for taps ``ButtonPayload``, ``ButtonText`` and
-``OriginalRepliedMessageSid``. It opens that number's 24-hour window.
+``WaId``, ``Body``, ``NumMedia`` with ``MediaContentType{N}``/``MediaUrl{N}``, and
+for taps ``ButtonPayload``, ``ButtonText`` and ``OriginalRepliedMessageSid``
+(Twilio may add fields without notice: ``extra``). It opens that number's
+24-hour window. :meth:`FakeTwilio.compose` and :meth:`FakeTwilio.deliver` are its
+two halves: the message reaching Twilio, and each POST of it (Twilio posts the
+same message again on a retry, a fallback URL or a Console replay;
+twilio.com/docs/usage/webhooks/webhooks-connection-overrides).
 
 Where the webhooks go: the URLs Twilio calls are public (``https://digitaly.test/…``);
 :meth:`FakeTwilio.route` maps that public base to the test server, as a reverse
@@ -155,6 +160,8 @@ class Callback:
     url: str
     form: dict[str, str]
     answer: int | None = None  # our HTTP status; None when not delivered
+    content_type: str | None = None  # our answer's (TwiML for an inbound message)
+    text: str | None = None  # our answer's body
 
 
 @dataclass
@@ -243,7 +250,7 @@ class FakeTwilio:
         if self._session is not None:
             await self._session.close()
 
-    async def receive(
+    def compose(
         self,
         phone: str,
         body: str = "",
@@ -252,8 +259,10 @@ class FakeTwilio:
         button: tuple[str, str] | None = None,  # (payload, text)
         replied_to: str | None = None,
         at: datetime | None = None,
-    ) -> Callback:
-        """A patient writes (or taps a button): store it and POST it, signed, to our webhook."""
+        media: tuple[str, ...] = (),  # content types of attached files
+        extra: dict[str, str] | None = None,  # fields Twilio adds without notice
+    ) -> Inbound:
+        """A patient writes (or taps a button): Twilio has it in the account, not posted yet."""
         sid = "SM" + secrets.token_hex(16)
         form = {
             "MessageSid": sid,
@@ -265,21 +274,39 @@ class FakeTwilio:
             "WaId": phone.lstrip("+"),
             "ProfileName": "Paciente",
             "Body": button[1] if button and not body else body,
-            "NumMedia": "0",
+            "NumMedia": str(len(media)),
             "NumSegments": "1",
             "SmsStatus": "received",
             "MessageType": "button" if button else "text",
             "ApiVersion": "2010-04-01",
         }
+        for n, kind in enumerate(media):
+            form[f"MediaContentType{n}"] = kind
+            form[f"MediaUrl{n}"] = (
+                f"https://api.twilio.com/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}/Media/ME{n:032x}"
+            )
         if button is not None:
             form |= {"ButtonPayload": button[0], "ButtonText": button[1]}
         if replied_to is not None:
             form["OriginalRepliedMessageSid"] = replied_to
+        form |= extra or {}
         when = at or self.now()
-        self.inbound.append(Inbound(sid, form, when))
+        inbound = Inbound(sid, form, when)
+        self.inbound.append(inbound)
         self.inbox.received.append(ReceivedMessage(sid, form, when.replace(microsecond=0)))
         self._saw_inbound(phone, when)
-        return await self._post(self.incoming_url, form)
+        return inbound
+
+    async def deliver(self, inbound: Inbound) -> Callback:
+        """POST a received message, signed, to our webhook. Again for one posted before:
+        Twilio does so on a retry (``rc``), through a fallback URL, or when someone replays
+        it from the Console (twilio.com/docs/usage/webhooks/webhooks-connection-overrides)."""
+        return await self._post(self.incoming_url, inbound.form)
+
+    async def receive(self, phone: str, body: str = "", **how: Any) -> Callback:
+        """A patient writes (or taps a button): stored and POSTed, signed, to our webhook
+        (the keywords are :meth:`compose`'s)."""
+        return await self.deliver(self.compose(phone, body, **how))
 
     # --- The HTTP API ----------------------------------------------------------------------
 
@@ -453,8 +480,9 @@ class FakeTwilio:
         async with self._session.post(
             URL(actual, encoded=True), data=form, headers={"X-Twilio-Signature": signature}
         ) as response:
-            await response.read()
+            callback.text = await response.text()
             callback.answer = response.status
+            callback.content_type = response.content_type
         return callback
 
     def _resource(self, message: SentMessage, status: str | None = None) -> dict[str, Any]:
