@@ -102,7 +102,7 @@ from twilio.request_validator import RequestValidator
 from yarl import URL
 
 from tests.fakes.twilio_content import ContentApi, Template
-from tests.fakes.twilio_inbound import ReceivedMessage, TwilioInbox
+from tests.fakes.twilio_inbound import ReceivedMessage, TwilioInbox, webhook_form
 from tests.fakes.twilio_requests import invalid_create, twilio_error, variables
 
 __all__ = [
@@ -264,32 +264,17 @@ class FakeTwilio:
     ) -> Inbound:
         """A patient writes (or taps a button): Twilio has it in the account, not posted yet."""
         sid = "SM" + secrets.token_hex(16)
-        form = {
-            "MessageSid": sid,
-            "SmsMessageSid": sid,
-            "SmsSid": sid,
-            "AccountSid": self.account_sid,
-            "From": "whatsapp:" + phone,
-            "To": to,
-            "WaId": phone.lstrip("+"),
-            "ProfileName": "Paciente",
-            "Body": button[1] if button and not body else body,
-            "NumMedia": str(len(media)),
-            "NumSegments": "1",
-            "SmsStatus": "received",
-            "MessageType": "button" if button else "text",
-            "ApiVersion": "2010-04-01",
-        }
-        for n, kind in enumerate(media):
-            form[f"MediaContentType{n}"] = kind
-            form[f"MediaUrl{n}"] = (
-                f"https://api.twilio.com/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}/Media/ME{n:032x}"
-            )
-        if button is not None:
-            form |= {"ButtonPayload": button[0], "ButtonText": button[1]}
-        if replied_to is not None:
-            form["OriginalRepliedMessageSid"] = replied_to
-        form |= extra or {}
+        form = webhook_form(
+            self.account_sid,
+            sid,
+            phone,
+            body,
+            to=to,
+            button=button,
+            replied_to=replied_to,
+            media=media,
+            extra=extra,
+        )
         when = at or self.now()
         inbound = Inbound(sid, form, when)
         self.inbound.append(inbound)

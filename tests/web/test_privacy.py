@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.web.keys import CONVERSATIONS, DB, SETTINGS, STORE
+from tests.cli_env import use_settings
 from tests.web.conftest import Client, patients_of
 from tests.web.test_webhooks import _appointment, _settle
 
@@ -33,14 +34,7 @@ async def test_export_then_erase(client: Client, monkeypatch: pytest.MonkeyPatch
     phone = await _converse(client, 401)
     other = await _converse(client, 402)
     settings = client.app[SETTINGS]
-    for name, value in {
-        "MONGODB_URL": settings.mongodb_url,
-        "MONGODB_DB": settings.mongodb_db,
-        "REDIS_URL": settings.redis_url,
-        "DATA_DIR": str(settings.data_dir),
-        "DIGITALY_CONFIG": str(ROOT / "config.yaml"),
-    }.items():
-        monkeypatch.setenv(name, value)
+    use_settings(monkeypatch, settings)
     runner = CliRunner()
 
     exported = await _run(runner, ["patients", "export", phone])

@@ -27,6 +27,7 @@ from bot.core.ports import OutboxState
 from bot.settings import Settings
 from bot.web import create_app
 from bot.web.keys import CONVERSATIONS, DB, QUEUE, STORE
+from tests.builders import patient
 from tests.fakes.twilio import FakeTwilio
 from tests.twilio_signing import (
     PUBLIC,
@@ -44,15 +45,7 @@ SMX9, SMLOST = message_sid("SMX9"), message_sid("SMLOST")
 
 
 def _appointment(n: int, phone: str | None = None) -> Appointment:
-    return Appointment(
-        id=f"a{n}",
-        external_id=f"LEG-{n}",
-        patient_name=f"Maria {n} da Silva",
-        phone=phone or f"+55119{n:08d}",
-        starts_at=NOW + timedelta(days=1),
-        doctor="Dra. Cláudia Guimarães",
-        unit="centro",
-    )
+    return patient(n, starts_at=NOW + timedelta(days=1), **({"phone": phone} if phone else {}))
 
 
 async def _start(client: Client, appointment: Appointment) -> str:
