@@ -13,7 +13,16 @@ from typing import Any
 
 from bot.core.model import Appointment, Conversation, OutboxEntry
 
-__all__ = ["NOW", "PHONE", "SENDER", "FakeClock", "appointment", "conversation", "outbox_entry"]
+__all__ = [
+    "NOW",
+    "PHONE",
+    "SENDER",
+    "FakeClock",
+    "appointment",
+    "conversation",
+    "outbox_entry",
+    "patient",
+]
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 PHONE = "+5511987654321"
@@ -46,6 +55,17 @@ def appointment(**changes: Any) -> Appointment:
         unit="centro",
     )
     return replace(base, **changes)
+
+
+def patient(n: int, **changes: Any) -> Appointment:
+    """Patient ``n``'s appointment (a{n}, LEG-{n}, Maria {n} da Silva, +55119 and n in 8 digits)."""
+    numbered = {
+        "id": f"a{n}",
+        "external_id": f"LEG-{n}",
+        "patient_name": f"Maria {n} da Silva",
+        "phone": f"+55119{n:08d}",
+    }
+    return appointment(**numbered | changes)
 
 
 def conversation(**changes: Any) -> Conversation:

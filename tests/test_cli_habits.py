@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.core.errors import ConfigError
 from bot.settings import Settings, load_settings
+from tests.cli_env import use_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,14 +33,7 @@ def test_config_option_is_read_and_wins_over_the_environment(
     assert settings.redis_url
     broken = tmp_path / "broken.yaml"
     broken.write_text("units: [\n", encoding="utf-8")
-    for name, value in {
-        "MONGODB_URL": settings.mongodb_url,
-        "MONGODB_DB": settings.mongodb_db,
-        "REDIS_URL": settings.redis_url,
-        "DATA_DIR": str(settings.data_dir),
-        "DIGITALY_CONFIG": str(broken),
-    }.items():
-        monkeypatch.setenv(name, value)
+    use_settings(monkeypatch, settings, broken)
     runner = CliRunner()
     failed = runner.invoke(main, ["db", "status"])
     assert failed.exit_code == 2

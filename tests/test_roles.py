@@ -19,8 +19,8 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.core.model import Appointment
 from bot.settings import Settings
+from tests import builders
 from tests.conftest import open_mongo_store
 from tests.fakes.twilio import FakeTwilio
 from tests.faults.cluster import AUTH_TOKEN, Cluster, fault_settings, open_cluster
@@ -109,14 +109,13 @@ async def test_three_roles_send_a_reminder_and_each_exports_its_metrics(
 
         # A reminder falls due: the scheduler starts it, the worker sends it.
         now = datetime.now(UTC)
-        appointment = Appointment(
+        appointment = builders.appointment(
             id="roles-1",
             external_id="LEG-ROLES-1",
             patient_name="Paciente Teste",
             phone=PHONE,
             starts_at=now + timedelta(hours=26),
             doctor="Dra. Ana",
-            unit="centro",
         )
         await store.appointments.upsert(appointment)
         stored = await store.appointments.get_by_external_id("LEG-ROLES-1")

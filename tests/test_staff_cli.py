@@ -10,6 +10,7 @@ from pymongo import MongoClient
 
 from bot.cli import main
 from bot.settings import Settings
+from tests.cli_env import use_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -17,13 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_staff_create_stores_an_argon2_hash_once(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert settings.mongodb_url
-    assert settings.redis_url
-    monkeypatch.setenv("MONGODB_URL", settings.mongodb_url)
-    monkeypatch.setenv("MONGODB_DB", settings.mongodb_db)
-    monkeypatch.setenv("REDIS_URL", settings.redis_url)
-    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("DIGITALY_CONFIG", str(ROOT / "config.yaml"))
+    use_settings(monkeypatch, settings)
     args = [
         "staff",
         "create",
@@ -51,13 +46,7 @@ def test_staff_create_stores_an_argon2_hash_once(
 def test_staff_list_disable_enable_and_reset_password(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert settings.mongodb_url
-    assert settings.redis_url
-    monkeypatch.setenv("MONGODB_URL", settings.mongodb_url)
-    monkeypatch.setenv("MONGODB_DB", settings.mongodb_db)
-    monkeypatch.setenv("REDIS_URL", settings.redis_url)
-    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("DIGITALY_CONFIG", str(ROOT / "config.yaml"))
+    use_settings(monkeypatch, settings)
     runner = CliRunner()
     create = ["staff", "create", "--name", "Bia", "--email", "bia@clinica.example"]
     assert (

@@ -39,12 +39,21 @@ class Jobs(NamedTuple):
 
 
 @asynccontextmanager
-async def create_jobs(settings: Settings, broker: RedisStreamBroker) -> AsyncIterator[Jobs]:
-    """Every scheduled job, over a connection opened for the scheduler."""
+async def create_jobs(
+    settings: Settings, broker: RedisStreamBroker, flows: FlowDirectory | None = None
+) -> AsyncIterator[Jobs]:
+    """Every scheduled job, over a connection opened for the scheduler.
+
+    ``flows``: the process's flows when another part (the web, in ``digitaly run``)
+    shares them; without, they are loaded here. The ``flows_reload`` job keeps
+    them current either way.
+    """
     async with open_context(settings) as context:
         queue = TaskiqQueue(broker)
-        flows = FlowDirectory(settings.flows_dir)
-        flows.reload()
+        if flows is None:
+            flows = FlowDirectory(settings.flows_dir)
+            flows.reload()
+        loaded = flows
         services = create_services(
             settings,
             store=context.store,
@@ -55,7 +64,7 @@ async def create_jobs(settings: Settings, broker: RedisStreamBroker) -> AsyncIte
         )
 
         async def reload_flows() -> None:
-            flows.reload()
+            loaded.reload()
 
         async def retention() -> None:
             db = context.mongo[settings.mongodb_db]

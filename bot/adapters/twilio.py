@@ -64,10 +64,18 @@ _headers: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.Context
 
 
 class HttpClient(AsyncHttpClient):  # type: ignore[misc]
-    """One pooled aiohttp session with a total timeout; no retries; logs nothing."""
+    """One pooled aiohttp session with a total timeout; no retries; logs nothing.
+
+    It extends twilio-python's abstract ``twilio.http.AsyncHttpClient`` (whose
+    ``__init__(logger, is_async, timeout)`` only stores them), not the concrete
+    ``AsyncTwilioHttpClient``: that one takes ``(pool_connections, trace_configs,
+    timeout, logger, …)`` and opens a session of its own in ``__init__``, which a
+    subclass replacing ``self.session`` would leave open. Keywords, so that no
+    argument can land in another's place.
+    """
 
     def __init__(self, timeout: float) -> None:
-        super().__init__(log, True, timeout)
+        super().__init__(logger=log, is_async=True, timeout=timeout)
         self.session = ClientSession(timeout=ClientTimeout(total=timeout))
 
     async def request(

@@ -9,10 +9,12 @@ import signal
 
 from aiohttp import web
 
+from bot.adapters.flow_files import FlowDirectory
 from bot.cli.ops_port import metrics_port, ops_site
 from bot.settings import Settings
 from bot.web import create_app
 from bot.web.connections import CappedSite
+from bot.web.keys import FLOWS
 from bot.web.pages import announce
 from workers.broker import create_broker
 
@@ -36,13 +38,20 @@ async def _serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool
     if not settings.twilio_enabled:
         log.warning("no Twilio credentials: outbound messages go to the simulator channel only")
 
+    # One compile of the flows per process: checking them trains the reply classifier,
+    # seconds of CPU that would otherwise run again, blocking the loop, once the web
+    # part already answers ready (the scheduler's reload keeps this copy current).
+    flows: FlowDirectory | None = None
+    if web and scheduler:
+        flows = FlowDirectory(settings.flows_dir)
+        flows.reload()
     async with contextlib.AsyncExitStack() as stack:
         broker = create_broker(settings)
         ops = metrics_port(settings, web=web)
         if ops is not None:
             await stack.enter_async_context(ops_site(settings, ops))
         if web:
-            runner = _web_runner(settings)
+            runner = _web_runner(settings, flows)
             await runner.setup()
             stack.push_async_callback(runner.cleanup)
             await web_site(runner, settings).start()
@@ -56,7 +65,7 @@ async def _serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool
             from workers.jobs import create_jobs
             from workers.scheduler import add_cron_jobs, create_scheduler
 
-            jobs = await stack.enter_async_context(create_jobs(settings, broker))
+            jobs = await stack.enter_async_context(create_jobs(settings, broker, flows))
             sched = create_scheduler(jobs.interval)
             add_cron_jobs(sched, jobs.cron)
             sched.start()
@@ -79,8 +88,9 @@ async def _serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool
                 log.warning("worker did not stop in time; its tasks will be redelivered")
 
 
-def _web_runner(settings: Settings) -> web.AppRunner:
-    return web.AppRunner(create_app(settings), access_log=None, shutdown_timeout=10.0)
+def _web_runner(settings: Settings, flows: FlowDirectory | None) -> web.AppRunner:
+    app = create_app(settings, overrides={FLOWS: flows} if flows is not None else None)
+    return web.AppRunner(app, access_log=None, shutdown_timeout=10.0)
 
 
 def web_site(runner: web.AppRunner, settings: Settings) -> web.TCPSite:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot import metrics
@@ -31,6 +31,7 @@ from bot.core.model import (
     ConversationData,
     ConversationStatus,
     MessageKind,
+    settled,
     stopped_data,
 )
 from bot.core.phones import variants
@@ -274,18 +275,7 @@ class ConversationService:
         if conversation.timeout_at is None:
             return False
         event = Timeout(due_at=conversation.timeout_at)
-        for attempt in range(_CONFLICT_RETRIES):
-            current = await self.store.conversations.get(conversation.id)
-            if current is None:
-                return False
-            now = self.clock()
-            result = engine.step(await self._flow(current), current, event, now)
-            if not result.changed:
-                return False
-            if await self._commit(current, result, now):
-                return True
-            await _back_off(attempt)
-        return False
+        return await self._step_stored(conversation.id, event, offer_times=False)
 
     async def _hold(self, result: engine.Step) -> None:
         """Hold a picked time (after the pick is saved), and tell the conversation how it went."""
@@ -302,12 +292,34 @@ class ConversationService:
         With ``holding``, only while the conversation still waits on that slot: a late or
         repeated outcome of an earlier move changes nothing.
         """
+        return await self._step_stored(
+            conversation_id,
+            signal,
+            offer_times=True,
+            still=lambda current: not holding or current.data.get("holding") == holding,
+        )
+
+    async def _step_stored(
+        self,
+        conversation_id: str,
+        event: Timeout | Signal,
+        *,
+        offer_times: bool,
+        still: Callable[[Conversation], bool] = lambda _: True,
+    ) -> bool:
+        """Step the stored conversation with ``event``, from a fresh read after a conflict,
+        while it exists and ``still`` holds; True if it moved. ``offer_times``: with the
+        free slots (a signal may lead to offering times; a timeout never reads them)."""
         for attempt in range(_CONFLICT_RETRIES):
             current = await self.store.conversations.get(conversation_id)
-            if current is None or (holding and current.data.get("holding") != holding):
+            if current is None or not still(current):
                 return False
             now = self.clock()
-            result = await self._step(current, signal, now)
+            result = (
+                await self._step(current, event, now)
+                if offer_times
+                else engine.step(await self._flow(current), current, event, now)
+            )
             if not result.changed:
                 return False
             if await self._commit(current, result, now):
@@ -322,14 +334,7 @@ class ConversationService:
             if current is None or current.status is ConversationStatus.DONE:
                 return False
             data = stopped_data(current.data, reason)
-            stopped = replace(
-                current,
-                status=ConversationStatus.DONE,
-                timeout_at=None,
-                data=data,
-                version=current.version + 1,
-                updated_at=self.clock(),
-            )
+            stopped = settled(current, ConversationStatus.DONE, data, self.clock())
             try:
                 await self.store.conversations.save(stopped)
             except ConflictError:

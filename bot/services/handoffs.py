@@ -16,7 +16,13 @@ from datetime import datetime, timedelta
 from bot.core.console import Line
 from bot.core.errors import ValidationError
 from bot.core.machine import ACTIONS, CompiledFlow, Context
-from bot.core.model import Conversation, ConversationStatus, MessageKind, handed_back
+from bot.core.model import (
+    Conversation,
+    ConversationStatus,
+    MessageKind,
+    handed_back,
+    settled,
+)
 from bot.core.ports import InboundMessage, OutboxEntry, Store, TaskQueue
 from bot.services.effects import apply_effects
 
@@ -72,13 +78,7 @@ async def staff_reply(
 
 async def close(store: Store, conversation: Conversation, *, now: datetime) -> Conversation:
     """The person is done: the conversation ends (ConflictError if it changed meanwhile)."""
-    done = replace(
-        conversation,
-        status=ConversationStatus.DONE,
-        timeout_at=None,
-        version=conversation.version + 1,
-        updated_at=now,
-    )
+    done = settled(conversation, ConversationStatus.DONE, conversation.data, now)
     await store.conversations.save(done)
     return done
 
@@ -147,14 +147,7 @@ async def record_outcome(
     )
     effects = ACTIONS[action](ctx)
     data["outcome_by_staff"] = outcome
-    done = replace(
-        conversation,
-        status=ConversationStatus.DONE,
-        timeout_at=None,
-        data=data,
-        version=conversation.version + 1,
-        updated_at=now,
-    )
+    done = settled(conversation, ConversationStatus.DONE, data, now)
     async with store.transaction() as tx:
         await tx.conversations.save(done)
         await apply_effects(tx, done, effects, "", now)

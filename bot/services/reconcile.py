@@ -9,22 +9,26 @@ MessageSid, so a message the webhook did deliver is a duplicate and skipped)
 and runs their turns in the order the patients sent them.
 
 What the provider's list gives back is less than the webhook: no
-``ButtonPayload`` and no ``OriginalRepliedMessageSid`` (a tap arrives as its
-button's label, read like a typed answer, by the number's newest conversation).
+``ButtonPayload`` and no ``OriginalRepliedMessageSid``; a tap arrives as its
+button's label. When our recent messages to the patient make that label
+unambiguous (:func:`bot.core.taps.recovered_tap`), it is stored as that button,
+answering that message, as the webhook would have; otherwise it is read like a
+typed answer, by the number's newest conversation.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from bot import metrics
 from bot.clock import Clock
 from bot.core.errors import ValidationError
-from bot.core.phones import sender_identity
+from bot.core.phones import sender_identity, variants
 from bot.core.ports import InboundMessage, Inbox, ProviderMessage, Store
+from bot.core.taps import recovered_tap
 from bot.services.conversations import ConversationService
 
 __all__ = ["InboundReconciler"]
@@ -32,6 +36,10 @@ __all__ = ["InboundReconciler"]
 log = logging.getLogger(__name__)
 
 _FIRST_LOOKBACK = timedelta(hours=24)  # before any cursor: the customer-service window
+# How far back a recovered tap's message is looked for: a reminder goes out a day or two
+# before the appointment; an older message's label is read as typed text.
+_TAP_LOOKBACK = timedelta(days=7)
+_MAX_LABEL = 20  # WhatsApp's longest quick-reply title: a longer body was typed
 
 
 @dataclass
@@ -69,9 +77,24 @@ class InboundReconciler:
         stored = []
         for provided in listed:
             message = _inbound(provided)
-            if message is not None and await self.store.inbound.add(message):
+            if message is None:
+                continue
+            message = await self._as_tap(message)
+            if await self.store.inbound.add(message):
                 stored.append(message)
         return stored
+
+    async def _as_tap(self, message: InboundMessage) -> InboundMessage:
+        """The message as the button tap it was, when its label says which (see module doc)."""
+        if not message.phone or message.media_count or len(message.body) > _MAX_LABEL:
+            return message
+        sent = await self.store.outbox.sent_with_buttons(
+            variants(message.phone), message.received_at - _TAP_LOOKBACK, message.received_at
+        )
+        tap = recovered_tap(message.body, sent)
+        if tap is None:
+            return message
+        return replace(message, button_payload=tap.button_id, replied_to=tap.replied_to)
 
 
 def _inbound(provided: ProviderMessage) -> InboundMessage | None:

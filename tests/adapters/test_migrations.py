@@ -28,6 +28,7 @@ from bot.adapters.mongo.migrations import (
 from bot.adapters.mongo.schema import INDEXES
 from bot.cli import main
 from bot.settings import Settings
+from tests.cli_env import use_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -149,14 +150,7 @@ def test_db_status_and_migrate_commands(
 ) -> None:
     assert settings.mongodb_url
     assert settings.redis_url
-    for name, value in {
-        "MONGODB_URL": settings.mongodb_url,
-        "MONGODB_DB": settings.mongodb_db,
-        "REDIS_URL": settings.redis_url,
-        "DATA_DIR": str(settings.data_dir),
-        "DIGITALY_CONFIG": str(ROOT / "config.yaml"),
-    }.items():
-        monkeypatch.setenv(name, value)
+    use_settings(monkeypatch, settings)
     runner = CliRunner()
     try:
         status = runner.invoke(main, ["db", "status"])

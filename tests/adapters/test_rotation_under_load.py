@@ -20,6 +20,7 @@ from bot.cli import main
 from bot.core.model import AppointmentStatus, InboundMessage
 from bot.settings import Settings
 from tests.builders import FakeClock
+from tests.cli_env import use_settings
 from tests.services.test_reminders import MONDAY_6AM, _appointment, _push, _services
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,15 +102,7 @@ def test_keys_rotate_shows_progress_and_prints_the_counts(
     def entry(keys: dict[str, bytes]) -> str:
         return ",".join(f"{k}:{base64.b64encode(v).decode()}" for k, v in keys.items())
 
-    for name, value in {
-        "MONGODB_URL": settings.mongodb_url,
-        "MONGODB_DB": settings.mongodb_db,
-        "REDIS_URL": settings.redis_url,
-        "DATA_DIR": str(settings.data_dir),
-        "DIGITALY_CONFIG": str(ROOT / "config.yaml"),
-        "DIGITALY_DATA_KEYS": entry(KEY_A),
-    }.items():
-        monkeypatch.setenv(name, value)
+    use_settings(monkeypatch, settings, DIGITALY_DATA_KEYS=entry(KEY_A))
 
     async def seed() -> None:
         async with open_store(settings) as opened:

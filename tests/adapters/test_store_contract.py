@@ -20,7 +20,7 @@ from bot.core.ports import (
     Store,
     UpsertOutcome,
 )
-from tests.builders import NOW, appointment, conversation, outbox_entry
+from tests.builders import NOW, PHONE, appointment, conversation, outbox_entry
 
 _appointment = appointment
 _entry = outbox_entry
@@ -257,6 +257,24 @@ async def test_outbox_in_state_oldest_first(store: Store) -> None:
     assert [e.key for e in await store.outbox.in_state(OutboxState.PENDING, 10)] == ["a", "b"]
     assert [e.key for e in await store.outbox.in_state(OutboxState.UNKNOWN, 10)] == ["c"]
     assert [e.key for e in await store.outbox.in_state(OutboxState.PENDING, 1)] == ["a"]
+
+
+async def test_outbox_sent_with_buttons_to_a_number_in_a_time_range(store: Store) -> None:
+    sent = {"provider_sid": "SM1", "state": OutboxState.SENT}
+    await store.outbox.add(_entry("b", created_at=NOW + timedelta(hours=1), **sent))
+    await store.outbox.add(_entry("a", **sent))
+    await store.outbox.add(_entry("unsent"))  # no provider sid: the patient never saw it
+    await store.outbox.add(_entry("plain", buttons=(), **sent | {"provider_sid": "SM2"}))
+    await store.outbox.add(
+        _entry("other", phone="+5511900000000", **sent | {"provider_sid": "SM3"})
+    )
+    await store.outbox.add(_entry("old", created_at=NOW - timedelta(days=9), **sent))
+    found = await store.outbox.sent_with_buttons(
+        [PHONE], NOW - timedelta(days=1), NOW + timedelta(hours=1)
+    )
+    assert [e.key for e in found] == ["a", "b"]
+    assert found[0] == _entry("a", **sent)
+    assert await store.outbox.sent_with_buttons([PHONE], NOW - timedelta(days=1), NOW) == [found[0]]
 
 
 async def test_outbox_sending_fields_round_trip(store: Store) -> None:

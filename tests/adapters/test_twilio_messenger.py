@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from aiohttp import ClientSession
 from pydantic import SecretStr
 
-from bot.adapters.twilio import TwilioMessenger
+from bot.adapters.twilio import HttpClient, TwilioMessenger
+from bot.adapters.twilio_content import TwilioTemplates
 from bot.core.ports import OutboundMessage, SendOutcome
 from bot.settings import Settings
 from tests.fakes.twilio import FakeTwilio
@@ -188,3 +191,34 @@ async def test_wrong_credentials_are_a_401_with_code_20003(
         SendOutcome.REJECTED, 401, 20003
     )  # fmt: skip
     assert fake.messages == []
+
+
+def _open_sessions() -> set[int]:
+    # type(), not isinstance(): the heap may hold dead weak proxies, which isinstance reads.
+    found = [o for o in gc.get_objects() if issubclass(type(o), ClientSession)]
+    return {id(o) for o in found if not o.closed}
+
+
+async def test_each_client_opens_one_session_with_its_timeout_and_closes_it(
+    settings: Settings, fake_twilio: tuple[FakeTwilio, str]
+) -> None:
+    # A subclass of twilio-python's AsyncTwilioHttpClient given its arguments in the
+    # wrong places would open a second session, replaced and never closed, and would
+    # not hold the timeout asked for.
+    fake, url = fake_twilio
+    configured = twilio_settings(settings, url, request_timeout=timedelta(seconds=1.5))
+    before = _open_sessions()
+    messenger = TwilioMessenger(configured)
+    templates = TwilioTemplates(configured)
+    clients: list[HttpClient] = [messenger.http, templates.http]
+    assert _open_sessions() - before == {id(http.session) for http in clients}
+    assert [(http.timeout, http.is_async) for http in clients] == [(1.5, True), (15.0, True)]
+    assert messenger.http.session.timeout.total == 1.5
+    assert messenger.client.http_client is messenger.http
+    result = await messenger.send(_message())
+    assert result.outcome is SendOutcome.ACCEPTED, result
+    assert [m.sid for m in fake.messages] == [result.provider_sid]
+    assert _open_sessions() - before == {id(http.session) for http in clients}
+    await messenger.aclose()
+    await templates.aclose()
+    assert _open_sessions() - before == set()

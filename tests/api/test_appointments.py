@@ -10,10 +10,11 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bot.core.model import AppointmentStatus, Conversation, ConversationStatus
+from bot.core.model import AppointmentStatus, ConversationStatus
 from bot.core.ports import Cancellation, OutboxEntry, OutboxState
 from bot.settings import Settings
 from bot.web.keys import STORE
+from tests import builders
 from tests.api.conftest import Client, api_settings, in_days, item, start, token_maker
 
 URL = "/api/v1/appointments"
@@ -190,12 +191,9 @@ async def test_clinic_cancellation_stops_the_conversation_and_tells_the_patient(
     assert appointment is not None
     now = datetime.now(UTC)
     await store.conversations.create(
-        Conversation(
+        builders.conversation(
             id="conv-1",
             phone=appointment.phone,
-            flow="confirmation",
-            flow_version="v1",
-            state="waiting",
             appointment_ids=(appointment.id,),
             created_at=now,
             updated_at=now,
@@ -242,12 +240,9 @@ async def test_get_appointment_shows_reminders_answer_and_cancellation(
     assert appointment is not None
     now = datetime.now(UTC).replace(microsecond=0)
     await store.conversations.create(
-        Conversation(
+        builders.conversation(
             id="conv-1",
             phone=appointment.phone,
-            flow="confirmation",
-            flow_version="v1",
-            state="waiting",
             appointment_ids=(appointment.id,),
             created_at=now,
             updated_at=now,

@@ -2,7 +2,7 @@
 
 The robot below builds every request from the document (operationId, path
 template, method); nothing else of the API is hard-coded. Patients cancel for
-real: a reminder conversation, then a signed WhatsApp reply.
+real: a reminder conversation, then their WhatsApp replies through the fake Twilio.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from redis.asyncio import Redis
 from bot.settings import Settings
 from bot.web.keys import CONVERSATIONS, STORE
 from tests.api.conftest import Client, api_settings, item, start, token_maker
-from tests.twilio_signing import PUBLIC, TOKEN, inbound_form, message_sid, post_signed
+from tests.twilio_signing import PUBLIC, TOKEN
+from tests.web.conftest import patients_of
 from tests.web.test_webhooks import _settle
 
 DAY = 240  # appointments pushed; above the async threshold: a 202 and an operation
@@ -87,11 +88,12 @@ async def test_a_robot_runs_a_day_from_the_document_alone(
         assert appointment is not None
         await client.app[CONVERSATIONS].start(f"c-day{n}", "confirmation", [appointment])
         phones.append(appointment.phone)
-    for step, words in enumerate(("não vou poder ir", "sim, pode desmarcar")):
-        for n, phone in enumerate(phones):
-            form = inbound_form(message_sid(f"SMDAY{step}x{n}"), phone, words)
-            assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
+    twilio = patients_of(client)
+    for words in ("não vou poder ir", "sim, pode desmarcar"):
+        for phone in phones:
+            assert (await twilio.receive(phone, words)).answer == 200
         await _settle(client)
+    await twilio.close()
 
     # 3. Read the cancellations, page by page, and apply them (the last one fails).
     seen: list[dict[str, Any]] = []

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.web.keys import SETTINGS
 from tests.api.conftest import Client
-from tests.conftest import ROOT
+from tests.cli_env import use_settings
 
 URL = "/api/v1/cancellations"
 
@@ -24,15 +24,7 @@ async def _run(args: list[str], code: int = 0) -> tuple[str, str]:
 
 async def test_create_list_revoke(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = client.app[SETTINGS]
-    for name, value in {
-        "MONGODB_URL": settings.mongodb_url,
-        "MONGODB_DB": settings.mongodb_db,
-        "REDIS_URL": settings.redis_url,
-        "DATA_DIR": str(settings.data_dir),
-        "DIGITALY_CONFIG": str(ROOT / "config.yaml"),
-    }.items():
-        assert value is not None
-        monkeypatch.setenv(name, value)
+    use_settings(monkeypatch, settings)
 
     out, err = await _run(
         ["tokens", "create", "--name", "robot-centro", "--scopes", "cancellations:read"]

@@ -59,13 +59,17 @@ window fails with 63016, as free text does (twilio.com/docs/api/errors/63016).
 Inbound messages (twilio.com/docs/messaging/guides/webhook-request): :meth:`FakeTwilio.receive`
 makes the fake receive a patient's WhatsApp message or button tap and POST it,
 signed, to the sender's incoming webhook with ``MessageSid``, ``From``, ``To``,
-``WaId``, ``Body``, and for taps ``ButtonPayload``, ``ButtonText`` and
-``OriginalRepliedMessageSid``. It opens that number's 24-hour window. A list item
-tapped (``list_item=(id, item)``) comes with ``ListId`` and ``ListTitle``
-(the item's id and text) and the item's text as ``Body``, ``MessageType``
-``interactive``: the field names Twilio's inbound webhook uses for a
-list-picker choice, as we understand them; the webhook-request page we could
-read does not list them, so our webhook also takes the id from ``ButtonPayload``.
+``WaId``, ``Body``, ``NumMedia`` with ``MediaContentType{N}``/``MediaUrl{N}``, and
+for taps ``ButtonPayload``, ``ButtonText`` and ``OriginalRepliedMessageSid``
+(Twilio may add fields without notice: ``extra``). It opens that number's
+24-hour window. A list item tapped (``list_item=(id, item)``) comes with ``ListId``
+and ``ListTitle`` (the item's id and text) and the item's text as ``Body``,
+``MessageType`` ``interactive``: the field names Twilio's inbound webhook uses for
+a list-picker choice, as we understand them; the webhook-request page we could
+read does not list them, so our webhook also takes the id from ``ButtonPayload``. :meth:`FakeTwilio.compose` and :meth:`FakeTwilio.deliver` are its
+two halves: the message reaching Twilio, and each POST of it (Twilio posts the
+same message again on a retry, a fallback URL or a Console replay;
+twilio.com/docs/usage/webhooks/webhooks-connection-overrides).
 
 Where the webhooks go: the URLs Twilio calls are public (``https://digitaly.test/…``);
 :meth:`FakeTwilio.route` maps that public base to the test server, as a reverse
@@ -106,7 +110,7 @@ from twilio.request_validator import RequestValidator
 from yarl import URL
 
 from tests.fakes.twilio_content import LIST_PICKER, ContentApi, Template
-from tests.fakes.twilio_inbound import ReceivedMessage, TwilioInbox
+from tests.fakes.twilio_inbound import ReceivedMessage, TwilioInbox, webhook_form
 from tests.fakes.twilio_requests import invalid_create, twilio_error, variables
 
 __all__ = [
@@ -164,6 +168,8 @@ class Callback:
     url: str
     form: dict[str, str]
     answer: int | None = None  # our HTTP status; None when not delivered
+    content_type: str | None = None  # our answer's (TwiML for an inbound message)
+    text: str | None = None  # our answer's body
 
 
 @dataclass
@@ -253,7 +259,7 @@ class FakeTwilio:
         if self._session is not None:
             await self._session.close()
 
-    async def receive(
+    def compose(
         self,
         phone: str,
         body: str = "",
@@ -263,37 +269,40 @@ class FakeTwilio:
         list_item: tuple[str, str] | None = None,  # (id, item): a list-picker item tapped
         replied_to: str | None = None,
         at: datetime | None = None,
-    ) -> Callback:
-        """A patient writes (or taps a button): store it and POST it, signed, to our webhook."""
+        media: tuple[str, ...] = (),  # content types of attached files
+        extra: dict[str, str] | None = None,  # fields Twilio adds without notice
+    ) -> Inbound:
+        """A patient writes (or taps a button): Twilio has it in the account, not posted yet."""
         sid = "SM" + secrets.token_hex(16)
-        form = {
-            "MessageSid": sid,
-            "SmsMessageSid": sid,
-            "SmsSid": sid,
-            "AccountSid": self.account_sid,
-            "From": "whatsapp:" + phone,
-            "To": to,
-            "WaId": phone.lstrip("+"),
-            "ProfileName": "Paciente",
-            "Body": button[1] if button and not body else body,
-            "NumMedia": "0",
-            "NumSegments": "1",
-            "SmsStatus": "received",
-            "MessageType": "button" if button else "text",
-            "ApiVersion": "2010-04-01",
-        }
-        if button is not None:
-            form |= {"ButtonPayload": button[0], "ButtonText": button[1]}
-        if list_item is not None:
-            form |= {"ListId": list_item[0], "ListTitle": list_item[1]}
-            form |= {"Body": body or list_item[1], "MessageType": "interactive"}
-        if replied_to is not None:
-            form["OriginalRepliedMessageSid"] = replied_to
+        form = webhook_form(
+            self.account_sid,
+            sid,
+            phone,
+            body,
+            to=to,
+            button=button,
+            list_item=list_item,
+            replied_to=replied_to,
+            media=media,
+            extra=extra,
+        )
         when = at or self.now()
-        self.inbound.append(Inbound(sid, form, when))
+        inbound = Inbound(sid, form, when)
+        self.inbound.append(inbound)
         self.inbox.received.append(ReceivedMessage(sid, form, when.replace(microsecond=0)))
         self._saw_inbound(phone, when)
-        return await self._post(self.incoming_url, form)
+        return inbound
+
+    async def deliver(self, inbound: Inbound) -> Callback:
+        """POST a received message, signed, to our webhook. Again for one posted before:
+        Twilio does so on a retry (``rc``), through a fallback URL, or when someone replays
+        it from the Console (twilio.com/docs/usage/webhooks/webhooks-connection-overrides)."""
+        return await self._post(self.incoming_url, inbound.form)
+
+    async def receive(self, phone: str, body: str = "", **how: Any) -> Callback:
+        """A patient writes (or taps a button): stored and POSTed, signed, to our webhook
+        (the keywords are :meth:`compose`'s)."""
+        return await self.deliver(self.compose(phone, body, **how))
 
     # --- The HTTP API ----------------------------------------------------------------------
 
@@ -470,8 +479,9 @@ class FakeTwilio:
         async with self._session.post(
             URL(actual, encoded=True), data=form, headers={"X-Twilio-Signature": signature}
         ) as response:
-            await response.read()
+            callback.text = await response.text()
             callback.answer = response.status
+            callback.content_type = response.content_type
         return callback
 
     def _resource(self, message: SentMessage, status: str | None = None) -> dict[str, Any]:

@@ -42,13 +42,56 @@ from urllib.parse import urlencode
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from twilio.request_validator import RequestValidator
 
-__all__ = ["ReceivedMessage", "TwilioInbox", "Webhook"]
+__all__ = ["ReceivedMessage", "TwilioInbox", "Webhook", "webhook_form"]
 
 ACCOUNT_SID = "AC" + "0" * 32
 OUR_NUMBER = "whatsapp:+5511930000001"
 _CONNECT_TIMEOUT = 5.0
 _TRIES = 2  # the first attempt and Twilio's default single retry
 _MAX_PAGE = 1000
+
+
+def webhook_form(
+    account_sid: str,
+    sid: str,
+    phone: str,
+    body: str = "",
+    *,
+    to: str = OUR_NUMBER,
+    button: tuple[str, str] | None = None,  # (payload id, label)
+    list_item: tuple[str, str] | None = None,  # (id, item): a list-picker item tapped
+    replied_to: str | None = None,
+    media: tuple[str, ...] = (),  # content types of attached files
+    extra: dict[str, str] | None = None,  # fields Twilio adds without notice
+) -> dict[str, str]:
+    """The fields Twilio posts to the incoming webhook for a patient's WhatsApp message."""
+    form = {
+        "MessageSid": sid,
+        "SmsMessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": account_sid,
+        "From": f"whatsapp:{phone}",
+        "To": to,
+        "WaId": phone.lstrip("+"),
+        "ProfileName": "Paciente",
+        "Body": button[1] if button and not body else body,
+        "NumMedia": str(len(media)),
+        "NumSegments": "1",
+        "SmsStatus": "received",
+        "MessageType": "button" if button else "text",
+        "ApiVersion": "2010-04-01",
+    }
+    media_url = f"https://api.twilio.com/2010-04-01/Accounts/{account_sid}/Messages/{sid}/Media/ME"
+    for n, kind in enumerate(media):
+        form |= {f"MediaContentType{n}": kind, f"MediaUrl{n}": f"{media_url}{n:032x}"}
+    if button is not None:
+        form |= {"ButtonPayload": button[0], "ButtonText": button[1]}
+    if list_item is not None:
+        form |= {"ListId": list_item[0], "ListTitle": list_item[1]}
+        form |= {"Body": body or list_item[1], "MessageType": "interactive"}
+    if replied_to is not None:
+        form |= {"OriginalRepliedMessageSid": replied_to, "OriginalRepliedMessageSender": to}
+    return form | (extra or {})
 
 
 @dataclass(frozen=True)
@@ -119,25 +162,9 @@ class TwilioInbox:
     ) -> ReceivedMessage:
         """A patient's message reaches Twilio, which posts it to our webhook (if it can)."""
         sid = "SM" + secrets.token_hex(16)
-        form = {
-            "MessageSid": sid,
-            "SmsMessageSid": sid,
-            "SmsSid": sid,
-            "AccountSid": self.account_sid,
-            "From": f"whatsapp:{phone}",
-            "To": to,
-            "WaId": phone.lstrip("+"),
-            "ProfileName": "Paciente",
-            "Body": button[1] if button else body,
-            "NumMedia": "0",
-            "NumSegments": "1",
-            "SmsStatus": "received",
-            "ApiVersion": "2010-04-01",
-        }
-        if button is not None:
-            form |= {"ButtonPayload": button[0], "ButtonText": button[1], "MessageType": "button"}
-        if replied_to is not None:
-            form |= {"OriginalRepliedMessageSid": replied_to, "OriginalRepliedMessageSender": to}
+        form = webhook_form(
+            self.account_sid, sid, phone, body, to=to, button=button, replied_to=replied_to
+        )
         message = ReceivedMessage(sid, form, (at or datetime.now(UTC)).replace(microsecond=0))
         self.received.append(message)
         self.on_receive(phone, message.date_sent)

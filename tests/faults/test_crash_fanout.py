@@ -166,10 +166,11 @@ def _reminded(fake: FakeTwilio) -> Counter[str]:
     return Counter(m.form.get("To", "") for m in fake.messages)
 
 
-async def _until(condition: Any, within: float, what: str) -> None:
+async def _until(condition: Any, within: float, what: str, fake: FakeTwilio) -> None:
     deadline = time.monotonic() + within
     while not condition():
-        assert time.monotonic() < deadline, what
+        seen = f"{len(_reminded(fake))} patients reminded, {len(fake.messages)} sends"
+        assert time.monotonic() < deadline, f"{what} after {within:.0f} s: {seen}"
         await asyncio.sleep(0.02)
 
 
@@ -185,11 +186,11 @@ async def test_two_power_cuts_mid_fan_out_remind_every_patient_exactly_once(
         await runs[-1].ready()
         await _seed(tmp_path, runs[-1])
         for n, after in enumerate(KILL_AFTER, start=1):
-            await _until(lambda after=after: len(fake.messages) >= after, 240, "no fan-out")
+            await _until(lambda after=after: len(fake.messages) >= after, 240, "no fan-out", fake)
             runs[-1].power_cut()
             runs.append(Run(tmp_path, env, n))
             await runs[-1].ready()
-        await _until(lambda: len(_reminded(fake)) >= PATIENTS, 300, "not all reminded")
+        await _until(lambda: len(_reminded(fake)) >= PATIENTS, 300, "not all reminded", fake)
         await asyncio.sleep(5)  # the sweeper settles what the cuts left: no second send comes
     finally:
         runs[-1].stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from bot.adapters.memory import MemoryQueue
 from bot.settings import Settings
 from bot.web import create_app
 from bot.web.keys import QUEUE, SCHEMA_READY
+from tests.fakes.twilio import FakeTwilio
 from tests.twilio_signing import PUBLIC, TOKEN
 
 Client = TestClient[Any, Any]
@@ -48,3 +50,19 @@ async def started(aiohttp_client: Any, app: web.Application) -> Client:
             break
         await asyncio.sleep(0.05)
     return client
+
+
+def patients_of(client: Client) -> FakeTwilio:
+    """The strict fake Twilio, posting what patients send to ``client``'s app (signed on
+    our public URL, with our auth token, as Twilio does); close it after the test."""
+    fake = FakeTwilio(auth_token=TOKEN)
+    fake.route(PUBLIC, str(client.make_url("")))
+    return fake
+
+
+@pytest.fixture
+async def twilio(client: Client) -> AsyncIterator[FakeTwilio]:
+    """Patients writing to ``client``'s app through the fake Twilio."""
+    fake = patients_of(client)
+    yield fake
+    await fake.close()

@@ -21,12 +21,13 @@ from redis.asyncio import Redis
 
 from bot.adapters.memory import MemoryQueue
 from bot.adapters.twilio import TwilioMessenger
-from bot.core.model import Appointment, AppointmentStatus
+from bot.core.model import AppointmentStatus
 from bot.core.ports import InboundMessage, OutboxEntry, OutboxState, Store
 from bot.services.outbox import send_entry
 from bot.settings import Settings
 from bot.web import create_app
 from bot.web.keys import CLOCK, CONVERSATIONS, QUEUE, REMINDERS, STORE, TEMPLATE_PROBLEMS
+from tests import builders
 from tests.fakes.sending import MemoryBreaker, MemoryLimiter
 from tests.fakes.twilio import FakeTwilio
 from tests.twilio_signing import PUBLIC, TOKEN
@@ -59,15 +60,7 @@ class World:
 
     async def remind(self, n: int) -> str:
         """Start patient ``n``'s confirmation conversation; its reminder's outbox key."""
-        appointment = Appointment(
-            id=f"a{n}",
-            external_id=f"LEG-{n}",
-            patient_name=f"Maria {n} da Silva",
-            phone=f"+55119{n:08d}",
-            starts_at=T0 + timedelta(days=2),
-            doctor="Dra. Cláudia Guimarães",
-            unit="centro",
-        )
+        appointment = builders.patient(n, starts_at=T0 + timedelta(days=2))
         await self.store.appointments.upsert(appointment)
         started = await self.client.app[CONVERSATIONS].start(f"c{n}", "confirmation", [appointment])
         assert started is not None
@@ -251,14 +244,8 @@ async def test_the_clinic_cancel_notice_goes_as_its_template_outside_the_window(
     """The patient last wrote two days ago: free text would fail (63016); the template arrives."""
     phone = "+5511900000020"
     await world.patient_writes(phone, "oi", timedelta(days=2))
-    before = Appointment(
-        id="a20",
-        external_id="LEG-20",
-        patient_name="Conceição Peçanha",
-        phone=phone,
-        starts_at=T0 + timedelta(days=3),
-        doctor="Dra. Cláudia Guimarães",
-        unit="centro",
+    before = builders.appointment(
+        id="a20", external_id="LEG-20", phone=phone, starts_at=T0 + timedelta(days=3)
     )
     await world.store.appointments.upsert(before)
     after = replace(before, status=AppointmentStatus.CANCELLED)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.web.keys import CONVERSATIONS, STORE
-from tests.twilio_signing import inbound_form, message_sid, post_signed
+from tests.fakes.twilio import FakeTwilio
 from tests.web.test_webhooks import Client, _appointment, _settle
 
 
@@ -16,13 +16,12 @@ def _value(text: str, name: str, labels: str = "") -> float:
     return sum(values)
 
 
-async def test_counters_move_after_a_conversation(client: Client) -> None:
+async def test_counters_move_after_a_conversation(client: Client, twilio: FakeTwilio) -> None:
     before = await (await client.get("/metrics")).text()
     appointment = _appointment(301)
     await client.app[STORE].appointments.upsert(appointment)
     await client.app[CONVERSATIONS].start("c-metrics", "confirmation", [appointment])
-    form = inbound_form(message_sid("SMMETRICS"), appointment.phone, "sim")
-    assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
+    assert (await twilio.receive(appointment.phone, "sim")).answer == 200
     await _settle(client)
     response = await client.get("/metrics")
     assert response.status == 200

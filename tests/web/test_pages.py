@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 from redis.asyncio import Redis
 
@@ -63,10 +64,28 @@ async def login_token(client: Client) -> str:
     return match.group(1)
 
 
-async def _log_in(client: Client) -> tuple[dict[str, str], str]:
-    """The session cookie header and the CSRF token of a logged-in staff member."""
-    await client.app[STAFF].create("Ana", "ana@clinica.example", "uma-senha-comprida", NOW)
-    response = await client.post(
+async def _act(
+    client: Client,
+    conversation: str,
+    action: str,
+    headers: dict[str, str],
+    csrf: str,
+    *,
+    follow: bool = True,
+    **fields: str,
+) -> ClientResponse:
+    """A staff action on a handed-off conversation, posted as the console's form posts it."""
+    return await client.post(
+        f"/console/atendimento/{conversation}/{action}",
+        data={"csrf": csrf, **fields},
+        headers=headers,
+        allow_redirects=follow,
+    )
+
+
+async def _post_login(client: Client) -> ClientResponse:
+    """Ana's login form, posted (with a fresh CSRF token)."""
+    return await client.post(
         "/console/login",
         data={
             "email": "ana@clinica.example",
@@ -75,6 +94,12 @@ async def _log_in(client: Client) -> tuple[dict[str, str], str]:
         },
         allow_redirects=False,
     )
+
+
+async def _log_in(client: Client) -> tuple[dict[str, str], str]:
+    """The session cookie header and the CSRF token of a logged-in staff member."""
+    await client.app[STAFF].create("Ana", "ana@clinica.example", "uma-senha-comprida", NOW)
+    response = await _post_login(client)
     assert response.status == 302
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie
@@ -126,11 +151,8 @@ async def test_staff_actions_need_the_csrf_token(client: Client) -> None:
 async def test_a_reply_outside_the_24_hour_window_is_refused(client: Client) -> None:
     conversation = await _handed_off(client, timedelta(hours=25))
     headers, csrf = await _log_in(client)
-    response = await client.post(
-        f"/console/atendimento/{conversation}/responder",
-        data={"csrf": csrf, "text": "Olá!"},
-        headers=headers,
-        allow_redirects=False,
+    response = await _act(
+        client, conversation, "responder", headers, csrf, text="Olá!", follow=False
     )
     assert response.headers["Location"].endswith("?aviso=janela")
     assert await client.app[DB]["outbox"].count_documents({"kind": "staff"}) == 0
@@ -143,20 +165,15 @@ async def test_a_reply_inside_the_window_is_queued_and_back_to_the_bot_resumes(
 ) -> None:
     conversation = await _handed_off(client, timedelta(hours=2))
     headers, csrf = await _log_in(client)
-    response = await client.post(
-        f"/console/atendimento/{conversation}/responder",
-        data={"csrf": csrf, "text": "Olá, Rita!"},
-        headers=headers,
-        allow_redirects=False,
+    response = await _act(
+        client, conversation, "responder", headers, csrf, text="Olá, Rita!", follow=False
     )
     assert response.headers["Location"].endswith("?aviso=respondida")
     entry = await client.app[DB]["outbox"].find_one({"kind": "staff"})
     assert entry is not None
     queue: MemoryQueue = client.app[QUEUE]  # type: ignore[assignment]
     assert entry["_id"] in queue.sends
-    await client.post(
-        f"/console/atendimento/{conversation}/devolver", data={"csrf": csrf}, headers=headers
-    )
+    await _act(client, conversation, "devolver", headers, csrf)
     resumed = await client.app[STORE].conversations.get(conversation)
     assert resumed is not None
     assert (resumed.status, resumed.state) == (ConversationStatus.ACTIVE, "awaiting_reply")
@@ -232,10 +249,8 @@ async def test_problems_page_shows_a_paused_sender(client: Client) -> None:
 async def test_back_to_the_bot_reads_the_answer_given_to_the_person(client: Client) -> None:
     conversation = await _handed_off(client, timedelta(hours=2))
     headers, csrf = await _log_in(client)
-    await client.post(
-        f"/console/atendimento/{conversation}/responder",
-        data={"csrf": csrf, "text": "Posso confirmar sua presença?"},
-        headers=headers,
+    await _act(
+        client, conversation, "responder", headers, csrf, text="Posso confirmar sua presença?"
     )
     answer = InboundMessage(
         sid="SM-h2", phone=PHONE, body="sim, pode confirmar", received_at=datetime.now(UTC)
@@ -245,9 +260,7 @@ async def test_back_to_the_bot_reads_the_answer_given_to_the_person(client: Clie
     appointment = await client.app[STORE].appointments.get("h1")
     assert appointment is not None
     assert appointment.status.value == "scheduled"
-    await client.post(
-        f"/console/atendimento/{conversation}/devolver", data={"csrf": csrf}, headers=headers
-    )
+    await _act(client, conversation, "devolver", headers, csrf)
     after = await client.app[STORE].conversations.get(conversation)
     assert after is not None
     assert (after.state, after.status) == ("confirmed", ConversationStatus.DONE)
@@ -259,11 +272,8 @@ async def test_back_to_the_bot_reads_the_answer_given_to_the_person(client: Clie
 async def test_staff_record_a_cancellation_for_the_robot(client: Client) -> None:
     conversation = await _handed_off(client, timedelta(hours=2))
     headers, csrf = await _log_in(client)
-    response = await client.post(
-        f"/console/atendimento/{conversation}/registrar",
-        data={"csrf": csrf, "outcome": "cancelled"},
-        headers=headers,
-        allow_redirects=False,
+    response = await _act(
+        client, conversation, "registrar", headers, csrf, outcome="cancelled", follow=False
     )
     assert response.headers["Location"].endswith("?aviso=registrada-cancelled")
     appointment = await client.app[STORE].appointments.get("h1")
@@ -282,18 +292,11 @@ async def test_staff_record_a_confirmation_and_an_unknown_outcome_is_refused(
 ) -> None:
     conversation = await _handed_off(client, timedelta(hours=2))
     headers, csrf = await _log_in(client)
-    refused = await client.post(
-        f"/console/atendimento/{conversation}/registrar",
-        data={"csrf": csrf, "outcome": "maybe"},
-        headers=headers,
-        allow_redirects=False,
+    refused = await _act(
+        client, conversation, "registrar", headers, csrf, outcome="maybe", follow=False
     )
     assert refused.headers["Location"].endswith("?aviso=invalida")
-    await client.post(
-        f"/console/atendimento/{conversation}/registrar",
-        data={"csrf": csrf, "outcome": "confirmed"},
-        headers=headers,
-    )
+    await _act(client, conversation, "registrar", headers, csrf, outcome="confirmed")
     appointment = await client.app[STORE].appointments.get("h1")
     assert appointment is not None
     assert appointment.status.value == "confirmed"
@@ -314,9 +317,7 @@ async def test_the_agenda_shows_who_is_with_staff_and_labels_its_counts(client: 
 async def test_the_audit_list_says_what_staff_did_in_words(client: Client) -> None:
     conversation = await _handed_off(client, timedelta(hours=2))
     headers, csrf = await _log_in(client)
-    await client.post(
-        f"/console/atendimento/{conversation}/encerrar", data={"csrf": csrf}, headers=headers
-    )
+    await _act(client, conversation, "encerrar", headers, csrf)
     page = await (await client.get("/console/problemas", headers=headers)).text()
     assert "Encerrou a conversa" in page
     assert "Entrou no console" in page
@@ -332,13 +333,5 @@ async def test_a_disabled_account_is_logged_out_at_once_and_cannot_log_in(
     staff = client.app[STAFF]
     assert await staff.set_disabled("ana@clinica.example", True)  # type: ignore[attr-defined]
     assert (await client.get("/console", headers=headers, allow_redirects=False)).status == 302
-    again = await client.post(
-        "/console/login",
-        data={
-            "email": "ana@clinica.example",
-            "password": "uma-senha-comprida",
-            "csrf": await login_token(client),
-        },
-        allow_redirects=False,
-    )
+    again = await _post_login(client)
     assert again.status == 401

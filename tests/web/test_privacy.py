@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.web.keys import CONVERSATIONS, DB, SETTINGS, STORE
-from tests.twilio_signing import inbound_form, message_sid, post_signed
-from tests.web.conftest import Client
+from tests.cli_env import use_settings
+from tests.web.conftest import Client, patients_of
 from tests.web.test_webhooks import _appointment, _settle
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,10 +22,10 @@ async def _converse(client: Client, n: int) -> str:
     appointment = _appointment(n)
     await client.app[STORE].appointments.upsert(appointment)
     await client.app[CONVERSATIONS].start(f"c-priv{n}", "confirmation", [appointment])
-    form = inbound_form(
-        message_sid(f"SMP{n}"), appointment.phone, f"não vou poder ir, Maria {n} aqui"
-    )
-    assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
+    twilio = patients_of(client)
+    posted = await twilio.receive(appointment.phone, f"não vou poder ir, Maria {n} aqui")
+    await twilio.close()
+    assert posted.answer == 200
     await _settle(client)
     return appointment.phone
 
@@ -34,14 +34,7 @@ async def test_export_then_erase(client: Client, monkeypatch: pytest.MonkeyPatch
     phone = await _converse(client, 401)
     other = await _converse(client, 402)
     settings = client.app[SETTINGS]
-    for name, value in {
-        "MONGODB_URL": settings.mongodb_url,
-        "MONGODB_DB": settings.mongodb_db,
-        "REDIS_URL": settings.redis_url,
-        "DATA_DIR": str(settings.data_dir),
-        "DIGITALY_CONFIG": str(ROOT / "config.yaml"),
-    }.items():
-        monkeypatch.setenv(name, value)
+    use_settings(monkeypatch, settings)
     runner = CliRunner()
 
     exported = await _run(runner, ["patients", "export", phone])

@@ -6,7 +6,6 @@ sid each reply names (``OriginalRepliedMessageSid``) is the one Twilio gave.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +22,7 @@ from tests.fakes.sending import MemoryBreaker, MemoryLimiter
 from tests.fakes.twilio import FakeTwilio
 from tests.twilio_signing import TOKEN, inbound_form, message_sid, post_signed
 from tests.web.test_pages import _log_in
+from tests.web.test_webhooks import _settle
 
 # Each test sends real reminders and runs real turns: more than the default minute on a loaded machine.
 pytestmark = pytest.mark.timeout(180)
@@ -79,14 +79,6 @@ async def _remind(
     assert sent is not None
     assert sent.provider_sid is not None
     return sent.provider_sid
-
-
-async def _settle(client: Client, within: float = 20.0) -> None:
-    store = client.app[STORE]
-    deadline = asyncio.get_running_loop().time() + within
-    while await store.inbound.unprocessed(datetime.now(UTC) + timedelta(days=1), 1):
-        assert asyncio.get_running_loop().time() < deadline, "turns did not finish"
-        await asyncio.sleep(0.05)
 
 
 async def _tap(client: Client, sid: str, button: str, label: str, replied_to: str) -> None:

@@ -21,7 +21,7 @@ from bot.services.tokens import TokenService
 from bot.settings import Settings
 from bot.web import create_app
 from bot.web.keys import CLOCK, CONVERSATIONS, DB, QUEUE, RESCHEDULES, STORE
-from tests.builders import FakeClock
+from tests.builders import FakeClock, patient
 from tests.twilio_signing import inbound_form, message_sid, post_signed
 from tests.web.conftest import Client, started
 
@@ -80,16 +80,7 @@ async def _push(client: Client, robot: dict[str, str], body: dict[str, Any]) -> 
 
 async def _patient(client: Client, n: int) -> Appointment:
     """Patient n with an appointment tomorrow, reminded: the conversation waits for the answer."""
-    appointment = Appointment(
-        id=f"a{n}",
-        external_id=f"LEG-{n}",
-        patient_name=f"Maria {n} da Silva",
-        phone=f"+55119{n:08d}",
-        starts_at=_START + timedelta(days=1),
-        doctor="Dra. Cláudia Guimarães",
-        unit="centro",
-        specialty="Cardiologia",
-    )
+    appointment = patient(n, starts_at=_START + timedelta(days=1), specialty="Cardiologia")
     await client.app[STORE].appointments.upsert(appointment)
     started_ = await client.app[CONVERSATIONS].start(f"c-a{n}", "confirmation", [appointment])
     assert started_ is not None

@@ -1,10 +1,17 @@
-"""Twilio's webhooks through the real create_app, real MongoDB-wire and Redis-wire servers."""
+"""Twilio's webhooks through the real create_app, real MongoDB-wire and Redis-wire servers.
+
+Patients' messages come from the strict fake Twilio (``twilio`` fixture), as
+Twilio posts them. Two kinds of request are still built here by hand, with
+``tests.twilio_signing``: forged ones (the fake only ever signs correctly), and
+status callbacks for outbox entries written straight to the store in an order
+chosen here (the fake posts callbacks only for messages it sent; those are
+covered end to end in ``test_delivery_failures.py``).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import random
-import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +27,8 @@ from bot.core.ports import OutboxState
 from bot.settings import Settings
 from bot.web import create_app
 from bot.web.keys import CONVERSATIONS, DB, QUEUE, STORE
+from tests.builders import patient
+from tests.fakes.twilio import FakeTwilio
 from tests.twilio_signing import (
     PUBLIC,
     inbound_form,
@@ -28,7 +37,7 @@ from tests.twilio_signing import (
     signature,
     status_form,
 )
-from tests.web.conftest import started
+from tests.web.conftest import patients_of, started
 
 Client = TestClient[Any, Any]
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -36,15 +45,7 @@ SMX9, SMLOST = message_sid("SMX9"), message_sid("SMLOST")
 
 
 def _appointment(n: int, phone: str | None = None) -> Appointment:
-    return Appointment(
-        id=f"a{n}",
-        external_id=f"LEG-{n}",
-        patient_name=f"Maria {n} da Silva",
-        phone=phone or f"+55119{n:08d}",
-        starts_at=NOW + timedelta(days=1),
-        doctor="Dra. Cláudia Guimarães",
-        unit="centro",
-    )
+    return patient(n, starts_at=NOW + timedelta(days=1), **({"phone": phone} if phone else {}))
 
 
 async def _start(client: Client, appointment: Appointment) -> str:
@@ -70,13 +71,14 @@ async def _count(client: Client, collection: str, query: dict[str, Any] | None =
     return int(await client.app[DB][collection].count_documents(query or {}))
 
 
-async def test_signed_reply_is_stored_answered_and_applied(client: Client) -> None:
+async def test_signed_reply_is_stored_answered_and_applied(
+    client: Client, twilio: FakeTwilio
+) -> None:
     await _start(client, _appointment(1))
-    form = inbound_form(message_sid("SM1"), "+5511900000001", "sim, estarei lá")
-    response = await post_signed(client, "/webhooks/twilio/messages", form)
-    assert response.status == 200
-    assert response.content_type == "application/xml"
-    assert "<Response></Response>" in await response.text()
+    posted = await twilio.receive("+5511900000001", "sim, estarei lá")
+    assert posted.answer == 200
+    assert posted.content_type == "application/xml"
+    assert "<Response></Response>" in (posted.text or "")
     await _settle(client)
     conversation = await client.app[STORE].conversations.get("c-a1")
     assert conversation is not None
@@ -89,17 +91,13 @@ async def test_signed_reply_is_stored_answered_and_applied(client: Client) -> No
     assert kinds == ["reminder", "reply"]
 
 
-async def test_button_payload_wins_over_text_and_old_wa_id_matches(client: Client) -> None:
+async def test_button_payload_wins_over_text_and_old_wa_id_matches(
+    client: Client, twilio: FakeTwilio
+) -> None:
     # The clinic has the 9-digit number; WhatsApp still reports the old 8-digit WaId.
     await _start(client, _appointment(2, phone="+5561987650002"))
-    form = inbound_form(
-        message_sid("SM2"),
-        "+556187650002",
-        "Desmarcar",
-        ButtonPayload="confirm",
-        ButtonText="Desmarcar",
-    )
-    assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
+    posted = await twilio.receive("+556187650002", button=("confirm", "Desmarcar"))
+    assert posted.answer == 200
     await _settle(client)
     conversation = await client.app[STORE].conversations.get("c-a2")
     assert conversation is not None
@@ -114,11 +112,10 @@ async def test_button_payload_wins_over_text_and_old_wa_id_matches(client: Clien
     ],
 )
 async def test_the_answer_comes_from_the_number_the_patient_wrote_to(
-    client: Client, written_to: str, answered_from: str
+    client: Client, twilio: FakeTwilio, written_to: str, answered_from: str
 ) -> None:
     await _start(client, _appointment(4))  # at "centro", whatsapp:+5511930000001
-    form = inbound_form(message_sid("SM4"), "+5511900000004", "sim", To=written_to)
-    assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
+    assert (await twilio.receive("+5511900000004", "sim", to=written_to)).answer == 200
     await _settle(client)
     queue: MemoryQueue = client.app[QUEUE]  # type: ignore[assignment]
     entries = [await client.app[STORE].outbox.get(key) for key in queue.sends]
@@ -128,11 +125,11 @@ async def test_the_answer_comes_from_the_number_the_patient_wrote_to(
     ]
 
 
-async def test_replayed_webhook_is_a_no_op(client: Client) -> None:
+async def test_replayed_webhook_is_a_no_op(client: Client, twilio: FakeTwilio) -> None:
     await _start(client, _appointment(3))
-    form = inbound_form(message_sid("SM3"), "+5511900000003", "2")
+    message = twilio.compose("+5511900000003", "2")
     for _ in range(3):
-        assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
+        assert (await twilio.deliver(message)).answer == 200
     await _settle(client)
     assert await _count(client, "inbound") == 1
     conversation = await client.app[STORE].conversations.get("c-a3")
@@ -140,12 +137,11 @@ async def test_replayed_webhook_is_a_no_op(client: Client) -> None:
     assert (conversation.state, conversation.version) == ("confirm_cancel", 1)
 
 
-async def test_media_and_empty_bodies_go_to_a_person_not_a_cancellation(client: Client) -> None:
+async def test_media_and_empty_bodies_go_to_a_person_not_a_cancellation(
+    client: Client, twilio: FakeTwilio
+) -> None:
     await _start(client, _appointment(4))
-    form = inbound_form(
-        message_sid("SM4"), "+5511900000004", "", NumMedia="1", MediaContentType0="audio/ogg"
-    )
-    await post_signed(client, "/webhooks/twilio/messages", form)
+    assert (await twilio.receive("+5511900000004", media=("audio/ogg",))).answer == 200
     await _settle(client)
     conversation = await client.app[STORE].conversations.get("c-a4")
     assert conversation is not None
@@ -165,6 +161,7 @@ FORGERIES = [
 
 @pytest.mark.parametrize("forgery", FORGERIES)
 async def test_forged_requests_get_403_and_write_nothing(client: Client, forgery: str) -> None:
+    # By hand: what is forged here is what the fake Twilio always gets right.
     for n in range(100):
         form = inbound_form(message_sid(f"SMF{n}"), "+5511900000009", "cancelar")
         path, headers = (
@@ -192,23 +189,25 @@ async def test_forged_requests_get_403_and_write_nothing(client: Client, forgery
     assert await _count(client, "status_events") == 0
 
 
-async def test_unknown_fields_are_covered_by_the_signature(client: Client) -> None:
+async def test_unknown_fields_are_covered_by_the_signature(
+    client: Client, twilio: FakeTwilio
+) -> None:
     await _start(client, _appointment(5))
-    form = inbound_form(message_sid("SM5"), "+5511900000005", "1", BrandNewTwilioField="surprise")
-    assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
+    posted = await twilio.receive("+5511900000005", "1", extra={"BrandNewTwilioField": "surprise"})
+    assert posted.answer == 200
 
 
-async def test_200_patients_each_posted_three_times_concurrently(client: Client) -> None:
+async def test_200_patients_each_posted_three_times_concurrently(
+    client: Client, twilio: FakeTwilio
+) -> None:
     patients = [_appointment(100 + n) for n in range(200)]
     for appointment in patients:
         await _start(client, appointment)
-    forms = [inbound_form(message_sid(f"SMC{n}"), a.phone, "sim") for n, a in enumerate(patients)]
-    posts = [
-        post_signed(client, "/webhooks/twilio/messages", form) for form in forms for _ in range(3)
-    ]
+    messages = [twilio.compose(a.phone, "sim") for a in patients]
+    posts = [twilio.deliver(message) for message in messages for _ in range(3)]
     random.shuffle(posts)
-    responses = await asyncio.gather(*posts)
-    assert {r.status for r in responses} == {200}
+    posted = await asyncio.gather(*posts)
+    assert {p.answer for p in posted} == {200}
     await _settle(client, within=60)
     assert await _count(client, "inbound") == 200
     assert await _count(client, "conversations", {"state": "confirmed", "version": 1}) == 200
@@ -229,16 +228,11 @@ async def test_one_patients_burst_is_applied_in_arrival_order(
     await _start(client, _appointment(7))
     # Unknown replies ask again, the second hands off, and a handed-off
     # conversation takes no more steps: the sequential result is fixed.
-    bodies = ["blá"] * 50
-    posts = [
-        post_signed(
-            client,
-            "/webhooks/twilio/messages",
-            inbound_form(message_sid(f"SMB{n:02d}"), "+5511900000007", b),
-        )
-        for n, b in enumerate(bodies)
-    ]
-    assert {r.status for r in await asyncio.gather(*posts)} == {200}
+    twilio = patients_of(client)
+    messages = [twilio.compose("+5511900000007", "blá") for _ in range(50)]
+    posted = await asyncio.gather(*(twilio.deliver(message) for message in messages))
+    await twilio.close()
+    assert {p.answer for p in posted} == {200}
     await _settle(client, within=60)
     conversation = await app[STORE].conversations.get("c-a7")
     assert conversation is not None
@@ -321,14 +315,10 @@ async def test_status_callback_settles_a_send_whose_answer_was_lost(client: Clie
     assert (entry.state, entry.provider_sid) == (OutboxState.SENT, SMLOST)
 
 
-async def test_opt_out_suppresses_and_voltar_restores(client: Client) -> None:
+async def test_opt_out_suppresses_and_voltar_restores(client: Client, twilio: FakeTwilio) -> None:
     store = client.app[STORE]
     await _start(client, _appointment(11))
-    await post_signed(
-        client,
-        "/webhooks/twilio/messages",
-        inbound_form(message_sid("SMO1"), "+5511900000011", "SAIR"),
-    )
+    assert (await twilio.receive("+5511900000011", "SAIR")).answer == 200
     await _settle(client)
     conversation = await store.conversations.get("c-a11")
     assert conversation is not None
@@ -338,20 +328,15 @@ async def test_opt_out_suppresses_and_voltar_restores(client: Client) -> None:
     last = await store.outbox.get(sends[-1])
     assert last is not None
     assert last.kind == "opt_out"  # the confirmation is the one message that may still go
-    await post_signed(
-        client,
-        "/webhooks/twilio/messages",
-        inbound_form(message_sid("SMO2"), "+5511900000011", "Voltar"),
-    )
+    assert (await twilio.receive("+5511900000011", "Voltar")).answer == 200
     await _settle(client)
     assert not await store.suppressions.is_suppressed("+5511900000011")
 
 
-async def test_message_without_a_conversation_changes_nothing(client: Client) -> None:
-    form = inbound_form(
-        message_sid(f"SM{uuid.uuid4().hex[:6]}"), "+5511900000012", "vou sair de viagem"
-    )
-    assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
+async def test_message_without_a_conversation_changes_nothing(
+    client: Client, twilio: FakeTwilio
+) -> None:
+    assert (await twilio.receive("+5511900000012", "vou sair de viagem")).answer == 200
     await _settle(client)
     assert not await client.app[STORE].suppressions.is_suppressed("+5511900000012")
     assert await _count(client, "outbox") == 0

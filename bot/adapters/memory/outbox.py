@@ -72,6 +72,16 @@ class MemoryOutbox:
         ]
         return sorted(found, key=lambda e: (e.created_at, e.key))
 
+    async def sent_with_buttons(
+        self, phones: Sequence[str], since: datetime, until: datetime
+    ) -> list[OutboxEntry]:
+        found = [
+            e
+            for e in self.items.values()
+            if e.phone in phones and since <= e.created_at <= until and e.provider_sid and e.buttons
+        ]
+        return sorted(found, key=lambda e: (e.created_at, e.key))
+
 
 class MemoryStatuses:
     def __init__(self, outbox: MemoryOutbox) -> None:

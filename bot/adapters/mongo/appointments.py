@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import datetime
 
 from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError
 
 from bot.adapters.codec import from_doc, to_doc
 from bot.adapters.mongo.repository import Doc, Repository
@@ -39,17 +38,7 @@ class MongoAppointments(Repository):
         # so a patient's answer landing between the read above and this write survives.
         status = doc.pop("status") if keep_status else None
         on_insert = {"_id": doc_id} if status is None else {"_id": doc_id, "status": status}
-        try:
-            result = await self.collection.update_one(
-                {"external_id": appointment.external_id},
-                {"$set": doc, "$setOnInsert": on_insert},
-                upsert=True,
-                session=self.session,
-            )
-        except DuplicateKeyError:  # a concurrent upsert inserted it first
-            result = await self.collection.update_one(
-                {"external_id": appointment.external_id}, {"$set": doc}, session=self.session
-            )
+        result = await self._upsert({"external_id": appointment.external_id}, doc, on_insert)
         if result.upserted_id is not None:
             return UpsertOutcome.CREATED
         changed = result.modified_count

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING
 
 from bot.adapters.codec import from_doc, to_doc
 from bot.adapters.mongo.repository import Repository, chunks
@@ -22,15 +22,7 @@ class MongoCancellations(Repository):
         # One per appointment (unique index); seq orders them for the robot's cursor.
         if await self.for_appointment(cancellation.appointment_id) is not None:
             return False  # checked first: a duplicate inside a transaction would abort it
-        counter = await self.collection.database["counters"].find_one_and_update(
-            {"_id": "cancellations"},
-            {"$inc": {"seq": 1}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-            session=self.session,
-        )
-        assert counter is not None  # upsert with AFTER always returns the document
-        doc = to_doc(replace(cancellation, seq=int(counter["seq"])))
+        doc = to_doc(replace(cancellation, seq=await self._next_seq("cancellations")))
         return await self._insert(doc)
 
     async def for_appointment(self, appointment_id: str) -> Cancellation | None:

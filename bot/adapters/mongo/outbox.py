@@ -93,6 +93,20 @@ class MongoOutbox(Repository):
             ]
         return sorted(found, key=lambda e: (e.created_at, e.key))
 
+    async def sent_with_buttons(
+        self, phones: Sequence[str], since: datetime, until: datetime
+    ) -> list[OutboxEntry]:
+        # One patient's few messages (index phone_created); buttons and sid are checked here.
+        cursor = self.collection.find(
+            {
+                "phone": {"$in": self.sealer.phones(list(phones))},
+                "created_at": {"$gte": since, "$lte": until},
+            },
+            session=self.session,
+        ).sort([("created_at", ASCENDING), ("_id", ASCENDING)])
+        found = [from_doc(OutboxEntry, self._dec(doc), "key") async for doc in cursor]
+        return [e for e in found if e.provider_sid and e.buttons]
+
 
 class MongoStatuses(Repository):
     def __init__(

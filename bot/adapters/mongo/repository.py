@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
+from pymongo.results import UpdateResult
 
 from bot.adapters.mongo.sealing import Sealer
 from bot.core.errors import ConflictError
@@ -47,6 +49,30 @@ class Repository:
                 raise ConflictError(f"{self.collection.name}: written concurrently") from None
             return False
         return True
+
+    async def _upsert(self, query: Doc, changes: Doc, on_insert: Doc) -> UpdateResult:
+        """Update the document ``query`` finds, or insert it with ``on_insert`` as well."""
+        try:
+            return await self.collection.update_one(
+                query,
+                {"$set": changes, "$setOnInsert": on_insert},
+                upsert=True,
+                session=self.session,
+            )
+        except DuplicateKeyError:  # a concurrent upsert inserted it first
+            return await self.collection.update_one(query, {"$set": changes}, session=self.session)
+
+    async def _next_seq(self, name: str) -> int:
+        """The next number of the ``name`` counter (1, 2, …): what orders a robot's feed."""
+        counter = await self.collection.database["counters"].find_one_and_update(
+            {"_id": name},
+            {"$inc": {"seq": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+            session=self.session,
+        )
+        assert counter is not None  # upsert with AFTER always returns the document
+        return int(counter["seq"])
 
 
 CHUNK = 1000  # ids per $in query: keeps each query small on any server

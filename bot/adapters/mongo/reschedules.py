@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING
 
 from bot.adapters.codec import from_doc, to_doc
 from bot.adapters.mongo.repository import Repository
@@ -20,15 +20,7 @@ _HELD = RescheduleState.HELD.value
 class MongoReschedules(Repository):
     async def add(self, reschedule: Reschedule) -> Reschedule:
         # seq orders the moves for the robot's cursor (unique index), like cancellations.
-        counter = await self.collection.database["counters"].find_one_and_update(
-            {"_id": "reschedules"},
-            {"$inc": {"seq": 1}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-            session=self.session,
-        )
-        assert counter is not None  # upsert with AFTER always returns the document
-        stored = replace(reschedule, seq=int(counter["seq"]))
+        stored = replace(reschedule, seq=await self._next_seq("reschedules"))
         await self._insert(to_doc(stored))
         return stored
 

@@ -119,6 +119,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("provider_sid", ASCENDING)], name="provider_sid", sparse=True),
         IndexModel([("state", ASCENDING), ("created_at", ASCENDING)], name="state_created"),
         IndexModel([("conversation_id", ASCENDING)], name="conversation_id"),
+        # A recovered button tap's candidates: one patient's recent messages.
+        IndexModel([("phone", ASCENDING), ("created_at", ASCENDING)], name="phone_created"),
     ],
     "suppressions": [
         # _id is the E.164 number: one document per opted-out number.

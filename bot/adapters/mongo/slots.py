@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError
 
 from bot.adapters.codec import from_doc, to_doc
 from bot.adapters.mongo.repository import Repository
@@ -64,17 +63,11 @@ class MongoSlots(Repository):
             if all(stored[key] == value for key, value in pushed.items()):
                 return UpsertOutcome.UNCHANGED
         on_insert = {"_id": doc["_id"], "held_by": None, "held_until": None}
-        try:
-            result = await self.collection.update_one(
-                {"external_id": slot.external_id},
-                {"$set": pushed, "$setOnInsert": {**on_insert, "state": SlotState.OPEN.value}},
-                upsert=True,
-                session=self.session,
-            )
-        except DuplicateKeyError:  # a concurrent push inserted it first
-            result = await self.collection.update_one(
-                {"external_id": slot.external_id}, {"$set": pushed}, session=self.session
-            )
+        result = await self._upsert(
+            {"external_id": slot.external_id},
+            pushed,
+            {**on_insert, "state": SlotState.OPEN.value},
+        )
         if result.upserted_id is not None:
             return UpsertOutcome.CREATED
         # Pushed again: free in the legacy system, so open (unless a move already booked it).

@@ -16,7 +16,12 @@ from bot.core.model.conversation_data import (
     stopped_data,
     with_decisions,
 )
-from bot.core.model.conversations import Conversation, ConversationStatus, handed_to_staff
+from bot.core.model.conversations import (
+    Conversation,
+    ConversationStatus,
+    handed_to_staff,
+    settled,
+)
 from bot.core.model.kinds import MessageKind, is_reminder
 from bot.core.model.messages import InboundMessage, StatusEvent
 from bot.core.model.outbox import (
@@ -81,6 +86,7 @@ __all__ = [
     "handed_back",
     "handed_to_staff",
     "is_reminder",
+    "settled",
     "stopped_data",
     "with_decisions",
 ]

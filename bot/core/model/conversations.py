@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from bot.core.model.conversation_data import ConversationData
 
-__all__ = ["Conversation", "ConversationStatus", "handed_to_staff"]
+__all__ = ["Conversation", "ConversationStatus", "handed_to_staff", "settled"]
 
 
 class ConversationStatus(StrEnum):
@@ -44,9 +44,17 @@ def handed_to_staff(conversation: Conversation, now: datetime) -> Conversation:
     read as a patient's): it waits for staff in the console like a flow's hand-off."""
     data = conversation.data.copy()
     data["handed_off"] = True
+    return settled(conversation, ConversationStatus.HANDED_OFF, data, now)
+
+
+def settled(
+    conversation: Conversation, status: ConversationStatus, data: ConversationData, now: datetime
+) -> Conversation:
+    """``conversation`` taken out of the bot's hands from outside its flow (handed to a person,
+    or ended): in ``status``, with no timeout to wait for, as its next version."""
     return replace(
         conversation,
-        status=ConversationStatus.HANDED_OFF,
+        status=status,
         timeout_at=None,
         data=data,
         version=conversation.version + 1,

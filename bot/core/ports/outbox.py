@@ -47,6 +47,13 @@ class OutboxRepository(Protocol):
         """The entries of any of these conversations, oldest first (the reports' read)."""
         ...
 
+    async def sent_with_buttons(
+        self, phones: Sequence[str], since: datetime, until: datetime
+    ) -> list[OutboxEntry]:
+        """Entries to any of ``phones`` created in [since, until] that were sent (they have a
+        provider sid) with buttons, oldest first: what a button tap then may answer."""
+        ...
+
 
 class DeadLetterRepository(Protocol):
     async def add(self, letter: DeadLetter) -> bool:

@@ -7,19 +7,16 @@ import contextlib
 import logging
 import re
 import uuid
-from typing import Any, cast
+from typing import cast
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic import ValidationError as PydanticValidationError
 
 from bot.core.model import Appointment, AppointmentStatus, is_reminder
 from bot.core.ports import ApiToken, Cancellation, Operation, OutboxEntry, UpsertOutcome
 from bot.services.appointments import AppointmentService
 from bot.web.api.auth import endpoint
-from bot.web.api.batches import check_items
-from bot.web.api.body import read_json
-from bot.web.api.errors import ApiError, invalid, problems
+from bot.web.api.batches import Envelope, check_items, read_batch
+from bot.web.api.errors import ApiError
 from bot.web.api.idempotency import idempotent
 from bot.web.api.models import (
     EXTERNAL_ID_PATTERN,
@@ -30,7 +27,6 @@ from bot.web.api.models import (
     BatchSummary,
     CancellationOut,
     CancellationState,
-    FieldProblem,
     ItemResult,
     ReminderOut,
 )
@@ -50,14 +46,6 @@ _ANSWERS: dict[AppointmentStatus, Answer] = {
     AppointmentStatus.RESCHEDULE_REQUESTED: "reschedule",
     AppointmentStatus.OPTED_OUT: "opted_out",
 }
-
-
-class _Envelope(BaseModel):
-    """The batch's outer shape; each item is checked on its own afterwards."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    items: list[Any] = Field(max_length=1000)
 
 
 def _service(app: web.Application) -> AppointmentService:
@@ -141,17 +129,7 @@ async def _background(
 async def put_appointments(request: web.Request, token: ApiToken) -> web.StreamResponse:
     app = request.app
     settings = app[SETTINGS]
-    raw, body = await read_json(request, settings.api.max_body)
-    if not isinstance(body, dict):
-        message = 'the body must be a JSON object: {"items": [...]}'
-        raise invalid(message, [FieldProblem(path="body", message=message)])
-    try:
-        envelope = _Envelope.model_validate(body)
-    except PydanticValidationError as exc:
-        raise invalid('the body must be {"items": [...]}', problems(exc)) from None
-    if len(envelope.items) > settings.api.max_batch:
-        message = f"at most {settings.api.max_batch} items per request"
-        raise invalid(message, [FieldProblem(path="items", message=message)])
+    raw, envelope = await read_batch(request, settings.api, Envelope, '{"items": [...]}')
 
     async def run() -> web.Response:
         units = [unit.key for unit in settings.units]

@@ -1,7 +1,9 @@
-"""Reading a robot's batch item by item: the valid items, and a result for each rejected one.
+"""Reading a robot's batch: its envelope, then item by item, the valid items and a result
+for each rejected one.
 
 Appointments and free slots arrive the same way (``items``, each matched on its
-``external_id``); one bad item never refuses the others.
+``external_id``); a bad envelope refuses the request, one bad item never
+refuses the others.
 """
 
 from __future__ import annotations
@@ -10,19 +12,52 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
-from bot.web.api.errors import problems
+from bot.config_sections import Api
+from bot.web.api.body import read_json
+from bot.web.api.errors import invalid, problems
 from bot.web.api.models import EXTERNAL_ID_PATTERN, FieldProblem, ItemResult
 
-__all__ = ["check_items"]
+__all__ = ["Envelope", "check_items", "read_batch"]
 
 _EXTERNAL_ID = re.compile(EXTERNAL_ID_PATTERN)
 
 
 In = TypeVar("In", bound=BaseModel)
 Out = TypeVar("Out")
+
+
+class Envelope(BaseModel):
+    """A batch's outer shape; each item is checked on its own afterwards."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[Any] = Field(max_length=1000)
+
+
+E = TypeVar("E", bound=Envelope)
+
+
+async def read_batch(
+    request: web.Request, api: Api, envelope: type[E], shape: str
+) -> tuple[bytes, E]:
+    """The raw body (for idempotency) and its envelope; 422 when the body is not ``shape``
+    or carries more than ``api.max_batch`` items."""
+    raw, body = await read_json(request, api.max_body)
+    if not isinstance(body, dict):
+        message = f"the body must be a JSON object: {shape}"
+        raise invalid(message, [FieldProblem(path="body", message=message)])
+    try:
+        parsed = envelope.model_validate(body)
+    except PydanticValidationError as exc:
+        raise invalid(f"the body must be {shape}", problems(exc)) from None
+    if len(parsed.items) > api.max_batch:
+        message = f"at most {api.max_batch} items per request"
+        raise invalid(message, [FieldProblem(path="items", message=message)])
+    return raw, parsed
 
 
 def check_items(

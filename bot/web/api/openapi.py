@@ -16,7 +16,6 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from bot.settings import Settings
 from bot.web.api import openapi_moves
-from bot.web.api.idempotency import HEADER, KEY_PATTERN
 from bot.web.api.models import (
     EXTERNAL_ID_PATTERN,
     ID_PATTERN,
@@ -31,8 +30,10 @@ from bot.web.api.models import (
 from bot.web.api.openapi_parts import (
     DESCRIPTION,
     REF,
+    ack_operation,
+    batch_put,
     content,
-    cursor_params,
+    feed_operation,
     header,
     path_param,
     ref,
@@ -59,11 +60,11 @@ _MODELS: list[tuple[type[BaseModel], JsonSchemaMode]] = [
 def _paths() -> dict[str, Any]:
     return {
         "/api/v1/appointments": {
-            "put": {
-                "operationId": "pushAppointments",
-                "tags": ["appointments"],
-                "summary": "Create or update appointments by external_id",
-                "description": (
+            "put": batch_put(
+                "pushAppointments",
+                "appointments",
+                "Create or update appointments by external_id",
+                (
                     "Each item is created, updated, left unchanged or rejected on its own "
                     "(a rejected item writes nothing; the others are written). Sending the same "
                     "batch again changes nothing. A moved start time starts a new reminder "
@@ -71,34 +72,16 @@ def _paths() -> dict[str, Any]:
                     "the configured threshold answer 202 with an operation to poll. With an "
                     "`Idempotency-Key`, a repeat gets the first answer again (24 hours)."
                 ),
-                "security": [{"bearer": ["appointments:write"]}],
-                "parameters": [
-                    {
-                        "name": HEADER,
-                        "in": "header",
-                        "required": False,
-                        "description": "A new UUID per batch; resend it with a retried batch.",
-                        "schema": {"type": "string", "pattern": KEY_PATTERN},
+                batch="AppointmentBatch",
+                result="BatchResult",
+                more={
+                    "202": {
+                        "description": "A large batch, accepted: poll the operation.",
+                        "headers": {"Location": header("The operation's URL", required=False)},
+                        "content": content(ref("OperationOut")),
                     }
-                ],
-                "requestBody": {"required": True, "content": content(ref("AppointmentBatch"))},
-                "responses": responses(
-                    {
-                        "200": {
-                            "description": "The result for each item, in request order.",
-                            "content": content(ref("BatchResult")),
-                        },
-                        "202": {
-                            "description": "A large batch, accepted: poll the operation.",
-                            "headers": {"Location": header("The operation's URL", required=False)},
-                            "content": content(ref("OperationOut")),
-                        },
-                    },
-                    "409",
-                    "413",
-                    "422",
-                ),
-            }
+                },
+            )
         },
         "/api/v1/appointments/{external_id}": {
             "get": {
@@ -121,52 +104,31 @@ def _paths() -> dict[str, Any]:
             }
         },
         "/api/v1/cancellations": {
-            "get": {
-                "operationId": "listCancellations",
-                "tags": ["cancellations"],
-                "summary": "Cancellations patients asked for, not yet acknowledged, oldest first",
-                "description": (
+            "get": feed_operation(
+                "listCancellations",
+                "cancellations",
+                "Cancellations patients asked for, not yet acknowledged, oldest first",
+                (
                     "Each stays in this list until acknowledged: start every run without "
                     "`after`, and page with `next_cursor`."
                 ),
-                "security": [{"bearer": ["cancellations:read"]}],
-                "parameters": cursor_params("cancellations"),
-                "responses": responses(
-                    {
-                        "200": {
-                            "description": "A page of cancellations.",
-                            "content": content(ref("CancellationPage")),
-                        }
-                    },
-                    "422",
-                ),
-            }
+                items="cancellations",
+                page="CancellationPage",
+            )
         },
         "/api/v1/cancellations/{cancellation_id}/ack": {
-            "post": {
-                "operationId": "acknowledgeCancellation",
-                "tags": ["cancellations"],
-                "summary": "Say whether a cancellation was applied in the legacy system",
-                "description": (
+            "post": ack_operation(
+                "acknowledgeCancellation",
+                "cancellations",
+                "Say whether a cancellation was applied in the legacy system",
+                (
                     "Idempotent: the same result again answers 200 and changes nothing; "
                     "the other result answers 409. `failed` puts it on the staff's list."
                 ),
-                "security": [{"bearer": ["cancellations:read"]}],
-                "parameters": [path_param("cancellation_id", ID_PATTERN, "The cancellation's id.")],
-                "requestBody": {"required": True, "content": content(ref("AckIn"))},
-                "responses": responses(
-                    {
-                        "200": {
-                            "description": "The cancellation, acknowledged.",
-                            "content": content(ref("CancellationOut")),
-                        }
-                    },
-                    "404",
-                    "409",
-                    "413",
-                    "422",
-                ),
-            }
+                param=("cancellation_id", "The cancellation's id."),
+                body="AckIn",
+                answer=("CancellationOut", "The cancellation, acknowledged."),
+            )
         },
         "/api/v1/operations/{operation_id}": {
             "get": {

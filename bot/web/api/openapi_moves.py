@@ -11,9 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode
 
-from bot.web.api.idempotency import HEADER, KEY_PATTERN
-from bot.web.api.models import ID_PATTERN
-from bot.web.api.openapi_parts import content, cursor_params, path_param, ref, responses
+from bot.web.api.openapi_parts import ack_operation, batch_put, feed_operation
 from bot.web.api.slot_models import (
     RescheduleAckIn,
     RescheduleOut,
@@ -41,11 +39,11 @@ TAGS = [
 def _slot_paths() -> dict[str, Any]:
     return {
         "/api/v1/slots": {
-            "put": {
-                "operationId": "pushSlots",
-                "tags": ["slots"],
-                "summary": "Create or update open times by external_id; withdraw what a full day lacks",
-                "description": (
+            "put": batch_put(
+                "pushSlots",
+                "slots",
+                "Create or update open times by external_id; withdraw what a full day lacks",
+                (
                     "Each item is created, updated, left unchanged or rejected on its own. "
                     "Sending the same batch again changes nothing. A unit day named in "
                     "`full_days` is listed completely: its open times missing from `items` are "
@@ -53,29 +51,9 @@ def _slot_paths() -> dict[str, Any]:
                     "patient holds keeps its hold. With an `Idempotency-Key`, a repeat gets the "
                     "first answer again (24 hours)."
                 ),
-                "security": [{"bearer": ["slots:write"]}],
-                "parameters": [
-                    {
-                        "name": HEADER,
-                        "in": "header",
-                        "required": False,
-                        "description": "A new UUID per batch; resend it with a retried batch.",
-                        "schema": {"type": "string", "pattern": KEY_PATTERN},
-                    }
-                ],
-                "requestBody": {"required": True, "content": content(ref("SlotBatch"))},
-                "responses": responses(
-                    {
-                        "200": {
-                            "description": "The result for each item, in request order.",
-                            "content": content(ref("SlotBatchResult")),
-                        }
-                    },
-                    "409",
-                    "413",
-                    "422",
-                ),
-            }
+                batch="SlotBatch",
+                result="SlotBatchResult",
+            )
         },
     }
 
@@ -83,54 +61,33 @@ def _slot_paths() -> dict[str, Any]:
 def _reschedule_paths() -> dict[str, Any]:
     return {
         "/api/v1/reschedules": {
-            "get": {
-                "operationId": "listReschedules",
-                "tags": ["reschedules"],
-                "summary": "Moves patients chose, held and not yet acknowledged, oldest first",
-                "description": (
+            "get": feed_operation(
+                "listReschedules",
+                "reschedules",
+                "Moves patients chose, held and not yet acknowledged, oldest first",
+                (
                     "Each stays in this list until acknowledged or until its hold ends "
                     "(`hold_until`): start every run without `after`, and page with "
                     "`next_cursor`."
                 ),
-                "security": [{"bearer": ["reschedules:read"]}],
-                "parameters": cursor_params("moves"),
-                "responses": responses(
-                    {
-                        "200": {
-                            "description": "A page of moves.",
-                            "content": content(ref("ReschedulePage")),
-                        }
-                    },
-                    "422",
-                ),
-            }
+                items="moves",
+                page="ReschedulePage",
+            )
         },
         "/api/v1/reschedules/{reschedule_id}/ack": {
-            "post": {
-                "operationId": "acknowledgeReschedule",
-                "tags": ["reschedules"],
-                "summary": "Say whether a move was applied in the legacy system",
-                "description": (
+            "post": ack_operation(
+                "acknowledgeReschedule",
+                "reschedules",
+                "Say whether a move was applied in the legacy system",
+                (
                     "Idempotent: the same result again answers 200 and changes nothing. The "
                     "other result, or any result after the hold ended (`hold_expired`: the "
                     "patient was told; undo the move in the legacy system), answers 409."
                 ),
-                "security": [{"bearer": ["reschedules:read"]}],
-                "parameters": [path_param("reschedule_id", ID_PATTERN, "The move's id.")],
-                "requestBody": {"required": True, "content": content(ref("RescheduleAckIn"))},
-                "responses": responses(
-                    {
-                        "200": {
-                            "description": "The move, acknowledged.",
-                            "content": content(ref("RescheduleOut")),
-                        }
-                    },
-                    "404",
-                    "409",
-                    "413",
-                    "422",
-                ),
-            }
+                param=("reschedule_id", "The move's id."),
+                body="RescheduleAckIn",
+                answer=("RescheduleOut", "The move, acknowledged."),
+            )
         },
     }
 

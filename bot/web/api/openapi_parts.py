@@ -9,15 +9,19 @@ from __future__ import annotations
 from typing import Any
 
 from bot.web.api.feeds import DEFAULT_LIMIT, MAX_LIMIT
-from bot.web.api.models import CURSOR_PATTERN
+from bot.web.api.idempotency import HEADER, KEY_PATTERN
+from bot.web.api.models import CURSOR_PATTERN, ID_PATTERN
 
 __all__ = [
     "DESCRIPTION",
     "ERRORS",
     "REF",
+    "ack_operation",
+    "batch_put",
     "content",
     "cursor_params",
     "error",
+    "feed_operation",
     "header",
     "path_param",
     "ref",
@@ -121,3 +125,83 @@ def cursor_params(items: str) -> list[dict[str, Any]]:
             },
         },
     ]
+
+
+_IDEMPOTENCY_KEY = {
+    "name": HEADER,
+    "in": "header",
+    "required": False,
+    "description": "A new UUID per batch; resend it with a retried batch.",
+    "schema": {"type": "string", "pattern": KEY_PATTERN},
+}
+
+
+def _operation(
+    operation: str,
+    tag: str,
+    summary: str,
+    description: str,
+    scope: str,
+    parameters: list[dict[str, Any]],
+    body: str | None,
+    answers: dict[str, Any],
+) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "operationId": operation,
+        "tags": [tag],
+        "summary": summary,
+        "description": description,
+        "security": [{"bearer": [f"{tag}:{scope}"]}],
+        "parameters": parameters,
+    }
+    if body is not None:
+        found["requestBody"] = {"required": True, "content": content(ref(body))}
+    return found | {"responses": answers}
+
+
+def _ok(description: str, model: str) -> dict[str, dict[str, Any]]:
+    return {"200": {"description": description, "content": content(ref(model))}}
+
+
+def batch_put(
+    operation: str,
+    tag: str,
+    summary: str,
+    description: str,
+    *,
+    batch: str,
+    result: str,
+    more: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A batch ``PUT`` (appointments, slots): an optional Idempotency-Key, per-item results."""
+    ok = _ok("The result for each item, in request order.", result) | (more or {})
+    answers = responses(ok, "409", "413", "422")
+    return _operation(
+        operation, tag, summary, description, "write", [_IDEMPOTENCY_KEY], batch, answers
+    )
+
+
+def feed_operation(
+    operation: str, tag: str, summary: str, description: str, *, items: str, page: str
+) -> dict[str, Any]:
+    """A feed's ``GET`` (cancellations, moves): a page of ``items`` after a cursor."""
+    answers = responses(_ok(f"A page of {items}.", page), "422")
+    return _operation(
+        operation, tag, summary, description, "read", cursor_params(items), None, answers
+    )
+
+
+def ack_operation(
+    operation: str,
+    tag: str,
+    summary: str,
+    description: str,
+    *,
+    param: tuple[str, str],  # (path parameter, its description)
+    body: str,
+    answer: tuple[str, str],  # (model, its description)
+) -> dict[str, Any]:
+    """A feed item's acknowledgement ``POST``: the item, acknowledged."""
+    answers = responses(_ok(answer[1], answer[0]), "404", "409", "413", "422")
+    parameters = [path_param(param[0], ID_PATTERN, param[1])]
+    return _operation(operation, tag, summary, description, "read", parameters, body, answers)

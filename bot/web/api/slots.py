@@ -8,14 +8,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
 from bot.core.ports import ApiToken, Slot, UpsertOutcome
 from bot.services.slots import SlotService
 from bot.web.api.auth import endpoint
-from bot.web.api.batches import check_items
-from bot.web.api.body import read_json
+from bot.web.api.batches import Envelope, check_items, read_batch
 from bot.web.api.errors import invalid, problems
 from bot.web.api.idempotency import idempotent
 from bot.web.api.models import FieldProblem, ItemResult
@@ -27,12 +26,7 @@ __all__ = ["routes"]
 routes = web.RouteTableDef()
 
 
-class _Envelope(BaseModel):
-    """The batch's outer shape; each item is checked on its own afterwards."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    items: list[Any] = Field(max_length=1000)
+class _Envelope(Envelope):
     full_days: list[Any] = Field(default_factory=list, max_length=400)
 
 
@@ -70,19 +64,8 @@ def _full_days(raw: Sequence[Any], units: list[str]) -> list[tuple[str, str]]:
 async def put_slots(request: web.Request, token: ApiToken) -> web.StreamResponse:
     app = request.app
     settings = app[SETTINGS]
-    raw, body = await read_json(request, settings.api.max_body)
-    if not isinstance(body, dict):
-        message = 'the body must be a JSON object: {"items": [...], "full_days": [...]}'
-        raise invalid(message, [FieldProblem(path="body", message=message)])
-    try:
-        envelope = _Envelope.model_validate(body)
-    except PydanticValidationError as exc:
-        raise invalid(
-            'the body must be {"items": [...], "full_days": [...]}', problems(exc)
-        ) from None
-    if len(envelope.items) > settings.api.max_batch:
-        message = f"at most {settings.api.max_batch} items per request"
-        raise invalid(message, [FieldProblem(path="items", message=message)])
+    shape = '{"items": [...], "full_days": [...]}'
+    raw, envelope = await read_batch(request, settings.api, _Envelope, shape)
     zones = {unit.key: ZoneInfo(unit.timezone) for unit in settings.units}
     full_days = _full_days(envelope.full_days, list(zones))
 
