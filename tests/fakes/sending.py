@@ -3,11 +3,39 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
-from bot.core.ports import OutboundMessage, ProviderMessage, RateSlot, SendOutcome, SendResult
+from bot.adapters.twilio import TwilioMessenger
+from bot.core.model import OutboxState
+from bot.core.ports import (
+    OutboundMessage,
+    ProviderMessage,
+    RateSlot,
+    SendOutcome,
+    SendResult,
+    Store,
+)
+from bot.services.outbox import send_entry
+from bot.settings import Settings
 
-__all__ = ["MemoryBreaker", "MemoryLimiter", "ScriptedMessenger"]
+__all__ = ["MemoryBreaker", "MemoryLimiter", "ScriptedMessenger", "send_to_twilio"]
+
+
+async def send_to_twilio(key: str, store: Store, settings: Settings) -> OutboxState | None:
+    """Send one outbox entry through the real Twilio client to ``settings``' API base."""
+    messenger = TwilioMessenger(settings)
+    try:
+        return await send_entry(
+            key,
+            store=store,
+            messenger=messenger,
+            limiter=MemoryLimiter(),
+            breaker=MemoryBreaker(),
+            settings=settings,
+            clock=lambda: datetime.now(UTC),
+        )
+    finally:
+        await messenger.aclose()
 
 
 @dataclass

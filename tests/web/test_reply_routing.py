@@ -12,13 +12,11 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.adapters.twilio import TwilioMessenger
 from bot.core.model import Appointment, AppointmentStatus, ConversationStatus, handed_to_staff
 from bot.core.ports import OutboxState
-from bot.services.outbox import send_entry
 from bot.settings import Settings
 from bot.web.keys import CONVERSATIONS, DB, STORE
-from tests.fakes.sending import MemoryBreaker, MemoryLimiter
+from tests.fakes.sending import send_to_twilio
 from tests.fakes.twilio import FakeTwilio
 from tests.twilio_signing import TOKEN, inbound_form, message_sid, post_signed
 from tests.web.test_pages import _log_in
@@ -61,19 +59,8 @@ async def _remind(
     )
     assert conversation is not None
     (reminder,) = await store.outbox.for_conversation(conversation.id)
-    messenger = TwilioMessenger(settings.model_copy(update={"twilio_api_base_url": twilio_url}))
-    try:
-        state = await send_entry(
-            reminder.key,
-            store=store,
-            messenger=messenger,
-            limiter=MemoryLimiter(),
-            breaker=MemoryBreaker(),
-            settings=settings,
-            clock=lambda: datetime.now(UTC),
-        )
-    finally:
-        await messenger.aclose()
+    sending = settings.model_copy(update={"twilio_api_base_url": twilio_url})
+    state = await send_to_twilio(reminder.key, store, sending)
     assert state is OutboxState.SENT
     sent = await store.outbox.get(reminder.key)
     assert sent is not None

@@ -20,13 +20,12 @@ from bot.adapters.memory import MemoryQueue
 from bot.adapters.twilio import LIST_BUTTON, TwilioMessenger
 from bot.core.model import Appointment
 from bot.core.ports import OutboundMessage, OutboxState, SendOutcome, SlotState
-from bot.services.outbox import send_entry
 from bot.services.tokens import TokenService
 from bot.settings import Settings
 from bot.web import create_app
 from bot.web.keys import CLOCK, CONVERSATIONS, QUEUE, STORE
 from tests.builders import FakeClock
-from tests.fakes.sending import MemoryBreaker, MemoryLimiter
+from tests.fakes.sending import send_to_twilio
 from tests.fakes.twilio import FakeTwilio
 from tests.fakes.twilio_content import LIST_PICKER
 from tests.twilio_signing import PUBLIC, TOKEN
@@ -74,19 +73,7 @@ async def _settle(client: Client, conversation_id: str) -> str:
 
 
 async def _send(client: Client, settings: Settings, key: str) -> OutboxState | None:
-    messenger = TwilioMessenger(settings)
-    try:
-        return await send_entry(
-            key,
-            store=client.app[STORE],
-            messenger=messenger,
-            limiter=MemoryLimiter(),
-            breaker=MemoryBreaker(),
-            settings=settings,
-            clock=lambda: datetime.now(UTC),
-        )
-    finally:
-        await messenger.aclose()
+    return await send_to_twilio(key, client.app[STORE], settings)
 
 
 async def _robot_pushes_slots(client: Client) -> None:
