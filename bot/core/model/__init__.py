@@ -38,7 +38,14 @@ from bot.core.model.sending import (
     SendOutcome,
     SendResult,
 )
-from bot.core.model.slots import FREED_PREFIX, Reschedule, RescheduleState, Slot, SlotState
+from bot.core.model.slots import (
+    FREED_PREFIX,
+    Reschedule,
+    RescheduleState,
+    Slot,
+    SlotQuery,
+    SlotState,
+)
 from bot.core.model.waitlist import (
     OfferState,
     Opening,
@@ -77,6 +84,7 @@ __all__ = [
     "SendOutcome",
     "SendResult",
     "Slot",
+    "SlotQuery",
     "SlotState",
     "StatusEvent",
     "WaitlistEntry",
