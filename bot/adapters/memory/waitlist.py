@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from bot.core.model import CandidateQuery
 from bot.core.ports import (
     OfferState,
     Opening,
@@ -61,23 +61,15 @@ class MemoryWaitlist:
         self._put(replace(current, active=False))
         return True
 
-    async def candidates(
-        self,
-        unit: str,
-        specialty: str,
-        earlier_than: datetime,
-        limit: int,
-        doctor: str | None = None,
-        exclude: Collection[str] = (),
-    ) -> list[WaitlistEntry]:
+    async def candidates(self, query: CandidateQuery, limit: int) -> list[WaitlistEntry]:
         found = [
             e
             for e in self._all(WaitlistEntry)
             if e.active
-            and (e.unit, e.specialty) == (unit, specialty)
-            and e.starts_at > earlier_than
-            and (doctor is None or e.doctor == doctor)
-            and e.id not in exclude
+            and (e.unit, e.specialty) == (query.unit, query.specialty)
+            and e.starts_at > query.earlier_than
+            and (query.doctor is None or e.doctor == query.doctor)
+            and e.id not in query.exclude
         ]
 
         def order(e: WaitlistEntry) -> tuple[bool, datetime, datetime, str]:

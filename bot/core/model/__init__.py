@@ -47,6 +47,7 @@ from bot.core.model.slots import (
     SlotState,
 )
 from bot.core.model.waitlist import (
+    CandidateQuery,
     OfferState,
     Opening,
     OpeningState,
@@ -60,6 +61,7 @@ __all__ = [
     "Appointment",
     "AppointmentStatus",
     "Cancellation",
+    "CandidateQuery",
     "Conversation",
     "ConversationData",
     "ConversationStatus",
