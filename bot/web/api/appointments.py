@@ -117,11 +117,11 @@ async def _background(
     except Exception as exc:
         log.exception("api: a background batch failed", extra={"operation": operation_id})
         with contextlib.suppress(Exception):
-            await store.operations.finish(
-                operation_id, app[CLOCK](), error=f"{type(exc).__name__}: push the batch again"
+            await store.operations.fail(
+                operation_id, app[CLOCK](), f"{type(exc).__name__}: push the batch again"
             )
         return
-    await store.operations.finish(operation_id, app[CLOCK](), result=result.model_dump(mode="json"))
+    await store.operations.succeed(operation_id, app[CLOCK](), result.model_dump(mode="json"))
 
 
 @routes.put("/api/v1/appointments")
