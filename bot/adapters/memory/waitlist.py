@@ -36,6 +36,13 @@ class MemoryWaitlist:
     def _put(self, item: _Item) -> None:
         self.items[(type(item).__name__, item.id)] = item
 
+    def _add(self, item: _Item) -> bool:
+        """Insert only, as the unique ``_id`` does in Mongo: False when it is there already."""
+        if (type(item).__name__, item.id) in self.items:
+            return False
+        self._put(item)
+        return True
+
     async def join(self, entry: WaitlistEntry) -> bool:
         current = self._get(WaitlistEntry, entry.id)
         if current is not None and current.active:
@@ -84,10 +91,7 @@ class MemoryWaitlist:
             self._put(replace(current, last_offered_at=at))
 
     async def add_opening(self, opening: Opening) -> bool:
-        if self._get(Opening, opening.id) is not None:
-            return False
-        self._put(opening)
-        return True
+        return self._add(opening)
 
     async def get_opening(self, opening_id: str) -> Opening | None:
         return self._get(Opening, opening_id)
@@ -116,10 +120,7 @@ class MemoryWaitlist:
         )
 
     async def add_offer(self, offer: WaitlistOffer) -> bool:
-        if self._get(WaitlistOffer, offer.id) is not None:
-            return False
-        self._put(offer)
-        return True
+        return self._add(offer)
 
     async def get_offer(self, offer_id: str) -> WaitlistOffer | None:
         return self._get(WaitlistOffer, offer_id)
