@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from bot.adapters.memory.unique import insert_new
 from bot.core.model import CandidateQuery
 from bot.core.ports import (
     OfferState,
@@ -38,10 +39,7 @@ class MemoryWaitlist:
 
     def _add(self, item: _Item) -> bool:
         """Insert only, as the unique ``_id`` does in Mongo: False when it is there already."""
-        if (type(item).__name__, item.id) in self.items:
-            return False
-        self._put(item)
-        return True
+        return insert_new(self.items, (type(item).__name__, item.id), item)
 
     async def join(self, entry: WaitlistEntry) -> bool:
         current = self._get(WaitlistEntry, entry.id)
