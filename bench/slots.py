@@ -31,6 +31,7 @@ from bot.adapters.crypto import create_cipher
 from bot.adapters.mongo import MongoStore, create_mongo_client, ensure_schema
 from bot.adapters.mongo.sealing import Sealer
 from bot.adapters.mongo.slots import OFFER_ORDER, offer_index, offer_query
+from bot.core.model import SlotQuery
 from bot.core.ports import Slot
 
 __all__ = ["run"]
@@ -84,16 +85,15 @@ async def _measure(workdir: Path) -> list[dict[str, Any]]:
         specialty, doctor = "especialidade-3", "Dr. 3"
         rows = []
         for name, mine in (("her doctor's", doctor), ("the specialty's", None)):
-            query = offer_query("centro", specialty, earliest, now, mine)
+            wanted = SlotQuery("centro", specialty, earliest, mine)
+            query = offer_query(wanted, now)
 
             def offer(query: dict[str, Any] = query) -> Any:
                 return collection.find(query).sort(OFFER_ORDER).limit(OFFER)
 
             indexed = await _best_of(
                 5,
-                lambda mine=mine: store.slots.open_from(
-                    "centro", specialty, earliest, now, OFFER, doctor=mine
-                ),
+                lambda wanted=wanted: store.slots.open_from(wanted, now, OFFER),
             )
             # The planner's own choice, without the adapter's hint: what a real MongoDB does.
             planned = await _best_of(5, lambda offer=offer: offer().to_list())

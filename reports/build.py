@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from bot.core.errors import NotFoundError
 from bot.core.ports import Store
@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from reports.pdf import RenderedPdf
 
 __all__ = [
-    "BuiltReport", "Progress", "ReportScope", "build_files", "load_day", "render_files", "scope_for",
+    "BuiltReport", "Progress", "ReportOptions", "ReportScope", "build_files", "load_day",
+    "render_files", "scope_for",
 ]  # fmt: skip
 
 DEFAULT_TIMEZONE = "America/Sao_Paulo"
@@ -30,6 +31,15 @@ NETWORK = "rede"  # how the network's report is named where a unit key would go
 
 # Called with the fraction done (0 to 1) as a build advances: the CLI's progress bar.
 Progress = Callable[[float], None]
+
+
+class ReportOptions(TypedDict):
+    """Which report to build: its day, unit (None: the network), kind, and when it is built."""
+
+    day: date
+    unit: str | None
+    kind: ReportKind
+    now: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,49 +90,42 @@ async def build_files(
     store: Store,
     settings: Settings,
     *,
-    day: date,
-    unit: str | None,
-    kind: ReportKind,
-    now: datetime,
     progress: Progress | None = None,
+    **options: Unpack[ReportOptions],
 ) -> BuiltReport:
-    """Load ``day`` for ``unit`` (None: the network) and render it as PDF and CSV."""
+    """Load the day for the unit (None: the network) and render it as PDF and CSV."""
     step = progress or (lambda fraction: None)
     step(0.0)
-    data = await load_day(store, day, scope_for(settings, unit))
+    data = await load_day(store, options["day"], scope_for(settings, options["unit"]))
     step(0.2)
     return await render_files(
-        data, settings, day=day, unit=unit, kind=kind, now=now,
-        progress=lambda done: step(0.2 + 0.8 * done),
-    )  # fmt: skip
+        data, settings, progress=lambda done: step(0.2 + 0.8 * done), **options
+    )
 
 
 async def render_files(
     data: DayData,
     settings: Settings,
     *,
-    day: date,
-    unit: str | None,
-    kind: ReportKind,
-    now: datetime,
     progress: Progress | None = None,
+    **options: Unpack[ReportOptions],
 ) -> BuiltReport:
     """Compute the report from loaded data and render it as PDF and CSV.
 
     Rendering is CPU work: it runs in a thread so the event loop keeps serving.
     """
     step = progress or (lambda fraction: None)
-    scope = scope_for(settings, unit)
+    scope = scope_for(settings, options["unit"])
     report = build_report(
         data,
-        kind=kind,
-        day=day,
+        kind=options["kind"],
+        day=options["day"],
         clinic=settings.clinic.name,
         scope=scope.name,
         unit=scope.unit,
         timezone=scope.timezone,
         unit_names={u.key: u.name for u in settings.units},
-        generated_at=now,
+        generated_at=options["now"],
     )
     step(0.05)
     # Imported here: reportlab is megabytes a web process never needs unless it builds one.

@@ -42,6 +42,21 @@ def _legend(items: Sequence[tuple[colors.Color, str]], x: float, y: float) -> Le
     return legend
 
 
+def _count_bars(
+    chart: HorizontalBarChart | VerticalBarChart, fills: Sequence[colors.Color]
+) -> None:
+    """What both charts share: whole counts from zero on a light grid, flat coloured bars."""
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.labels.fontName = REGULAR
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.visibleGrid = True
+    chart.valueAxis.gridStrokeColor = colors.HexColor("#DDE3EA")
+    chart.valueAxis.labelTextFormat = lambda v: f"{v:.0f}"
+    for index, color in enumerate(fills):
+        chart.bars[index].fillColor = color
+        chart.bars[index].strokeColor = None
+
+
 def by_doctor_chart(groups: Sequence[Group], width: float) -> Drawing | None:
     """Stacked horizontal bars: confirmed / cancelled / the rest, per doctor (the busiest first)."""
     if not groups:
@@ -69,17 +84,9 @@ def by_doctor_chart(groups: Sequence[Group], width: float) -> Drawing | None:
     chart.categoryAxis.labels.fontSize = 7.5
     chart.categoryAxis.labels.boxAnchor = "e"
     chart.categoryAxis.labels.dx = -4
-    chart.valueAxis.valueMin = 0
-    chart.valueAxis.labels.fontName = REGULAR
-    chart.valueAxis.labels.fontSize = 7
-    chart.valueAxis.visibleGrid = True
-    chart.valueAxis.gridStrokeColor = colors.HexColor("#DDE3EA")
-    chart.valueAxis.labelTextFormat = lambda v: f"{v:.0f}"
     chart.barSpacing = 0
     chart.groupSpacing = 4
-    for index, color in enumerate((CONFIRMED, CANCELLED, OPEN)):
-        chart.bars[index].fillColor = color
-        chart.bars[index].strokeColor = None
+    _count_bars(chart, (CONFIRMED, CANCELLED, OPEN))
     drawing.add(chart)
     drawing.add(
         _legend(
@@ -105,17 +112,9 @@ def trend_chart(points: Sequence[TrendPoint], width: float) -> Drawing | None:
     chart.categoryAxis.categoryNames = [f"{p.day.day:02d}/{p.day.month:02d}" for p in points]
     chart.categoryAxis.labels.fontName = REGULAR
     chart.categoryAxis.labels.fontSize = 7
-    chart.valueAxis.valueMin = 0
-    chart.valueAxis.labels.fontName = REGULAR
-    chart.valueAxis.labels.fontSize = 7
-    chart.valueAxis.visibleGrid = True
-    chart.valueAxis.gridStrokeColor = colors.HexColor("#DDE3EA")
-    chart.valueAxis.labelTextFormat = lambda v: f"{v:.0f}"
     chart.barSpacing = 1
     chart.groupSpacing = 6
-    for index, color in enumerate((TOTAL, CONFIRMED)):
-        chart.bars[index].fillColor = color
-        chart.bars[index].strokeColor = None
+    _count_bars(chart, (TOTAL, CONFIRMED))
     drawing.add(chart)
     drawing.add(_legend([(TOTAL, "Consultas"), (CONFIRMED, "Confirmadas")], 35, 18))
     return drawing

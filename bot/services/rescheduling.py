@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.core.events import Signal
-from bot.core.model import Conversation
+from bot.core.model import Conversation, SlotQuery
 from bot.core.ports import Appointment, Reschedule, Slot, Store
 from bot.core.slot_choice import SlotChoice
 
@@ -57,18 +57,16 @@ class SlotOffers:
         if appointment is None or appointment.unit not in self.zones:
             return ()
         now = self.clock()
-        earliest = now + self.policy.min_lead
         count = self.policy.offer_count
-        unit, specialty = appointment.unit, appointment.specialty
-        found: list[Slot] = await self.store.slots.open_from(
-            unit, specialty, earliest, now, count, doctor=appointment.doctor
-        )
-        if len(found) < count:
-            more = await self.store.slots.open_from(unit, specialty, earliest, now, count * 2)
+        earliest = now + self.policy.min_lead
+        wanted = SlotQuery(appointment.unit, appointment.specialty, earliest, appointment.doctor)
+        found: list[Slot] = await self.store.slots.open_from(wanted, now, count)
+        if len(found) < count:  # then the specialty's other doctors
+            more = await self.store.slots.open_from(replace(wanted, doctor=None), now, count * 2)
             seen = {slot.id for slot in found}
             found += [slot for slot in more if slot.id not in seen][: count - len(found)]
             found.sort(key=lambda slot: (slot.doctor != appointment.doctor, slot.starts_at))
-        zone = ZoneInfo(self.zones[unit])
+        zone = ZoneInfo(self.zones[appointment.unit])
         return tuple(SlotChoice(s.id, s.starts_at.astimezone(zone), s.doctor) for s in found)
 
     async def hold(self, conversation: Conversation, slot_id: str) -> Signal:

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.config_waitlist import Waitlist, WaitlistPolicy
 from bot.core.events import Signal
-from bot.core.model import FREED_PREFIX, AppointmentStatus
+from bot.core.model import FREED_PREFIX, AppointmentStatus, CandidateQuery
 from bot.core.ports import (
     Appointment,
     OfferState,
@@ -226,14 +226,14 @@ class WaitlistService:
             return 0
         policy = self.policy(opening.unit, opening.specialty)
         offered = {o.entry_id for o in await self.store.waitlist.offers_for(opening.id)}
-        entries = await self.store.waitlist.candidates(
+        fits = CandidateQuery(
             opening.unit,
             opening.specialty,
             opening.starts_at,
-            policy.batch_size,
             doctor=opening.doctor if policy.same_doctor else None,
-            exclude=offered | {opening.appointment_id},
+            exclude=frozenset(offered | {opening.appointment_id}),
         )
+        entries = await self.store.waitlist.candidates(fits, policy.batch_size)
         if not entries:
             return 0  # nobody (yet): a patient who joins later is offered it at a later tick
         claimed = replace(

@@ -165,12 +165,12 @@ async def test_operations_progress_and_finish(store: Store) -> None:
         100,
         NOW + MINUTE,
     )
-    await store.operations.finish("op1", NOW + 2 * MINUTE, result={"summary": {"created": 300}})
+    await store.operations.succeed("op1", NOW + 2 * MINUTE, {"summary": {"created": 300}})
     got = await store.operations.get("op1")
     assert got is not None
     assert (got.state, got.done, got.result) == ("succeeded", 300, {"summary": {"created": 300}})
     await store.operations.create(replace(operation, id="op2"))
-    await store.operations.finish("op2", NOW, error="boom")
+    await store.operations.fail("op2", NOW, "boom")
     got = await store.operations.get("op2")
     assert got is not None
     assert (got.state, got.error, got.result) == ("failed", "boom", None)

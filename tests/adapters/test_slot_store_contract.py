@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
+from bot.core.model import SlotQuery
 from bot.core.ports import Reschedule, RescheduleState, Slot, SlotState, Store, UpsertOutcome
 from tests.builders import NOW
 
@@ -72,12 +73,13 @@ async def test_open_slots_nearest_first_not_held_not_too_soon(store: Store) -> N
     await store.slots.upsert(_slot(5, specialty="ortopedia"))
     await store.slots.hold("s3", "r9", NOW + timedelta(hours=1), NOW)
     earliest = NOW + timedelta(days=2, hours=1, minutes=30)  # s1 is too soon
-    found = await store.slots.open_from("centro", "cardiologia", earliest, NOW, 10)
+    found = await store.slots.open_from(SlotQuery("centro", "cardiologia", earliest), NOW, 10)
     assert [s.id for s in found] == ["s2", "s4"]
-    mine = await store.slots.open_from("centro", "cardiologia", NOW, NOW, 10, doctor="Dra. Cláudia")
+    mine_only = SlotQuery("centro", "cardiologia", NOW, doctor="Dra. Cláudia")
+    mine = await store.slots.open_from(mine_only, NOW, 10)
     assert [s.id for s in mine] == ["s1", "s4"]
     later = NOW + timedelta(hours=1)  # the hold on s3 has ended
-    found = await store.slots.open_from("centro", "cardiologia", earliest, later, 2)
+    found = await store.slots.open_from(SlotQuery("centro", "cardiologia", earliest), later, 2)
     assert [s.id for s in found] == ["s2", "s3"]
 
 

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
-from bot.core.model import FREED_PREFIX
+from bot.core.model import FREED_PREFIX, CandidateQuery
 from bot.core.ports import (
     OfferState,
     Opening,
@@ -72,13 +72,12 @@ async def test_candidates_fit_the_time_and_the_least_lately_offered_go_first(sto
     await store.waitlist.mark_offered("a1", NOW + timedelta(hours=2))
     await store.waitlist.mark_offered("a2", NOW + timedelta(hours=1))
     freed = NOW + timedelta(days=3)
-    found = await store.waitlist.candidates("centro", "cardiologia", freed, 10)
+    fits = CandidateQuery("centro", "cardiologia", freed)
+    found = await store.waitlist.candidates(fits, 10)
     assert [e.id for e in found] == ["a3", "a4", "a7", "a2", "a1"]
-    doctor = await store.waitlist.candidates(
-        "centro", "cardiologia", freed, 10, doctor="Dra. Cláudia Guimarães", exclude={"a3"}
-    )
-    assert [e.id for e in doctor] == ["a4", "a2", "a1"]
-    assert len(await store.waitlist.candidates("centro", "cardiologia", freed, 2)) == 2
+    mine = replace(fits, doctor="Dra. Cláudia Guimarães", exclude=frozenset({"a3"}))
+    assert [e.id for e in await store.waitlist.candidates(mine, 10)] == ["a4", "a2", "a1"]
+    assert len(await store.waitlist.candidates(fits, 2)) == 2
 
 
 async def test_an_opening_is_recorded_once_and_changes_by_one_conditional_write(

@@ -84,21 +84,19 @@ class MemoryOperations:
         if operation_id in self.items:
             self.items[operation_id] = replace(self.items[operation_id], done=done, updated_at=at)
 
-    async def finish(
-        self,
-        operation_id: str,
-        at: datetime,
-        *,
-        result: dict[str, Any] | None = None,
-        error: str | None = None,
-    ) -> None:
-        current = self.items.get(operation_id)
-        if current is not None:
+    async def succeed(self, operation_id: str, at: datetime, result: dict[str, Any]) -> None:
+        if (current := self.items.get(operation_id)) is not None:
             self.items[operation_id] = replace(
                 current,
-                state="failed" if error else "succeeded",
-                done=current.total if not error else current.done,
+                state="succeeded",
+                done=current.total,
                 result=result,
-                error=error,
+                error=None,
                 updated_at=at,
+            )
+
+    async def fail(self, operation_id: str, at: datetime, error: str) -> None:
+        if (current := self.items.get(operation_id)) is not None:
+            self.items[operation_id] = replace(
+                current, state="failed", result=None, error=error, updated_at=at
             )

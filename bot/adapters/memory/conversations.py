@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.adapters.memory.unique import insert_new
 from bot.core.errors import ConflictError
 from bot.core.model import Conversation, ConversationStatus
 
@@ -46,10 +47,7 @@ class MemoryConversations:
         return sorted(found, key=lambda c: c.timeout_at or now)[:limit]
 
     async def create(self, conversation: Conversation) -> bool:
-        if conversation.id in self.items:
-            return False
-        self.items[conversation.id] = conversation
-        return True
+        return insert_new(self.items, conversation.id, conversation)
 
     async def save(self, conversation: Conversation) -> None:
         stored = self.items.get(conversation.id)

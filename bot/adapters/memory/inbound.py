@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from bot.adapters.memory.unique import insert_new
 from bot.core.ports import (
     InboundMessage,
 )
@@ -24,10 +25,7 @@ class MemoryInbound:
         self.cursor = until if self.cursor is None else max(self.cursor, until)
 
     async def add(self, message: InboundMessage) -> bool:
-        if message.sid in self.items:
-            return False
-        self.items[message.sid] = message
-        return True
+        return insert_new(self.items, message.sid, message)
 
     async def mark_processed(self, sid: str, at: datetime) -> None:
         if sid in self.items:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Unpack
 
+from bot.adapters.memory.unique import insert_new
 from bot.core.model import OutboxChanges
 from bot.core.ports import (
     DeadLetter,
@@ -23,10 +24,7 @@ class MemoryOutbox:
         self.items: dict[str, OutboxEntry] = {}
 
     async def add(self, entry: OutboxEntry) -> bool:
-        if entry.key in self.items:
-            return False
-        self.items[entry.key] = entry
-        return True
+        return insert_new(self.items, entry.key, entry)
 
     async def get(self, key: str) -> OutboxEntry | None:
         return self.items.get(key)
@@ -89,11 +87,7 @@ class MemoryStatuses:
         self.outbox = outbox
 
     async def append(self, event: StatusEvent) -> bool:
-        key = f"{event.sid}:{event.status}"
-        if key in self.items:
-            return False
-        self.items[key] = event
-        return True
+        return insert_new(self.items, f"{event.sid}:{event.status}", event)
 
     async def project(self, event: StatusEvent, rank: int) -> bool:
         entry = self.outbox.items.get(event.key or "") or next(
@@ -115,10 +109,7 @@ class MemoryDeadLetters:
         self.items: dict[str, DeadLetter] = {}
 
     async def add(self, letter: DeadLetter) -> bool:
-        if letter.key in self.items:
-            return False
-        self.items[letter.key] = letter
-        return True
+        return insert_new(self.items, letter.key, letter)
 
     async def get(self, key: str) -> DeadLetter | None:
         return self.items.get(key)

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 
-from bot.core.model import FREED_PREFIX
+from bot.core.model import FREED_PREFIX, SlotQuery
 from bot.core.ports import Slot, SlotState, UpsertOutcome
 
 __all__ = ["MemorySlots"]
@@ -48,21 +48,13 @@ class MemorySlots:
             self.items[slot.id] = replace(slot, state=SlotState.WITHDRAWN)
         return len(gone)
 
-    async def open_from(
-        self,
-        unit: str,
-        specialty: str,
-        earliest: datetime,
-        now: datetime,
-        limit: int,
-        doctor: str | None = None,
-    ) -> list[Slot]:
+    async def open_from(self, query: SlotQuery, now: datetime, limit: int) -> list[Slot]:
         found = [
             s
             for s in self.items.values()
-            if (s.unit, s.specialty, s.state) == (unit, specialty, SlotState.OPEN)
-            and s.starts_at >= earliest
-            and (doctor is None or s.doctor == doctor)
+            if (s.unit, s.specialty, s.state) == (query.unit, query.specialty, SlotState.OPEN)
+            and s.starts_at >= query.earliest
+            and (query.doctor is None or s.doctor == query.doctor)
             and (s.held_by is None or (s.held_until is not None and s.held_until <= now))
         ]
         return sorted(found, key=lambda s: (s.starts_at, s.external_id))[:limit]

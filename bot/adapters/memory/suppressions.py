@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.adapters.memory.unique import insert_new
+
 __all__ = ["MemorySuppressions"]
 
 
@@ -15,10 +17,7 @@ class MemorySuppressions:
         return any(phone in self.items for phone in phones)
 
     async def add(self, phone: str, reason: str, at: datetime) -> bool:
-        if phone in self.items:
-            return False
-        self.items[phone] = (reason, at)
-        return True
+        return insert_new(self.items, phone, (reason, at))
 
     async def remove(self, phone: str) -> bool:
         return self.items.pop(phone, None) is not None

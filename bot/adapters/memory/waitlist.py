@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
+from bot.adapters.memory.unique import insert_new
+from bot.core.model import CandidateQuery
 from bot.core.ports import (
     OfferState,
     Opening,
@@ -36,6 +37,10 @@ class MemoryWaitlist:
     def _put(self, item: _Item) -> None:
         self.items[(type(item).__name__, item.id)] = item
 
+    def _add(self, item: _Item) -> bool:
+        """Insert only, as the unique ``_id`` does in Mongo: False when it is there already."""
+        return insert_new(self.items, (type(item).__name__, item.id), item)
+
     async def join(self, entry: WaitlistEntry) -> bool:
         current = self._get(WaitlistEntry, entry.id)
         if current is not None and current.active:
@@ -61,23 +66,15 @@ class MemoryWaitlist:
         self._put(replace(current, active=False))
         return True
 
-    async def candidates(
-        self,
-        unit: str,
-        specialty: str,
-        earlier_than: datetime,
-        limit: int,
-        doctor: str | None = None,
-        exclude: Collection[str] = (),
-    ) -> list[WaitlistEntry]:
+    async def candidates(self, query: CandidateQuery, limit: int) -> list[WaitlistEntry]:
         found = [
             e
             for e in self._all(WaitlistEntry)
             if e.active
-            and (e.unit, e.specialty) == (unit, specialty)
-            and e.starts_at > earlier_than
-            and (doctor is None or e.doctor == doctor)
-            and e.id not in exclude
+            and (e.unit, e.specialty) == (query.unit, query.specialty)
+            and e.starts_at > query.earlier_than
+            and (query.doctor is None or e.doctor == query.doctor)
+            and e.id not in query.exclude
         ]
 
         def order(e: WaitlistEntry) -> tuple[bool, datetime, datetime, str]:
@@ -92,10 +89,7 @@ class MemoryWaitlist:
             self._put(replace(current, last_offered_at=at))
 
     async def add_opening(self, opening: Opening) -> bool:
-        if self._get(Opening, opening.id) is not None:
-            return False
-        self._put(opening)
-        return True
+        return self._add(opening)
 
     async def get_opening(self, opening_id: str) -> Opening | None:
         return self._get(Opening, opening_id)
@@ -124,10 +118,7 @@ class MemoryWaitlist:
         )
 
     async def add_offer(self, offer: WaitlistOffer) -> bool:
-        if self._get(WaitlistOffer, offer.id) is not None:
-            return False
-        self._put(offer)
-        return True
+        return self._add(offer)
 
     async def get_offer(self, offer_id: str) -> WaitlistOffer | None:
         return self._get(WaitlistOffer, offer_id)

@@ -103,26 +103,19 @@ class MongoOperations(Repository):
             session=self.session,
         )
 
-    async def finish(
-        self,
-        operation_id: str,
-        at: datetime,
-        *,
-        result: dict[str, Any] | None = None,
-        error: str | None = None,
-    ) -> None:
-        change: Doc = {
-            "state": "failed" if error else "succeeded",
-            "result": result,
-            "error": error,
-            "updated_at": at,
-        }
-        if not error:
-            current = await self.collection.find_one(
-                {"_id": operation_id}, projection={"total": 1}, session=self.session
-            )
-            if current is not None:
-                change["done"] = current["total"]
+    async def succeed(self, operation_id: str, at: datetime, result: dict[str, Any]) -> None:
+        change: Doc = {"state": "succeeded", "result": result, "error": None, "updated_at": at}
+        current = await self.collection.find_one(
+            {"_id": operation_id}, projection={"total": 1}, session=self.session
+        )
+        if current is not None:
+            change["done"] = current["total"]
+        await self.collection.update_one(
+            {"_id": operation_id}, {"$set": change}, session=self.session
+        )
+
+    async def fail(self, operation_id: str, at: datetime, error: str) -> None:
+        change: Doc = {"state": "failed", "result": None, "error": error, "updated_at": at}
         await self.collection.update_one(
             {"_id": operation_id}, {"$set": change}, session=self.session
         )

@@ -11,7 +11,7 @@ from pymongo import ASCENDING
 
 from bot.adapters.codec import from_doc, to_doc
 from bot.adapters.mongo.repository import Repository
-from bot.core.model import FREED_PREFIX
+from bot.core.model import FREED_PREFIX, SlotQuery
 from bot.core.ports import Slot, SlotState, UpsertOutcome
 
 __all__ = ["OFFER_ORDER", "MongoSlots", "offer_index", "offer_query"]
@@ -31,19 +31,17 @@ def _free(now: datetime) -> dict[str, Any]:
 OFFER_ORDER = [("starts_at", ASCENDING), ("external_id", ASCENDING)]
 
 
-def offer_query(
-    unit: str, specialty: str, earliest: datetime, now: datetime, doctor: str | None = None
-) -> dict[str, Any]:
+def offer_query(wanted: SlotQuery, now: datetime) -> dict[str, Any]:
     """What an offer reads (the ``offer`` / ``offer_doctor`` indexes, in ``OFFER_ORDER``)."""
     query: dict[str, Any] = {
-        "unit": unit,
-        "specialty": specialty,
+        "unit": wanted.unit,
+        "specialty": wanted.specialty,
         "state": SlotState.OPEN.value,
-        "starts_at": {"$gte": earliest},
+        "starts_at": {"$gte": wanted.earliest},
         **_free(now),
     }
-    if doctor is not None:
-        query["doctor"] = doctor
+    if wanted.doctor is not None:
+        query["doctor"] = wanted.doctor
     return query
 
 
@@ -100,20 +98,11 @@ class MongoSlots(Repository):
         )
         return result.modified_count
 
-    async def open_from(
-        self,
-        unit: str,
-        specialty: str,
-        earliest: datetime,
-        now: datetime,
-        limit: int,
-        doctor: str | None = None,
-    ) -> list[Slot]:
-        query = offer_query(unit, specialty, earliest, now, doctor)
+    async def open_from(self, query: SlotQuery, now: datetime, limit: int) -> list[Slot]:
         cursor = (
-            self.collection.find(query, session=self.session)
+            self.collection.find(offer_query(query, now), session=self.session)
             .sort(OFFER_ORDER)
-            .hint(offer_index(doctor))
+            .hint(offer_index(query.doctor))
             .limit(limit)
         )
         return [from_doc(Slot, doc) async for doc in cursor]

@@ -8,7 +8,6 @@ offer per opening and entry).
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +17,7 @@ from pymongo.errors import DuplicateKeyError
 from bot.adapters.codec import from_doc, to_doc
 from bot.adapters.mongo.repository import Doc, Repository
 from bot.core.errors import ConflictError
+from bot.core.model import CandidateQuery
 from bot.core.ports import (
     OfferState,
     Opening,
@@ -92,28 +92,20 @@ class MongoWaitlist(Repository):
         )
         return result.modified_count == 1
 
-    async def candidates(
-        self,
-        unit: str,
-        specialty: str,
-        earlier_than: datetime,
-        limit: int,
-        doctor: str | None = None,
-        exclude: Collection[str] = (),
-    ) -> list[WaitlistEntry]:
-        query: dict[str, Any] = {
+    async def candidates(self, query: CandidateQuery, limit: int) -> list[WaitlistEntry]:
+        find: dict[str, Any] = {
             "active": True,
-            "unit": unit,
-            "specialty": specialty,
-            "starts_at": {"$gt": earlier_than},
+            "unit": query.unit,
+            "specialty": query.specialty,
+            "starts_at": {"$gt": query.earlier_than},
         }
-        if doctor is not None:
-            query["doctor"] = doctor
-        if exclude:
-            query["_id"] = {"$nin": list(exclude)}
+        if query.doctor is not None:
+            find["doctor"] = query.doctor
+        if query.exclude:
+            find["_id"] = {"$nin": sorted(query.exclude)}
         # Never offered (null sorts first), then least lately, then longest waiting.
         order = [("last_offered_at", ASCENDING), ("joined_at", ASCENDING), ("_id", ASCENDING)]
-        cursor = self.collection.find(query, session=self.session).sort(order).limit(limit)
+        cursor = self.collection.find(find, session=self.session).sort(order).limit(limit)
         return [from_doc(WaitlistEntry, doc) async for doc in cursor]
 
     async def mark_offered(self, entry_id: str, at: datetime) -> None:

@@ -38,8 +38,16 @@ from bot.core.model.sending import (
     SendOutcome,
     SendResult,
 )
-from bot.core.model.slots import FREED_PREFIX, Reschedule, RescheduleState, Slot, SlotState
+from bot.core.model.slots import (
+    FREED_PREFIX,
+    Reschedule,
+    RescheduleState,
+    Slot,
+    SlotQuery,
+    SlotState,
+)
 from bot.core.model.waitlist import (
+    CandidateQuery,
     OfferState,
     Opening,
     OpeningState,
@@ -53,6 +61,7 @@ __all__ = [
     "Appointment",
     "AppointmentStatus",
     "Cancellation",
+    "CandidateQuery",
     "Conversation",
     "ConversationData",
     "ConversationStatus",
@@ -77,6 +86,7 @@ __all__ = [
     "SendOutcome",
     "SendResult",
     "Slot",
+    "SlotQuery",
     "SlotState",
     "StatusEvent",
     "WaitlistEntry",

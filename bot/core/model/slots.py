@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-__all__ = ["FREED_PREFIX", "Reschedule", "RescheduleState", "Slot", "SlotState"]
+__all__ = ["FREED_PREFIX", "Reschedule", "RescheduleState", "Slot", "SlotQuery", "SlotState"]
 
 # The external_id of a time a cancellation freed (the waitlist's, not the robot's):
 # "cancelled:<the cancelled appointment's external_id>". A full push never withdraws it.
@@ -35,6 +35,17 @@ class Slot:
     state: SlotState = SlotState.OPEN
     held_by: str | None = None
     held_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SlotQuery:
+    """The open slots an offer may show: this unit and specialty (and doctor, when given),
+    starting at ``earliest`` or later."""
+
+    unit: str
+    specialty: str
+    earliest: datetime
+    doctor: str | None = None
 
 
 class RescheduleState(StrEnum):

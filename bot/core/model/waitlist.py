@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-__all__ = ["OfferState", "Opening", "OpeningState", "WaitlistEntry", "WaitlistOffer"]
+__all__ = [
+    "CandidateQuery", "OfferState", "Opening", "OpeningState", "WaitlistEntry", "WaitlistOffer",
+]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +27,18 @@ class WaitlistEntry:
     joined_at: datetime
     last_offered_at: datetime | None = None  # people not offered lately go first
     active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateQuery:
+    """The entries a freed time may be offered to: same unit and specialty (and doctor, when
+    given), their appointment later than ``earlier_than``, none of ``exclude``."""
+
+    unit: str
+    specialty: str
+    earlier_than: datetime
+    doctor: str | None = None
+    exclude: frozenset[str] = frozenset()
 
 
 class OpeningState(StrEnum):

@@ -53,13 +53,10 @@ class OperationRepository(Protocol):
     async def create(self, operation: Operation) -> None: ...
     async def get(self, operation_id: str) -> Operation | None: ...
     async def progress(self, operation_id: str, done: int, at: datetime) -> None: ...
-    async def finish(
-        self,
-        operation_id: str,
-        at: datetime,
-        *,
-        result: dict[str, Any] | None = None,
-        error: str | None = None,
-    ) -> None:
-        """Mark it succeeded with ``result``, or failed with ``error``."""
+    async def succeed(self, operation_id: str, at: datetime, result: dict[str, Any]) -> None:
+        """Mark it succeeded with ``result``: every item is done."""
+        ...
+
+    async def fail(self, operation_id: str, at: datetime, error: str) -> None:
+        """Mark it failed with ``error`` (what the caller should do); ``done`` stays."""
         ...

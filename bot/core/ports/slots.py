@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
-from bot.core.model import Slot
+from bot.core.model import Slot, SlotQuery
 from bot.core.ports.appointments import UpsertOutcome
 
 __all__ = ["SlotRepository"]
@@ -26,16 +26,8 @@ class SlotRepository(Protocol):
         """Withdraw the open slots of ``unit`` on ``day`` whose external_id is not in ``keep``."""
         ...
 
-    async def open_from(
-        self,
-        unit: str,
-        specialty: str,
-        earliest: datetime,
-        now: datetime,
-        limit: int,
-        doctor: str | None = None,
-    ) -> list[Slot]:
-        """Open slots not held at ``now``, starting at ``earliest`` or later, nearest first."""
+    async def open_from(self, query: SlotQuery, now: datetime, limit: int) -> list[Slot]:
+        """Open slots that fit ``query`` and are not held at ``now``, nearest first."""
         ...
 
     async def hold(self, slot_id: str, holder: str, until: datetime, now: datetime) -> bool:

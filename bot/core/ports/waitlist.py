@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
 from bot.core.model import (
+    CandidateQuery,
     OfferState,
     Opening,
     OpeningState,
@@ -29,17 +29,8 @@ class WaitlistRepository(Protocol):
         ...
 
     async def leave(self, appointment_id: str) -> bool: ...
-    async def candidates(
-        self,
-        unit: str,
-        specialty: str,
-        earlier_than: datetime,
-        limit: int,
-        doctor: str | None = None,
-        exclude: Collection[str] = (),
-    ) -> list[WaitlistEntry]:
-        """Active entries that fit a freed time: same unit and specialty (and doctor, if given),
-        their appointment later than ``earlier_than``; never offered first, then least lately."""
+    async def candidates(self, query: CandidateQuery, limit: int) -> list[WaitlistEntry]:
+        """Active entries that fit ``query``: never offered first, then least lately."""
         ...
 
     async def mark_offered(self, entry_id: str, at: datetime) -> None: ...

@@ -12,10 +12,10 @@ from typing import cast
 from aiohttp import web
 
 from bot.core.model import Appointment, AppointmentStatus, is_reminder
-from bot.core.ports import ApiToken, Cancellation, Operation, OutboxEntry, UpsertOutcome
+from bot.core.ports import ApiToken, Cancellation, Operation, OutboxEntry
 from bot.services.appointments import AppointmentService
 from bot.web.api.auth import endpoint
-from bot.web.api.batches import Envelope, check_items, read_batch
+from bot.web.api.batches import Envelope, batch_results, check_items, read_batch
 from bot.web.api.errors import ApiError
 from bot.web.api.idempotency import idempotent
 from bot.web.api.models import (
@@ -24,7 +24,6 @@ from bot.web.api.models import (
     AppointmentIn,
     AppointmentOut,
     BatchResult,
-    BatchSummary,
     CancellationOut,
     CancellationState,
     ItemResult,
@@ -85,20 +84,12 @@ async def _run_batch(
             await store.operations.progress(operation_id, done + len(rejected), app[CLOCK]())
 
     pushed = await _service(app).push_many([a for _, a in valid], progress)
-    results = dict(rejected)
-    for (index, _), outcome in zip(valid, pushed, strict=True):
-        results[index] = ItemResult(
-            index=index,
-            external_id=outcome.appointment.external_id,
-            result=outcome.outcome.value,
-            id=outcome.appointment.id,
-        )
-    items = [results[index] for index in sorted(results)]
-    summary = BatchSummary(
-        created=sum(1 for r in items if r.result == UpsertOutcome.CREATED.value),
-        updated=sum(1 for r in items if r.result == UpsertOutcome.UPDATED.value),
-        unchanged=sum(1 for r in items if r.result == UpsertOutcome.UNCHANGED.value),
-        rejected=len(rejected),
+    items, summary = batch_results(
+        rejected,
+        (
+            (index, p.outcome, p.appointment.external_id, p.appointment.id)
+            for (index, _), p in zip(valid, pushed, strict=True)
+        ),
     )
     return BatchResult(summary=summary, items=items)
 
@@ -117,11 +108,11 @@ async def _background(
     except Exception as exc:
         log.exception("api: a background batch failed", extra={"operation": operation_id})
         with contextlib.suppress(Exception):
-            await store.operations.finish(
-                operation_id, app[CLOCK](), error=f"{type(exc).__name__}: push the batch again"
+            await store.operations.fail(
+                operation_id, app[CLOCK](), f"{type(exc).__name__}: push the batch again"
             )
         return
-    await store.operations.finish(operation_id, app[CLOCK](), result=result.model_dump(mode="json"))
+    await store.operations.succeed(operation_id, app[CLOCK](), result.model_dump(mode="json"))
 
 
 @routes.put("/api/v1/appointments")

@@ -9,7 +9,7 @@ refuses the others.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -17,11 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from bot.config_sections import Api
+from bot.core.ports import UpsertOutcome
 from bot.web.api.body import read_json
 from bot.web.api.errors import invalid, problems
-from bot.web.api.models import EXTERNAL_ID_PATTERN, FieldProblem, ItemResult
+from bot.web.api.models import EXTERNAL_ID_PATTERN, BatchSummary, FieldProblem, ItemResult
 
-__all__ = ["Envelope", "check_items", "read_batch"]
+__all__ = ["Envelope", "Stored", "batch_results", "check_items", "read_batch"]
 
 _EXTERNAL_ID = re.compile(EXTERNAL_ID_PATTERN)
 
@@ -39,6 +40,9 @@ class Envelope(BaseModel):
 
 
 E = TypeVar("E", bound=Envelope)
+
+# A valid item once written: its index in the batch, the outcome, its external and own ids.
+Stored = tuple[int, UpsertOutcome, str, str]
 
 
 async def read_batch(
@@ -96,3 +100,22 @@ def check_items(
             index=index, external_id=external_id, result="rejected", errors=errors
         )
     return valid, rejected
+
+
+def batch_results(
+    rejected: Mapping[int, ItemResult], stored: Iterable[Stored]
+) -> tuple[list[ItemResult], BatchSummary]:
+    """Every item's result in the batch's order, and how many had each outcome."""
+    results = dict(rejected)
+    for index, outcome, external_id, item_id in stored:
+        results[index] = ItemResult(
+            index=index, external_id=external_id, result=outcome.value, id=item_id
+        )
+    items = [results[index] for index in sorted(results)]
+    summary = BatchSummary(
+        created=sum(1 for r in items if r.result == UpsertOutcome.CREATED.value),
+        updated=sum(1 for r in items if r.result == UpsertOutcome.UPDATED.value),
+        unchanged=sum(1 for r in items if r.result == UpsertOutcome.UNCHANGED.value),
+        rejected=len(rejected),
+    )
+    return items, summary

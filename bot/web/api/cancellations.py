@@ -10,7 +10,7 @@ from bot.services.cancellations import AckResult, CancellationService
 from bot.web.api.appointments import cancellation_out
 from bot.web.api.auth import endpoint
 from bot.web.api.errors import ApiError
-from bot.web.api.feeds import feed_query, read_ack
+from bot.web.api.feeds import feed_query, next_cursor, read_ack
 from bot.web.api.models import AckIn, CancellationPage
 from bot.web.keys import CLOCK, STORE
 
@@ -29,8 +29,7 @@ async def list_cancellations(request: web.Request, token: ApiToken) -> web.Strea
     after, limit = feed_query(request)
     found = await _service(request).pending(after, limit)
     page = CancellationPage(
-        items=[cancellation_out(c) for c in found],
-        next_cursor=str(found[-1].seq) if len(found) == limit else None,
+        items=[cancellation_out(c) for c in found], next_cursor=next_cursor(found, limit)
     )
     return web.json_response(page.model_dump(mode="json"))
 

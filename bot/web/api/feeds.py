@@ -4,7 +4,8 @@ reading an acknowledgement of one item."""
 from __future__ import annotations
 
 import re
-from typing import TypeVar
+from collections.abc import Sequence
+from typing import Protocol, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel
@@ -15,7 +16,7 @@ from bot.web.api.errors import ApiError, invalid, problems
 from bot.web.api.models import CURSOR_PATTERN, ID_PATTERN, FieldProblem
 from bot.web.keys import SETTINGS
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "feed_query", "read_ack"]
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "feed_query", "next_cursor", "read_ack"]
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -25,6 +26,11 @@ _ACK_BODY_LIMIT = 16 * 1024
 _PARAMETERS = frozenset({"after", "limit"})
 
 Ack = TypeVar("Ack", bound=BaseModel)
+
+
+class _InFeed(Protocol):
+    @property
+    def seq(self) -> int: ...
 
 
 def feed_query(request: web.Request) -> tuple[int, int]:
@@ -44,6 +50,11 @@ def feed_query(request: web.Request) -> tuple[int, int]:
     if errors:
         raise invalid("invalid query parameters", errors)
     return int(after_text), limit
+
+
+def next_cursor(found: Sequence[_InFeed], limit: int) -> str | None:
+    """The cursor of the next page: the last item's when this page is full, else None."""
+    return str(found[-1].seq) if len(found) == limit else None
 
 
 async def read_ack(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from aiohttp import web
 
 from bot.core.errors import ConflictError
@@ -11,17 +9,13 @@ from bot.core.ports import ApiToken, Reschedule, RescheduleState, Store
 from bot.services.reschedules import HoldExpiredError
 from bot.web.api.auth import endpoint
 from bot.web.api.errors import ApiError
-from bot.web.api.feeds import feed_query, read_ack
-from bot.web.api.models import ID_PATTERN
+from bot.web.api.feeds import feed_query, next_cursor, read_ack
 from bot.web.api.slot_models import RescheduleAckIn, RescheduleOut, ReschedulePage
 from bot.web.keys import RESCHEDULES, STORE
 
 __all__ = ["routes"]
 
 routes = web.RouteTableDef()
-
-_ID = re.compile(ID_PATTERN)
-_ACK_BODY_LIMIT = 16 * 1024
 
 
 async def _out(store: Store, move: Reschedule) -> RescheduleOut:
@@ -53,8 +47,7 @@ async def list_reschedules(request: web.Request, token: ApiToken) -> web.StreamR
     found = await request.app[RESCHEDULES].pending(after, limit)
     store = request.app[STORE]
     page = ReschedulePage(
-        items=[await _out(store, move) for move in found],
-        next_cursor=str(found[-1].seq) if len(found) == limit else None,
+        items=[await _out(store, move) for move in found], next_cursor=next_cursor(found, limit)
     )
     return web.json_response(page.model_dump(mode="json"))
 

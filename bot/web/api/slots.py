@@ -11,13 +11,13 @@ from aiohttp import web
 from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
-from bot.core.ports import ApiToken, Slot, UpsertOutcome
+from bot.core.ports import ApiToken, Slot
 from bot.services.slots import SlotService
 from bot.web.api.auth import endpoint
-from bot.web.api.batches import Envelope, check_items, read_batch
+from bot.web.api.batches import Envelope, batch_results, check_items, read_batch
 from bot.web.api.errors import invalid, problems
 from bot.web.api.idempotency import idempotent
-from bot.web.api.models import FieldProblem, ItemResult
+from bot.web.api.models import FieldProblem
 from bot.web.api.slot_models import FullDay, SlotBatchResult, SlotBatchSummary, SlotIn
 from bot.web.keys import SETTINGS, STORE
 
@@ -78,17 +78,15 @@ async def put_slots(request: web.Request, token: ApiToken) -> web.StreamResponse
         withdrawn = 0
         if not rejected:  # a rejected item may be one of a full day's: withdraw nothing
             withdrawn = await service.withdraw_missing(full_days, [slot for _, slot in valid])
-        results = dict(rejected)
-        for (index, _), (outcome, stored) in zip(valid, pushed, strict=True):
-            results[index] = ItemResult(
-                index=index, external_id=stored.external_id, result=outcome.value, id=stored.id
-            )
-        items = [results[index] for index in sorted(results)]
+        items, counts = batch_results(
+            rejected,
+            (
+                (index, outcome, stored.external_id, stored.id)
+                for (index, _), (outcome, stored) in zip(valid, pushed, strict=True)
+            ),
+        )
         summary = SlotBatchSummary(
-            created=sum(1 for r in items if r.result == UpsertOutcome.CREATED.value),
-            updated=sum(1 for r in items if r.result == UpsertOutcome.UPDATED.value),
-            unchanged=sum(1 for r in items if r.result == UpsertOutcome.UNCHANGED.value),
-            rejected=len(rejected),
+            **counts.model_dump(),
             withdrawn=withdrawn,
             full_days_applied=not rejected,
         )
