@@ -27,6 +27,7 @@ from bot.settings import Settings
 from bot.web import create_app
 from bot.web.keys import CLOCK, CONVERSATIONS, QUEUE, REMINDERS, STORE, TEMPLATE_PROBLEMS
 from tests import builders
+from tests.builders import FakeClock
 from tests.fakes.sending import MemoryBreaker, MemoryLimiter
 from tests.fakes.twilio import FakeTwilio
 from tests.twilio_signing import PUBLIC, TOKEN, with_twilio
@@ -37,20 +38,12 @@ SENDER = "whatsapp:+5511930000001"
 
 
 @dataclass
-class Clock:
-    now: datetime = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@dataclass
 class World:
     client: Client
     fake: FakeTwilio
     settings: Settings
     messenger: TwilioMessenger
-    clock: Clock
+    clock: FakeClock
 
     @property
     def store(self) -> Store:
@@ -106,7 +99,7 @@ async def world(
     fake, url = fake_twilio
     fake.auth_token = TOKEN
     twilio = with_twilio(settings, url)
-    clock = Clock()
+    clock = FakeClock(T0)
     app = create_app(twilio, overrides={QUEUE: MemoryQueue(), CLOCK: clock})
     client = await started(aiohttp_client, app)
     fake.route(PUBLIC, str(client.make_url("")))
