@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.core.model import Appointment, Conversation, OutboxEntry
+from bot.core.model import Appointment, Conversation, OutboxEntry, Slot
 
 __all__ = [
     "NOW",
@@ -22,6 +22,7 @@ __all__ = [
     "conversation",
     "outbox_entry",
     "patient",
+    "slot",
 ]
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -96,5 +97,20 @@ def outbox_entry(key: str = "c1:reminder", **changes: Any) -> OutboxEntry:
         content_sid="HX1",
         variables={"1": "Conceição"},
         buttons=(("confirm", "Confirmar"),),
+    )
+    return replace(base, **changes)
+
+
+def slot(n: int = 1, **changes: Any) -> Slot:
+    """Free time s{n} (VAGA-{n}) with Dra. Cláudia in cardiology, n hours into the day after tomorrow."""
+    base = Slot(
+        id=f"s{n}",
+        external_id=f"VAGA-{n}",
+        unit="centro",
+        doctor="Dra. Cláudia Guimarães",
+        specialty="cardiologia",
+        starts_at=NOW + timedelta(days=2, hours=n),
+        duration_minutes=30,
+        day="2026-12-03",
     )
     return replace(base, **changes)

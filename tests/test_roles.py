@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,13 +22,13 @@ from bot.settings import Settings
 from tests import builders
 from tests.conftest import open_mongo_store
 from tests.fakes.twilio import FakeTwilio
-from tests.faults.cluster import AUTH_TOKEN, Cluster, fault_settings, open_cluster
-from tests.twilio_signing import inbound_form, signature
+from tests.faults.cluster import Cluster, fault_settings, open_cluster
+from tests.twilio_signing import PUBLIC
 
 pytestmark = pytest.mark.timeout(420)
 
 ROOT = Path(__file__).resolve().parents[1]
-PHONE = "+5511987654321"
+PHONE = builders.PHONE  # the appointment's
 ALL_DAY = {"sending_hours": {"start": "00:00", "end": "23:59", "sundays": True}}
 
 Samples = dict[str, list[tuple[dict[str, str], float]]]
@@ -110,12 +109,7 @@ async def test_three_roles_send_a_reminder_and_each_exports_its_metrics(
         # A reminder falls due: the scheduler starts it, the worker sends it.
         now = datetime.now(UTC)
         appointment = builders.appointment(
-            id="roles-1",
-            external_id="LEG-ROLES-1",
-            patient_name="Paciente Teste",
-            phone=PHONE,
-            starts_at=now + timedelta(hours=26),
-            doctor="Dra. Ana",
+            id="roles-1", external_id="LEG-ROLES-1", starts_at=now + timedelta(hours=26)
         )
         await store.appointments.upsert(appointment)
         stored = await store.appointments.get_by_external_id("LEG-ROLES-1")
@@ -124,15 +118,11 @@ async def test_three_roles_send_a_reminder_and_each_exports_its_metrics(
         await _until(lambda: len(fake.messages) == 1, "the reminder")
         reminder_sid = fake.messages[0].sid
 
-        # The patient confirms: the web process takes the webhook, the worker sends the answer.
-        sid = "SM" + secrets.token_hex(16)
-        form = inbound_form(sid, PHONE, body="1", OriginalRepliedMessageSid=reminder_sid)
-        path = "/webhooks/twilio/messages"
-        headers = {"X-Twilio-Signature": signature(path, form, token=AUTH_TOKEN)}
-        async with session.post(
-            f"http://127.0.0.1:{cluster.ports[web]}{path}", data=form, headers=headers
-        ) as response:
-            assert response.status == 200
+        # The patient confirms: Twilio posts it to the web process, the worker sends the answer.
+        fake.route(PUBLIC, f"http://127.0.0.1:{cluster.ports[web]}")
+        reply = fake.compose(PHONE, "1", replied_to=reminder_sid)
+        assert (await fake.deliver(reply)).answer == 200
+        sid = reply.sid
         await _until(lambda: len(fake.messages) == 2, "the answer to the reply")
 
         def accepted() -> list[dict[str, Any]]:

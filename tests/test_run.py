@@ -15,6 +15,8 @@ from pathlib import Path
 import pymongo
 import pytest
 
+from tests.checks import alive
+
 ROOT = Path(__file__).resolve().parents[1]
 DIGITALY = [sys.executable, "-m", "bot"]
 
@@ -44,14 +46,6 @@ def _wait_ready(port: int, process: subprocess.Popen[str], timeout: float = 60) 
             pass
         time.sleep(0.2)
     raise AssertionError("not ready in time")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def _start(tmp_path: Path, port: int) -> subprocess.Popen[str]:
@@ -84,7 +78,7 @@ def test_run_is_ready_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
         client.digitaly.probe.insert_one({"_id": "kept"})
     out = _interrupt(process)
     assert f"http://127.0.0.1:{port}" in out
-    assert not any(_alive(pid) for pid in pids), "embedded servers left behind"
+    assert not any(alive(pid) for pid in pids), "embedded servers left behind"
     assert not (tmp_path / "var" / "embedded.json").exists()
 
     process = _start(tmp_path, port)

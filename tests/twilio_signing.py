@@ -1,4 +1,8 @@
-"""Posting to our webhooks as Twilio does: form-encoded, signed with the auth token."""
+"""Posting to our webhooks as Twilio does: form-encoded, signed with the auth token.
+
+The fields of an inbound message are :func:`tests.fakes.twilio_inbound.webhook_form`'s
+(the fake Twilio posts the same); status callbacks' are :func:`status_form` here.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,10 @@ import hashlib
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+from pydantic import SecretStr
 from twilio.request_validator import RequestValidator
+
+from bot.settings import Settings
 
 PUBLIC = "https://digitaly.test"
 TOKEN = "test-auth-token"
@@ -15,14 +22,27 @@ __all__ = [
     "ACCOUNT",
     "PUBLIC",
     "TOKEN",
-    "inbound_form",
     "message_sid",
     "post_signed",
     "signature",
     "status_form",
+    "with_twilio",
 ]
 
 ACCOUNT = "AC" + "0" * 32
+
+
+def with_twilio(settings: Settings, api_base_url: str, token: str = TOKEN) -> Settings:
+    """``settings`` on the test Twilio account with ``token``, our public URL, and Twilio's
+    API at ``api_base_url`` (the fake's, or a closed port to stay offline)."""
+    return settings.model_copy(
+        update={
+            "twilio_account_sid": ACCOUNT,
+            "twilio_auth_token": SecretStr(token),
+            "public_base_url": PUBLIC,
+            "twilio_api_base_url": api_base_url,
+        }
+    )
 
 
 def signature(path_qs: str, form: dict[str, str], token: str = TOKEN, base: str = PUBLIC) -> str:
@@ -34,26 +54,6 @@ async def post_signed(
 ) -> Any:
     headers = {"X-Twilio-Signature": signature(path_qs, form, **kwargs)}
     return await client.post(path_qs, data=form, headers=headers)
-
-
-def inbound_form(sid: str, phone: str, body: str = "", **extra: str) -> dict[str, str]:
-    """The fields Twilio posts for a WhatsApp message (and some it adds without notice)."""
-    form = {
-        "MessageSid": sid,
-        "SmsMessageSid": sid,
-        "AccountSid": ACCOUNT,
-        "From": f"whatsapp:{phone}",
-        "To": "whatsapp:+5511930000001",
-        "WaId": phone.lstrip("+"),
-        "ProfileName": "Paciente",
-        "Body": body,
-        "NumMedia": "0",
-        "NumSegments": "1",
-        "SmsStatus": "received",
-        "ApiVersion": "2010-04-01",
-    }
-    form.update(extra)
-    return form
 
 
 def message_sid(label: str) -> str:

@@ -9,10 +9,11 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bot.core.model import AppointmentStatus
-from bot.core.ports import ApiToken, Cancellation, Operation, OutboxEntry, Store, UpsertOutcome
+from bot.core.ports import ApiToken, Cancellation, Operation, Store, UpsertOutcome
 from bot.services.appointments import PATIENT_ANSWERS
 from tests.adapters.test_store_contract import NOW, _appointment
-from tests.builders import conversation
+from tests.builders import conversation, outbox_entry
+from tests.checks import present
 
 MINUTE = timedelta(minutes=1)
 
@@ -23,31 +24,24 @@ async def test_upsert_keeps_a_patient_answer_only_when_asked(store: Store) -> No
     again = _appointment(id="other")
     kept = await store.appointments.upsert(again, keep_status=PATIENT_ANSWERS)
     assert kept is UpsertOutcome.UNCHANGED
-    stored = await store.appointments.get("a1")
-    assert stored is not None
-    assert stored.status is AppointmentStatus.CONFIRMED
+    assert present(await store.appointments.get("a1")).status is AppointmentStatus.CONFIRMED
 
     renamed = _appointment(doctor="Dr. Outro")
     assert await store.appointments.upsert(renamed, keep_status=PATIENT_ANSWERS) is (
         UpsertOutcome.UPDATED
     )
-    stored = await store.appointments.get("a1")
-    assert stored is not None
+    stored = present(await store.appointments.get("a1"))
     assert (stored.doctor, stored.status) == ("Dr. Outro", AppointmentStatus.CONFIRMED)
 
     cancelled = _appointment(doctor="Dr. Outro", status=AppointmentStatus.CANCELLED)
     assert await store.appointments.upsert(cancelled) is UpsertOutcome.UPDATED
-    stored = await store.appointments.get("a1")
-    assert stored is not None
-    assert stored.status is AppointmentStatus.CANCELLED
+    assert present(await store.appointments.get("a1")).status is AppointmentStatus.CANCELLED
     # CANCELLED is not a patient answer: "scheduled" again reinstates it.
     back = _appointment(doctor="Dr. Outro")
     assert await store.appointments.upsert(back, keep_status=PATIENT_ANSWERS) is (
         UpsertOutcome.UPDATED
     )
-    stored = await store.appointments.get("a1")
-    assert stored is not None
-    assert stored.status is AppointmentStatus.SCHEDULED
+    assert present(await store.appointments.get("a1")).status is AppointmentStatus.SCHEDULED
 
 
 async def test_upsert_with_keep_status_creates_with_the_given_status(store: Store) -> None:
@@ -109,20 +103,14 @@ async def test_tokens_by_hash_touch_and_revoke(store: Store) -> None:
 
     await store.tokens.touch("robot", NOW, MINUTE)
     await store.tokens.touch("robot", NOW + timedelta(seconds=30), MINUTE)  # too soon: kept
-    found = await store.tokens.by_hash("h1")
-    assert found is not None
-    assert found.last_used_at == NOW
+    assert present(await store.tokens.by_hash("h1")).last_used_at == NOW
     await store.tokens.touch("robot", NOW + 2 * MINUTE, MINUTE)
-    found = await store.tokens.by_hash("h1")
-    assert found is not None
-    assert found.last_used_at == NOW + 2 * MINUTE
+    assert present(await store.tokens.by_hash("h1")).last_used_at == NOW + 2 * MINUTE
 
     assert await store.tokens.revoke("robot", NOW)
     assert not await store.tokens.revoke("robot", NOW)
     assert not await store.tokens.revoke("nobody", NOW)
-    found = await store.tokens.by_hash("h1")
-    assert found is not None
-    assert found.revoked_at == NOW
+    assert present(await store.tokens.by_hash("h1")).revoked_at == NOW
     # A revoked name can be given to a new token, which replaces it.
     assert await store.tokens.add(_token(digest="h3"))
     assert await store.tokens.by_hash("h1") is None
@@ -158,21 +146,18 @@ async def test_operations_progress_and_finish(store: Store) -> None:
     operation = Operation("op1", "appointments.push", "robot", NOW, NOW, total=300)
     await store.operations.create(operation)
     await store.operations.progress("op1", 100, NOW + MINUTE)
-    got = await store.operations.get("op1")
-    assert got is not None
+    got = present(await store.operations.get("op1"))
     assert (got.state, got.done, got.updated_at) == (
         "running",
         100,
         NOW + MINUTE,
     )
     await store.operations.succeed("op1", NOW + 2 * MINUTE, {"summary": {"created": 300}})
-    got = await store.operations.get("op1")
-    assert got is not None
+    got = present(await store.operations.get("op1"))
     assert (got.state, got.done, got.result) == ("succeeded", 300, {"summary": {"created": 300}})
     await store.operations.create(replace(operation, id="op2"))
     await store.operations.fail("op2", NOW, "boom")
-    got = await store.operations.get("op2")
-    assert got is not None
+    got = present(await store.operations.get("op2"))
     assert (got.state, got.error, got.result) == ("failed", "boom", None)
     assert await store.operations.get("nope") is None
 
@@ -180,16 +165,6 @@ async def test_operations_progress_and_finish(store: Store) -> None:
 async def test_outbox_for_conversation(store: Store) -> None:
     await store.conversations.create(conversation())
     for n, at in ((2, NOW + MINUTE), (1, NOW)):
-        await store.outbox.add(
-            OutboxEntry(
-                key=f"c1:k{n}",
-                conversation_id="c1",
-                phone="+5511987654321",
-                sender="whatsapp:+5511930000001",
-                kind="reminder",
-                text="Olá",
-                created_at=at,
-            )
-        )
+        await store.outbox.add(outbox_entry(f"c1:k{n}", created_at=at))
     assert [e.key for e in await store.outbox.for_conversation("c1")] == ["c1:k1", "c1:k2"]
     assert await store.outbox.for_conversation("c2") == []

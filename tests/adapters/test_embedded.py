@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import redis
 
 from bot.adapters.embedded import embedded_servers
+from tests.checks import alive
 
 JOIN = """
 import sys, pathlib
@@ -18,14 +18,6 @@ from bot.adapters.embedded import embedded_servers
 with embedded_servers(pathlib.Path(sys.argv[1])) as urls:
     print(urls.redis_url)
 """
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_second_process_joins_and_last_one_stops(tmp_path: Path) -> None:
@@ -42,7 +34,7 @@ def test_second_process_joins_and_last_one_stops(tmp_path: Path) -> None:
         assert joined.stdout.strip() == urls.redis_url
         assert client.get("shared") == b"yes"
         client.close()
-    assert not any(_alive(pid) for pid in pids)
+    assert not any(alive(pid) for pid in pids)
 
 
 def test_leftover_state_file_is_replaced(tmp_path: Path) -> None:

@@ -7,22 +7,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bot.core.model import SlotQuery
-from bot.core.ports import Reschedule, RescheduleState, Slot, SlotState, Store, UpsertOutcome
-from tests.builders import NOW
-
-
-def _slot(n: int = 1, **changes: object) -> Slot:
-    base = Slot(
-        id=f"s{n}",
-        external_id=f"VAGA-{n}",
-        unit="centro",
-        doctor="Dra. Cláudia Guimarães",
-        specialty="cardiologia",
-        starts_at=NOW + timedelta(days=2, hours=n),
-        duration_minutes=30,
-        day="2026-12-03",
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
+from bot.core.ports import Reschedule, RescheduleState, SlotState, Store, UpsertOutcome
+from tests.builders import NOW, slot
 
 
 def _move(n: int = 1, **changes: object) -> Reschedule:
@@ -40,9 +26,9 @@ def _move(n: int = 1, **changes: object) -> Reschedule:
 
 
 async def test_slot_upsert_is_idempotent_and_keeps_the_first_id(store: Store) -> None:
-    assert await store.slots.upsert(_slot()) == UpsertOutcome.CREATED
-    assert await store.slots.upsert(_slot()) == UpsertOutcome.UNCHANGED
-    moved = _slot(id="other", duration_minutes=45)
+    assert await store.slots.upsert(slot()) == UpsertOutcome.CREATED
+    assert await store.slots.upsert(slot()) == UpsertOutcome.UNCHANGED
+    moved = slot(id="other", duration_minutes=45)
     assert await store.slots.upsert(moved) == UpsertOutcome.UPDATED
     stored = await store.slots.get_by_external_id("VAGA-1")
     assert stored is not None
@@ -51,9 +37,9 @@ async def test_slot_upsert_is_idempotent_and_keeps_the_first_id(store: Store) ->
 
 async def test_full_push_withdraws_the_missing_and_a_repush_reopens(store: Store) -> None:
     for n in (1, 2, 3):
-        await store.slots.upsert(_slot(n))
-    await store.slots.upsert(_slot(4, day="2026-12-04"))
-    await store.slots.upsert(_slot(5, unit="paulista"))
+        await store.slots.upsert(slot(n))
+    await store.slots.upsert(slot(4, day="2026-12-04"))
+    await store.slots.upsert(slot(5, unit="paulista"))
     assert await store.slots.withdraw_missing("centro", "2026-12-03", {"VAGA-2"}) == 2
     states = {s: (await store.slots.get(s)).state for s in ("s1", "s2", "s3", "s4", "s5")}  # type: ignore[union-attr]
     assert states == {
@@ -63,14 +49,14 @@ async def test_full_push_withdraws_the_missing_and_a_repush_reopens(store: Store
         "s4": SlotState.OPEN,  # another day
         "s5": SlotState.OPEN,  # another unit
     }
-    assert await store.slots.upsert(_slot(1)) == UpsertOutcome.UPDATED
+    assert await store.slots.upsert(slot(1)) == UpsertOutcome.UPDATED
     assert (await store.slots.get("s1")).state is SlotState.OPEN  # type: ignore[union-attr]
 
 
 async def test_open_slots_nearest_first_not_held_not_too_soon(store: Store) -> None:
     for n in (1, 2, 3, 4):
-        await store.slots.upsert(_slot(n, doctor="Dr. Paulo" if n == 2 else "Dra. Cláudia"))
-    await store.slots.upsert(_slot(5, specialty="ortopedia"))
+        await store.slots.upsert(slot(n, doctor="Dr. Paulo" if n == 2 else "Dra. Cláudia"))
+    await store.slots.upsert(slot(5, specialty="ortopedia"))
     await store.slots.hold("s3", "r9", NOW + timedelta(hours=1), NOW)
     earliest = NOW + timedelta(days=2, hours=1, minutes=30)  # s1 is too soon
     found = await store.slots.open_from(SlotQuery("centro", "cardiologia", earliest), NOW, 10)
@@ -84,7 +70,7 @@ async def test_open_slots_nearest_first_not_held_not_too_soon(store: Store) -> N
 
 
 async def test_one_holder_at_a_time_until_the_hold_ends(store: Store) -> None:
-    await store.slots.upsert(_slot())
+    await store.slots.upsert(slot())
     until = NOW + timedelta(minutes=30)
     assert await store.slots.hold("s1", "r1", until, NOW)
     assert not await store.slots.hold("s1", "r2", until, NOW)
@@ -100,13 +86,13 @@ async def test_one_holder_at_a_time_until_the_hold_ends(store: Store) -> None:
 
 
 async def test_a_withdrawn_slot_cannot_be_held(store: Store) -> None:
-    await store.slots.upsert(_slot())
+    await store.slots.upsert(slot())
     await store.slots.withdraw_missing("centro", "2026-12-03", ())
     assert not await store.slots.hold("s1", "r1", NOW + timedelta(minutes=30), NOW)
 
 
 async def test_twenty_concurrent_holds_exactly_one_wins(store: Store) -> None:
-    await store.slots.upsert(_slot())
+    await store.slots.upsert(slot())
     until = NOW + timedelta(minutes=30)
     won = await asyncio.gather(*(store.slots.hold("s1", f"r{n}", until, NOW) for n in range(20)))
     assert sum(won) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -280,26 +281,16 @@ async def test_outbox_sent_with_buttons_to_a_number_in_a_time_range(store: Store
 async def test_outbox_sending_fields_round_trip(store: Store) -> None:
     entry = _entry(expires_at=NOW + timedelta(days=1))
     await store.outbox.add(entry)
-    assert await store.outbox.update(
-        entry.key,
-        OutboxState.PENDING,
-        state=OutboxState.UNKNOWN,
-        attempts=2,
-        claimed_at=NOW,
-        kicked_at=NOW,
-        unknown_since=NOW + timedelta(seconds=3),
-        failure="why",
-    )
-    stored = await store.outbox.get(entry.key)
-    assert stored == replace(
-        entry,
-        state=OutboxState.UNKNOWN,
-        attempts=2,
-        claimed_at=NOW,
-        kicked_at=NOW,
-        unknown_since=NOW + timedelta(seconds=3),
-        failure="why",
-    )
+    sending: dict[str, Any] = {
+        "state": OutboxState.UNKNOWN,
+        "attempts": 2,
+        "claimed_at": NOW,
+        "kicked_at": NOW,
+        "unknown_since": NOW + timedelta(seconds=3),
+        "failure": "why",
+    }
+    assert await store.outbox.update(entry.key, OutboxState.PENDING, **sending)
+    assert await store.outbox.get(entry.key) == replace(entry, **sending)
 
 
 async def test_suppressions(store: Store) -> None:

@@ -17,7 +17,7 @@ from bot.core.ports import (
     WaitlistEntry,
     WaitlistOffer,
 )
-from tests.builders import NOW
+from tests.builders import NOW, slot
 
 
 def _entry(n: int, **changes: object) -> WaitlistEntry:
@@ -31,6 +31,19 @@ def _entry(n: int, **changes: object) -> WaitlistEntry:
         joined_at=NOW + timedelta(minutes=n),
     )
     return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def _freed_time(n: int, external_id: str, **changes: object) -> Slot:
+    """A time in three days, of no fixed length (what a cancellation frees)."""
+    starts_at = NOW + timedelta(days=3)
+    return slot(
+        n,
+        external_id=external_id,
+        starts_at=starts_at,
+        duration_minutes=0,
+        day="2026-12-04",
+        **changes,
+    )
 
 
 def _offer(n: int, opening: str = "x1", **changes: object) -> WaitlistOffer:
@@ -128,18 +141,7 @@ async def test_offers_once_per_patient_and_the_first_settlement_wins(store: Stor
 
 async def test_one_slot_withdrawn_refuses_new_holds_and_keeps_an_old_one(store: Store) -> None:
     for n in (1, 2):
-        await store.slots.upsert(
-            Slot(
-                id=f"s{n}",
-                external_id=f"cancelled:LEG-{n}",
-                unit="centro",
-                doctor="Dra. Cláudia Guimarães",
-                specialty="cardiologia",
-                starts_at=NOW + timedelta(days=3),
-                duration_minutes=0,
-                day="2026-12-04",
-            )
-        )
+        await store.slots.upsert(_freed_time(n, f"cancelled:LEG-{n}"))
     assert await store.slots.hold("s2", "r2", NOW + timedelta(hours=2), NOW)
     assert await store.slots.withdraw("s1")
     assert not await store.slots.withdraw("s1")
@@ -153,18 +155,7 @@ async def test_one_slot_withdrawn_refuses_new_holds_and_keeps_an_old_one(store: 
 
 async def test_a_full_push_never_withdraws_a_time_a_cancellation_freed(store: Store) -> None:
     for external_id in ("VAGA-1", f"{FREED_PREFIX}LEG-1"):
-        await store.slots.upsert(
-            Slot(
-                id=external_id,
-                external_id=external_id,
-                unit="centro",
-                doctor="Dra. Cláudia Guimarães",
-                specialty="cardiologia",
-                starts_at=NOW + timedelta(days=3),
-                duration_minutes=0,
-                day="2026-12-04",
-            )
-        )
+        await store.slots.upsert(_freed_time(1, external_id, id=external_id))
     assert await store.slots.withdraw_missing("centro", "2026-12-04", set()) == 1
     freed = await store.slots.get(f"{FREED_PREFIX}LEG-1")
     assert freed is not None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +15,8 @@ from bot.adapters.memory import MemoryQueue
 from bot.services.tokens import TokenService
 from bot.settings import Settings
 from bot.web import create_app
-from bot.web.keys import CLOCK, QUEUE, SCHEMA_READY, STORE
+from bot.web.keys import CLOCK, QUEUE, STORE
+from tests.web.conftest import started
 
 Client = TestClient[Any, Any]
 MakeToken = Callable[..., Awaitable[dict[str, str]]]
@@ -34,13 +34,7 @@ def api_settings(settings: Settings, **api: Any) -> Settings:
 
 
 async def start(aiohttp_client: Any, settings: Settings) -> Client:
-    app = create_app(settings, overrides={QUEUE: MemoryQueue()})
-    client: Client = await aiohttp_client(app)
-    for _ in range(200):
-        if app[SCHEMA_READY].get("mongodb"):
-            break
-        await asyncio.sleep(0.05)
-    return client
+    return await started(aiohttp_client, create_app(settings, overrides={QUEUE: MemoryQueue()}))
 
 
 @pytest.fixture

@@ -10,12 +10,13 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bot.core.model import AppointmentStatus, ConversationStatus
+from bot.core.model import Appointment, AppointmentStatus, ConversationStatus
 from bot.core.ports import Cancellation, OutboxEntry, OutboxState
 from bot.settings import Settings
 from bot.web.keys import STORE
 from tests import builders
 from tests.api.conftest import Client, api_settings, in_days, item, start, token_maker
+from tests.checks import present
 
 URL = "/api/v1/appointments"
 
@@ -23,6 +24,29 @@ URL = "/api/v1/appointments"
 async def _put(client: Client, auth: dict[str, str], items: list[Any], **headers: str) -> Any:
     response = await client.put(URL, json={"items": items}, headers={**auth, **headers})
     return response.status, await response.json(), response.headers
+
+
+async def _stored(client: Client, external_id: str) -> Appointment:
+    """The appointment the store holds for ``external_id`` (the test expects one)."""
+    return present(await client.app[STORE].appointments.get_by_external_id(external_id))
+
+
+async def _push_one(client: Client, auth: dict[str, str]) -> Appointment:
+    """The robot pushes item 1 (LEG-1); the appointment as stored."""
+    await _put(client, auth, [item(1)])
+    return await _stored(client, "LEG-1")
+
+
+async def _conversation_about(client: Client, appointment: Appointment, now: datetime) -> None:
+    """Conversation conv-1 with the appointment's patient, about it, started ``now``."""
+    conversation = builders.conversation(
+        id="conv-1",
+        phone=appointment.phone,
+        appointment_ids=(appointment.id,),
+        created_at=now,
+        updated_at=now,
+    )
+    await client.app[STORE].conversations.create(conversation)
 
 
 async def test_push_creates_then_is_idempotent_then_updates(
@@ -43,8 +67,7 @@ async def test_push_creates_then_is_idempotent_then_updates(
     status, body, _ = await _put(client, auth, batch)
     assert body["summary"] == {"created": 0, "updated": 1, "unchanged": 4, "rejected": 0}
     assert body["items"][2]["result"] == "updated"
-    stored = await client.app[STORE].appointments.get_by_external_id("LEG-3")
-    assert stored is not None
+    stored = await _stored(client, "LEG-3")
     assert stored.doctor == "Dr. Outro Médico"
     assert stored.phone == "+5511980030003"  # normalised to E.164
 
@@ -84,8 +107,7 @@ async def test_bad_items_are_rejected_with_paths_and_never_written(
     store = client.app[STORE]
     for n in (2, 3, 4, 5, 8, 9, 10):
         assert await store.appointments.get_by_external_id(f"LEG-{n}") is None
-    one = await store.appointments.get_by_external_id("LEG-1")
-    assert one is not None
+    one = await _stored(client, "LEG-1")
     assert one.doctor != "A twin"
     # Nothing of what was sent is echoed back (it may be personal data).
     assert "12345" not in str(body)
@@ -159,9 +181,7 @@ async def test_patient_answer_survives_a_push_but_a_new_time_restarts_the_cycle(
     client: Client, auth: dict[str, str]
 ) -> None:
     store = client.app[STORE]
-    await _put(client, auth, [item(1)])
-    created = await store.appointments.get_by_external_id("LEG-1")
-    assert created is not None
+    created = await _push_one(client, auth)
     assert created.reminder_due_at is not None
     await store.appointments.set_status(created.id, AppointmentStatus.CONFIRMED)
 
@@ -169,15 +189,13 @@ async def test_patient_answer_survives_a_push_but_a_new_time_restarts_the_cycle(
     assert body["items"][0]["result"] == "unchanged"
     _, body, _ = await _put(client, auth, [item(1, specialty="Clínica geral")])
     assert body["items"][0]["result"] == "updated"
-    kept = await store.appointments.get_by_external_id("LEG-1")
-    assert kept is not None
+    kept = await _stored(client, "LEG-1")
     assert kept.status is AppointmentStatus.CONFIRMED
 
     await store.appointments.set_reminder_due(created.id, None)
     _, body, _ = await _put(client, auth, [item(1, starts_at=in_days(5, hour=9))])
     assert body["items"][0]["result"] == "updated"
-    moved = await store.appointments.get_by_external_id("LEG-1")
-    assert moved is not None
+    moved = await _stored(client, "LEG-1")
     assert moved.status is AppointmentStatus.SCHEDULED
     assert moved.reminder_due_at is not None  # a new cycle for the new time
 
@@ -186,26 +204,15 @@ async def test_clinic_cancellation_stops_the_conversation_and_tells_the_patient(
     client: Client, auth: dict[str, str]
 ) -> None:
     store = client.app[STORE]
-    await _put(client, auth, [item(1)])
-    appointment = await store.appointments.get_by_external_id("LEG-1")
-    assert appointment is not None
+    appointment = await _push_one(client, auth)
     now = datetime.now(UTC)
-    await store.conversations.create(
-        builders.conversation(
-            id="conv-1",
-            phone=appointment.phone,
-            appointment_ids=(appointment.id,),
-            created_at=now,
-            updated_at=now,
-        )
-    )
+    await _conversation_about(client, appointment, now)
     _, body, _ = await _put(client, auth, [item(1, status="cancelled")])
     assert body["items"][0]["result"] == "updated"
     conversation = await store.conversations.get("conv-1")
     assert conversation is not None
     assert conversation.status is ConversationStatus.DONE
-    cancelled = await store.appointments.get_by_external_id("LEG-1")
-    assert cancelled is not None
+    cancelled = await _stored(client, "LEG-1")
     assert cancelled.status is AppointmentStatus.CANCELLED
     assert cancelled.reminder_due_at is None
     notice = await store.outbox.get(
@@ -235,19 +242,9 @@ async def test_get_appointment_shows_reminders_answer_and_cancellation(
     response = await client.get(f"{URL}/bad%20id", headers=auth)
     assert response.status == 404
 
-    await _put(client, auth, [item(1)])
-    appointment = await store.appointments.get_by_external_id("LEG-1")
-    assert appointment is not None
+    appointment = await _push_one(client, auth)
     now = datetime.now(UTC).replace(microsecond=0)
-    await store.conversations.create(
-        builders.conversation(
-            id="conv-1",
-            phone=appointment.phone,
-            appointment_ids=(appointment.id,),
-            created_at=now,
-            updated_at=now,
-        )
-    )
+    await _conversation_about(client, appointment, now)
     entry = OutboxEntry(
         key="conv-1:start:reminder:1",
         conversation_id="conv-1",

@@ -12,13 +12,12 @@ import re
 import uuid
 from typing import Any
 
-from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from bot.settings import Settings
 from bot.web.keys import CONVERSATIONS, STORE
 from tests.api.conftest import Client, api_settings, item, start, token_maker
-from tests.twilio_signing import PUBLIC, TOKEN
+from tests.twilio_signing import with_twilio
 from tests.web.conftest import patients_of
 from tests.web.test_webhooks import _settle
 
@@ -53,17 +52,8 @@ class Robot:
 async def test_a_robot_runs_a_day_from_the_document_alone(
     aiohttp_client: Any, settings: Settings, redis: Redis
 ) -> None:
-    configured = api_settings(
-        settings.model_copy(
-            update={
-                "twilio_account_sid": "AC" + "0" * 32,
-                "twilio_auth_token": SecretStr(TOKEN),
-                "public_base_url": PUBLIC,
-                "twilio_api_base_url": "http://127.0.0.1:9",  # offline: nothing listens
-            }
-        ),
-        async_batch_threshold=200,
-    )
+    offline = with_twilio(settings, "http://127.0.0.1:9")  # nothing listens there
+    configured = api_settings(offline, async_batch_threshold=200)
     client = await start(aiohttp_client, configured)
     document = await (await client.get("/openapi.json")).json()
     robot = Robot(client, document, await token_maker(client)())

@@ -15,7 +15,6 @@ from collections import Counter
 import pytest
 import requests
 import schemathesis
-from aiohttp.test_utils import TestServer
 from hypothesis import HealthCheck, given, settings
 from redis.asyncio import Redis
 from schemathesis import GenerationMode
@@ -25,8 +24,9 @@ from bot.adapters.memory import MemoryQueue
 from bot.services.tokens import TokenService
 from bot.settings import Settings
 from bot.web import create_app
-from bot.web.keys import CLOCK, QUEUE, SCHEMA_READY, STORE
+from bot.web.keys import CLOCK, QUEUE, STORE
 from tests.api.conftest import ALL_SCOPES, api_settings
+from tests.web.conftest import served
 
 EXAMPLES_PER_MODE = 150  # over all operations together, per generation mode
 
@@ -109,13 +109,8 @@ async def test_the_api_keeps_to_its_document(
 ) -> None:
     relaxed = api_settings(settings, requests_per_minute=100_000, burst=10_000)
     app = create_app(relaxed, overrides={QUEUE: MemoryQueue()})
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
+    server = await served(app)
     try:
-        for _ in range(200):
-            if app[SCHEMA_READY].get("mongodb"):
-                break
-            await asyncio.sleep(0.05)
         headers: dict[str, str] = {}
         if with_token:
             tokens = TokenService(app[STORE].tokens, app[CLOCK])

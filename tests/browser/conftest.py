@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, async_playwright
 from redis.asyncio import Redis
 
@@ -25,7 +24,8 @@ from bot.adapters.queue import TaskiqQueue
 from bot.services.demo import seed_demo
 from bot.settings import Settings
 from bot.web import create_app
-from bot.web.keys import CLOCK, QUEUE, SCHEMA_READY, STAFF, STORE
+from bot.web.keys import CLOCK, QUEUE, STAFF, STORE
+from tests.web.conftest import served
 from workers.broker import create_broker
 from workers.runtime import run_worker
 from workers.tasks import register_tasks
@@ -65,13 +65,8 @@ async def live(settings: Settings, redis: Redis) -> AsyncIterator[Live]:
     stop = asyncio.Event()
     worker = asyncio.create_task(run_worker(worker_broker, stop, max_async_tasks=5))
     app = create_app(settings, overrides={QUEUE: TaskiqQueue(kick)})
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
+    server = await served(app)
     try:
-        for _ in range(200):
-            if app[SCHEMA_READY].get("mongodb"):
-                break
-            await asyncio.sleep(0.05)
         await seed_demo(app[STORE], settings, app[CLOCK])
         await app[STAFF].create("Ana Recepção", STAFF_EMAIL, STAFF_PASSWORD, app[CLOCK]())
         yield Live(str(server.make_url("")).rstrip("/"), app)

@@ -9,6 +9,7 @@ from playwright.async_api import Browser, expect
 
 from bot.core.model import Reschedule, RescheduleState, Slot
 from bot.web.keys import CLOCK, STORE
+from tests import builders
 from tests.browser.conftest import Live, artifact, log_in
 
 WAIT_MS = 20_000
@@ -20,14 +21,11 @@ async def _free_times(live: Live) -> list[Slot]:
     store, now = live.app[STORE], live.app[CLOCK]()
     day = (now + timedelta(days=3)).astimezone(_SP).replace(minute=0, second=0, microsecond=0)
     slots = [
-        Slot(
+        builders.slot(
+            hour,
             id=f"vaga-{hour}",
-            external_id=f"VAGA-{hour}",
-            unit="centro",
-            doctor="Dra. Cláudia Guimarães",
             specialty="Clínica geral",
             starts_at=day.replace(hour=hour),
-            duration_minutes=30,
             day=day.date().isoformat(),
         )
         for hour in (9, 14, 16)

@@ -3,7 +3,8 @@
 Each behaviour below is Twilio's documented one; the page it comes from is named.
 
 Messages API (``POST/GET /2010-04-01/Accounts/{AccountSid}/Messages.json``,
-``GET …/Messages/{Sid}.json``; twilio.com/docs/messaging/api/message-resource):
+``GET …/Messages/{Sid}.json``; twilio.com/docs/messaging/api/message-resource;
+the list, with the patients' messages in it, is :mod:`tests.fakes.twilio_inbound`'s):
 
 - HTTP Basic auth with the Account SID and Auth Token, and the path's account
   must be the one authenticated; otherwise ``401`` with code 20003
@@ -25,25 +26,9 @@ Messages API (``POST/GET /2010-04-01/Accounts/{AccountSid}/Messages.json``,
 - An accepted create answers ``201`` with ``status: queued`` (``accepted`` only
   with a Messaging Service, which we do not use) and an ``SM`` + 32 hex sid
   (twilio.com/docs/messaging/guides/outbound-message-logging).
-- Twilio posts no callback for the initial status; later statuses are POSTed to
-  the message's ``StatusCallback``, form-encoded and signed with
-  ``X-Twilio-Signature`` (HMAC-SHA1 of the URL plus the sorted fields, keyed with
-  the Auth Token: twilio.com/docs/usage/webhooks/webhooks-security and
-  twilio-python ``twilio/request_validator.py``), with ``MessageSid``,
-  ``MessageStatus``, ``ErrorCode``, ``ChannelPrefix``… — ``sent`` → ``delivered``
-  → ``read``, or ``failed``/``undelivered`` with an ``ErrorCode``, possibly out of
-  order and more than once
-  (twilio.com/docs/messaging/guides/outbound-message-status-in-status-callbacks).
-  Here they are sent asynchronously after the answer; :attr:`FakeTwilio.disorder`
-  is the share of messages whose callbacks are shuffled and one of them repeated.
-- Most WhatsApp failures are asynchronous: the create is ``201 queued`` and the
-  failure comes in the callback. :meth:`FakeTwilio.fail_async` injects them by
-  share and code. Free text (``Body`` without ``ContentSid``) to a number whose
-  last inbound message is older than 24 hours, or that never wrote, fails so
-  with 63016 (twilio.com/docs/errors/63016; twilio.com/docs/whatsapp/key-concepts).
-  A template that is not approved fails with 63040 (rejected), 63041 (paused) or
-  63042 (disabled); variables that are not the template's fail with 63028
-  (twilio.com/docs/api/errors/63040 … 63042, 63028).
+- What becomes of an accepted message later (its status callbacks, signed, possibly
+  out of order and repeated; the WhatsApp failures that arrive only there) is
+  :mod:`tests.fakes.twilio_status`, with the pages it follows.
 
 Content API (``GET /v1/Content/{Sid}`` and ``GET /v1/Content/{Sid}/ApprovalRequests``;
 twilio.com/docs/content/content-api-resources, twilio-python
@@ -99,7 +84,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -109,9 +94,16 @@ from aiohttp import web
 from twilio.request_validator import RequestValidator
 from yarl import URL
 
-from tests.fakes.twilio_content import LIST_PICKER, ContentApi, Template
+from tests.fakes.twilio_content import ContentApi, Template
 from tests.fakes.twilio_inbound import ReceivedMessage, TwilioInbox, webhook_form
-from tests.fakes.twilio_requests import invalid_create, twilio_error, variables
+from tests.fakes.twilio_requests import invalid_create, twilio_error
+from tests.fakes.twilio_status import (
+    AsyncFailure,
+    SentMessage,
+    callback_statuses,
+    later_failure,
+    status_form,
+)
 
 __all__ = [
     "ACCOUNT_SID",
@@ -128,19 +120,8 @@ __all__ = [
 
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "secret-token"
-WINDOW = timedelta(hours=24)
 
 _MESSAGES = "/2010-04-01/Accounts/{account}/Messages"
-
-
-@dataclass
-class SentMessage:
-    sid: str
-    account_sid: str
-    form: dict[str, str]
-    created_at: datetime
-    status: str = "queued"
-    error_code: int | None = None
 
 
 @dataclass
@@ -148,17 +129,6 @@ class Failure:
     kind: str  # "429", "500", "503", "drop", or "error"
     retry_after: int = 1
     code: int = 0
-
-
-@dataclass
-class AsyncFailure:
-    """A share of accepted messages that fail later, in their status callbacks."""
-
-    code: int
-    share: float = 1.0
-    status: str = "failed"  # or "undelivered"
-    times: int | None = None  # at most this many messages (None: no limit)
-    to: str | None = None  # only to this number (E.164), if set
 
 
 @dataclass
@@ -177,10 +147,6 @@ class Inbound:
     sid: str
     form: dict[str, str]
     received_at: datetime
-
-
-# What each non-approved template status makes of a send (asynchronously).
-_TEMPLATE_FAILURES = {"rejected": 63040, "paused": 63041, "disabled": 63042}
 
 
 @dataclass
@@ -275,10 +241,10 @@ class FakeTwilio:
         """A patient writes (or taps a button): Twilio has it in the account, not posted yet."""
         sid = "SM" + secrets.token_hex(16)
         form = webhook_form(
-            self.account_sid,
             sid,
             phone,
             body,
+            account_sid=self.account_sid,
             to=to,
             button=button,
             list_item=list_item,
@@ -372,22 +338,6 @@ class FakeTwilio:
             raise web.HTTPInternalServerError
         return web.json_response(self._resource(message, "queued"), status=201)
 
-    async def _list(self, request: web.Request) -> web.Response:
-        to, sender = request.query.get("To"), request.query.get("From")
-        found = [
-            m
-            for m in self.messages
-            if (to is None or m.form.get("To") == to)
-            and (sender is None or m.form.get("From") == sender)
-        ]
-        return web.json_response(
-            {
-                "messages": [self._resource(m) for m in reversed(found)],
-                "next_page_uri": None,
-                "page": 0,
-            }
-        )
-
     async def _fetch(self, request: web.Request) -> web.Response:
         message = next((m for m in self.messages if m.sid == request.match_info["sid"]), None)
         if message is None:
@@ -396,44 +346,13 @@ class FakeTwilio:
 
     # --- Status callbacks ------------------------------------------------------------------
 
-    def _outcome(self, message: SentMessage) -> tuple[str, int] | None:
-        """How an accepted message fails later (status, ErrorCode); None when it arrives."""
-        form = message.form
-        phone = form["To"].removeprefix("whatsapp:")
-        last = self.last_inbound.get(phone)
-        closed = last is None or message.created_at - last > WINDOW
-        template = self.templates.get(form.get("ContentSid", ""))
-        # Free text and a list-picker go only inside the window: neither opens a conversation.
-        if (template is None or template.kind == LIST_PICKER) and closed:
-            return "failed", 63016
-        if template is not None:
-            if template.status in _TEMPLATE_FAILURES:
-                return "failed", _TEMPLATE_FAILURES[template.status]
-            sent = variables(form.get("ContentVariables", "{}")) or {}
-            if set(sent) != set(template.variables):
-                return "failed", 63028
-        for failure in self.async_failures:
-            if failure.to not in {None, phone} or failure.times == 0:
-                continue
-            if self.rng.random() < failure.share:
-                if failure.times is not None:
-                    failure.times -= 1
-                return failure.status, failure.code
-        return None
-
     def _start_callbacks(self, message: SentMessage) -> None:
-        outcome = self._outcome(message)
-        if outcome is None:
-            statuses: list[tuple[str, int | None]] = [("sent", None), ("delivered", None)]
-            if self.read:
-                statuses.append(("read", None))
-        else:
-            statuses = [outcome]
-            message.error_code = outcome[1]
-        message.status = statuses[-1][0]
-        if self.disorder and self.rng.random() < self.disorder:
-            statuses.append(self.rng.choice(statuses))
-            self.rng.shuffle(statuses)
+        failure = later_failure(
+            message, self.templates, self.last_inbound, self.async_failures, self.rng
+        )
+        if failure is not None:
+            message.error_code = failure[1]
+        message.status, statuses = callback_statuses(failure, self.read, self.disorder, self.rng)
         url = message.form.get("StatusCallback")
         if not url:
             return
@@ -446,20 +365,7 @@ class FakeTwilio:
     ) -> None:
         for status, code in statuses:
             await asyncio.sleep(self.callback_delay)
-            form = {
-                "MessageSid": message.sid,
-                "SmsSid": message.sid,
-                "AccountSid": self.account_sid,
-                "From": message.form["From"],
-                "To": message.form["To"],
-                "MessageStatus": status,
-                "SmsStatus": status,
-                "ChannelPrefix": "whatsapp",
-                "ApiVersion": "2010-04-01",
-            }
-            if code is not None:
-                form |= {"ErrorCode": str(code), "ErrorMessage": f"error {code}"}
-            await self._post(url, form)
+            await self._post(url, status_form(message, status, code))
 
     async def _post(self, url: str, form: dict[str, str]) -> Callback:
         """POST ``form`` to a public URL, signed on that URL, through :meth:`route`."""

@@ -52,11 +52,11 @@ _MAX_PAGE = 1000
 
 
 def webhook_form(
-    account_sid: str,
     sid: str,
     phone: str,
     body: str = "",
     *,
+    account_sid: str = ACCOUNT_SID,
     to: str = OUR_NUMBER,
     button: tuple[str, str] | None = None,  # (payload id, label)
     list_item: tuple[str, str] | None = None,  # (id, item): a list-picker item tapped
@@ -64,7 +64,8 @@ def webhook_form(
     media: tuple[str, ...] = (),  # content types of attached files
     extra: dict[str, str] | None = None,  # fields Twilio adds without notice
 ) -> dict[str, str]:
-    """The fields Twilio posts to the incoming webhook for a patient's WhatsApp message."""
+    """The fields Twilio posts to the incoming webhook for a patient's WhatsApp message
+    (the one builder of them: the fake posts it, and tests that post by hand sign it)."""
     form = {
         "MessageSid": sid,
         "SmsMessageSid": sid,
@@ -151,20 +152,12 @@ class TwilioInbox:
         app.router.add_get("/2010-04-01/Accounts/{account}/Messages.json", self._list)
 
     async def receive(
-        self,
-        phone: str,
-        body: str = "",
-        *,
-        to: str = OUR_NUMBER,
-        button: tuple[str, str] | None = None,  # (payload id, label)
-        replied_to: str | None = None,
-        at: datetime | None = None,
+        self, phone: str, body: str = "", *, at: datetime | None = None, **how: Any
     ) -> ReceivedMessage:
-        """A patient's message reaches Twilio, which posts it to our webhook (if it can)."""
+        """A patient's message reaches Twilio, which posts it to our webhook (if it can);
+        ``how`` takes :func:`webhook_form`'s keywords (``button``, ``replied_to``…)."""
         sid = "SM" + secrets.token_hex(16)
-        form = webhook_form(
-            self.account_sid, sid, phone, body, to=to, button=button, replied_to=replied_to
-        )
+        form = webhook_form(sid, phone, body, account_sid=self.account_sid, **how)
         message = ReceivedMessage(sid, form, (at or datetime.now(UTC)).replace(microsecond=0))
         self.received.append(message)
         self.on_receive(phone, message.date_sent)

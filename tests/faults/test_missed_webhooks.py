@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import socket
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,7 +26,6 @@ from bot.clock import utcnow
 from bot.core.model import Appointment, decisions_of
 from bot.settings import Settings
 from bot.wiring import create_services
-from tests.conftest import open_mongo_store
 from tests.fakes.twilio import AUTH_TOKEN, FakeTwilio
 from tests.fakes.twilio_inbound import Webhook
 from tests.faults.cluster import Cluster, fault_settings, open_cluster
@@ -37,12 +35,6 @@ pytestmark = pytest.mark.timeout(480)
 
 PATIENTS = 4
 TOKEN = AUTH_TOKEN  # what open_cluster gives the processes, and the fake checks
-
-
-@pytest.fixture
-async def store(settings: Settings) -> AsyncIterator[MongoStore]:
-    async with open_mongo_store(settings) as mongo:
-        yield mongo
 
 
 def _free_port() -> int:

@@ -12,7 +12,6 @@ import itertools
 import random
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -20,19 +19,12 @@ from redis.asyncio import Redis
 
 from bot.adapters.mongo import MongoStore
 from bot.settings import Settings
-from tests.conftest import open_mongo_store
 from tests.fakes.twilio import FakeTwilio
 from tests.faults.cluster import Cluster, fault_settings, open_cluster, seed, wait_until_settled
 
 pytestmark = pytest.mark.timeout(180)
 
 COUNT = 1000
-
-
-@pytest.fixture
-async def store(settings: Settings) -> AsyncIterator[MongoStore]:
-    async with open_mongo_store(settings) as mongo:
-        yield mongo
 
 
 async def _start(cluster: Cluster, workers: int) -> None:

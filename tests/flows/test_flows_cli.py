@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from bot.cli.flows import chat_command, flows_group
 from bot.core.diagram import mermaid
@@ -207,19 +207,24 @@ EVALUATE = [
 ]  # fmt: skip
 
 
+def _evaluate(runner: CliRunner, tmp_path: Path, cases: str, *options: str) -> Result:
+    """``digitaly flows evaluate`` on a cases file holding ``cases`` (reply, label, category, context)."""
+    path = tmp_path / "cases.tsv"
+    path.write_text(cases, encoding="utf-8")
+    return runner.invoke(flows_group, [*EVALUATE, str(path), *options])
+
+
 def test_evaluate_prints_the_figures_and_passes_on_clear_replies(
     runner: CliRunner, tmp_path: Path
 ) -> None:
-    cases = tmp_path / "cases.tsv"
-    cases.write_text(
+    cases = (
         "# a comment\n"
         "sim\tconfirm\tplain\treminder\n"
         "não vou poder ir\tcancel\tplain\treminder\n"
         "2\tno\tmenu_words\tcancel_question\n"
-        "quero sim\tyes\tplain\treschedule_offer\n",
-        encoding="utf-8",
+        "quero sim\tyes\tplain\treschedule_offer\n"
     )
-    result = runner.invoke(flows_group, [*EVALUATE, str(cases), "--min-accuracy", "1"])
+    result = _evaluate(runner, tmp_path, cases, "--min-accuracy", "1")
     assert result.exit_code == 0, result.output
     assert "== reminder (estado awaiting_reply): 2 respostas, acerto 100.0 %" in result.output
     assert "matriz de confusão" in result.output
@@ -230,26 +235,22 @@ def test_evaluate_prints_the_figures_and_passes_on_clear_replies(
 def test_evaluate_fails_on_a_dangerous_error_and_below_the_threshold(
     runner: CliRunner, tmp_path: Path
 ) -> None:
-    cases = tmp_path / "cases.tsv"
     # a label a person would never write: "sim" as a cancellation is a swap for the robot
-    cases.write_text("sim\tcancel\tplain\treminder\nok\tconfirm\tplain\treminder\n")
-    result = runner.invoke(flows_group, [*EVALUATE, str(cases)])
+    swapped = "sim\tcancel\tplain\treminder\nok\tconfirm\tplain\treminder\n"
+    result = _evaluate(runner, tmp_path, swapped)
     assert result.exit_code == 1
     assert "PERIGOSO linha 1: 'sim': cancel -> confirm" in result.output
-    cases.write_text("qual o endereço?\tconfirm\tplain\treminder\n")
-    below = runner.invoke(flows_group, [*EVALUATE, str(cases), "--min-accuracy", "0.5"])
+    unclear = "qual o endereço?\tconfirm\tplain\treminder\n"
+    below = _evaluate(runner, tmp_path, unclear, "--min-accuracy", "0.5")
     assert below.exit_code == 1
     assert "acerto 0.0 %" in below.output
 
 
 def test_evaluate_refuses_bad_files(runner: CliRunner, tmp_path: Path) -> None:
-    cases = tmp_path / "cases.tsv"
-    cases.write_text("sim\tconfirm\tplain\n")
-    result = runner.invoke(flows_group, [*EVALUATE, str(cases)])
+    result = _evaluate(runner, tmp_path, "sim\tconfirm\tplain\n")
     assert result.exit_code == 1
     assert "linha 1: esperava 4 colunas" in result.output
-    cases.write_text("sim\tconfirm\tplain\tnowhere\n")
-    result = runner.invoke(flows_group, [*EVALUATE, str(cases)])
+    result = _evaluate(runner, tmp_path, "sim\tconfirm\tplain\tnowhere\n")
     assert "o contexto 'nowhere' não é um estado nem uma mensagem" in result.output
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.header
 import socket
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from typing import Any
@@ -44,6 +45,34 @@ class RecordingQueue:
         self.emails.append(delivery)
 
 
+@dataclass
+class Reports:
+    """The report archive and email deliveries on the test's database, and a recording queue."""
+
+    store: MongoStore
+    archive: MongoReportArchive
+    deliveries: EmailDeliveries
+    queue: RecordingQueue
+
+    async def build_and_send(self, report_id: str, settings: Settings) -> str:
+        """The worker's task for ``report_id``, at NOW."""
+        return await build_and_send(
+            report_id, store=self.store, archive=self.archive, deliveries=self.deliveries,
+            settings=settings, clock=lambda: NOW,
+        )  # fmt: skip
+
+    async def sweep(self, settings: Settings, at: datetime) -> None:
+        """The scheduler's report sweep, run once at ``at``."""
+        jobs = report_jobs(settings, self.archive, self.deliveries, self.queue, lambda: at)
+        await jobs.interval["report_sweep"][1]()
+
+
+@pytest.fixture
+def reports(mongo_store: MongoStore) -> Reports:
+    db = mongo_store.db
+    return Reports(mongo_store, MongoReportArchive(db), EmailDeliveries(db), RecordingQueue())
+
+
 def _subject(message: Message) -> str:
     return str(email.header.make_header(email.header.decode_header(message["Subject"])))
 
@@ -52,6 +81,11 @@ def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _smtp_down(settings: Settings) -> Settings:
+    """``settings`` with an SMTP URL where nothing listens."""
+    return settings.model_copy(update={"smtp_url": SecretStr(f"smtp://127.0.0.1:{_closed_port()}")})
 
 
 @pytest.mark.parametrize(
@@ -109,16 +143,11 @@ async def test_a_run_is_stored_once_however_many_builds_race(
 
 
 async def test_the_schedule_builds_stores_and_emails_to_the_units_recipients(
-    mongo_store: MongoStore, settings: Settings, day_data: DayData, smtp_server: SmtpServer
+    reports: Reports, settings: Settings, day_data: DayData, smtp_server: SmtpServer
 ) -> None:
-    await seed_sample(mongo_store, day_data)
+    await seed_sample(reports.store, day_data)
     settings = settings.model_copy(update={"smtp_url": SecretStr(smtp_server.url)})
-    archive, deliveries, queue = (
-        MongoReportArchive(mongo_store.db),
-        EmailDeliveries(mongo_store.db),
-        RecordingQueue(),
-    )
-    jobs = report_jobs(settings, archive, deliveries, queue, lambda: NOW)
+    jobs = report_jobs(settings, reports.archive, reports.deliveries, reports.queue, lambda: NOW)
     # 07:00 summary, for each unit and the network; 19:00 expected, likewise
     assert len(jobs.cron) == 2 * (len(settings.units) + 1)
     unit = settings.units[0]
@@ -127,13 +156,9 @@ async def test_the_schedule_builds_stores_and_emails_to_the_units_recipients(
     await fire()
     await fire()  # a second scheduler firing: the same run
     report_id = run_id(DAY, unit.key, ReportKind.SUMMARY)  # NOW is Dec 1st: yesterday
-    assert queue.builds == [report_id, report_id]
+    assert reports.queue.builds == [report_id, report_id]
 
-    state = await build_and_send(
-        report_id, store=mongo_store, archive=archive, deliveries=deliveries, settings=settings,
-        clock=lambda: NOW,
-    )  # fmt: skip
-    assert state == "sent"
+    assert await reports.build_and_send(report_id, settings) == "sent"
     (message,) = smtp_server.messages
     assert _subject(message) == f"Relatório diário – {unit.name} – 30/11/2026"
     assert message["To"] == ", ".join(unit.report_recipients)
@@ -146,27 +171,16 @@ async def test_the_schedule_builds_stores_and_emails_to_the_units_recipients(
     for appointment in day_data.appointments:  # names only in the attachments
         assert appointment.patient_name not in _subject(message) + body
     # a repeat of the task sends nothing more
-    await build_and_send(
-        report_id,
-        store=mongo_store,
-        archive=archive,
-        deliveries=deliveries,
-        settings=settings,
-        clock=lambda: NOW,
-    )
+    await reports.build_and_send(report_id, settings)
     assert len(smtp_server.messages) == 1
 
 
 async def test_a_failed_email_is_retried_later_and_the_report_is_kept(
-    mongo_store: MongoStore, settings: Settings, day_data: DayData, smtp_server: SmtpServer
+    reports: Reports, settings: Settings, day_data: DayData, smtp_server: SmtpServer
 ) -> None:
-    await seed_sample(mongo_store, day_data)
-    down = settings.model_copy(update={"smtp_url": SecretStr(f"smtp://127.0.0.1:{_closed_port()}")})
-    archive, deliveries, queue = (
-        MongoReportArchive(mongo_store.db),
-        EmailDeliveries(mongo_store.db),
-        RecordingQueue(),
-    )
+    await seed_sample(reports.store, day_data)
+    down = _smtp_down(settings)
+    archive, deliveries, queue = reports.archive, reports.deliveries, reports.queue
     report_id = run_id(DAY, None, ReportKind.SUMMARY)
     network = down.model_copy(
         update={
@@ -175,15 +189,7 @@ async def test_a_failed_email_is_retried_later_and_the_report_is_kept(
             )
         }
     )
-    state = await build_and_send(
-        report_id,
-        store=mongo_store,
-        archive=archive,
-        deliveries=deliveries,
-        settings=network,
-        clock=lambda: NOW,
-    )
-    assert state == "pending"
+    assert await reports.build_and_send(report_id, network) == "pending"
     (pending,) = await deliveries.for_report(report_id)
     assert pending.attempts == 1
     assert pending.last_error
@@ -191,15 +197,10 @@ async def test_a_failed_email_is_retried_later_and_the_report_is_kept(
     assert pending.next_attempt_at > NOW
     assert await archive.read(report_id, "pdf") is not None  # nothing lost
 
-    sweep = report_jobs(network, archive, deliveries, queue, lambda: NOW).interval["report_sweep"][
-        1
-    ]
-    await sweep()
+    await reports.sweep(network, NOW)
     assert queue.emails == []  # not due yet
     later = pending.next_attempt_at + timedelta(seconds=1)
-    await report_jobs(network, archive, deliveries, queue, lambda: later).interval["report_sweep"][
-        1
-    ]()
+    await reports.sweep(network, later)
     assert queue.emails == [pending.id]
     up = network.model_copy(update={"smtp_url": SecretStr(smtp_server.url)})
     assert (
@@ -213,21 +214,13 @@ async def test_a_failed_email_is_retried_later_and_the_report_is_kept(
 
 
 async def test_an_email_that_never_goes_ends_failed(
-    mongo_store: MongoStore, settings: Settings, day_data: DayData
+    reports: Reports, settings: Settings, day_data: DayData
 ) -> None:
-    await seed_sample(mongo_store, day_data)
-    down = settings.model_copy(update={"smtp_url": SecretStr(f"smtp://127.0.0.1:{_closed_port()}")})
-    archive, deliveries = MongoReportArchive(mongo_store.db), EmailDeliveries(mongo_store.db)
-    unit = settings.units[0].key
-    report_id = run_id(DAY, unit, ReportKind.EXPECTED)
-    await build_and_send(
-        report_id,
-        store=mongo_store,
-        archive=archive,
-        deliveries=deliveries,
-        settings=down,
-        clock=lambda: NOW,
-    )
+    await seed_sample(reports.store, day_data)
+    down = _smtp_down(settings)
+    archive, deliveries = reports.archive, reports.deliveries
+    report_id = run_id(DAY, settings.units[0].key, ReportKind.EXPECTED)
+    await reports.build_and_send(report_id, down)
     (delivery,) = await deliveries.for_report(report_id)
     now = NOW
     for _ in range(MAX_ATTEMPTS - 1):
@@ -241,28 +234,14 @@ async def test_an_email_that_never_goes_ends_failed(
     assert await archive.read(report_id, "csv") is not None
 
 
-async def test_a_lost_build_task_is_kicked_again(
-    mongo_store: MongoStore, settings: Settings
-) -> None:
-    archive, deliveries, queue = (
-        MongoReportArchive(mongo_store.db),
-        EmailDeliveries(mongo_store.db),
-        RecordingQueue(),
-    )
-    requested = await archive.request(DAY, None, ReportKind.SUMMARY, NOW)
-    sweep = report_jobs(
-        settings, archive, deliveries, queue, lambda: NOW + BUILD_LOST_AFTER / 2
-    ).interval["report_sweep"][1]
-    await sweep()
-    assert queue.builds == []
+async def test_a_lost_build_task_is_kicked_again(reports: Reports, settings: Settings) -> None:
+    requested = await reports.archive.request(DAY, None, ReportKind.SUMMARY, NOW)
+    await reports.sweep(settings, NOW + BUILD_LOST_AFTER / 2)
+    assert reports.queue.builds == []
     late = NOW + BUILD_LOST_AFTER + timedelta(seconds=1)
-    await report_jobs(settings, archive, deliveries, queue, lambda: late).interval["report_sweep"][
-        1
-    ]()
-    await report_jobs(settings, archive, deliveries, queue, lambda: late).interval["report_sweep"][
-        1
-    ]()
-    assert queue.builds == [requested.id]  # re-kicked once, then it waits again
+    await reports.sweep(settings, late)
+    await reports.sweep(settings, late)
+    assert reports.queue.builds == [requested.id]  # re-kicked once, then it waits again
 
 
 class _AuthHandler:
@@ -302,23 +281,14 @@ def smtp_with_auth() -> Iterator[tuple[str, _AuthHandler]]:
 # A test server without TLS: aiosmtpd warns that AUTH then goes in clear.
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 async def test_smtp_auth_from_the_url(
-    mongo_store: MongoStore,
+    reports: Reports,
     settings: Settings,
     day_data: DayData,
     smtp_with_auth: tuple[str, _AuthHandler],
 ) -> None:
     url, handler = smtp_with_auth
-    await seed_sample(mongo_store, day_data)
-    archive, deliveries = MongoReportArchive(mongo_store.db), EmailDeliveries(mongo_store.db)
+    await seed_sample(reports.store, day_data)
     with_auth = settings.model_copy(update={"smtp_url": SecretStr(url)})
     report_id = run_id(DAY, settings.units[0].key, ReportKind.SUMMARY)
-    state = await build_and_send(
-        report_id,
-        store=mongo_store,
-        archive=archive,
-        deliveries=deliveries,
-        settings=with_auth,
-        clock=lambda: NOW,
-    )
-    assert state == "sent"
+    assert await reports.build_and_send(report_id, with_auth) == "sent"
     assert len(handler.messages) == 1

@@ -22,7 +22,6 @@ from opentelemetry.instrumentation.utils import suppress_http_instrumentation
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
-from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from bot.adapters.queue import SEND_MESSAGE, TaskiqQueue
@@ -34,7 +33,8 @@ from bot.tracing.sdk import Tracing
 from bot.web import create_app
 from bot.web.keys import CONVERSATIONS, QUEUE, STORE
 from tests.fakes.twilio import FakeTwilio
-from tests.twilio_signing import PUBLIC, TOKEN, inbound_form, message_sid, post_signed
+from tests.fakes.twilio_inbound import webhook_form
+from tests.twilio_signing import TOKEN, message_sid, post_signed, with_twilio
 from tests.web.conftest import started
 from workers.broker import create_broker
 from workers.runtime import run_worker
@@ -78,14 +78,7 @@ async def traced(
     tracing = start_tracing("test", {}, exporters=[exporter])
     assert tracing is not None
     fake, url = fake_twilio
-    settings = settings.model_copy(
-        update={
-            "twilio_account_sid": fake.account_sid,
-            "twilio_auth_token": SecretStr(TOKEN),
-            "public_base_url": PUBLIC,
-            "twilio_api_base_url": url,
-        }
-    )
+    settings = with_twilio(settings, url)
     fake.auth_token = TOKEN
     queue = f"digitaly:test:{uuid.uuid4().hex[:8]}"
     kick, worker_broker = create_broker(settings, queue=queue), create_broker(settings, queue=queue)
@@ -158,7 +151,7 @@ async def test_one_reply_is_one_trace_from_webhook_to_send_with_no_patient_data(
     await _until(lambda: len(fake.messages) == 1, "the reminder")
 
     sid = message_sid("traced reply")
-    form = inbound_form(sid, PHONE, TEXT, OriginalRepliedMessageSid=fake.messages[0].sid)
+    form = webhook_form(sid, PHONE, TEXT, replied_to=fake.messages[0].sid)
     with suppress_http_instrumentation():  # Twilio sends no trace context: neither does the test
         response = await post_signed(client, "/webhooks/twilio/messages", form)
     assert response.status == 200

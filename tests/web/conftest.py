@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
-from pydantic import SecretStr
+from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
 from bot.adapters.memory import MemoryQueue
@@ -17,22 +16,15 @@ from bot.settings import Settings
 from bot.web import create_app
 from bot.web.keys import QUEUE, SCHEMA_READY
 from tests.fakes.twilio import FakeTwilio
-from tests.twilio_signing import PUBLIC, TOKEN
+from tests.twilio_signing import PUBLIC, TOKEN, with_twilio
 
 Client = TestClient[Any, Any]
 
 
 @pytest.fixture
 def twilio_settings(settings: Settings) -> Settings:
-    return settings.model_copy(
-        update={
-            "twilio_account_sid": "AC" + "0" * 32,
-            "twilio_auth_token": SecretStr(TOKEN),
-            "public_base_url": PUBLIC,
-            # Nothing listens there: the start-up template check fails fast, offline.
-            "twilio_api_base_url": "http://127.0.0.1:9",
-        }
-    )
+    # Nothing listens there: the start-up template check fails fast, offline.
+    return with_twilio(settings, "http://127.0.0.1:9")
 
 
 @pytest.fixture
@@ -42,14 +34,27 @@ async def client(aiohttp_client: Any, twilio_settings: Settings, redis: Redis) -
     return await started(aiohttp_client, app)
 
 
-async def started(aiohttp_client: Any, app: web.Application) -> Client:
-    """A test client on ``app``, once its MongoDB indexes exist (they are created in the background)."""
-    client: Client = await aiohttp_client(app)
-    for _ in range(100):
+async def schema_ready(app: web.Application) -> None:
+    """Wait (10 s at most) for ``app``'s MongoDB indexes: they are created in the background."""
+    for _ in range(200):
         if app[SCHEMA_READY].get("mongodb"):
-            break
+            return
         await asyncio.sleep(0.05)
+
+
+async def started(aiohttp_client: Any, app: web.Application) -> Client:
+    """A test client on ``app``, once its MongoDB indexes exist."""
+    client: Client = await aiohttp_client(app)
+    await schema_ready(app)
     return client
+
+
+async def served(app: web.Application) -> TestServer:
+    """``app`` on a local TCP port, once its MongoDB indexes exist; close it after the test."""
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    await schema_ready(app)
+    return server
 
 
 def patients_of(client: Client) -> FakeTwilio:

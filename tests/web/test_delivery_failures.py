@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from bot.adapters.memory import MemoryQueue
@@ -28,21 +27,14 @@ from bot.settings import Settings
 from bot.web import create_app
 from bot.web.keys import CLOCK, CONVERSATIONS, QUEUE, REMINDERS, STORE, TEMPLATE_PROBLEMS
 from tests import builders
+from tests.builders import FakeClock
 from tests.fakes.sending import MemoryBreaker, MemoryLimiter
 from tests.fakes.twilio import FakeTwilio
-from tests.twilio_signing import PUBLIC, TOKEN
+from tests.twilio_signing import PUBLIC, TOKEN, with_twilio
 from tests.web.conftest import Client, started
 
 T0 = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)  # a Monday, 08:00 in São Paulo
 SENDER = "whatsapp:+5511930000001"
-
-
-@dataclass
-class Clock:
-    now: datetime = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
@@ -51,7 +43,7 @@ class World:
     fake: FakeTwilio
     settings: Settings
     messenger: TwilioMessenger
-    clock: Clock
+    clock: FakeClock
 
     @property
     def store(self) -> Store:
@@ -106,15 +98,8 @@ async def world(
 ) -> AsyncIterator[World]:
     fake, url = fake_twilio
     fake.auth_token = TOKEN
-    twilio = settings.model_copy(
-        update={
-            "twilio_account_sid": fake.account_sid,
-            "twilio_auth_token": SecretStr(TOKEN),
-            "twilio_api_base_url": url,
-            "public_base_url": PUBLIC,
-        }
-    )
-    clock = Clock()
+    twilio = with_twilio(settings, url)
+    clock = FakeClock(T0)
     app = create_app(twilio, overrides={QUEUE: MemoryQueue(), CLOCK: clock})
     client = await started(aiohttp_client, app)
     fake.route(PUBLIC, str(client.make_url("")))
@@ -299,14 +284,7 @@ async def test_start_up_template_check_is_a_readyz_detail(
     reminder = "HX00000000000000000000000000000001"
     if paused:
         fake.templates[reminder] = replace(fake.templates[reminder], status="paused")
-    twilio = settings.model_copy(
-        update={
-            "twilio_account_sid": fake.account_sid,
-            "twilio_auth_token": SecretStr(fake.auth_token),
-            "twilio_api_base_url": url,
-            "public_base_url": PUBLIC,
-        }
-    )
+    twilio = with_twilio(settings, url, fake.auth_token)
     app = create_app(twilio, overrides={QUEUE: MemoryQueue()})
     client = await started(aiohttp_client, app)
     approvals = {f"/v1/Content/{sid}/ApprovalRequests" for sid in fake.templates}

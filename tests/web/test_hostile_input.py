@@ -23,9 +23,10 @@ from bot.adapters.memory import MemoryQueue
 from bot.settings import Settings
 from bot.web import create_app
 from bot.web.keys import QUEUE
-from tests.twilio_signing import inbound_form, message_sid, signature
+from tests.fakes.twilio_inbound import webhook_form
+from tests.twilio_signing import message_sid, signature
 from tests.web.conftest import Client, started
-from tests.web.test_pages import _log_in
+from tests.web.console import log_in
 
 INBOUND = "/webhooks/twilio/messages"
 
@@ -69,7 +70,7 @@ async def test_bytes_that_are_not_the_declared_charset_are_400(
 
 
 async def test_a_signed_webhook_still_works_gzipped(client: Client) -> None:
-    form = inbound_form(message_sid("gzipped"), "+5511900000041", "sim")
+    form = webhook_form(message_sid("gzipped"), "+5511900000041", "sim")
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",
         "Content-Encoding": "gzip",
@@ -142,7 +143,7 @@ async def test_a_badly_chunked_body_is_400(server: Live, caplog: pytest.LogCaptu
 async def test_pages_and_api_answers_are_not_cached_framed_or_scripted_inline(
     client: Client,
 ) -> None:
-    cookie, _ = await _log_in(client)
+    cookie, _ = await log_in(client)
     for path in ("/console/login", "/console", "/console/atendimento", "/healthz", "/nope"):
         response = await client.get(path, headers=cookie)
         headers = response.headers

@@ -8,7 +8,6 @@ machine at the same moment (never an absolute time).
 from __future__ import annotations
 
 import asyncio
-import re
 import statistics
 import time
 from collections import Counter
@@ -24,10 +23,9 @@ from bot.web import create_app
 from bot.web.keys import DB, QUEUE, STAFF
 from bot.web.pages.auth import COOKIE
 from tests.web.conftest import Client, started
-from tests.web.test_pages import login_token
+from tests.web.console import EMAIL, PASSWORD, form_token, login_token
 
 NOW = datetime.now(UTC)
-EMAIL, PASSWORD = "ana@clinica.example", "uma-senha-comprida"
 
 
 async def _client(aiohttp_client: Any, settings: Settings, **rules: Any) -> Client:
@@ -41,12 +39,6 @@ async def _try(client: Client, password: str, email: str = EMAIL) -> tuple[int, 
     form = {"email": email, "password": password, "csrf": await login_token(client)}
     response = await client.post("/console/login", data=form, allow_redirects=False)
     return response.status, await response.text()
-
-
-def _token(page: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert match
-    return match.group(1)
 
 
 async def _audit(client: Client, action: str) -> int:
@@ -65,7 +57,7 @@ async def test_200_wrong_passwords_are_slowed_then_locked_and_the_right_one_wait
         form = {"email": EMAIL, "password": f"chute-{n}", "csrf": token}
         response = await client.post("/console/login", data=form)
         statuses[response.status] += 1
-        token = _token(await response.text())
+        token = form_token(await response.text())
     checked, refused = statuses[401], statuses[429]
     assert checked + refused == 200
     assert checked <= 10  # at most lock_at passwords were ever checked

@@ -16,10 +16,12 @@ from bot.core.model import Appointment, AppointmentStatus, ConversationStatus, h
 from bot.core.ports import OutboxState
 from bot.settings import Settings
 from bot.web.keys import CONVERSATIONS, DB, STORE
+from tests.builders import patient
 from tests.fakes.sending import send_to_twilio
 from tests.fakes.twilio import FakeTwilio
-from tests.twilio_signing import TOKEN, inbound_form, message_sid, post_signed
-from tests.web.test_pages import _log_in
+from tests.fakes.twilio_inbound import webhook_form
+from tests.twilio_signing import TOKEN, message_sid, post_signed
+from tests.web.console import log_in
 from tests.web.test_webhooks import _settle
 
 # Each test sends real reminders and runs real turns: more than the default minute on a loaded machine.
@@ -31,15 +33,7 @@ PHONE = "+5511900000071"
 
 
 def _appointment(n: int, days: int, phone: str = PHONE) -> Appointment:
-    return Appointment(
-        id=f"a{n}",
-        external_id=f"LEG-{n}",
-        patient_name=f"Maria {n} da Silva",
-        phone=phone,
-        starts_at=NOW + timedelta(days=days),
-        doctor="Dra. Cláudia Guimarães",
-        unit="centro",
-    )
+    return patient(n, phone=phone, starts_at=NOW + timedelta(days=days))
 
 
 @pytest.fixture(autouse=True)
@@ -69,16 +63,7 @@ async def _remind(
 
 
 async def _tap(client: Client, sid: str, button: str, label: str, replied_to: str) -> None:
-    form = inbound_form(
-        sid,
-        PHONE,
-        label,
-        ButtonPayload=button,
-        ButtonText=label,
-        MessageType="button",
-        OriginalRepliedMessageSid=replied_to,
-        OriginalRepliedMessageSender="whatsapp:+5511930000001",
-    )
+    form = webhook_form(sid, PHONE, label, button=(button, label), replied_to=replied_to)
     assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
     await _settle(client)
 
@@ -143,7 +128,7 @@ async def test_a_hand_off_does_not_swallow_the_answer_to_another_conversation(
     newest = await store.conversations.get("c-a2")
     assert newest is not None
     await store.conversations.save(handed_to_staff(newest, datetime.now(UTC)))
-    form = inbound_form(message_sid("SMR3"), PHONE, "sim, confirmo")  # no reply context
+    form = webhook_form(message_sid("SMR3"), PHONE, "sim, confirmo")  # no reply context
     assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
     await _settle(client)
     states = await _states(client)
@@ -162,11 +147,8 @@ async def test_a_whatsapp_id_that_is_not_a_phone_goes_to_a_person(
     # conversation: read as a phone, "sim" would confirm that patient's appointment.
     await _remind(client, twilio_settings, url, _appointment(2, days=1, phone="+5511987650072"))
     bsuid = "whatsapp:BR.5511987650072"
-    for sid, extra in (
-        (message_sid("SMB1"), {}),
-        (message_sid("SMB2"), {"OriginalRepliedMessageSid": reminder}),
-    ):
-        form = inbound_form(sid, PHONE, "sim", **extra)
+    for sid, replied_to in ((message_sid("SMB1"), None), (message_sid("SMB2"), reminder)):
+        form = webhook_form(sid, PHONE, "sim", replied_to=replied_to)
         form.update({"From": bsuid, "WaId": "BR.5511987650072"})
         assert (await post_signed(client, "/webhooks/twilio/messages", form)).status == 200
     await _settle(client)
@@ -187,7 +169,7 @@ async def test_a_whatsapp_id_that_is_not_a_phone_goes_to_a_person(
         assert (message["phone"], message["user_id"]) == ("", bsuid)
     assert await client.app[DB]["outbox"].count_documents({"kind": "reply"}) == 0
     # Staff see both: the conversation it answered in the queue, the raw id beside the text.
-    headers, _ = await _log_in(client)
+    headers, _ = await log_in(client)
     page = await (await client.get("/console/atendimento", headers=headers)).text()
     assert 'data-conversation="c-a1"' in page
     assert 'data-conversation="c-a2"' not in page

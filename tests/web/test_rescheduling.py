@@ -22,7 +22,8 @@ from bot.settings import Settings
 from bot.web import create_app
 from bot.web.keys import CLOCK, CONVERSATIONS, DB, QUEUE, RESCHEDULES, STORE
 from tests.builders import FakeClock, patient
-from tests.twilio_signing import inbound_form, message_sid, post_signed
+from tests.fakes.twilio_inbound import webhook_form
+from tests.twilio_signing import message_sid, post_signed
 from tests.web.conftest import Client, started
 
 _SP = ZoneInfo("America/Sao_Paulo")
@@ -91,7 +92,7 @@ _sids = iter(range(10**6))
 
 
 async def _says(client: Client, appointment: Appointment, text: str) -> None:
-    form = inbound_form(message_sid(f"reschedule-{next(_sids)}"), appointment.phone, text)
+    form = webhook_form(message_sid(f"reschedule-{next(_sids)}"), appointment.phone, text)
     response = await post_signed(client, WEBHOOK, form)
     assert response.status == 200
     store = client.app[STORE]
@@ -104,6 +105,15 @@ async def _says(client: Client, appointment: Appointment, text: str) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the turn did not finish")
+
+
+async def _choosing(client: Client, robot: dict[str, str], slots: int) -> Appointment:
+    """The robot pushes free times 1 to ``slots``; Maria (patient 1) picks "remarcar" from the
+    reminder's menu and is offered them."""
+    await _push(client, robot, {"items": [_slot(n) for n in range(1, slots + 1)]})
+    maria = await _patient(client, 1)
+    await _says(client, maria, "3")  # the reminder's menu: reschedule
+    return maria
 
 
 async def _texts(client: Client, appointment: Appointment) -> list[str]:
@@ -211,9 +221,7 @@ async def test_many_patients_pick_the_same_slot_at_once_one_holds_it(
 async def test_a_slot_withdrawn_while_the_patient_chooses_is_told_and_others_offered(
     client: Client, robot: dict[str, str]
 ) -> None:
-    await _push(client, robot, {"items": [_slot(1), _slot(2), _slot(3)]})
-    maria = await _patient(client, 1)
-    await _says(client, maria, "3")
+    maria = await _choosing(client, robot, slots=3)
     day = SLOT_TIMES[0].date().isoformat()
     later = {"items": [_slot(2)], "full_days": [{"unit": "centro", "date": day}]}
     assert (await _push(client, robot, later))["summary"]["withdrawn"] == 1
@@ -229,9 +237,7 @@ async def test_a_slot_withdrawn_while_the_patient_chooses_is_told_and_others_off
 async def test_ack_after_the_hold_expired_has_one_effect_and_a_clear_answer(
     client: Client, robot: dict[str, str], clock: FakeClock
 ) -> None:
-    await _push(client, robot, {"items": [_slot(1), _slot(2)]})
-    maria = await _patient(client, 1)
-    await _says(client, maria, "3")
+    maria = await _choosing(client, robot, slots=2)
     await _says(client, maria, "1")
     [move] = await _moves(client, robot)
     clock.advance(timedelta(hours=2, seconds=1))  # rescheduling.hold_for is 2h
@@ -256,9 +262,7 @@ async def test_ack_after_the_hold_expired_has_one_effect_and_a_clear_answer(
 async def test_the_sweep_expires_an_unacknowledged_hold_and_tells_the_patient(
     client: Client, robot: dict[str, str], clock: FakeClock
 ) -> None:
-    await _push(client, robot, {"items": [_slot(1)]})
-    maria = await _patient(client, 1)
-    await _says(client, maria, "3")
+    maria = await _choosing(client, robot, slots=1)
     await _says(client, maria, "1")
     clock.advance(timedelta(hours=3))
     assert await client.app[RESCHEDULES].expire_holds() == 1
@@ -269,9 +273,7 @@ async def test_the_sweep_expires_an_unacknowledged_hold_and_tells_the_patient(
 async def test_a_failed_move_offers_others_once_then_a_person(
     client: Client, robot: dict[str, str]
 ) -> None:
-    await _push(client, robot, {"items": [_slot(1), _slot(2), _slot(3)]})
-    maria = await _patient(client, 1)
-    await _says(client, maria, "3")
+    maria = await _choosing(client, robot, slots=3)
     await _says(client, maria, "1")
     [move] = await _moves(client, robot)
     status, _ = await _ack(client, robot, move["id"], "failed", "ocupado na agenda")

@@ -20,7 +20,7 @@ from bot.web import create_app
 from bot.web.keys import CLOCK, DB, QUEUE, STORE
 from tests import builders
 from tests.web.conftest import Client, started
-from tests.web.test_pages import _log_in
+from tests.web.console import log_in
 
 REAL_PHONE = "+5511988887777"
 
@@ -60,7 +60,7 @@ async def test_a_stranger_gets_nothing_from_the_simulator(simulator: Client) -> 
 
 
 async def test_staff_cannot_touch_a_real_patient_through_the_simulator(simulator: Client) -> None:
-    await _log_in(simulator)
+    await log_in(simulator)
     listing = await (await simulator.get("/simulator/api/appointments")).json()
     ids = {a["id"] for a in listing["appointments"]}
     assert "real-1" not in ids
@@ -87,7 +87,7 @@ async def test_staff_cannot_touch_a_real_patient_through_the_simulator(simulator
 
 
 async def test_a_demo_patient_still_plays(simulator: Client) -> None:
-    await _log_in(simulator)
+    await log_in(simulator)
     demo = await simulator.app[STORE].appointments.get("demo-1")
     assert demo is not None
     assert (

@@ -18,12 +18,12 @@ from redis.asyncio import Redis
 
 from bot.adapters.memory import MemoryQueue
 from bot.adapters.twilio import LIST_BUTTON, TwilioMessenger
-from bot.core.model import Appointment
 from bot.core.ports import OutboundMessage, OutboxState, SendOutcome, SlotState
 from bot.services.tokens import TokenService
 from bot.settings import Settings
 from bot.web import create_app
 from bot.web.keys import CLOCK, CONVERSATIONS, QUEUE, STORE
+from tests import builders
 from tests.builders import FakeClock
 from tests.fakes.sending import send_to_twilio
 from tests.fakes.twilio import FakeTwilio
@@ -101,15 +101,8 @@ async def test_offer_goes_as_a_list_and_a_tapped_item_is_held(
     client: Client, twilio: FakeTwilio, fake_settings: Settings
 ) -> None:
     await _robot_pushes_slots(client)
-    appointment = Appointment(
-        id="a1",
-        external_id="LEG-1",
-        patient_name="Maria da Silva",
-        phone=PHONE,
-        starts_at=NOW + timedelta(days=1),
-        doctor="Dra. Cláudia Guimarães",
-        unit="centro",
-        specialty="Cardiologia",
+    appointment = builders.appointment(
+        phone=PHONE, starts_at=NOW + timedelta(days=1), specialty="Cardiologia"
     )
     store = client.app[STORE]
     await store.appointments.upsert(appointment)

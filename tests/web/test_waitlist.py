@@ -37,9 +37,10 @@ from bot.web.keys import (
 )
 from bot.wiring import Services
 from tests.builders import FakeClock
-from tests.twilio_signing import inbound_form, message_sid, post_signed
+from tests.fakes.twilio_inbound import webhook_form
+from tests.twilio_signing import message_sid, post_signed
 from tests.web.conftest import Client, started
-from tests.web.test_pages import _log_in as log_in
+from tests.web.console import log_in
 from workers.conversation_jobs import WAITLIST_TICK, conversation_jobs
 from workers.scheduler import create_scheduler
 
@@ -118,7 +119,7 @@ _sids = iter(range(10**6))
 async def _says(client: Client, n: int, text: str) -> None:
     client.app[CLOCK].advance(timedelta(seconds=1))  # type: ignore[attr-defined]
     phone = f"+55119{n:08d}"
-    form = inbound_form(message_sid(f"waitlist-{next(_sids)}"), phone, text)
+    form = webhook_form(message_sid(f"waitlist-{next(_sids)}"), phone, text)
     response = await post_signed(client, WEBHOOK, form)
     assert response.status == 200
     store = client.app[STORE]

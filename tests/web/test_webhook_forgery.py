@@ -16,10 +16,10 @@ from twilio.request_validator import RequestValidator
 from bot.core.model import Appointment
 from bot.core.ports import OutboxState
 from bot.web.keys import CONVERSATIONS, DB, QUEUE, STORE
+from tests.fakes.twilio_inbound import webhook_form
 from tests.twilio_signing import (
     PUBLIC,
     TOKEN,
-    inbound_form,
     message_sid,
     post_signed,
     signature,
@@ -38,7 +38,7 @@ async def test_replay_with_text_shifted_into_message_sid_is_refused_and_stored_n
     client: Client,
 ) -> None:
     sid = message_sid("captured")
-    captured = inbound_form(sid, "+5511900000021", "sim")
+    captured = webhook_form(sid, "+5511900000021", "sim")
     header = signature(INBOUND, captured)
     assert (
         await client.post(INBOUND, data=captured, headers={"X-Twilio-Signature": header})
@@ -46,9 +46,9 @@ async def test_replay_with_text_shifted_into_message_sid_is_refused_and_stored_n
     before = await _stored(client)
     assert before == 1
     # The signed string is URL + key + value + key + value ... with no separators, so
-    # "MessageSid" "<sid>" "NumMedia" "0" reads the same as "MessageSid" "<sid>NumMedia0".
-    replay = {k: v for k, v in captured.items() if k != "NumMedia"}
-    replay["MessageSid"] = sid + "NumMedia0"
+    # "MessageSid" "<sid>" "MessageType" "text" reads the same as "MessageSid" "<sid>MessageTypetext".
+    replay = {k: v for k, v in captured.items() if k != "MessageType"}
+    replay["MessageSid"] = sid + "MessageTypetext"
     assert RequestValidator(TOKEN).validate(PUBLIC + INBOUND, replay, header)  # still "valid"
     response = await client.post(INBOUND, data=replay, headers={"X-Twilio-Signature": header})
     assert response.status == 400
@@ -72,7 +72,7 @@ async def test_replay_with_text_shifted_into_message_sid_is_refused_and_stored_n
 async def test_signed_but_malformed_inbound_webhook_is_400_and_stored_nowhere(
     client: Client, change: dict[str, str], drop: str | None
 ) -> None:
-    form = inbound_form(message_sid("malformed"), "+5511900000022", "sim", **change)
+    form = webhook_form(message_sid("malformed"), "+5511900000022", "sim", extra=change)
     if drop:
         del form[drop]
     response = await post_signed(client, INBOUND, form)

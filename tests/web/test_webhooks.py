@@ -29,9 +29,9 @@ from bot.web import create_app
 from bot.web.keys import CONVERSATIONS, DB, QUEUE, STORE
 from tests.builders import patient
 from tests.fakes.twilio import FakeTwilio
+from tests.fakes.twilio_inbound import webhook_form
 from tests.twilio_signing import (
     PUBLIC,
-    inbound_form,
     message_sid,
     post_signed,
     signature,
@@ -163,7 +163,7 @@ FORGERIES = [
 async def test_forged_requests_get_403_and_write_nothing(client: Client, forgery: str) -> None:
     # By hand: what is forged here is what the fake Twilio always gets right.
     for n in range(100):
-        form = inbound_form(message_sid(f"SMF{n}"), "+5511900000009", "cancelar")
+        form = webhook_form(message_sid(f"SMF{n}"), "+5511900000009", "cancelar")
         path, headers = (
             "/webhooks/twilio/messages",
             {"X-Twilio-Signature": signature("/webhooks/twilio/messages", form)},
