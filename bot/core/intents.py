@@ -60,7 +60,7 @@ _MENU_CUES = frozenset({"opcao", "numero", "alternativa", "a", "o"})
 _MENU_CORRECTIONS = frozenset(
     {"erei", "ops", "opa", "erado", "engano", "desculpa", "desculpe", "digo", "quis",
      "quer", "dizer", "pera", "cliquei", "apertei", "mandei", "foi", "mal", "sem", "querer", "era",
-     "alias"}
+     "alias", "espera", "perai", "nao"}
 )  # fmt: skip
 # Words that point back at someone already named, or that name the patient in general.
 _POINTERS = frozenset({"ela", "ele", "dela", "dele", "dona", "senhor", "senhora", "paciente"})
@@ -208,7 +208,8 @@ def _without_courtesies(tokens: tuple[str, ...]) -> tuple[str, ...]:
 def menu_number(tokens: Sequence[str]) -> str | None:
     """The one menu number a message consists of ("opção 2", "a de número dois"), or None.
 
-    A number taken back by a correction counts no more: "1 opa errei, 2" is 2."""
+    A number taken back by a correction counts no more: "1 opa errei, 2" is 2, and so is
+    "1... não, pera, 2"; a "não" that takes back no number ("2 não") is not a menu answer."""
     numbers: list[str] = []
     cue = corrected = False
     for token in tokens:
@@ -226,6 +227,8 @@ def menu_number(tokens: Sequence[str]) -> str | None:
             return None
     if corrected and len(numbers) >= 2:
         numbers = numbers[-1:]
+    elif "nao" in tokens:
+        return None
     if len(numbers) != 1:
         return None
     ordinal = any(t in _ORDINALS for t in tokens)

@@ -1,0 +1,84 @@
+"""A writer who takes an answer back: the last decision is what the model weighs most."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.intents import menu_number
+from bot.core.reply_features import correction_point, features
+from bot.core.wording import clauses
+from tests.core.test_intents import decide
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("quero manter. Não, espera, errei, é pra desmarcar", "erei e pra desmarcar"),  # "errei", folded
+        ("2... não, pera, 1", "pera 1"),
+        ("2 não, desculpa, é 1", "nao desculpa e 1"),
+        ("Não\nops, quis dizer sim", "quis dizer sim"),  # the last correction
+        ("Vou sim\nEspera, quarta eu trabalho. Desmarca então", "espera quarta eu trabalho desmarca entao"),
+        ("Quero remarcar. Não, quer saber, cancela e pronto", "quer saber cancela e pronto"),
+    ],
+)  # fmt: skip
+def test_the_last_correction_starts_what_is_kept(text: str, kept: str) -> None:
+    parts = clauses(text)
+    point = correction_point(parts)
+    assert point is not None
+    clause, token = point
+    tail = [*parts[clause].tokens[token:], *(t for c in parts[clause + 1 :] for t in c.tokens)]
+    assert " ".join(tail) == kept
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pera",  # nothing said before it to take back
+        "ops, mensagem errada",
+        "Espera, desmarcou? Eu queria manter!",  # a question, not a correction of an answer
+        "vou sim, a fila de espera foi enorme da outra vez",  # the noun
+        "não vou poder ir, desculpa o transtorno",  # an apology
+        "Desmarca então, desculpa",
+        "vou sim, opa",  # nothing after it
+    ],
+)
+def test_no_correction(text: str) -> None:
+    assert correction_point(clauses(text)) is None
+
+
+def test_words_taken_back_go_to_blocks_of_their_own() -> None:
+    found = features("quero manter. Não, espera, é pra desmarcar")
+    words, _, taken, taken_letters = found
+    assert {"w:desmarcar", "k:any"} <= set(words)
+    assert "w:manter" not in words
+    assert "w:manter" in taken
+    assert "c:man" in taken_letters
+    assert features("quero manter")[2:] == ((), ())
+
+
+@pytest.mark.parametrize(
+    ("tokens", "number"),
+    [
+        (("2", "nao", "pera", "1"), "1"),
+        (("2", "nao", "desculpa", "e", "1"), "1"),
+        (("1", "nao", "digo", "2"), "2"),
+        (("1", "nao", "espera", "2"), "2"),
+        (("2", "nao"), None),  # "não" takes back no number: the model reads it
+        (("nao", "1"), None),
+    ],
+)
+def test_a_menu_number_taken_back_with_a_nao(tokens: tuple[str, ...], number: str | None) -> None:
+    assert menu_number(tokens) == number
+
+
+@pytest.mark.parametrize(
+    ("text", "state", "intent"),
+    [
+        ("2... não, pera, 1", "confirm_cancel", "yes"),
+        ("1 não, digo, 2", "cancelled", "no"),
+        ("2\nops, 1", "awaiting_reply", "confirm"),
+    ],
+)
+def test_menu_numbers_corrected_in_every_state(text: str, state: str, intent: str) -> None:
+    decision = decide(text, state)
+    assert (decision.intent, decision.rule) == (intent, "menu"), decision.reason
