@@ -47,6 +47,11 @@ PEOPLE = frozenset(
     }
 )  # fmt: skip
 _SELF = frozenset({"eu", "minha", "meu", "mim", "comigo"})
+# Doubt said outright: "ia desmarcar mas agora *não sei mais*", "tô em *dúvida*", "*sei lá*".
+_DOUBTS = frozenset(
+    {("nao", "sei"), ("sei", "la"), ("em", "duvida"), ("nao", "tenho", "certeza"),
+     ("nao", "garanto"), ("nao", "decidi"), ("to", "pensando"), ("estou", "pensando")}
+)  # fmt: skip
 _NEGATION_REACH = 3
 # A plan the writer had, not the answer: "ia cancelar mas...", "tinha confirmado, porém...".
 REPORTED = frozenset({"ia", "iria", "tinha", "pensei", "achei", "era", "quase", "pretendia"})
@@ -147,6 +152,10 @@ def example_key(text: str) -> str:
     return " ".join(tokens_of(parts)) + ("?" if any(c.question for c in parts) else "")
 
 
+def _doubts(tokens: Sequence[str]) -> bool:
+    return any(tuple(tokens[i : i + len(d)]) == d for d in _DOUBTS for i in range(len(tokens)))
+
+
 def correction_point(parts: Sequence[Clause]) -> tuple[int, int] | None:
     """Where the writer's last correction starts, as (clause, token): a correction word after
     something was said, with something after it ("2... não, *pera*, 1"). None without one."""
@@ -225,6 +234,9 @@ def features(text: str, parts: Sequence[Clause] | None = None) -> Features:
         words.append("q:?")
     if seen & HEDGES:
         words.append("h:any")
+    doubt = [i for i, c in enumerate(parts) if _doubts(c.tokens)]
+    if doubt:  # the last clause doubting is the writer undecided now, not a plan they had
+        words.append("d:last" if doubt[-1] == len(parts) - 1 else "d:any")
     if seen & REPORTED:
         words.append("r:any")
     words.append(_length(len(all_tokens)))

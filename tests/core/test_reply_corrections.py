@@ -82,3 +82,15 @@ def test_a_menu_number_taken_back_with_a_nao(tokens: tuple[str, ...], number: st
 def test_menu_numbers_corrected_in_every_state(text: str, state: str, intent: str) -> None:
     decision = decide(text, state)
     assert (decision.intent, decision.rule) == (intent, "menu"), decision.reason
+
+
+def test_doubt_said_outright_is_a_cue() -> None:
+    # "ia desmarcar mas agora não sei mais": the writer is undecided now, whatever the plan was.
+    assert "d:last" in features("ia desmarcar mas agora não sei mais")[0]
+    assert "d:any" in features("não sei se consigo, mas vou")[0]
+    assert not {"d:last", "d:any"} & set(features("vou sim")[0])
+
+
+def test_a_plan_followed_by_doubt_is_not_read_as_the_plan() -> None:
+    decision = decide("eu ia cancelar, mas agora já não sei mais")
+    assert decision.intent == "unknown", decision.reason
