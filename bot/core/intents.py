@@ -64,6 +64,7 @@ _MENU_CORRECTIONS = frozenset(
 )  # fmt: skip
 # Words that point back at someone already named, or that name the patient in general.
 _POINTERS = frozenset({"ela", "ele", "dela", "dele", "dona", "senhor", "senhora", "paciente"})
+_INTRODUCTIONS = frozenset({("aqui", "e"), ("quem", "fala"), ("eu", "sou"), ("falo", "como")})
 _SELF_PAIRS = frozenset({("a", "minha"), ("o", "meu"), ("minha", "consulta"), ("meu", "horario")})
 _LONGEST_MENU_ANSWER = 10  # "bom dia, eu escolho a opção de número dois, obrigada"
 DEFAULT_MIN_CONFIDENCE = 0.5
@@ -268,6 +269,8 @@ def _subjects(clause: Clause) -> set[str]:
     """Who a clause speaks of: relatives named in it, and "self" for the writer's own
     ("eu", "a minha", "o meu"). Pronouns refer back, so they name nobody new."""
     tokens = clause.tokens
+    if tokens[:1] == ("sou",) or tokens[:2] in _INTRODUCTIONS:
+        return set()  # "sou a filha dela", "aqui é o marido": who writes, not who answers
     found = {t for t in tokens if t in PEOPLE and t not in _POINTERS}
     pairs = set(itertools.pairwise(tokens))
     if "eu" in tokens or pairs & _SELF_PAIRS:

@@ -94,3 +94,15 @@ def test_doubt_said_outright_is_a_cue() -> None:
 def test_a_plan_followed_by_doubt_is_not_read_as_the_plan() -> None:
     decision = decide("eu ia cancelar, mas agora já não sei mais")
     assert decision.intent == "unknown", decision.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sou a neta, minha avó não pode na quinta, tem outro dia?",
+        "aqui é o marido dela, ela não vai conseguir ir",
+    ],
+)
+def test_a_writer_introducing_themselves_is_not_a_second_person(text: str) -> None:
+    # "Sou a filha": who writes for the patient, not another answer.
+    assert decide(text).rule == "model", decide(text).reason
