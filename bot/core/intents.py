@@ -325,7 +325,33 @@ def _model_decision(
         return Decision(UNKNOWN, "no examples to read free text in this state", "none", 0.0)
     if _two_people(model, parts, _TWO_PEOPLE_CONFIDENCE):
         return Decision(UNKNOWN, "the message answers differently for two people", "two_people")
-    reading = model.read("", parts)
+    decision = _judge(understanding, model.read("", parts))
+    statements = answer_before_questions(parts)
+    if decision.intent == UNKNOWN and statements:
+        # "Vou sim. Posso ir de bermuda?": the question is for a person; the answer stands.
+        answer = _judge(understanding, model.read("", statements))
+        if answer.intent != UNKNOWN:
+            reason = f"answer beside a question, {answer.reason}"
+            return Decision(answer.intent, reason, "model", answer.confidence)
+    return decision
+
+
+def answer_before_questions(parts: Sequence[Clause]) -> list[Clause]:
+    """The statements of "answer first, then other questions" ("Desmarca, por favor. Vocês
+    devolvem o valor?"), or nothing: a question that qualifies the answer ("ok, mas qual
+    consulta?", "não vou pagar, né?") or a statement after the questions is read whole."""
+    asked = [c.question for c in parts]
+    if True not in asked or asked[0]:
+        return []
+    first = asked.index(True)
+    questions = parts[first:]
+    if False in asked[first:] or any(c.contrast or len(c.tokens) < 2 for c in questions):
+        return []
+    return list(parts[:first])
+
+
+def _judge(understanding: Understanding, reading: Reading) -> Decision:
+    """The model's reading, or unknown when it is unsure or torn between opposite answers."""
     intent, confidence = reading.intent, reading.confidence
     if intent == UNKNOWN:
         return Decision(UNKNOWN, _describe(reading), "model", confidence)

@@ -230,8 +230,11 @@ def features(text: str, parts: Sequence[Clause] | None = None) -> Features:
         words.append("s:other")
     if seen & _SELF:
         words.append("s:eu")
-    if any(c.question for c in parts):
+    asked = [c.question for c in parts]
+    if any(asked):
         words.append("q:?")
+        if not all(asked):  # "Confirmo. Precisa de jejum?": an answer, then another question
+            words.append("q:beside")
     if seen & HEDGES:
         words.append("h:any")
     doubt = [i for i, c in enumerate(parts) if _doubts(c.tokens)]
