@@ -271,7 +271,11 @@ def _subjects(clause: Clause) -> set[str]:
     tokens = clause.tokens
     if tokens[:1] == ("sou",) or tokens[:2] in _INTRODUCTIONS:
         return set()  # "sou a filha dela", "aqui é o marido": who writes, not who answers
-    found = {t for t in tokens if t in PEOPLE and t not in _POINTERS}
+    # "...podem ligar pra mim, que sou o filho dele": the relative after "sou" is the writer.
+    writer = {i + k for i, t in enumerate(tokens) if t == "sou" for k in (1, 2)}
+    found = {
+        t for i, t in enumerate(tokens) if t in PEOPLE and t not in _POINTERS and i not in writer
+    }
     pairs = set(itertools.pairwise(tokens))
     if "eu" in tokens or pairs & _SELF_PAIRS:
         found.add("self")

@@ -101,6 +101,7 @@ def test_a_plan_followed_by_doubt_is_not_read_as_the_plan() -> None:
     [
         "sou a neta, minha avó não pode na quinta, tem outro dia?",
         "aqui é o marido dela, ela não vai conseguir ir",
+        "minha mãe quer remarcar, pode ligar pra mim que sou o filho dela",
     ],
 )
 def test_a_writer_introducing_themselves_is_not_a_second_person(text: str) -> None:
