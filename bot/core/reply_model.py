@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from bot.core.reply_features import Features, features
-from bot.core.wording import Clause
+from bot.core.wording import Clause, clauses
 
 __all__ = ["Example", "Reading", "ReplyModel", "train"]
 
@@ -107,7 +107,21 @@ class ReplyModel:
 
     def read(self, text: str, parts: Sequence[Clause] | None = None) -> Reading:
         """The calibrated probability of each intent for ``text``."""
+        parts = self.spelled(clauses(text) if parts is None else parts)
         return _reading(self.classes, self._logits(features(text, parts)) / self.temperature)
+
+    def spelled(self, parts: Sequence[Clause]) -> Sequence[Clause]:
+        """``parts`` with each word the examples never had replaced by the one word they had
+        one typo away ("cnfirmo", "mamter", "desmarcaa")."""
+        near = getattr(self, "_near", None)
+        if near is None:
+            near = self._near = _near_words(self.index, self.weights)
+        fixed = [tuple(near[t] for t in c.tokens) for c in parts]
+        if all(f == c.tokens for f, c in zip(fixed, parts, strict=True)):
+            return parts
+        return [
+            Clause(f, c.question, c.contrast) for f, c in zip(fixed, parts, strict=True)
+        ]  # fmt: skip
 
     def cues(self, text: str, intent: str, limit: int = 4) -> list[str]:
         """The features that pushed ``text`` most towards ``intent`` (for staff, not logs)."""
@@ -119,6 +133,52 @@ class ReplyModel:
             reverse=True,
         )
         return [name for weight, name in pushed[:limit] if weight > 0]
+
+
+_SPELLED_FROM = 5  # shorter words have too many neighbours one letter away
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+class _NearWords(dict[str, str]):
+    """word -> the known word one edit away (deletion, insertion, substitution or swap of
+    neighbours, through shared deletions), filled as words are met; known words map to
+    themselves."""
+
+    def __init__(self, strength: dict[str, float]) -> None:
+        super().__init__()
+        self.strength = strength
+        known = self.known = set(strength)
+        self.by_deletion: dict[str, set[str]] = {}
+        for word in known:
+            if len(word) >= _SPELLED_FROM - 1:
+                for key in _deletions(word) | {word}:
+                    self.by_deletion.setdefault(key, set()).add(word)
+
+    def __missing__(self, word: str) -> str:
+        found = word
+        if word not in self.known and len(word) >= _SPELLED_FROM and word.isalpha():
+            near: set[str] = set()
+            for key in _deletions(word) | {word}:
+                near |= self.by_deletion.get(key, set())
+            if near:  # the word the examples weigh most: "confirmo" before its own typos
+                found = max(sorted(near), key=lambda w: self.strength.get(w, 0.0))
+        if len(self) < 65536:
+            self[word] = found
+        return found
+
+
+def _near_words(
+    index: Mapping[str, int], weights: np.ndarray[Any, np.dtype[np.float64]]
+) -> _NearWords:
+    strength: dict[str, float] = {}
+    for name, row in index.items():
+        if name[:2] in ("w:", "n:"):
+            weight = float(np.abs(weights[row]).sum())
+            strength[name[2:]] = max(strength.get(name[2:], 0.0), weight)
+    return _NearWords(strength)
 
 
 def _encode(found: Features, index: Mapping[str, int]) -> tuple[list[int], list[float]]:

@@ -7,7 +7,7 @@ import pytest
 from bot.core.intents import answer_before_questions, menu_number
 from bot.core.reply_features import correction_point, features
 from bot.core.wording import clauses
-from tests.core.test_intents import decide
+from tests.core.test_intents import decide, flow
 
 
 @pytest.mark.parametrize(
@@ -128,3 +128,13 @@ def test_an_answer_before_other_questions_is_read_alone(text: str, answer: str) 
 def test_a_question_beside_an_answer_is_a_cue() -> None:
     assert {"q:?", "q:beside"} <= set(features("vou sim. precisa de jejum?")[0])
     assert "q:beside" not in features("precisa de jejum?")[0]
+
+
+def test_a_word_one_typo_from_a_known_word_is_read_as_it() -> None:
+    f = flow("confirmation")
+    model = f.understanding.model_for(f.accepted["confirm_cancel"])
+    assert model is not None
+    spelled = model.spelled(clauses("quero mamter, desmarcaa não"))
+    assert [c.tokens for c in spelled] == [("quero", "manter"), ("desmarca", "nao")]
+    same = clauses("quero manter")
+    assert model.spelled(same) is same  # nothing to fix: the clauses themselves
