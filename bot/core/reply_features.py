@@ -157,13 +157,13 @@ def _doubts(tokens: Sequence[str]) -> bool:
 
 
 def correction_point(parts: Sequence[Clause]) -> tuple[int, int] | None:
-    """Where the writer's last correction starts, as (clause, token): a correction word after
-    something was said, with something after it ("2... não, *pera*, 1"). None without one."""
+    """Where what the writer's last correction keeps starts, as (clause, token): the word after
+    a correction word that follows something said ("2... não, pera, *1*"). None without one."""
     flat = [(i, j, t) for i, c in enumerate(parts) for j, t in enumerate(c.tokens)]
     said = False
     found: tuple[int, int] | None = None
     skip = 0
-    for k, (i, j, token) in enumerate(flat):
+    for k, (_, _, token) in enumerate(flat):
         if skip:
             skip -= 1
             continue
@@ -174,7 +174,7 @@ def correction_point(parts: Sequence[Clause]) -> tuple[int, int] | None:
             size = 0
         if size:
             if said and k + size < len(flat):
-                found = (i, j)
+                found = flat[k + size][:2]  # the marker itself weighs as little as the rest
             skip = size - 1
         elif token not in _EMPTY:
             said = True

@@ -13,12 +13,12 @@ from tests.core.test_intents import decide, flow
 @pytest.mark.parametrize(
     ("text", "kept"),
     [
-        ("quero manter. Não, espera, errei, é pra desmarcar", "erei e pra desmarcar"),  # "errei", folded
-        ("2... não, pera, 1", "pera 1"),
-        ("2 não, desculpa, é 1", "nao desculpa e 1"),
-        ("Não\nops, quis dizer sim", "quis dizer sim"),  # the last correction
-        ("Vou sim\nEspera, quarta eu trabalho. Desmarca então", "espera quarta eu trabalho desmarca entao"),
-        ("Quero remarcar. Não, quer saber, cancela e pronto", "quer saber cancela e pronto"),
+        ("quero manter. Não, espera, errei, é pra desmarcar", "e pra desmarcar"),  # the last correction word is "errei"
+        ("2... não, pera, 1", "1"),
+        ("2 não, desculpa, é 1", "e 1"),
+        ("Não\nops, quis dizer sim", "sim"),  # the last correction
+        ("Vou sim\nEspera, quarta eu trabalho. Desmarca então", "quarta eu trabalho desmarca entao"),
+        ("Quero remarcar. Não, quer saber, cancela e pronto", "cancela e pronto"),
     ],
 )  # fmt: skip
 def test_the_last_correction_starts_what_is_kept(text: str, kept: str) -> None:
