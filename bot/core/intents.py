@@ -29,7 +29,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.flow_spec import FlowSpec
-from bot.core.reply_features import PEOPLE, Features, example_key, tokens_of
+from bot.core.reply_features import NEGATORS, PEOPLE, Features, example_key, tokens_of
 from bot.core.reply_model import Example, Reading, ReplyModel, train
 from bot.core.wording import Clause, clauses, fold, phrase_tokens
 
@@ -73,6 +73,7 @@ DEFAULT_MIN_CONFIDENCE = 0.5
 OPPOSITE_DOUBT = 0.25  # chosen on the dev split (tests/data/replies/README.md)
 _OPPOSITE = {"confirm": "cancel", "cancel": "confirm", "yes": "no", "no": "yes"}
 _TWO_PEOPLE_CONFIDENCE = 0.5
+_ELLIPTIC = 5  # "minha filha não", "ela ainda não sabe": a short "não" answers for someone
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +307,8 @@ def _two_people(model: ReplyModel, parts: Sequence[Clause], threshold: float) ->
         reading = model.read("", [clause])
         if reading.intent != UNKNOWN and reading.confidence >= threshold:
             answered.append((reading.intent, who))
+        elif len(clause.tokens) <= _ELLIPTIC and NEGATORS & set(clause.tokens):
+            answered.append(("not", who))  # "eu vou, mas o guri não": a "não" for another
     return any(
         a != b and who_a != who_b for (a, who_a), (b, who_b) in itertools.combinations(answered, 2)
     )

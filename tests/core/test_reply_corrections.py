@@ -138,3 +138,19 @@ def test_a_word_one_typo_from_a_known_word_is_read_as_it() -> None:
     assert [c.tokens for c in spelled] == [("quero", "manter"), ("desmarca", "nao")]
     same = clauses("quero manter")
     assert model.spelled(same) is same  # nothing to fix: the clauses themselves
+
+
+@pytest.mark.parametrize(
+    ("text", "state"),
+    [
+        ("eu vou, mas o guri não", "awaiting_reply"),
+        ("pode desmarcar a minha, mas a da minha filha não", "confirm_cancel"),
+    ],
+)
+def test_a_short_nao_for_someone_else_is_a_second_answer(text: str, state: str) -> None:
+    assert decide(text, state).rule == "two_people", decide(text, state).reason
+
+
+def test_the_same_answer_for_two_people_is_read() -> None:
+    decision = decide("eu vou e minha filha também")
+    assert decision.rule == "model", decision.reason
