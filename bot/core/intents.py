@@ -24,16 +24,24 @@ patient's words: it is logged.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.flow_spec import FlowSpec
-from bot.core.reply_features import NEGATORS, PEOPLE, Features, example_key, tokens_of
+from bot.core.reply_features import Features, example_key, tokens_of
 from bot.core.reply_model import Example, Reading, ReplyModel, train
+from bot.core.reply_structure import answer_before_questions, two_people
 from bot.core.wording import Clause, clauses, fold, phrase_tokens
 
-__all__ = ["UNKNOWN", "Decision", "Understanding", "classify", "fold", "forget_models"]
+__all__ = [
+    "UNKNOWN",
+    "Decision",
+    "Understanding",
+    "answer_before_questions",
+    "classify",
+    "fold",
+    "forget_models",
+]
 
 UNKNOWN = "unknown"
 FIRM_RULES = frozenset({"button", "menu", "exact"})
@@ -62,18 +70,12 @@ _MENU_CORRECTIONS = frozenset(
      "quer", "dizer", "pera", "cliquei", "apertei", "mandei", "foi", "mal", "sem", "querer", "era",
      "alias", "espera", "perai", "nao"}
 )  # fmt: skip
-# Words that point back at someone already named, or that name the patient in general.
-_POINTERS = frozenset({"ela", "ele", "dela", "dele", "dona", "senhor", "senhora", "paciente"})
-_INTRODUCTIONS = frozenset({("aqui", "e"), ("quem", "fala"), ("eu", "sou"), ("falo", "como")})
-_SELF_PAIRS = frozenset({("a", "minha"), ("o", "meu"), ("minha", "consulta"), ("meu", "horario")})
 _LONGEST_MENU_ANSWER = 10  # "bom dia, eu escolho a opção de número dois, obrigada"
 DEFAULT_MIN_CONFIDENCE = 0.5
 # Reading "confirm" while "cancel" stays this likely (or "yes" against "no") is a coin toss
 # between opposite outcomes: ask again instead.
 OPPOSITE_DOUBT = 0.25  # chosen on the dev split (tests/data/replies/README.md)
 _OPPOSITE = {"confirm": "cancel", "cancel": "confirm", "yes": "no", "no": "yes"}
-_TWO_PEOPLE_CONFIDENCE = 0.5
-_ELLIPTIC = 5  # "minha filha não", "ela ainda não sabe": a short "não" answers for someone
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,59 +268,6 @@ def _whole_message(
     return None
 
 
-def _subjects(clause: Clause) -> set[str]:
-    """Who a clause speaks of: relatives named in it, and "self" for the writer's own
-    ("eu", "a minha", "o meu"). Pronouns refer back, so they name nobody new."""
-    tokens = clause.tokens
-    if tokens[:1] == ("sou",) or tokens[:2] in _INTRODUCTIONS:
-        return set()  # "sou a filha dela", "aqui é o marido": who writes, not who answers
-    # "...podem ligar pra mim, que sou o filho dele": the relative after "sou" is the writer.
-    writer = {i + k for i, t in enumerate(tokens) if t == "sou" for k in (1, 2)}
-    found = {
-        t for i, t in enumerate(tokens) if t in PEOPLE and t not in _POINTERS and i not in writer
-    }
-    pairs = set(itertools.pairwise(tokens))
-    if "eu" in tokens or pairs & _SELF_PAIRS:
-        found.add("self")
-    return found
-
-
-def _two_people(model: ReplyModel, parts: Sequence[Clause], threshold: float) -> bool:
-    """Two clauses that answer differently, each for someone else, in a message that names two
-    people (or the writer and someone else): "eu vou, mas a consulta da minha filha pode
-    cancelar". A clause that names nobody ("não vou poder ir... aí meu marido falou que fica com
-    o bebê, então vou!") is the writer correcting themselves, not a second person's answer."""
-    subjects = set().union(*(_subjects(c) for c in parts))
-    if len(subjects) < 2:
-        return False
-    pieces: list[Clause] = []
-    for clause in parts:  # "eu vou e minha filha não": each side of an "e" answers for itself
-        start = 0
-        for i, word in enumerate([*clause.tokens, "e"]):
-            if word == "e":
-                if i > start:
-                    pieces.append(Clause(clause.tokens[start:i], clause.question))
-                start = i + 1
-    answered: list[tuple[str, frozenset[str]]] = []
-    for clause in pieces:
-        who = frozenset(_subjects(clause) | _pointed(clause))
-        if not who:
-            continue
-        reading = model.read("", [clause])
-        if reading.intent != UNKNOWN and reading.confidence >= threshold:
-            answered.append((reading.intent, who))
-        elif len(clause.tokens) <= _ELLIPTIC and NEGATORS & set(clause.tokens):
-            answered.append(("not", who))  # "eu vou, mas o guri não": a "não" for another
-    return any(
-        a != b and who_a != who_b for (a, who_a), (b, who_b) in itertools.combinations(answered, 2)
-    )
-
-
-def _pointed(clause: Clause) -> set[str]:
-    """``{"other"}`` when a clause points back at someone already named ("ela não vai")."""
-    return {"other"} if _POINTERS & set(clause.tokens) else set()
-
-
 def _describe(reading: Reading) -> str:
     runner = ", ".join(f"{name} {p:.2f}" for name, p in reading.ranked[1:3])
     return f"model: {reading.intent} {reading.confidence:.2f} (then {runner})"
@@ -330,7 +279,7 @@ def _model_decision(
     model = understanding.model_for(accepted)
     if model is None:
         return Decision(UNKNOWN, "no examples to read free text in this state", "none", 0.0)
-    if _two_people(model, parts, _TWO_PEOPLE_CONFIDENCE):
+    if two_people(model, parts):
         return Decision(UNKNOWN, "the message answers differently for two people", "two_people")
     decision = _judge(understanding, model.read("", parts))
     statements = answer_before_questions(parts)
@@ -341,20 +290,6 @@ def _model_decision(
             reason = f"answer beside a question, {answer.reason}"
             return Decision(answer.intent, reason, "model", answer.confidence)
     return decision
-
-
-def answer_before_questions(parts: Sequence[Clause]) -> list[Clause]:
-    """The statements of "answer first, then other questions" ("Desmarca, por favor. Vocês
-    devolvem o valor?"), or nothing: a question that qualifies the answer ("ok, mas qual
-    consulta?", "não vou pagar, né?") or a statement after the questions is read whole."""
-    asked = [c.question for c in parts]
-    if True not in asked or asked[0]:
-        return []
-    first = asked.index(True)
-    questions = parts[first:]
-    if False in asked[first:] or any(c.contrast or len(c.tokens) < 2 for c in questions):
-        return []
-    return list(parts[:first])
 
 
 def _judge(understanding: Understanding, reading: Reading) -> Decision:
