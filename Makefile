@@ -77,11 +77,11 @@ lint: $(STAMP)
 unit: $(STAMP) $(CHROMIUM) $(PROMTOOL) $(DOT)
 	$(BIN)/pytest
 	$(BIN)/digitaly flows evaluate tests/data/replies/test.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.975 --max-dangerous 3
+		--min-accuracy 0.985 --max-dangerous 1
 	$(BIN)/digitaly flows evaluate tests/data/replies/test2.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.97 --max-dangerous 2
+		--min-accuracy 0.98 --max-dangerous 2
 	$(BIN)/digitaly flows evaluate tests/data/replies/test3.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.905 --max-dangerous 12
+		--min-accuracy 0.955 --max-dangerous 2
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

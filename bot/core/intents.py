@@ -24,16 +24,24 @@ patient's words: it is logged.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.flow_spec import FlowSpec
-from bot.core.reply_features import PEOPLE, Features, example_key, tokens_of
+from bot.core.reply_features import Features, example_key, tokens_of
 from bot.core.reply_model import Example, Reading, ReplyModel, train
+from bot.core.reply_structure import answer_before_questions, two_people
 from bot.core.wording import Clause, clauses, fold, phrase_tokens
 
-__all__ = ["UNKNOWN", "Decision", "Understanding", "classify", "fold", "forget_models"]
+__all__ = [
+    "UNKNOWN",
+    "Decision",
+    "Understanding",
+    "answer_before_questions",
+    "classify",
+    "fold",
+    "forget_models",
+]
 
 UNKNOWN = "unknown"
 FIRM_RULES = frozenset({"button", "menu", "exact"})
@@ -60,18 +68,14 @@ _MENU_CUES = frozenset({"opcao", "numero", "alternativa", "a", "o"})
 _MENU_CORRECTIONS = frozenset(
     {"erei", "ops", "opa", "erado", "engano", "desculpa", "desculpe", "digo", "quis",
      "quer", "dizer", "pera", "cliquei", "apertei", "mandei", "foi", "mal", "sem", "querer", "era",
-     "alias"}
+     "alias", "espera", "perai", "nao"}
 )  # fmt: skip
-# Words that point back at someone already named, or that name the patient in general.
-_POINTERS = frozenset({"ela", "ele", "dela", "dele", "dona", "senhor", "senhora", "paciente"})
-_SELF_PAIRS = frozenset({("a", "minha"), ("o", "meu"), ("minha", "consulta"), ("meu", "horario")})
 _LONGEST_MENU_ANSWER = 10  # "bom dia, eu escolho a opção de número dois, obrigada"
 DEFAULT_MIN_CONFIDENCE = 0.5
 # Reading "confirm" while "cancel" stays this likely (or "yes" against "no") is a coin toss
 # between opposite outcomes: ask again instead.
 OPPOSITE_DOUBT = 0.25  # chosen on the dev split (tests/data/replies/README.md)
 _OPPOSITE = {"confirm": "cancel", "cancel": "confirm", "yes": "no", "no": "yes"}
-_TWO_PEOPLE_CONFIDENCE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +212,8 @@ def _without_courtesies(tokens: tuple[str, ...]) -> tuple[str, ...]:
 def menu_number(tokens: Sequence[str]) -> str | None:
     """The one menu number a message consists of ("opção 2", "a de número dois"), or None.
 
-    A number taken back by a correction counts no more: "1 opa errei, 2" is 2."""
+    A number taken back by a correction counts no more: "1 opa errei, 2" is 2, and so is
+    "1... não, pera, 2"; a "não" that takes back no number ("2 não") is not a menu answer."""
     numbers: list[str] = []
     cue = corrected = False
     for token in tokens:
@@ -226,6 +231,8 @@ def menu_number(tokens: Sequence[str]) -> str | None:
             return None
     if corrected and len(numbers) >= 2:
         numbers = numbers[-1:]
+    elif "nao" in tokens:
+        return None
     if len(numbers) != 1:
         return None
     ordinal = any(t in _ORDINALS for t in tokens)
@@ -261,51 +268,6 @@ def _whole_message(
     return None
 
 
-def _subjects(clause: Clause) -> set[str]:
-    """Who a clause speaks of: relatives named in it, and "self" for the writer's own
-    ("eu", "a minha", "o meu"). Pronouns refer back, so they name nobody new."""
-    tokens = clause.tokens
-    found = {t for t in tokens if t in PEOPLE and t not in _POINTERS}
-    pairs = set(itertools.pairwise(tokens))
-    if "eu" in tokens or pairs & _SELF_PAIRS:
-        found.add("self")
-    return found
-
-
-def _two_people(model: ReplyModel, parts: Sequence[Clause], threshold: float) -> bool:
-    """Two clauses that answer differently, each for someone else, in a message that names two
-    people (or the writer and someone else): "eu vou, mas a consulta da minha filha pode
-    cancelar". A clause that names nobody ("não vou poder ir... aí meu marido falou que fica com
-    o bebê, então vou!") is the writer correcting themselves, not a second person's answer."""
-    subjects = set().union(*(_subjects(c) for c in parts))
-    if len(subjects) < 2:
-        return False
-    pieces: list[Clause] = []
-    for clause in parts:  # "eu vou e minha filha não": each side of an "e" answers for itself
-        start = 0
-        for i, word in enumerate([*clause.tokens, "e"]):
-            if word == "e":
-                if i > start:
-                    pieces.append(Clause(clause.tokens[start:i], clause.question))
-                start = i + 1
-    answered: list[tuple[str, frozenset[str]]] = []
-    for clause in pieces:
-        who = frozenset(_subjects(clause) | _pointed(clause))
-        if not who:
-            continue
-        reading = model.read("", [clause])
-        if reading.intent != UNKNOWN and reading.confidence >= threshold:
-            answered.append((reading.intent, who))
-    return any(
-        a != b and who_a != who_b for (a, who_a), (b, who_b) in itertools.combinations(answered, 2)
-    )
-
-
-def _pointed(clause: Clause) -> set[str]:
-    """``{"other"}`` when a clause points back at someone already named ("ela não vai")."""
-    return {"other"} if _POINTERS & set(clause.tokens) else set()
-
-
 def _describe(reading: Reading) -> str:
     runner = ", ".join(f"{name} {p:.2f}" for name, p in reading.ranked[1:3])
     return f"model: {reading.intent} {reading.confidence:.2f} (then {runner})"
@@ -317,9 +279,21 @@ def _model_decision(
     model = understanding.model_for(accepted)
     if model is None:
         return Decision(UNKNOWN, "no examples to read free text in this state", "none", 0.0)
-    if _two_people(model, parts, _TWO_PEOPLE_CONFIDENCE):
+    if two_people(model, parts):
         return Decision(UNKNOWN, "the message answers differently for two people", "two_people")
-    reading = model.read("", parts)
+    decision = _judge(understanding, model.read("", parts))
+    statements = answer_before_questions(parts)
+    if decision.intent == UNKNOWN and statements:
+        # "Vou sim. Posso ir de bermuda?": the question is for a person; the answer stands.
+        answer = _judge(understanding, model.read("", statements))
+        if answer.intent != UNKNOWN:
+            reason = f"answer beside a question, {answer.reason}"
+            return Decision(answer.intent, reason, "model", answer.confidence)
+    return decision
+
+
+def _judge(understanding: Understanding, reading: Reading) -> Decision:
+    """The model's reading, or unknown when it is unsure or torn between opposite answers."""
     intent, confidence = reading.intent, reading.confidence
     if intent == UNKNOWN:
         return Decision(UNKNOWN, _describe(reading), "model", confidence)

@@ -15,7 +15,11 @@ Text is folded and split into clauses by :mod:`bot.core.wording`. Features:
   abandoned plan ("ia *cancelar*", "tinha *confirmado*": corrections say what the
   writer meant before, not the answer), ``h:`` a word after a hedge ("acho que
   *vou*", "se der eu *vou*"), ``h:any`` / ``r:any`` when a message hedges or
-  reports a plan at all, and the message length.
+  reports a plan at all, and the message length;
+- a correction ("quero manter. Não, *espera*, errei, é pra desmarcar", "2... não,
+  *pera*, 1"): the words before the last correction word go to blocks of their own
+  (the taken-back words and letter groups), which :mod:`bot.core.reply_model` weighs
+  less than the rest, and ``k:any`` marks that the message corrects itself.
 
 Numbers become ``<n>``: what a menu digit means is the flow's menu, not the
 model's business (see :mod:`bot.core.intents`).
@@ -43,6 +47,11 @@ PEOPLE = frozenset(
     }
 )  # fmt: skip
 _SELF = frozenset({"eu", "minha", "meu", "mim", "comigo"})
+# Doubt said outright: "ia desmarcar mas agora *não sei mais*", "tô em *dúvida*", "*sei lá*".
+_DOUBTS = frozenset(
+    {("nao", "sei"), ("sei", "la"), ("em", "duvida"), ("nao", "tenho", "certeza"),
+     ("nao", "garanto"), ("nao", "decidi"), ("to", "pensando"), ("estou", "pensando")}
+)  # fmt: skip
 _NEGATION_REACH = 3
 # A plan the writer had, not the answer: "ia cancelar mas...", "tinha confirmado, porém...".
 REPORTED = frozenset({"ia", "iria", "tinha", "pensei", "achei", "era", "quase", "pretendia"})
@@ -54,7 +63,25 @@ HEDGES = frozenset(
 _SCOPE_REACH = 4
 _GRAMS = (3, 4, 5)
 
-Features = tuple[tuple[str, ...], tuple[str, ...]]  # (word-level, letter groups)
+# Words that take back what came before them: "quero manter. Não, *espera*, errei, é pra
+# desmarcar", "2 não, *desculpa*, é 1", "Não\nops, *quis dizer* sim" (as folded and squeezed).
+CORRECTIONS = frozenset(
+    {"pera", "espera", "perai", "esperai", "ops", "opa", "erei", "digo", "alias", "corigindo",
+     "retificando"}
+)  # fmt: skip
+CORRECTION_PAIRS = frozenset(
+    {("quis", "dizer"), ("quer", "dizer"), ("quer", "saber"), ("pensando", "bem"),
+     ("de", "ideia"), ("na", "verdade"), ("melhor", "dizendo"), ("nao", "desculpa"),
+     ("nao", "desculpe")}
+)  # fmt: skip
+# "fila de espera" is a queue, not a correction; "desculpa o transtorno" is an apology (an
+# apology corrects only right after a "não": "2 não, desculpa, é 1").
+_NOT_BEFORE_CORRECTION = frozenset({"de", "da", "na", "em", "lista", "fila", "sala"})
+# Words that carry no answer: a correction needs something said before it to take back.
+_EMPTY = frozenset({"oi", "ola", "bom", "boa", "dia", "tarde", "noite", "e", "a", "o", "ah"})
+
+# (word-level, letter groups, word-level taken back, letter groups taken back)
+Features = tuple[tuple[str, ...], ...]
 
 
 def _word(token: str) -> str:
@@ -125,16 +152,47 @@ def example_key(text: str) -> str:
     return " ".join(tokens_of(parts)) + ("?" if any(c.question for c in parts) else "")
 
 
-def features(text: str, parts: Sequence[Clause] | None = None) -> Features:
-    """The feature names of ``text`` (``parts``: its clauses, when already split)."""
-    parts = clauses(text) if parts is None else parts
-    words: list[str] = []
-    letters: list[str] = []
-    many = len(parts) > 1
-    all_tokens: list[str] = []
+def _doubts(tokens: Sequence[str]) -> bool:
+    return any(tuple(tokens[i : i + len(d)]) == d for d in _DOUBTS for i in range(len(tokens)))
+
+
+def correction_point(parts: Sequence[Clause]) -> tuple[int, int] | None:
+    """Where what the writer's last correction keeps starts, as (clause, token): the word after
+    a correction word that follows something said ("2... não, pera, *1*"). None without one."""
+    flat = [(i, j, t) for i, c in enumerate(parts) for j, t in enumerate(c.tokens)]
+    said = False
+    found: tuple[int, int] | None = None
+    skip = 0
+    for k, (_, _, token) in enumerate(flat):
+        if skip:
+            skip -= 1
+            continue
+        following = flat[k + 1][2] if k + 1 < len(flat) else ""
+        before = flat[k - 1][2] if k else ""
+        size = 2 if (token, following) in CORRECTION_PAIRS else token in CORRECTIONS
+        if size == 1 and before in _NOT_BEFORE_CORRECTION:
+            size = 0
+        if size:
+            if said and k + size < len(flat):
+                found = flat[k + size][:2]  # the marker itself weighs as little as the rest
+            skip = size - 1
+        elif token not in _EMPTY:
+            said = True
+    return found
+
+
+def _split(parts: Sequence[Clause], point: tuple[int, int]) -> tuple[list[Clause], list[Clause]]:
+    i, j = point
+    head, tail = list(parts[:i]), list(parts[i + 1 :])
+    clause = parts[i]
+    if j:
+        head.append(Clause(clause.tokens[:j], clause.question, clause.contrast))
+    return head, [Clause(clause.tokens[j:], clause.question, clause.contrast), *tail]
+
+
+def _blocks(parts: Sequence[Clause], many: bool, words: list[str], letters: list[str]) -> None:
     for index, clause in enumerate(parts):
         tokens = [_word(t) for t in clause.tokens]
-        all_tokens += tokens
         _clause_features(tokens, clause.question, many and index == len(parts) - 1, words)
         if clause.contrast:  # "ia cancelar mas meu chefe liberou": the "but" side decides
             words.append("m:any")
@@ -145,16 +203,44 @@ def features(text: str, parts: Sequence[Clause] | None = None) -> Features:
                 negated_until = i + _NEGATION_REACH
             prefix = "nc:" if i <= negated_until and token not in NEGATORS else "c:"
             letters.extend(_letter_groups(prefix, token))
+
+
+def features(text: str, parts: Sequence[Clause] | None = None) -> Features:
+    """The feature names of ``text`` (``parts``: its clauses, when already split).
+
+    After a correction ("quero manter. Não, espera, errei, é pra desmarcar") the words said
+    before it go to blocks of their own, which the model weighs less (:mod:`reply_model`):
+    the last decision counts most, what was taken back still shades it."""
+    parts = clauses(text) if parts is None else parts
+    words: list[str] = []
+    letters: list[str] = []
+    taken_words: list[str] = []
+    taken_letters: list[str] = []
+    point = correction_point(parts)
+    if point is None:
+        _blocks(parts, len(parts) > 1, words, letters)
+    else:
+        head, tail = _split(parts, point)
+        _blocks(head, False, taken_words, taken_letters)
+        _blocks(tail, True, words, letters)
+        words.append("k:any")
+    all_tokens = [_word(t) for t in tokens_of(parts)]
     seen = set(all_tokens)
     if seen & PEOPLE:
         words.append("s:other")
     if seen & _SELF:
         words.append("s:eu")
-    if any(c.question for c in parts):
+    asked = [c.question for c in parts]
+    if any(asked):
         words.append("q:?")
+        if not all(asked):  # "Confirmo. Precisa de jejum?": an answer, then another question
+            words.append("q:beside")
     if seen & HEDGES:
         words.append("h:any")
+    doubt = [i for i, c in enumerate(parts) if _doubts(c.tokens)]
+    if doubt:  # the last clause doubting is the writer undecided now, not a plan they had
+        words.append("d:last" if doubt[-1] == len(parts) - 1 else "d:any")
     if seen & REPORTED:
         words.append("r:any")
     words.append(_length(len(all_tokens)))
-    return tuple(words), tuple(letters)
+    return tuple(words), tuple(letters), tuple(taken_words), tuple(taken_letters)

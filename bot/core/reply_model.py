@@ -27,12 +27,14 @@ from typing import Any
 import numpy as np
 
 from bot.core.reply_features import Features, features
-from bot.core.wording import Clause
+from bot.core.wording import Clause, clauses
 
 __all__ = ["Example", "Reading", "ReplyModel", "train"]
 
 FOLDS = 3
 _C = 10.0  # inverse regularisation; chosen on the dev split (see tests/data/replies/README.md)
+# What the words before a correction weigh against those after it ("2... não, pera, 1").
+TAKEN_BACK = 0.2  # 0.2-0.6 swept on the development splits (tests/data/replies/README.md)
 _TEMPERATURES = tuple(0.25 + 0.05 * i for i in range(76))  # 0.25 .. 4.0
 
 
@@ -105,7 +107,21 @@ class ReplyModel:
 
     def read(self, text: str, parts: Sequence[Clause] | None = None) -> Reading:
         """The calibrated probability of each intent for ``text``."""
+        parts = self.spelled(clauses(text) if parts is None else parts)
         return _reading(self.classes, self._logits(features(text, parts)) / self.temperature)
+
+    def spelled(self, parts: Sequence[Clause]) -> Sequence[Clause]:
+        """``parts`` with each word the examples never had replaced by the one word they had
+        one typo away ("cnfirmo", "mamter", "desmarcaa")."""
+        near = getattr(self, "_near", None)
+        if near is None:
+            near = self._near = _near_words(self.index, self.weights)
+        fixed = [tuple(near[t] for t in c.tokens) for c in parts]
+        if all(f == c.tokens for f, c in zip(fixed, parts, strict=True)):
+            return parts
+        return [
+            Clause(f, c.question, c.contrast) for f, c in zip(fixed, parts, strict=True)
+        ]  # fmt: skip
 
     def cues(self, text: str, intent: str, limit: int = 4) -> list[str]:
         """The features that pushed ``text`` most towards ``intent`` (for staff, not logs)."""
@@ -119,15 +135,64 @@ class ReplyModel:
         return [name for weight, name in pushed[:limit] if weight > 0]
 
 
+_SPELLED_FROM = 5  # shorter words have too many neighbours one letter away
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+class _NearWords(dict[str, str]):
+    """word -> the known word one edit away (deletion, insertion, substitution or swap of
+    neighbours, through shared deletions), filled as words are met; known words map to
+    themselves."""
+
+    def __init__(self, strength: dict[str, float]) -> None:
+        super().__init__()
+        self.strength = strength
+        # Each deletion keeps only the word the model weighs most (ties: the first in
+        # alphabetical order): the one a typo is read as, in a fraction of the memory of sets.
+        self.by_deletion: dict[str, str] = {}
+        for word in sorted(strength):
+            if len(word) >= _SPELLED_FROM - 1:
+                for key in _deletions(word) | {word}:
+                    held = self.by_deletion.get(key)
+                    if held is None or strength[word] > strength[held]:
+                        self.by_deletion[key] = word
+
+    def __missing__(self, word: str) -> str:
+        found = word
+        if word not in self.strength and len(word) >= _SPELLED_FROM and word.isalpha():
+            keys = _deletions(word) | {word}
+            near = sorted(self.by_deletion[k] for k in keys if k in self.by_deletion)
+            if near:  # the word the examples weigh most: "confirmo" before its own typos
+                found = max(near, key=self.strength.__getitem__)
+        if len(self) < 65536:
+            self[word] = found
+        return found
+
+
+def _near_words(
+    index: Mapping[str, int], weights: np.ndarray[Any, np.dtype[np.float64]]
+) -> _NearWords:
+    strength: dict[str, float] = {}
+    for name, row in index.items():
+        if name[:2] in ("w:", "n:"):
+            weight = float(np.abs(weights[row]).sum())
+            strength[name[2:]] = max(strength.get(name[2:], 0.0), weight)
+    return _NearWords(strength)
+
+
 def _encode(found: Features, index: Mapping[str, int]) -> tuple[list[int], list[float]]:
-    """Known features of each block, each block scaled to unit length (presence, not counts)."""
+    """Known features of each block, each block scaled to unit length (presence, not counts);
+    the blocks of words taken back by a correction weigh ``TAKEN_BACK``."""
     rows: list[int] = []
     values: list[float] = []
-    for block in found:
+    for number, block in enumerate(found):
         known = set(map(index.get, block))
         known.discard(None)
         if known:
-            scale = 1.0 / math.sqrt(len(known))
+            scale = (1.0 if number < 2 else TAKEN_BACK) / math.sqrt(len(known))
             rows += known  # type: ignore[arg-type]  # None was discarded
             values += [scale] * len(known)
     return rows, values

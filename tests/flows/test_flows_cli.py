@@ -259,9 +259,9 @@ def test_evaluate_refuses_bad_files(runner: CliRunner, tmp_path: Path) -> None:
 # 1 yes<->no swap, 1 unclear read as "no"). The targets are 97 % and none: these bounds
 # only stop the reading getting worse. Third round (the split is development data since the
 # second was scored): 98.8 %, 3 dangerous; the bounds were tightened to that, less a point's
-# margin on accuracy.
-FROZEN_MIN_ACCURACY = "0.975"
-FROZEN_MAX_DANGEROUS = "3"
+# margin on accuracy. Fourth round: 99.1 %, 1 dangerous; tightened again (as in `make unit`).
+FROZEN_MIN_ACCURACY = "0.985"
+FROZEN_MAX_DANGEROUS = "1"
 
 
 def test_the_frozen_test_split_does_not_get_worse(runner: CliRunner) -> None:

@@ -1,0 +1,92 @@
+"""What the clauses of a message say about who answers and what is asked.
+
+- :func:`two_people`: a message whose clauses answer differently for two people ("eu vou,
+  mas a consulta da minha filha pode cancelar") goes to a person;
+- :func:`answer_before_questions`: an answer followed by other questions ("Desmarca, por
+  favor. Vocês devolvem o valor?") is read by the answer when the whole reads unclear.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+from bot.core.reply_features import NEGATORS, PEOPLE
+from bot.core.reply_model import ReplyModel
+from bot.core.wording import Clause
+
+__all__ = ["answer_before_questions", "two_people"]
+
+_UNKNOWN = "unknown"
+# Words that point back at someone already named, or that name the patient in general.
+_POINTERS = frozenset({"ela", "ele", "dela", "dele", "dona", "senhor", "senhora", "paciente"})
+_INTRODUCTIONS = frozenset({("aqui", "e"), ("quem", "fala"), ("eu", "sou"), ("falo", "como")})
+_SELF_PAIRS = frozenset({("a", "minha"), ("o", "meu"), ("minha", "consulta"), ("meu", "horario")})
+_ELLIPTIC = 5  # "minha filha não", "ela ainda não sabe": a short "não" answers for someone
+
+
+def _subjects(clause: Clause) -> set[str]:
+    """Who a clause speaks of: relatives named in it, and "self" for the writer's own
+    ("eu", "a minha", "o meu"). Pronouns refer back, so they name nobody new."""
+    tokens = clause.tokens
+    if tokens[:1] == ("sou",) or tokens[:2] in _INTRODUCTIONS:
+        return set()  # "sou a filha dela", "aqui é o marido": who writes, not who answers
+    # "...podem ligar pra mim, que sou o filho dele": the relative after "sou" is the writer.
+    writer = {i + k for i, t in enumerate(tokens) if t == "sou" for k in (1, 2)}
+    found = {
+        t for i, t in enumerate(tokens) if t in PEOPLE and t not in _POINTERS and i not in writer
+    }
+    pairs = set(itertools.pairwise(tokens))
+    if "eu" in tokens or pairs & _SELF_PAIRS:
+        found.add("self")
+    return found
+
+
+def two_people(model: ReplyModel, parts: Sequence[Clause], threshold: float = 0.5) -> bool:
+    """Two clauses that answer differently, each for someone else, in a message that names two
+    people (or the writer and someone else): "eu vou, mas a consulta da minha filha pode
+    cancelar". A clause that names nobody ("não vou poder ir... aí meu marido falou que fica com
+    o bebê, então vou!") is the writer correcting themselves, not a second person's answer."""
+    subjects = set().union(*(_subjects(c) for c in parts))
+    if len(subjects) < 2:
+        return False
+    pieces: list[Clause] = []
+    for clause in parts:  # "eu vou e minha filha não": each side of an "e" answers for itself
+        start = 0
+        for i, word in enumerate([*clause.tokens, "e"]):
+            if word == "e":
+                if i > start:
+                    pieces.append(Clause(clause.tokens[start:i], clause.question))
+                start = i + 1
+    answered: list[tuple[str, frozenset[str]]] = []
+    for clause in pieces:
+        who = frozenset(_subjects(clause) | _pointed(clause))
+        if not who:
+            continue
+        reading = model.read("", [clause])
+        if reading.intent != _UNKNOWN and reading.confidence >= threshold:
+            answered.append((reading.intent, who))
+        elif len(clause.tokens) <= _ELLIPTIC and NEGATORS & set(clause.tokens):
+            answered.append(("not", who))  # "eu vou, mas o guri não": a "não" for another
+    return any(
+        a != b and who_a != who_b for (a, who_a), (b, who_b) in itertools.combinations(answered, 2)
+    )
+
+
+def _pointed(clause: Clause) -> set[str]:
+    """``{"other"}`` when a clause points back at someone already named ("ela não vai")."""
+    return {"other"} if _POINTERS & set(clause.tokens) else set()
+
+
+def answer_before_questions(parts: Sequence[Clause]) -> list[Clause]:
+    """The statements of "answer first, then other questions" ("Desmarca, por favor. Vocês
+    devolvem o valor?"), or nothing: a question that qualifies the answer ("ok, mas qual
+    consulta?", "não vou pagar, né?") or a statement after the questions is read whole."""
+    asked = [c.question for c in parts]
+    if True not in asked or asked[0]:
+        return []
+    first = asked.index(True)
+    questions = parts[first:]
+    if False in asked[first:] or any(c.contrast or len(c.tokens) < 2 for c in questions):
+        return []
+    return list(parts[:first])
