@@ -82,6 +82,8 @@ unit: $(STAMP) $(CHROMIUM) $(PROMTOOL) $(DOT)
 		--min-accuracy 0.98 --max-dangerous 2
 	$(BIN)/digitaly flows evaluate tests/data/replies/test3.tsv --context reschedule_offer=cancelled \
 		--min-accuracy 0.955 --max-dangerous 2
+	$(BIN)/digitaly flows evaluate tests/data/replies/test4.tsv --context reschedule_offer=cancelled \
+		--min-accuracy 0.94 --max-dangerous 19
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
