@@ -51,7 +51,7 @@ class MemoryConversations:
         self.items[conversation.id] = conversation
         return True
 
-    async def save(self, conversation: Conversation) -> None:
+    async def save(self, conversation: Conversation, before: Conversation | None = None) -> None:
         stored = self.items.get(conversation.id)
         if stored is None or stored.version != conversation.version - 1:
             raise ConflictError(
