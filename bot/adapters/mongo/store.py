@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 from pymongo import WriteConcern
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -33,6 +33,17 @@ __all__ = ["MongoStore", "journaled"]
 def journaled(concern: WriteConcern) -> WriteConcern:
     """``concern`` (the URL's, e.g. ``w=majority``) with ``j: true``: acknowledged once on disk."""
     return WriteConcern(**{**concern.document, "j": True})
+
+
+_T = TypeVar("_T", "MongoStore", Repository)
+
+
+def _twin(obj: _T, session: AsyncClientSession) -> _T:
+    """A shallow copy of ``obj`` on ``session`` (``copy.copy`` costs several times more)."""
+    twin: _T = object.__new__(type(obj))
+    twin.__dict__.update(vars(obj))
+    twin.session = session
+    return twin
 
 
 class MongoStore:
@@ -77,13 +88,10 @@ class MongoStore:
     def _on(self, session: AsyncClientSession) -> MongoStore:
         """This store with every repository bound to ``session``: copies sharing the
         collection objects, which cost twice as much to build anew for each transaction."""
-        bound = copy.copy(self)
-        bound.session = session
+        bound = _twin(self, session)
         for name, repository in vars(self).items():
             if isinstance(repository, Repository):
-                twin = copy.copy(repository)
-                twin.session = session
-                setattr(bound, name, twin)
+                setattr(bound, name, _twin(repository, session))
         return bound
 
     @asynccontextmanager
