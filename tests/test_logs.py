@@ -7,7 +7,13 @@ import logging
 
 import pytest
 
-from bot.logs import JsonFormatter, configure_logging, correlation_id, mask_phone
+from bot.logs import (
+    JsonFormatter,
+    configure_logging,
+    correlation_id,
+    mask_phone,
+    skip_record_lookups,
+)
 from tests.conftest import _PHONE
 
 
@@ -45,7 +51,7 @@ def test_json_line_carries_extras_and_correlation_id() -> None:
     assert line["correlation_id"] == "SM1"
 
 
-def test_configured_lines_skip_what_they_do_not_carry(
+def test_lines_without_record_lookups_are_the_same(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = logging.getLogger()
@@ -54,6 +60,7 @@ def test_configured_lines_skip_what_they_do_not_carry(
     monkeypatch.setattr(root, "handlers", list(root.handlers))
     monkeypatch.setattr(root, "level", root.level)
     configure_logging("INFO")
+    skip_record_lookups()
     seen: list[logging.LogRecord] = []
     root.handlers[0].addFilter(lambda record: seen.append(record) is None)
     logging.getLogger("bot.test").info("reply decided", extra={"state": "kept"})
