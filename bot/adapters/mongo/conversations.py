@@ -16,10 +16,11 @@ from bot.core.model import Conversation, ConversationStatus
 __all__ = ["MongoConversations"]
 
 
+_FIELDS = tuple(f.name for f in fields(Conversation))
+
+
 def _changed(before: Conversation, after: Conversation) -> set[str]:
-    return {
-        f.name for f in fields(Conversation) if getattr(before, f.name) != getattr(after, f.name)
-    }
+    return {name for name in _FIELDS if getattr(before, name) != getattr(after, name)}
 
 
 class MongoConversations(Repository):
