@@ -39,6 +39,7 @@ from bench.load import PATH, percentiles, step_range
 from bench.processes import (
     ROOT,
     children,
+    config_copy,
     cpu_seconds,
     free_port,
     product_env,
@@ -46,7 +47,6 @@ from bench.processes import (
     spawn,
     wait_http,
 )
-from bench.profile import print_summary, record, summary
 from bench.seeding import (
     appointment,
     bench_settings,
@@ -65,7 +65,7 @@ from bot.web import create_app
 from bot.web.keys import MONGO, SCHEMA_READY, STORE, TURNS
 from tests.twilio_signing import inbound_form, message_sid, signature
 
-__all__ = ["run"]
+__all__ = ["PATIENTS", "STEP_SECONDS", "Bench", "open_bench", "run", "run_step"]
 
 TOKEN = "bench-auth-token"
 PUBLIC = "https://digitaly.bench"
@@ -187,7 +187,7 @@ class Target:
         return bool(self.steps) and not self.steps[-1].kept_up
 
 
-async def _step(target: Target, rate: float) -> None:
+async def run_step(target: Target, rate: float) -> None:
     tag = f"{target.name}{len(target.steps)}"
     pid = target.pid
     peak = [rss_mb(pid)]
@@ -214,7 +214,7 @@ async def _ramp(*targets: Target) -> None:
         if not running:
             return
         for target in running:
-            await _step(target, rate)
+            await run_step(target, rate)
         rate *= GROWTH
 
 
@@ -280,10 +280,8 @@ def _config(workdir: Path) -> Path:
     """The shipped config.yaml without the cap on connections per client address: the load
     generator is one address holding up to 256 connections, where Twilio's requests come
     from many (and behind a reverse proxy the cap is 0 too, docs/operations.md)."""
-    path = workdir / "config.yaml"
     text = (ROOT / "config.yaml").read_text(encoding="utf-8")
-    path.write_text(f"{text}\nweb_limits:\n  max_connections_per_client: 0\n", encoding="utf-8")
-    return path
+    return config_copy(workdir, f"{text}\nweb_limits:\n  max_connections_per_client: 0\n")
 
 
 @dataclass
@@ -297,7 +295,7 @@ class Bench:
 
 
 @contextlib.asynccontextmanager
-async def _bench(workdir: Path, patients: int = PATIENTS) -> AsyncIterator[Bench]:
+async def open_bench(workdir: Path, patients: int = PATIENTS) -> AsyncIterator[Bench]:
     """Servers, seeded patients, the round trips counted, the web process and the baseline."""
     data_keys = generate_data_keys()
     with open_servers(workdir, "webhook") as servers, children() as started:
@@ -350,7 +348,7 @@ async def _bench(workdir: Path, patients: int = PATIENTS) -> AsyncIterator[Bench
 
 
 async def _measure(workdir: Path) -> list[dict[str, Any]]:
-    async with _bench(workdir) as bench:
+    async with open_bench(workdir) as bench:
         await _ramp(bench.bare, bench.web)
     web_steps, bare_steps, commands = bench.web.steps, bench.bare.steps, bench.commands
     web_idle, bare_idle = bench.idle_rss
@@ -380,35 +378,6 @@ async def _measure(workdir: Path) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-async def _profile(workdir: Path, rate: float, steps: int, patients: int) -> dict[str, Any]:
-    """A warm-up step, then ``steps`` steps at ``rate`` on each server under py-spy."""
-    found: dict[str, Any] = {}
-    async with _bench(workdir, patients) as bench:
-        found["idle_rss_mb"] = {"web": bench.idle_rss[0], "bare": bench.idle_rss[1]}
-        for target in (bench.bare, bench.web):
-            await _step(target, rate)  # warm-up: first connections, caches
-            with record(target.pid, workdir / f"{target.name}.spy") as profile:
-                for _ in range(steps):
-                    await _step(target, rate)
-            measured = target.steps[1:]
-            done = sum(s.completed for s in measured)
-            cpu = sum(s.cpu for s in measured)
-            table = summary(profile[0], done, cpu * 1e6 / max(done, 1))
-            table.update(
-                replies=done,
-                rss_peak_mb=max(s.rss_peak for s in target.steps),
-                round_trips=dict(bench.commands),
-            )
-            found[target.name] = table
-    return found
-
-
-def profile(rate: float, steps: int, patients: int = PATIENTS) -> dict[str, Any]:
-    """Where a reply's CPU goes in the web process and in the bare handler (µs per reply)."""
-    with tempfile.TemporaryDirectory(prefix="bench-webhook-profile-") as tmp:
-        return asyncio.run(_profile(Path(tmp), rate, steps, patients))
-
-
 def run() -> list[dict[str, Any]]:
     """Measure; rows of {figure, value, unit, baseline, ratio} (ratio = value / baseline)."""
     with tempfile.TemporaryDirectory(prefix="bench-webhook-") as tmp:
@@ -418,31 +387,20 @@ def run() -> list[dict[str, Any]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--profile", action="store_true", help="sample both servers with py-spy at one rate"
+        "--profile",
+        action="store_true",
+        help="sample both servers with py-spy at one rate (bench.webhook_profile)",
     )
-    parser.add_argument("--rate", type=float, default=100.0, help="--profile: offered msgs/s")
-    parser.add_argument("--steps", type=int, default=3, help=f"--profile: {STEP_SECONDS:g} s each")
-    parser.add_argument(
-        "--patients", type=int, default=PATIENTS, help="--profile: fewer seed faster"
-    )
-    args = parser.parse_args()
-    if not args.profile:
-        for row in run():
-            print({k: v for k, v in row.items() if k != "detail"})
+    args, rest = parser.parse_known_args()
+    if args.profile:
+        from bench.webhook_profile import main as profile_main
+
+        profile_main(rest)
         return
-    tables = profile(args.rate, args.steps, args.patients)
-    print(f"idle RSS (MB): {tables['idle_rss_mb']}")
-    for name, table in tables.items():
-        if name == "idle_rss_mb":
-            continue
-        print_summary(
-            f"{name} at {args.rate:g}/s, {table['replies']} replies",
-            table,
-            sys.stdout,
-        )
-    out = Path(__file__).with_name("profile.json")
-    out.write_text(json.dumps(tables, indent=2, ensure_ascii=False))
-    print(f"\nwritten {out}")
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    for row in run():
+        print({k: v for k, v in row.items() if k != "detail"})
 
 
 if __name__ == "__main__":

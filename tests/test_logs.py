@@ -7,7 +7,13 @@ import logging
 
 import pytest
 
-from bot.logs import JsonFormatter, correlation_id, mask_phone
+from bot.logs import (
+    JsonFormatter,
+    configure_logging,
+    correlation_id,
+    mask_phone,
+    skip_record_lookups,
+)
 from tests.conftest import _PHONE
 
 
@@ -43,3 +49,23 @@ def test_json_line_carries_extras_and_correlation_id() -> None:
     assert line["event"] == "inbound stored"
     assert line["sid"] == "SM1"
     assert line["correlation_id"] == "SM1"
+
+
+def test_lines_without_record_lookups_are_the_same(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    for name in ("_srcfile", "logThreads", "logProcesses", "logMultiprocessing"):
+        monkeypatch.setattr(logging, name, getattr(logging, name))  # restored after the test
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
+    configure_logging("INFO")
+    skip_record_lookups()
+    seen: list[logging.LogRecord] = []
+    root.handlers[0].addFilter(lambda record: seen.append(record) is None)
+    logging.getLogger("bot.test").info("reply decided", extra={"state": "kept"})
+    line = json.loads(capsys.readouterr().err)
+    assert (line["event"], line["state"], line["level"]) == ("reply decided", "kept", "info")
+    # Not looked up (a third of a log call's cost), and never written anyway:
+    assert (seen[0].funcName, seen[0].lineno, seen[0].threadName) == ("(unknown function)", 0, None)
+    assert not {"funcName", "lineno", "threadName", "process"} & set(line)

@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncGenerator
+from typing import Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from taskiq import AckableMessage
+from taskiq import AckableMessage, BrokerMessage
 from taskiq_redis import RedisStreamBroker
 
+from bot.adapters.redis_batch import defer
 from bot.settings import Settings
 from bot.tracing import task_middlewares
 from workers.correlation import CorrelationMiddleware
@@ -43,6 +45,18 @@ class _StreamBroker(RedisStreamBroker):
     sending. Lost tasks are the outbox sweeper's business; this only keeps the
     worker consuming.
     """
+
+    async def kick(self, message: BrokerMessage) -> None:
+        """Add the task to the stream; while this task holds a lock, with the lock's release
+        (one round trip for both, :mod:`bot.adapters.redis_batch`)."""
+        stream = message.labels.get("queue_name") or self.queue_name
+        fields = {b"data": message.message}
+
+        def add(pipe: Any) -> object:  # what RedisStreamBroker.kick sends
+            return pipe.xadd(stream, fields, maxlen=self.maxlen, approximate=self.approximate)
+
+        if not defer(add):
+            await super().kick(message)
 
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:
         while True:

@@ -9,6 +9,7 @@ conversation or appointment — never message text).
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import secrets
 from concurrent.futures import ThreadPoolExecutor
@@ -29,8 +30,16 @@ Doc = dict[str, Any]
 
 _SESSION_TTL = timedelta(hours=12)
 _HASHER = PasswordHasher()
-# Verified against when the email is unknown, so both failures take the same time.
-_DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so both failures take the same time.
+
+    Made at the first such login, off the loop, not at import: a hash is tens of
+    milliseconds of CPU (most of a second on a loaded machine) that every process
+    paid at start, logins or not."""
+    return _HASHER.hash(secrets.token_hex(16))
 
 
 # argon2 takes tens of milliseconds of CPU on purpose: never on the event loop, which
@@ -38,15 +47,23 @@ _DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))
 _ARGON2 = ThreadPoolExecutor(max_workers=2, thread_name_prefix="argon2")
 
 
-async def _off_loop(function: Any, *args: str) -> Any:
+async def _off_loop(function: Any, *args: str | None) -> Any:
     return await asyncio.get_running_loop().run_in_executor(_ARGON2, function, *args)
 
 
-async def _verify(stored: str, password: str) -> bool:
+def _matches(stored: str | None, password: str) -> bool:
     try:
-        return bool(await _off_loop(_HASHER.verify, stored, password))
+        if stored is None:  # an unknown email: the same work, and never a match
+            _HASHER.verify(_dummy_hash(), password)
+            return False
+        return bool(_HASHER.verify(stored, password))
     except (VerificationError, InvalidHashError):
         return False
+
+
+async def _verify(stored: str | None, password: str) -> bool:
+    """Whether ``password`` matches ``stored`` (None for an unknown email)."""
+    return bool(await _off_loop(_matches, stored, password))
 
 
 def _digest(token: str) -> str:
@@ -109,7 +126,7 @@ class StaffDirectory:
     async def log_in(self, email: str, password: str, now: datetime) -> Session | None:
         """A new session if the password matches, else None."""
         account = await self.accounts.find_one({"_id": email.strip().lower()})
-        if not await _verify(account["password"] if account else _DUMMY_HASH, password):
+        if not await _verify(account["password"] if account else None, password):
             return None
         if account is None or account.get("disabled"):
             return None

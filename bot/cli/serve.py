@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.adapters.flow_files import FlowDirectory
 from bot.cli.ops_port import metrics_port, ops_site
+from bot.logs import skip_record_lookups
 from bot.settings import Settings
 from bot.web import create_app
 from bot.web.connections import CappedSite
@@ -27,6 +28,7 @@ _WORKER_STOP_SECONDS = 15.0
 
 def serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool) -> None:
     """Run the chosen parts in one event loop until a stop signal."""
+    skip_record_lookups()
     asyncio.run(_serve(settings, web=web, worker=worker, scheduler=scheduler))
 
 

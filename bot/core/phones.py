@@ -8,6 +8,8 @@ and match both variants.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 from bot.core.errors import ValidationError
@@ -17,6 +19,9 @@ __all__ = ["for_people", "normalize", "sender_identity", "variants"]
 _BRAZIL = 55
 
 
+# Every inbound webhook normalizes its sender (two parses and validity checks with
+# phonenumbers, ~55 µs); patients write again and again, so repeats come from here.
+@lru_cache(maxsize=8192)
 def normalize(raw: str, default_region: str = "BR") -> str:
     """``raw`` (``whatsapp:+55…``, a WaId of digits, a formatted number) as E.164, or ValidationError."""
     text = raw.strip().removeprefix("whatsapp:").strip()

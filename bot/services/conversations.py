@@ -257,7 +257,7 @@ class ConversationService:
         try:
             async with self.store.transaction() as tx:
                 if result.changed:
-                    await tx.conversations.save(result.conversation)
+                    await tx.conversations.save(result.conversation, before)
                 keys = await apply_effects(tx, result.conversation, result.effects, sender, now)
                 for message in processed:
                     await tx.inbound.mark_processed(message.sid, now)

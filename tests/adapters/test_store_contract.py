@@ -93,6 +93,29 @@ async def test_conversation_round_trip_and_version_check(store: Store) -> None:
     assert (stored.state, stored.version) == ("confirmed", 1)
 
 
+async def test_a_save_from_the_version_read_writes_the_whole_next_version(store: Store) -> None:
+    conversation = _conversation()
+    assert await store.conversations.create(conversation)
+    # What a turn does: the fields it changed differ, the phone and the rest stay.
+    step = replace(
+        conversation,
+        state="confirmed",
+        version=1,
+        timeout_at=NOW + timedelta(hours=2),
+        data={**conversation.data, "unknown": 1},
+        updated_at=NOW + timedelta(minutes=1),
+    )
+    await store.conversations.save(step, conversation)
+    assert await store.conversations.get("c1") == step
+    assert await store.conversations.active_for_phone(("+5511987654321",)) == step
+    kept = replace(step, state="kept", version=2)  # the data unchanged this time
+    await store.conversations.save(kept, step)
+    assert await store.conversations.get("c1") == kept
+    with pytest.raises(ConflictError):  # decided from version 1 too: refused as without it
+        await store.conversations.save(replace(step, state="cancelled", version=2), step)
+    assert await store.conversations.get("c1") == kept
+
+
 async def test_latest_for_phone_finds_a_finished_conversation(store: Store) -> None:
     older = _conversation()
     newer = replace(older, id="c2", created_at=older.created_at + timedelta(hours=1))

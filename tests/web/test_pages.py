@@ -104,6 +104,13 @@ async def test_the_console_needs_a_login_and_refuses_a_bad_password(client: Clie
     wrong = await client.post("/console/login", data={**form, "csrf": await login_token(client)})
     assert wrong.status == 401
     assert "E-mail ou senha incorretos" in await wrong.text()
+    # An unknown email is checked against a dummy hash (made at its first use): the same answer.
+    nobody = {"email": "ninguem@clinica.example", "password": "errada"}
+    unknown = await client.post(
+        "/console/login", data={**nobody, "csrf": await login_token(client)}
+    )
+    assert unknown.status == 401
+    assert "E-mail ou senha incorretos" in await unknown.text()
     stored = await client.app[DB]["staff"].find_one({"_id": "ana@clinica.example"})
     assert stored is not None
     assert stored["password"].startswith("$argon2")

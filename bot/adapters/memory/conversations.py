@@ -49,7 +49,7 @@ class MemoryConversations:
     async def create(self, conversation: Conversation) -> bool:
         return insert_new(self.items, conversation.id, conversation)
 
-    async def save(self, conversation: Conversation) -> None:
+    async def save(self, conversation: Conversation, before: Conversation | None = None) -> None:
         stored = self.items.get(conversation.id)
         if stored is None or stored.version != conversation.version - 1:
             raise ConflictError(

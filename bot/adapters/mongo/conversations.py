@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime
 
 from pymongo import ASCENDING
@@ -13,6 +14,13 @@ from bot.core.errors import ConflictError
 from bot.core.model import Conversation, ConversationStatus
 
 __all__ = ["MongoConversations"]
+
+
+_FIELDS = tuple(f.name for f in fields(Conversation))
+
+
+def _changed(before: Conversation, after: Conversation) -> set[str]:
+    return {name for name in _FIELDS if getattr(before, name) != getattr(after, name)}
 
 
 class MongoConversations(Repository):
@@ -68,9 +76,16 @@ class MongoConversations(Repository):
     async def create(self, conversation: Conversation) -> bool:
         return await self._insert(self._enc(to_doc(conversation)))
 
-    async def save(self, conversation: Conversation) -> None:
-        doc = self._enc(to_doc(conversation))
+    async def save(self, conversation: Conversation, before: Conversation | None = None) -> None:
+        doc = to_doc(conversation)
         doc_id = doc.pop("_id")
+        if before is not None and before.version == conversation.version - 1:
+            # The version check below writes only over ``before`` as stored: the fields that
+            # did not change are left alone, so the phone (and the data, when it stays) is
+            # not sealed again on every turn.
+            changed = _changed(before, conversation)
+            doc = {key: value for key, value in doc.items() if key in changed}
+        doc = self._enc(doc)
         # find_one + conditional update_one, not findAndModify: see ARCHITECTURE "Known traps".
         result = await self.collection.update_one(
             {"_id": doc_id, "version": conversation.version - 1},

@@ -41,9 +41,10 @@ class ConversationRepository(Protocol):
         """Insert; False when one with the same id exists already."""
         ...
 
-    async def save(self, conversation: Conversation) -> None:
+    async def save(self, conversation: Conversation, before: Conversation | None = None) -> None:
         """Store ``conversation`` if the stored version is ``conversation.version - 1``.
 
-        Raises ConflictError otherwise: re-read, re-decide, retry.
+        Raises ConflictError otherwise: re-read, re-decide, retry. ``before``, the
+        conversation as read at that version, lets storage write only what changed.
         """
         ...
