@@ -7,7 +7,15 @@ weights (NumPy). A :class:`ChildFitter` runs :func:`bot.core.intents.fit_here` i
 ``spawn``-ed interpreter: a ``ReplyModel`` is plain data (tuples, a dict, NumPy arrays)
 and pickles whole, so the serving process gets the very model it would have fitted
 itself. ``spawn``, not ``fork``: a forked child would inherit the event loop, the open
-sockets and the threads of the serving process.
+sockets and the threads of the serving process. (A spawned child imports the parent's
+main script again, as ``__mp_main__``: a script that starts the product must keep its
+``if __name__ == "__main__"`` guard; ``python -m bot`` and the ``digitaly`` entry point do.)
+
+The copy sent back keeps what a serving process reads: the weights, the feature index,
+the temperature and the fitted readings of the examples (what ``flows check``, run by
+every reload, refuses a contradicted example with). It leaves out the out-of-fold
+readings, one per example, that nothing reads at run time: 6.3 of the 18 MB the
+shipped flows' models take.
 
 Flows are fitted rarely (at start and after a saved edit). Inside :meth:`ChildFitter.kept`
 (one reload) every fit goes to the same child, which then exits: its start (an
@@ -64,8 +72,16 @@ class ChildFitter:
     @staticmethod
     def _fit(pool: ProcessPoolExecutor, sets: Sequence[tuple[Example, ...]]) -> list[ReplyModel]:
         try:
-            return pool.submit(fit_here, list(sets)).result()
+            return pool.submit(_fit_for_serving, list(sets)).result()
         except (BrokenProcessPool, OSError) as error:
             raise TransientError(
                 f"reply models not fitted, the child process failed: {error}"
             ) from error
+
+
+def _fit_for_serving(sets: Sequence[tuple[Example, ...]]) -> list[ReplyModel]:
+    """In the child: :func:`fit_here`, without what a serving process never reads."""
+    return [
+        ReplyModel(m.classes, m.index, m.weights, m.bias, m.temperature, (), m.fitted)
+        for m in fit_here(sets)
+    ]
