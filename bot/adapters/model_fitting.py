@@ -44,6 +44,14 @@ class ChildFitter:
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
 
+    # Every ChildFitter fits the same models: equal, so that a flow text checked with one is
+    # found in ``check_flow``'s memo by the next (each app a test creates has its own).
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ChildFitter)
+
+    def __hash__(self) -> int:
+        return hash(ChildFitter)
+
     def __call__(self, sets: Sequence[tuple[Example, ...]]) -> list[ReplyModel]:
         """:func:`fit_here` in the child; TransientError if it dies or cannot start.
 
