@@ -32,7 +32,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bench.processes import ROOT, children, cpu_seconds, free_port, product_env, spawn
+from bench.processes import ROOT, children, config_copy, cpu_seconds, free_port, product_env, spawn
 from bench.seeding import (
     appointment,
     bench_settings,
@@ -98,9 +98,7 @@ def _config(workdir: Path, rate: float) -> Path:
         r"^(\s+messages_per_second:) \S+$", rf"\1 {rate:g}", text, count=1, flags=re.M
     )
     assert found == 1, "config.yaml: rate_limits.messages_per_second not found"
-    path = workdir / "config.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return config_copy(workdir, text)
 
 
 async def _due_reminders(store: MongoStore, now: datetime, count: int) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 __all__ = [
     "ROOT",
     "children",
+    "config_copy",
     "cpu_seconds",
     "free_port",
     "product_env",
@@ -27,6 +28,15 @@ __all__ = [
 
 ROOT = Path(__file__).resolve().parents[1]
 _TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def config_copy(workdir: Path, text: str) -> Path:
+    """``text`` (an edited config.yaml) as ``workdir/config.yaml``, with the repository's
+    flows named: relative folders in a config file outside the working directory are
+    resolved beside it (``bot.settings``), where the suite's temp dir has no flows."""
+    path = workdir / "config.yaml"
+    path.write_text(f"{text}\nflows_dir: {ROOT / 'flows'}\n", encoding="utf-8")
+    return path
 
 
 def free_port() -> int:

@@ -39,6 +39,7 @@ from bench.load import PATH, percentiles, step_range
 from bench.processes import (
     ROOT,
     children,
+    config_copy,
     cpu_seconds,
     free_port,
     product_env,
@@ -280,10 +281,8 @@ def _config(workdir: Path) -> Path:
     """The shipped config.yaml without the cap on connections per client address: the load
     generator is one address holding up to 256 connections, where Twilio's requests come
     from many (and behind a reverse proxy the cap is 0 too, docs/operations.md)."""
-    path = workdir / "config.yaml"
     text = (ROOT / "config.yaml").read_text(encoding="utf-8")
-    path.write_text(f"{text}\nweb_limits:\n  max_connections_per_client: 0\n", encoding="utf-8")
-    return path
+    return config_copy(workdir, f"{text}\nweb_limits:\n  max_connections_per_client: 0\n")
 
 
 @dataclass
