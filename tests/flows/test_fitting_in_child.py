@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pytest
@@ -57,6 +58,14 @@ def _features(models: Iterable[ReplyModel]) -> set[str]:
     return {name for model in models for name in model.index}
 
 
+def test_a_child_that_dies_is_a_transient_error() -> None:
+    # Not text: cutting its features raises in the child, which dies with a traceback
+    # (on its stderr) before answering.
+    broken = (Example(cast(str, None), "yes"), Example(cast(str, None), "no"))
+    with pytest.raises(TransientError, match="the child process failed"):
+        ChildFitter()([broken])
+
+
 @pytest.fixture
 def directory(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "flows" / "satisfaction.yaml", tmp_path / "satisfaction.yaml")
@@ -88,7 +97,7 @@ def test_an_edited_example_is_fitted_in_the_child_and_a_broken_edit_refused(
 
 
 class _FailingOnce:
-    """A fitter whose first child dies (as when the machine is out of memory)."""
+    """A fitter whose first child dies (as above), then fits."""
 
     def __init__(self) -> None:
         self.calls = 0
