@@ -69,17 +69,18 @@ async def _best_of(rounds: int, work: Callable[[], Awaitable[object]]) -> float:
 async def _measure(workdir: Path) -> list[dict[str, Any]]:
     cipher = create_cipher(workdir / "var", {"DIGITALY_DATA_KEYS": generate_data_keys()})
     async with contextlib.AsyncExitStack() as stack:
-        servers = stack.enter_context(open_servers(workdir, "slots", standalone=True))
+        servers = stack.enter_context(
+            open_servers(workdir, "slots", standalone=True, durable=False)
+        )
         client = await stack.enter_async_context(create_mongo_client(servers.mongodb_url))
         if servers.mongo_pid is None:  # a given server: drop the suite's database at the end
             stack.push_async_callback(client.drop_database, servers.db)
         store = MongoStore(client[servers.db], Sealer(cipher))
         now = datetime.now(UTC)
         collection = store.db["slots"]
-        # Indexes first, as the product's start makes them, then the slots: SecantusDB builds
-        # an index over existing slots in one transaction whose cost grows faster than the
-        # slots (20,000: 116 s; 50,000: over 20 minutes), where inserting them indexed takes
-        # 40 s for 50,000. A restore's index build is the scan suite's row, not this one's.
+        # Indexes first, as the product's start makes them, then the slots as they arrive.
+        # (Bare slots then ensure_schema on a durable server took 23-25 minutes: SecantusDB's
+        # --sync-on-commit syncs every index entry the build writes. Not durable: seconds.)
         await ensure_schema(store.db)
         for start in range(0, SLOTS, BATCH):
             docs = [_slot(n, now) for n in range(start, start + BATCH)]
