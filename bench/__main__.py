@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +36,17 @@ def _machine() -> dict[str, Any]:
 
 def main() -> None:
     rows: list[dict[str, Any]] = []
+    took: dict[str, float] = {}  # seconds per suite: `make bench` must stay under 15 minutes
     for name, run in SUITES.items():
+        began = time.monotonic()
         for row in run():
             rows.append({"suite": name, **row})
+        took[name] = round(time.monotonic() - began, 1)
+        print(f"  {name}: {took[name]:.0f} s", file=sys.stderr, flush=True)
     width = max(len(row["figure"]) for row in rows)
-    machine = _machine()
+    machine = {**_machine(), "suite_seconds": took}
     print(f"{machine['cpus']} CPUs, load average {machine['load_average']} at the end")
+    print("seconds per suite: " + ", ".join(f"{k} {v:.0f}" for k, v in took.items()))
     print(f"{'figure':<{width}}  {'value':>12}  {'baseline':>12}  ratio")
     for row in rows:
         print(

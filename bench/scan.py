@@ -130,7 +130,7 @@ async def _measure(workdir: Path) -> list[dict[str, Any]]:
     budget = float(os.environ.get("BENCH_SCAN_SECONDS", "90"))
     cipher = create_cipher(workdir / "var", {"DIGITALY_DATA_KEYS": generate_data_keys()})
     async with contextlib.AsyncExitStack() as stack:
-        servers = stack.enter_context(open_servers(workdir, "scan", standalone=True))
+        servers = stack.enter_context(open_servers(workdir, "scan", standalone=True, durable=False))
         client = await stack.enter_async_context(create_mongo_client(servers.mongodb_url))
         if servers.mongo_pid is None:  # a given server: drop the suite's database at the end
             stack.push_async_callback(client.drop_database, servers.db)

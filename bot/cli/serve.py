@@ -10,6 +10,7 @@ import signal
 from aiohttp import web
 
 from bot.adapters.flow_files import FlowDirectory
+from bot.adapters.model_fitting import ChildFitter
 from bot.cli.ops_port import metrics_port, ops_site
 from bot.logs import skip_record_lookups
 from bot.settings import Settings
@@ -45,7 +46,7 @@ async def _serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool
     # part already answers ready (the scheduler's reload keeps this copy current).
     flows: FlowDirectory | None = None
     if web and scheduler:
-        flows = FlowDirectory(settings.flows_dir)
+        flows = FlowDirectory(settings.flows_dir, ChildFitter())
         flows.reload()
     async with contextlib.AsyncExitStack() as stack:
         broker = create_broker(settings)

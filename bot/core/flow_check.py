@@ -26,6 +26,7 @@ from bot.core.flow_names import name_problems, targets
 from bot.core.flow_safety import safety_problems
 from bot.core.flow_salvage import salvage
 from bot.core.flow_spec import FlowSpec
+from bot.core.intents import Fit, fit_here
 from bot.core.machine import CompiledFlow
 from bot.core.machine import compile_flow as _compile
 from bot.core.message_check import message_problems
@@ -307,11 +308,14 @@ def load_flow(text: str, filename: str = "<flow>") -> FlowSpec:
 
 
 @lru_cache(maxsize=16)
-def check_flow(text: str, filename: str = "<flow>", *, strict: bool = True) -> CheckResult:
+def check_flow(
+    text: str, filename: str = "<flow>", *, strict: bool = True, fit: Fit = fit_here
+) -> CheckResult:
     """Parse ``text`` (the content of ``filename``), check it and compile it when it is good.
 
     ``strict=False`` is for versions stored before a rule existed (a conversation still
     runs on them): rules added since (:func:`_endings`) are not applied to them.
+    ``fit`` fits the reply models; a serving process fits them in a child process.
     Memoised: a flow's text compiles to one frozen result (its reply models are trained
     once), however many processes' reloads, tests and commands ask.
     """
@@ -350,7 +354,7 @@ def check_flow(text: str, filename: str = "<flow>", *, strict: bool = True) -> C
     if found or spec is None:
         return problems_at(found)
     try:
-        flow = _compile(spec, flow_version(text), text)
+        flow = _compile(spec, flow_version(text), text, fit)
     except FlowError as error:
         return problems_at([(1, str(error))])
     taught = list(_examples(flow))

@@ -24,7 +24,8 @@ patient's words: it is logged.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import itertools
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.flow_spec import FlowSpec
@@ -36,9 +37,11 @@ from bot.core.wording import Clause, clauses, fold, phrase_tokens
 __all__ = [
     "UNKNOWN",
     "Decision",
+    "Fit",
     "Understanding",
     "answer_before_questions",
     "classify",
+    "fit_here",
     "fold",
     "forget_models",
 ]
@@ -103,20 +106,35 @@ class Decision:
         return self.rule in FIRM_RULES
 
 
+# Fits the models of several example sets, in order. Fitting imports scikit-learn and SciPy
+# (about 85 MB that stay resident once imported); reading a reply needs only the fitted
+# weights, so a serving process passes a ``Fit`` that runs this one in a child process.
+Fit = Callable[[Sequence[tuple[Example, ...]]], list[ReplyModel]]
+
 # Flows are compiled often (every check, every test, every reload) from the same examples:
 # the models of the last few example sets, most recently used last.
 _TRAINED: dict[tuple[Example, ...], ReplyModel] = {}
 _TRAINED_KEPT = 16
 
 
-def _trained(examples: tuple[Example, ...], known: dict[str, Features]) -> ReplyModel:
-    model = _TRAINED.pop(examples, None)
-    if model is None:
-        model = train(examples, known)
-    _TRAINED[examples] = model
+def fit_here(sets: Sequence[tuple[Example, ...]]) -> list[ReplyModel]:
+    """The model of each example set, fitted in this process (each text is cut once)."""
+    known: dict[str, Features] = {}  # a flow's models share most of their examples
+    return [train(examples, known) for examples in sets]
+
+
+def _trained(sets: Sequence[tuple[Example, ...]], fit: Fit) -> list[ReplyModel]:
+    """The model of each set: kept ones reused, the others fitted by ``fit`` in one call."""
+    missing = [examples for examples in dict.fromkeys(sets) if examples not in _TRAINED]
+    fitted = dict(zip(missing, fit(missing), strict=True)) if missing else {}
+    models = []
+    for examples in sets:
+        model = fitted[examples] if examples in fitted else _TRAINED.pop(examples)
+        _TRAINED[examples] = model
+        models.append(model)
     while len(_TRAINED) > _TRAINED_KEPT:
         del _TRAINED[next(iter(_TRAINED))]
-    return model
+    return models
 
 
 def forget_models() -> None:
@@ -128,10 +146,12 @@ class Understanding:
     """A flow's exact words and reply models, compiled once per flow version.
 
     ``accepted`` maps each state to the intents it listens for; one model is
-    trained per distinct group of intents that have examples.
+    trained per distinct group of intents that have examples, by ``fit`` (all in one call).
     """
 
-    def __init__(self, spec: FlowSpec, accepted: Mapping[str, frozenset[str]]) -> None:
+    def __init__(
+        self, spec: FlowSpec, accepted: Mapping[str, frozenset[str]], fit: Fit = fit_here
+    ) -> None:
         self.intents = dict(spec.intents)
         self.exact: dict[tuple[str, ...], list[str]] = {}
         for name, intent in spec.intents.items():
@@ -159,12 +179,12 @@ class Understanding:
             for i, text in enumerate(spec.fallback.examples)
         )
         self._keys: dict[str, str] = {}
-        self.models: dict[frozenset[str], ReplyModel] = {}
-        known: dict[str, Features] = {}  # each example's features, cut once for all models
-        for intents in sorted({self.group(a) for a in accepted.values()}, key=sorted):
-            selected = self.training_set(intents)
-            if len(intents) >= 2 and selected:
-                self.models[intents] = _trained(selected, known)
+        groups = sorted({self.group(a) for a in accepted.values()}, key=sorted)
+        sets = {intents: self.training_set(intents) for intents in groups if len(intents) >= 2}
+        sets = {intents: selected for intents, selected in sets.items() if selected}
+        self.models: dict[frozenset[str], ReplyModel] = dict(
+            zip(sets, _trained(list(sets.values()), fit), strict=True)
+        )
 
     def key(self, text: str) -> str:
         """:func:`example_key` of an example, computed once per text."""

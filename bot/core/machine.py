@@ -28,7 +28,7 @@ from bot.core.effects import (
 )
 from bot.core.errors import FlowError
 from bot.core.flow_spec import FlowSpec, Target
-from bot.core.intents import Decision, Understanding
+from bot.core.intents import Decision, Fit, Understanding, fit_here
 from bot.core.model import AppointmentStatus, ConversationData
 from bot.core.render import format_date
 from bot.core.slot_choice import SlotChoice, choices_from, offer_text, to_data
@@ -309,8 +309,12 @@ def _reads(spec: FlowSpec, name: str) -> bool:
     return state.waits and not set(state.on) <= SIGNALS
 
 
-def compile_flow(spec: FlowSpec, version: str, source: str = "") -> CompiledFlow:
-    """Build the flow's single machine and the index ``step`` reads; FlowError on bad names."""
+def compile_flow(
+    spec: FlowSpec, version: str, source: str = "", fit: Fit = fit_here
+) -> CompiledFlow:
+    """Build the flow's single machine and the index ``step`` reads; FlowError on bad names.
+
+    ``fit`` fits the flow's reply models (:class:`bot.core.intents.Understanding`)."""
     try:
         machine = _build_machine(spec)
     except ValueError as error:  # transitions refuses an unknown state
@@ -337,7 +341,9 @@ def compile_flow(spec: FlowSpec, version: str, source: str = "") -> CompiledFlow
         version=version,
         source=source,
         machine=machine,
-        understanding=Understanding(spec, {s: frozen[s] for s in spec.states if _reads(spec, s)}),
+        understanding=Understanding(
+            spec, {s: frozen[s] for s in spec.states if _reads(spec, s)}, fit
+        ),
         table=table,
         buttons=buttons,
         accepted=frozen,

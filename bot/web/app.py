@@ -15,6 +15,7 @@ from bot.adapters.console_reads import ConsoleReads
 from bot.adapters.flow_files import FlowDirectory
 from bot.adapters.gauges import refresh_gauges
 from bot.adapters.locks import RedisLocks
+from bot.adapters.model_fitting import ChildFitter
 from bot.adapters.mongo import MongoStore, connect_store, ensure_schema
 from bot.adapters.mongo.report_archive import MongoReportArchive
 from bot.adapters.queue import TaskiqQueue
@@ -128,7 +129,7 @@ async def _create_schema(app: web.Application) -> None:
 async def _flows_ctx(app: web.Application) -> AsyncIterator[None]:
     """Load the flow files, then pick up edits while running (a bad edit is refused)."""
     if FLOWS not in app:
-        directory = FlowDirectory(app[SETTINGS].flows_dir)
+        directory = FlowDirectory(app[SETTINGS].flows_dir, ChildFitter())
         directory.reload()
         app[FLOWS] = directory
         watcher = asyncio.create_task(_watch_flows(directory))

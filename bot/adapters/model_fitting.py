@@ -1,0 +1,141 @@
+"""Fitting flows' reply models in a child process, so a serving process never imports
+scikit-learn.
+
+Fitting (:func:`bot.core.reply_model.train`) needs scikit-learn and SciPy, about 85 MB
+that stay resident in a process once imported; reading a reply needs only the fitted
+weights (NumPy). A :class:`ChildFitter` runs :func:`bot.core.intents.fit_here` in a
+child interpreter, ``python -m bot.adapters.model_fitting``, which reads example sets
+and writes fitted models as pickles on its standard input and output: a ``ReplyModel``
+is plain data (tuples, a dict, NumPy arrays), so the serving process gets the very
+model it would have fitted itself. A fresh interpreter, not ``multiprocessing``: a
+forked child would inherit the event loop, the sockets and the threads of the serving
+process, and a spawned one would import the parent's main script again and leave a
+resource-tracker process (13 MB) beside every serving process for good.
+
+The copy sent back keeps what a serving process reads: the weights, the feature index,
+the temperature and the fitted readings of the examples (what ``flows check``, run by
+every reload, refuses a contradicted example with). It leaves out the out-of-fold
+readings, one per example, that nothing reads at run time: 6.3 of the 18 MB the
+shipped flows' models take.
+
+Flows are fitted rarely (at start and after a saved edit). Inside :meth:`ChildFitter.kept`
+(one reload) every fit goes to the same child, which then exits: its start (an
+interpreter, NumPy, scikit-learn: about a CPU-second) is paid once per reload, not per
+flow, and its memory is given back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import pickle
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from typing import IO, Any
+
+from bot.core.errors import TransientError
+from bot.core.intents import fit_here
+from bot.core.reply_model import Example, ReplyModel
+
+__all__ = ["ChildFitter"]
+
+_COMMAND = [sys.executable, "-m", "bot.adapters.model_fitting"]
+
+
+class ChildFitter:
+    """A ``Fit`` (:data:`bot.core.intents.Fit`) that fits in a child process."""
+
+    def __init__(self) -> None:
+        self._child: subprocess.Popen[bytes] | None = None
+
+    # Every ChildFitter fits the same models: equal, so that a flow text checked with one is
+    # found in ``check_flow``'s memo by the next (each app a test creates has its own).
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ChildFitter)
+
+    def __hash__(self) -> int:
+        return hash(ChildFitter)
+
+    def __call__(self, sets: Sequence[tuple[Example, ...]]) -> list[ReplyModel]:
+        """:func:`fit_here` in the child; TransientError if it dies or cannot start.
+
+        The child's own errors (a ``ValueError`` for a set of one intent) are raised as is."""
+        if not sets:
+            return []
+        if self._child is None:
+            with self.kept():
+                return self(sets)
+        requests, answers = self._child.stdin, self._child.stdout
+        if requests is None or answers is None:  # never: both are pipes (Popen in kept)
+            raise TransientError("reply models not fitted: the child process has no pipes")
+        try:
+            pickle.dump(list(sets), requests, protocol=pickle.HIGHEST_PROTOCOL)
+            requests.flush()
+            outcome = pickle.load(answers)  # noqa: S301 - our own child's answer, over a pipe
+        except (OSError, EOFError, pickle.UnpicklingError) as error:
+            raise TransientError(
+                f"reply models not fitted, the child process failed: {error!r}"
+            ) from error
+        if isinstance(outcome, ValueError):
+            raise outcome
+        return list(outcome)
+
+    @contextlib.contextmanager
+    def kept(self) -> Iterator[None]:
+        """One child for every fit inside the block; it exits when the block ends."""
+        if self._child is not None:  # already kept by an outer block
+            yield
+            return
+        try:
+            self._child = subprocess.Popen(_COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        except OSError as error:
+            raise TransientError(f"reply models not fitted, no child process: {error}") from error
+        try:
+            yield
+        finally:
+            child, self._child = self._child, None
+            _close(child)
+
+
+def _close(child: subprocess.Popen[bytes]) -> None:
+    """End of input: the child exits; one that does not within a minute is killed."""
+    if child.stdin is not None:
+        with contextlib.suppress(OSError):  # the child is already gone
+            child.stdin.close()
+    try:
+        child.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+    if child.stdout is not None:
+        child.stdout.close()
+
+
+def _fit_for_serving(sets: Sequence[tuple[Example, ...]]) -> list[ReplyModel]:
+    """In the child: :func:`fit_here`, without what a serving process never reads."""
+    return [
+        ReplyModel(m.classes, m.index, m.weights, m.bias, m.temperature, (), m.fitted)
+        for m in fit_here(sets)
+    ]
+
+
+def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
+    """The child: one list of models (or the ValueError) per list of example sets read."""
+    while True:
+        try:
+            sets = pickle.load(requests)  # noqa: S301 - our own parent's request, over a pipe
+        except EOFError:
+            return
+        outcome: Any
+        try:
+            outcome = _fit_for_serving(sets)
+        except ValueError as error:
+            outcome = error
+        pickle.dump(outcome, answers, protocol=pickle.HIGHEST_PROTOCOL)
+        answers.flush()
+
+
+if __name__ == "__main__":
+    answers = sys.stdout.buffer
+    sys.stdout = sys.stderr  # a library's stray print must not corrupt the answers
+    _serve(sys.stdin.buffer, answers)
