@@ -18,7 +18,8 @@ import time
 import aiohttp
 
 from bench.seeding import phone
-from tests.twilio_signing import inbound_form, signature
+from tests.fakes.twilio_inbound import webhook_form
+from tests.twilio_signing import signature
 
 __all__ = ["PATH", "percentiles", "step_range", "step_sid"]
 
@@ -57,7 +58,7 @@ async def _run(args: argparse.Namespace) -> dict[str, object]:
     total = int(args.rate * args.seconds)
     forms = []
     for i in range(total):
-        form = inbound_form(step_sid(args.prefix, i), phone(i % args.patients), args.body)
+        form = webhook_form(step_sid(args.prefix, i), phone(i % args.patients), args.body)
         headers = {"X-Twilio-Signature": signature(PATH, form, args.token, args.public)}
         forms.append((form, headers))
     latencies: list[float] = []

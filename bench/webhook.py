@@ -63,7 +63,8 @@ from bot.adapters.mongo.opening import connect_store
 from bot.settings import Settings
 from bot.web import create_app
 from bot.web.keys import MONGO, SCHEMA_READY, STORE, TURNS
-from tests.twilio_signing import inbound_form, message_sid, signature
+from tests.fakes.twilio_inbound import webhook_form
+from tests.twilio_signing import message_sid, signature
 
 __all__ = ["PATIENTS", "STEP_SECONDS", "Bench", "open_bench", "run", "run_step"]
 
@@ -137,7 +138,7 @@ async def _round_trips(settings: Settings, data_keys: str, patients: int) -> Cou
                 await asyncio.sleep(0.05)
             for n in (patients, patients + 1):  # a warm-up, then the one counted
                 listener.names.clear()
-                form = inbound_form(message_sid(f"probe{n}"), phone(n), "2")
+                form = webhook_form(message_sid(f"probe{n}"), phone(n), "2")
                 headers = {"X-Twilio-Signature": signature(PATH, form, TOKEN, PUBLIC)}
                 async with client.post(PATH, data=form, headers=headers) as answer:
                     assert answer.status == 200, answer.status
