@@ -24,7 +24,7 @@ patient's words: it is logged.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.flow_spec import FlowSpec
@@ -158,13 +158,32 @@ class Understanding:
             Example(text, UNKNOWN, ("fallback", "examples", str(i)))
             for i, text in enumerate(spec.fallback.examples)
         )
+        # A state's own examples ("quero manter" is "no" to "quer mesmo desmarcar?" but "yes"
+        # to "quer remarcar?"): they win over the shared ones with the same key.
+        self.own: dict[str, tuple[Example, ...]] = {
+            state: tuple(
+                Example(text, intent, ("states", state, "examples", intent, str(i)))
+                for intent, texts in sorted(spec.states[state].examples.items())
+                if intent == UNKNOWN or intent in accepted[state]
+                for i, text in enumerate(texts)
+            )
+            for state in sorted(accepted)
+        }
         self._keys: dict[str, str] = {}
         self.models: dict[frozenset[str], ReplyModel] = {}
+        self.state_models: dict[str, ReplyModel] = {}
+        self._state_groups: dict[str, frozenset[str]] = {}
         known: dict[str, Features] = {}  # each example's features, cut once for all models
-        for intents in sorted({self.group(a) for a in accepted.values()}, key=sorted):
+        shared = {self.group(a) for s, a in accepted.items() if not self.own[s]}
+        for intents in sorted(shared, key=sorted):
             selected = self.training_set(intents)
             if len(intents) >= 2 and selected:
                 self.models[intents] = _trained(selected, known)
+        for state in sorted(s for s in accepted if self.own[s]):
+            intents = self.group(accepted[state])
+            if len(intents) >= 2:
+                self._state_groups[state] = intents
+                self.state_models[state] = _trained(self.training_set(intents, state), known)
 
     def key(self, text: str) -> str:
         """:func:`example_key` of an example, computed once per text."""
@@ -173,20 +192,40 @@ class Understanding:
             found = self._keys[text] = example_key(text)
         return found
 
-    def training_set(self, intents: frozenset[str]) -> tuple[Example, ...]:
-        """The examples of ``intents``; a reply that is unclear elsewhere but an intent's
-        example here ("não" to a yes/no question) teaches that intent, not "unknown"."""
-        named = tuple(e for name in sorted(intents - {UNKNOWN}) for e in self.examples[name])
-        taken = {self.key(e.text) for e in named}
+    def training_set(
+        self, intents: frozenset[str], state: str | None = None
+    ) -> tuple[Example, ...]:
+        """The examples of ``intents`` (with ``state``'s own first, winning over the shared
+        ones); a reply that is unclear elsewhere but an intent's example here ("não" to a
+        yes/no question) teaches that intent, not "unknown"."""
+        own = self.own.get(state, ()) if state is not None else ()
+        taken = {self.key(e.text) for e in own}
+        named = tuple(
+            e
+            for name in sorted(intents - {UNKNOWN})
+            for e in self.examples[name]
+            if self.key(e.text) not in taken
+        )
+        taken |= {self.key(e.text) for e in named}
         unclear = tuple(e for e in self.examples[UNKNOWN] if self.key(e.text) not in taken)
-        return named + unclear
+        return own + named + unclear
+
+    def readers(self) -> Iterator[tuple[tuple[Example, ...], ReplyModel]]:
+        """Each distinct model with the examples it learnt from, in training order."""
+        for intents, model in self.models.items():
+            yield self.training_set(intents), model
+        for state, model in self.state_models.items():
+            yield self.training_set(self._state_groups[state], state), model
 
     def group(self, accepted: Collection[str]) -> frozenset[str]:
         """The intents a model for ``accepted`` tells apart (those with examples, and unknown)."""
         named = {i for i in accepted if self.examples.get(i)}
         return frozenset(named | {UNKNOWN}) if named else frozenset()
 
-    def model_for(self, accepted: Collection[str]) -> ReplyModel | None:
+    def model_for(self, accepted: Collection[str], state: str | None = None) -> ReplyModel | None:
+        """The model of ``state`` when it has examples of its own, else the shared one."""
+        if state is not None and state in self.state_models:
+            return self.state_models[state]
         return self.models.get(self.group(accepted))
 
     def priority(self, intent: str) -> int:
@@ -274,9 +313,12 @@ def _describe(reading: Reading) -> str:
 
 
 def _model_decision(
-    understanding: Understanding, parts: list[Clause], accepted: Collection[str]
+    understanding: Understanding,
+    parts: list[Clause],
+    accepted: Collection[str],
+    state: str | None,
 ) -> Decision:
-    model = understanding.model_for(accepted)
+    model = understanding.model_for(accepted, state)
     if model is None:
         return Decision(UNKNOWN, "no examples to read free text in this state", "none", 0.0)
     if two_people(model, parts):
@@ -318,12 +360,14 @@ def classify(
     menu: Mapping[str, str] | None = None,
     media_count: int = 0,
     is_reaction: bool = False,
+    state: str | None = None,
 ) -> Decision:
     """Decide what a reply (or a burst of replies, considered together) means.
 
     ``accepted`` are the intents the current state listens for; ``buttons``
     maps payload ids to intents; ``menu`` maps digits to intents and is
-    empty when no numbered menu is pending.
+    empty when no numbered menu is pending; ``state`` picks the model of a state that has
+    examples of its own.
     """
     if button_id is not None:
         intent = (buttons or {}).get(button_id)
@@ -349,7 +393,7 @@ def classify(
     whole = _whole_message(understanding, tokens, menu or {}, accepted, asks)
     if whole is not None:  # includes a number no menu offers now: ask again, do not guess
         return whole
-    decision = _model_decision(understanding, parts, accepted)
+    decision = _model_decision(understanding, parts, accepted, state)
     if decision.intent == UNKNOWN and media_count:
         return Decision(UNKNOWN, f"{decision.reason}; with {media_count} attachment(s)", "non_text")
     return decision

@@ -132,7 +132,7 @@ def test_a_question_beside_an_answer_is_a_cue() -> None:
 
 def test_a_word_one_typo_from_a_known_word_is_read_as_it() -> None:
     f = flow("confirmation")
-    model = f.understanding.model_for(f.accepted["confirm_cancel"])
+    model = f.understanding.model_for(f.accepted["confirm_cancel"], "confirm_cancel")
     assert model is not None
     spelled = model.spelled(clauses("quero mamter, desmarcaa não"))
     assert [c.tokens for c in spelled] == [("quero", "manter"), ("desmarca", "nao")]
