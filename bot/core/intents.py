@@ -68,7 +68,7 @@ _MENU_CUES = frozenset({"opcao", "numero", "alternativa", "a", "o"})
 _MENU_CORRECTIONS = frozenset(
     {"erei", "ops", "opa", "erado", "engano", "desculpa", "desculpe", "digo", "quis",
      "quer", "dizer", "pera", "cliquei", "apertei", "mandei", "foi", "mal", "sem", "querer", "era",
-     "alias", "espera", "perai", "nao"}
+     "alias", "espera", "perai", "nao", "corecao", "corigindo", "retificando"}
 )  # fmt: skip
 _LONGEST_MENU_ANSWER = 10  # "bom dia, eu escolho a opção de número dois, obrigada"
 DEFAULT_MIN_CONFIDENCE = 0.5

@@ -57,7 +57,11 @@ def test_fold(raw: str, folded: str) -> None:
         (("quinta", "feira"), None),
         (("1", "e", "2"), None),
         (("1", "confirmar"), None),  # words the menu does not own: the model reads them
-        (("1", "opa", "erei", "2"), "2"),  # taken back ("errei", as folded): counts no more
+        (("1", "opa", "erei", "2"), "2"),
+        (
+            ("opcao", "1", "corecao", "opcao", "2"),
+            "2",
+        ),  # "Opção 1. Correção: opção 2"  # taken back ("errei", as folded): counts no more
         (("1", "erei", "e", "2"), "2"),
         (("erei", "1", "2"), None),  # nothing was taken back: two numbers
     ],
