@@ -81,9 +81,9 @@ unit: $(STAMP) $(CHROMIUM) $(PROMTOOL) $(DOT)
 	$(BIN)/digitaly flows evaluate tests/data/replies/test2.tsv --context reschedule_offer=cancelled \
 		--min-accuracy 0.98 --max-dangerous 2
 	$(BIN)/digitaly flows evaluate tests/data/replies/test3.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.955 --max-dangerous 2
+		--min-accuracy 0.96 --max-dangerous 1
 	$(BIN)/digitaly flows evaluate tests/data/replies/test4.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.94 --max-dangerous 19
+		--min-accuracy 0.96 --max-dangerous 10
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

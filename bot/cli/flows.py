@@ -166,7 +166,7 @@ def classify_command(name: str, state: str | None, as_json: bool, directory: Pat
     state = state or flow.waiting_state
     if state not in flow.spec.states:
         raise click.BadParameter(f"o fluxo {name} não tem o estado {state!r}", param_hint="--state")
-    model = flow.understanding.model_for(flow.accepted[state])
+    model = flow.understanding.model_for(flow.accepted[state], state)
     for raw in sys.stdin:
         text = _unescape(raw.rstrip("\r\n"))
         decision = read_case(flow, state, text)

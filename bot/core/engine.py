@@ -252,6 +252,7 @@ def _decide(flow: CompiledFlow, run: _Run, replies: Sequence[Reply]) -> Decision
         menu=flow.spec.states[run.state].menu,
         media_count=sum(r.media_count for r in replies),
         is_reaction=all(r.is_reaction for r in replies),
+        state=run.state,
     )
 
 

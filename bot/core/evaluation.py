@@ -143,7 +143,7 @@ def read_case(flow: CompiledFlow, state: str, text: str) -> Decision:
     spec = flow.spec.states[state]
     return classify(
         flow.understanding, text, accepted=flow.accepted[state], buttons=flow.buttons,
-        menu=spec.menu,
+        menu=spec.menu, state=state,
     )  # fmt: skip
 
 

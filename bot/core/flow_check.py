@@ -256,9 +256,9 @@ def _examples(flow: CompiledFlow) -> Iterator[tuple[Path, str]]:
     """Examples that cannot teach: labelled with two intents a state tells apart, or read as
     another intent even by the model that learnt from them (they contradict the others)."""
     understanding = flow.understanding
-    for group, model in understanding.models.items():
+    for examples, model in understanding.readers():
         seen: dict[str, str] = {}
-        for row, example in enumerate(understanding.training_set(group)):
+        for row, example in enumerate(examples):
             first = seen.setdefault(understanding.key(example.text), example.intent)
             if first != example.intent:
                 yield (

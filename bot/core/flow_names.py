@@ -79,6 +79,15 @@ def name_problems(spec: FlowSpec) -> Iterator[tuple[Path, str]]:
         yield ("fallback", "then"), _unknown("o estado", spec.fallback.then, "states")
     for name, state in states.items():
         here = ("states", name)
+        for label in state.examples:
+            if label != "unknown" and label not in state.on and label not in spec.anywhere:
+                yield (
+                    (*here, "examples", label),
+                    (
+                        f'o estado "{name}" não espera o intent "{label}": seus exemplos aqui '
+                        'não ensinam nada (use um intent de "on", de "anywhere" ou "unknown")'
+                    ),
+                )
         for message in state.send:
             if message not in messages:
                 yield (*here, "send"), _unknown("a mensagem", message, "messages")

@@ -171,6 +171,12 @@ class State(_Model):
         default=None,
         description="Move on at once (no waiting); with a list, the first whose conditions hold",
     )
+    examples: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="Replies read this way only in this state (intent or 'unknown' -> "
+        "replies): the state's model learns them with the intents' examples and "
+        "fallback.examples, and they win over those ('quero manter' to 'quer mesmo desmarcar?')",
+    )
     terminal: bool = False
     later: Targets = Field(
         default=(),

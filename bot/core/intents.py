@@ -24,12 +24,13 @@ patient's words: it is logged.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.flow_spec import FlowSpec
-from bot.core.reply_features import Features, example_key, tokens_of
-from bot.core.reply_model import Example, Reading, ReplyModel, train
+from bot.core.reply_features import example_key, tokens_of
+from bot.core.reply_fitting import Fit, fit_here, forget_models, trained
+from bot.core.reply_model import Example, Reading, ReplyModel
 from bot.core.reply_structure import answer_before_questions, two_people
 from bot.core.wording import Clause, clauses, fold, phrase_tokens
 
@@ -70,7 +71,7 @@ _MENU_CUES = frozenset({"opcao", "numero", "alternativa", "a", "o"})
 _MENU_CORRECTIONS = frozenset(
     {"erei", "ops", "opa", "erado", "engano", "desculpa", "desculpe", "digo", "quis",
      "quer", "dizer", "pera", "cliquei", "apertei", "mandei", "foi", "mal", "sem", "querer", "era",
-     "alias", "espera", "perai", "nao"}
+     "alias", "espera", "perai", "nao", "corecao", "corigindo", "retificando"}
 )  # fmt: skip
 _LONGEST_MENU_ANSWER = 10  # "bom dia, eu escolho a opção de número dois, obrigada"
 DEFAULT_MIN_CONFIDENCE = 0.5
@@ -103,42 +104,6 @@ class Decision:
     def firm(self) -> bool:
         """A button, a menu number or an exact word: what the patient chose, not what we read."""
         return self.rule in FIRM_RULES
-
-
-# Fits the models of several example sets, in order. Fitting imports scikit-learn and SciPy
-# (about 85 MB that stay resident once imported); reading a reply needs only the fitted
-# weights, so a serving process passes a ``Fit`` that runs this one in a child process.
-Fit = Callable[[Sequence[tuple[Example, ...]]], list[ReplyModel]]
-
-# Flows are compiled often (every check, every test, every reload) from the same examples:
-# the models of the last few example sets, most recently used last.
-_TRAINED: dict[tuple[Example, ...], ReplyModel] = {}
-_TRAINED_KEPT = 16
-
-
-def fit_here(sets: Sequence[tuple[Example, ...]]) -> list[ReplyModel]:
-    """The model of each example set, fitted in this process (each text is cut once)."""
-    known: dict[str, Features] = {}  # a flow's models share most of their examples
-    return [train(examples, known) for examples in sets]
-
-
-def _trained(sets: Sequence[tuple[Example, ...]], fit: Fit) -> list[ReplyModel]:
-    """The model of each set: kept ones reused, the others fitted by ``fit`` in one call."""
-    missing = [examples for examples in dict.fromkeys(sets) if examples not in _TRAINED]
-    fitted = dict(zip(missing, fit(missing), strict=True)) if missing else {}
-    models = []
-    for examples in sets:
-        model = fitted[examples] if examples in fitted else _TRAINED.pop(examples)
-        _TRAINED[examples] = model
-        models.append(model)
-    while len(_TRAINED) > _TRAINED_KEPT:
-        del _TRAINED[next(iter(_TRAINED))]
-    return models
-
-
-def forget_models() -> None:
-    """Drop the trained models kept in memory (the next flow compiled trains its own)."""
-    _TRAINED.clear()
 
 
 class Understanding:
@@ -177,13 +142,34 @@ class Understanding:
             Example(text, UNKNOWN, ("fallback", "examples", str(i)))
             for i, text in enumerate(spec.fallback.examples)
         )
+        # A state's own examples ("quero manter" is "no" to "quer mesmo desmarcar?" but "yes"
+        # to "quer remarcar?"): they win over the shared ones with the same key.
+        self.own: dict[str, tuple[Example, ...]] = {
+            state: tuple(
+                Example(text, intent, ("states", state, "examples", intent, str(i)))
+                for intent, texts in sorted(spec.states[state].examples.items())
+                if intent == UNKNOWN or intent in accepted[state]
+                for i, text in enumerate(texts)
+            )
+            for state in sorted(accepted)
+        }
         self._keys: dict[str, str] = {}
-        groups = sorted({self.group(a) for a in accepted.values()}, key=sorted)
-        sets = {intents: self.training_set(intents) for intents in groups if len(intents) >= 2}
-        sets = {intents: selected for intents, selected in sets.items() if selected}
-        self.models: dict[frozenset[str], ReplyModel] = dict(
-            zip(sets, _trained(list(sets.values()), fit), strict=True)
-        )
+        self.state_models: dict[str, ReplyModel] = {}
+        self._state_groups: dict[str, frozenset[str]] = {}
+        shared = {self.group(a) for s, a in accepted.items() if not self.own[s]}
+        sets = {intents: self.training_set(intents) for intents in sorted(shared, key=sorted)}
+        sets = {
+            intents: selected
+            for intents, selected in sets.items()
+            if len(intents) >= 2 and selected
+        }
+        for state in sorted(s for s in accepted if self.own[s]):
+            if len(intents := self.group(accepted[state])) >= 2:
+                self._state_groups[state] = intents
+        own = {state: self.training_set(g, state) for state, g in self._state_groups.items()}
+        fitted = iter(trained([*sets.values(), *own.values()], fit))  # one fit for all of them
+        self.models: dict[frozenset[str], ReplyModel] = {intents: next(fitted) for intents in sets}
+        self.state_models.update((state, next(fitted)) for state in own)
 
     def key(self, text: str) -> str:
         """:func:`example_key` of an example, computed once per text."""
@@ -192,20 +178,40 @@ class Understanding:
             found = self._keys[text] = example_key(text)
         return found
 
-    def training_set(self, intents: frozenset[str]) -> tuple[Example, ...]:
-        """The examples of ``intents``; a reply that is unclear elsewhere but an intent's
-        example here ("não" to a yes/no question) teaches that intent, not "unknown"."""
-        named = tuple(e for name in sorted(intents - {UNKNOWN}) for e in self.examples[name])
-        taken = {self.key(e.text) for e in named}
+    def training_set(
+        self, intents: frozenset[str], state: str | None = None
+    ) -> tuple[Example, ...]:
+        """The examples of ``intents`` (with ``state``'s own first, winning over the shared
+        ones); a reply that is unclear elsewhere but an intent's example here ("não" to a
+        yes/no question) teaches that intent, not "unknown"."""
+        own = self.own.get(state, ()) if state is not None else ()
+        taken = {self.key(e.text) for e in own}
+        named = tuple(
+            e
+            for name in sorted(intents - {UNKNOWN})
+            for e in self.examples[name]
+            if self.key(e.text) not in taken
+        )
+        taken |= {self.key(e.text) for e in named}
         unclear = tuple(e for e in self.examples[UNKNOWN] if self.key(e.text) not in taken)
-        return named + unclear
+        return own + named + unclear
+
+    def readers(self) -> Iterator[tuple[tuple[Example, ...], ReplyModel]]:
+        """Each distinct model with the examples it learnt from, in training order."""
+        for intents, model in self.models.items():
+            yield self.training_set(intents), model
+        for state, model in self.state_models.items():
+            yield self.training_set(self._state_groups[state], state), model
 
     def group(self, accepted: Collection[str]) -> frozenset[str]:
         """The intents a model for ``accepted`` tells apart (those with examples, and unknown)."""
         named = {i for i in accepted if self.examples.get(i)}
         return frozenset(named | {UNKNOWN}) if named else frozenset()
 
-    def model_for(self, accepted: Collection[str]) -> ReplyModel | None:
+    def model_for(self, accepted: Collection[str], state: str | None = None) -> ReplyModel | None:
+        """The model of ``state`` when it has examples of its own, else the shared one."""
+        if state is not None and state in self.state_models:
+            return self.state_models[state]
         return self.models.get(self.group(accepted))
 
     def priority(self, intent: str) -> int:
@@ -293,9 +299,12 @@ def _describe(reading: Reading) -> str:
 
 
 def _model_decision(
-    understanding: Understanding, parts: list[Clause], accepted: Collection[str]
+    understanding: Understanding,
+    parts: list[Clause],
+    accepted: Collection[str],
+    state: str | None,
 ) -> Decision:
-    model = understanding.model_for(accepted)
+    model = understanding.model_for(accepted, state)
     if model is None:
         return Decision(UNKNOWN, "no examples to read free text in this state", "none", 0.0)
     if two_people(model, parts):
@@ -337,12 +346,14 @@ def classify(
     menu: Mapping[str, str] | None = None,
     media_count: int = 0,
     is_reaction: bool = False,
+    state: str | None = None,
 ) -> Decision:
     """Decide what a reply (or a burst of replies, considered together) means.
 
     ``accepted`` are the intents the current state listens for; ``buttons``
     maps payload ids to intents; ``menu`` maps digits to intents and is
-    empty when no numbered menu is pending.
+    empty when no numbered menu is pending; ``state`` picks the model of a state that has
+    examples of its own.
     """
     if button_id is not None:
         intent = (buttons or {}).get(button_id)
@@ -368,7 +379,7 @@ def classify(
     whole = _whole_message(understanding, tokens, menu or {}, accepted, asks)
     if whole is not None:  # includes a number no menu offers now: ask again, do not guess
         return whole
-    decision = _model_decision(understanding, parts, accepted)
+    decision = _model_decision(understanding, parts, accepted, state)
     if decision.intent == UNKNOWN and media_count:
         return Decision(UNKNOWN, f"{decision.reason}; with {media_count} attachment(s)", "non_text")
     return decision

@@ -66,7 +66,7 @@ _GRAMS = (3, 4, 5)
 # Words that take back what came before them: "quero manter. Não, *espera*, errei, é pra
 # desmarcar", "2 não, *desculpa*, é 1", "Não\nops, *quis dizer* sim" (as folded and squeezed).
 CORRECTIONS = frozenset(
-    {"pera", "espera", "perai", "esperai", "ops", "opa", "erei", "digo", "alias", "corigindo",
+    {"pera", "espera", "perai", "esperai", "ops", "opa", "erei", "digo", "alias", "corigindo", "corecao",
      "retificando"}
 )  # fmt: skip
 CORRECTION_PAIRS = frozenset(

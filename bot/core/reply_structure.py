@@ -22,14 +22,19 @@ _UNKNOWN = "unknown"
 _POINTERS = frozenset({"ela", "ele", "dela", "dele", "dona", "senhor", "senhora", "paciente"})
 _INTRODUCTIONS = frozenset({("aqui", "e"), ("quem", "fala"), ("eu", "sou"), ("falo", "como")})
 _SELF_PAIRS = frozenset({("a", "minha"), ("o", "meu"), ("minha", "consulta"), ("meu", "horario")})
-_ELLIPTIC = 5  # "minha filha não", "ela ainda não sabe": a short "não" answers for someone
+_TOPIC = 3  # "meu pai", "a minha mãe": a person named alone, whose answer follows
+_ELLIPTIC = 5
+_DETERMINERS = frozenset(
+    {"meu", "minha", "o", "a", "os", "as", "seu", "sua", "mas", "e"}
+)  # "minha filha não", "ela ainda não sabe": a short "não" answers for someone
 
 
 def _subjects(clause: Clause) -> set[str]:
     """Who a clause speaks of: relatives named in it, and "self" for the writer's own
     ("eu", "a minha", "o meu"). Pronouns refer back, so they name nobody new."""
     tokens = clause.tokens
-    if tokens[:1] == ("sou",) or tokens[:2] in _INTRODUCTIONS:
+    intro = tokens[:1] == ("sou",) and tokens[:2] != ("sou", "eu")  # "sou eu e meu irmão": two
+    if intro or tokens[:2] in _INTRODUCTIONS:
         return set()  # "sou a filha dela", "aqui é o marido": who writes, not who answers
     # "...podem ligar pra mim, que sou o filho dele": the relative after "sou" is the writer.
     writer = {i + k for i, t in enumerate(tokens) if t == "sou" for k in (1, 2)}
@@ -59,11 +64,20 @@ def two_people(model: ReplyModel, parts: Sequence[Clause], threshold: float = 0.
                     pieces.append(Clause(clause.tokens[start:i], clause.question))
                 start = i + 1
     answered: list[tuple[str, frozenset[str]]] = []
+    topic: frozenset[str] = frozenset()  # "Meu pai, que também tem consulta, não vai"
+    wholes = {c.tokens for c in parts}
     for clause in pieces:
         who = frozenset(_subjects(clause) | _pointed(clause))
+        if not who and topic:
+            if clause.tokens[0] == "que":
+                continue  # a relative clause about the topic: the answer comes after it
+            who, topic = topic, frozenset()
         if not who:
             continue
         reading = model.read("", [clause])
+        if _is_topic(clause, who, reading.intent, clause.tokens in wholes):
+            topic = who
+            continue
         if reading.intent != _UNKNOWN and reading.confidence >= threshold:
             answered.append((reading.intent, who))
         elif len(clause.tokens) <= _ELLIPTIC and NEGATORS & set(clause.tokens):
@@ -71,6 +85,14 @@ def two_people(model: ReplyModel, parts: Sequence[Clause], threshold: float = 0.
     return any(
         a != b and who_a != who_b for (a, who_a), (b, who_b) in itertools.combinations(answered, 2)
     )
+
+
+def _is_topic(clause: Clause, who: frozenset[str], intent: str, whole: bool) -> bool:
+    """A whole clause that only names someone else ("Meu pai,"): the next answer is theirs."""
+    if not whole:
+        return False  # "meu marido e eu vamos": a piece of a clause, not a topic of its own
+    bare = set(clause.tokens) <= PEOPLE | _DETERMINERS  # a person named, nothing said of them
+    return intent == _UNKNOWN and "self" not in who and bare and len(clause.tokens) <= _TOPIC
 
 
 def _pointed(clause: Clause) -> set[str]:

@@ -103,6 +103,21 @@ def test_the_shipped_flows_pass() -> None:
             "\tsend: closed",
             "YAML",
         ),
+        # a state's own example for an intent the state does not listen for
+        (
+            '    examples:  # só para "Você quer mesmo desmarcar?" (flows/README.md)\n',
+            '    examples:  # só para "Você quer mesmo desmarcar?" (flows/README.md)\n'
+            "      confirm:  # not here\n        - vou sim\n",
+            "confirm:  # not here",
+            'não espera o intent "confirm"',
+        ),
+        # the same reply given two intents among one state's own examples
+        (
+            "        - pode desmarcar  # plain\n",
+            "        - pode desmarcar  # plain\n        - quero manter  # twice\n",
+            "quero manter  # twice",
+            'está em "no" e em "yes"',
+        ),
         # a button label WhatsApp would refuse (over 20 characters)
         (
             "label: Manter consulta",

@@ -31,6 +31,7 @@ def decide(text: str, state: str = "awaiting_reply", **kwargs: object) -> Decisi
         accepted=f.accepted[state],
         buttons=f.buttons,
         menu=kwargs.pop("menu", f.spec.states[state].menu),  # type: ignore[arg-type]
+        state=state,
         **kwargs,  # type: ignore[arg-type]
     )
 
@@ -56,7 +57,11 @@ def test_fold(raw: str, folded: str) -> None:
         (("quinta", "feira"), None),
         (("1", "e", "2"), None),
         (("1", "confirmar"), None),  # words the menu does not own: the model reads them
-        (("1", "opa", "erei", "2"), "2"),  # taken back ("errei", as folded): counts no more
+        (("1", "opa", "erei", "2"), "2"),
+        (
+            ("opcao", "1", "corecao", "opcao", "2"),
+            "2",
+        ),  # "Opção 1. Correção: opção 2"  # taken back ("errei", as folded): counts no more
         (("1", "erei", "e", "2"), "2"),
         (("erei", "1", "2"), None),  # nothing was taken back: two numbers
     ],
@@ -163,6 +168,21 @@ def test_the_same_words_mean_what_the_state_asked() -> None:
         == "no"
     )
     assert decide("pode cancelar por favor").intent == "cancel"
+
+
+def test_each_yes_no_question_is_read_with_its_own_examples() -> None:
+    # "quero manter" keeps the appointment when asked "quer mesmo desmarcar?"; after the
+    # cancellation, asked "quer remarcar?", it is a protest a person should read.
+    assert decide("quero manter", state="confirm_cancel").intent == "no"
+    assert decide("eu quero manter a consulta", state="cancelled").intent == UNKNOWN
+    assert decide("quero remarcar sim, pode ligar", state="cancelled").intent in {
+        "yes",
+        "reschedule",
+    }
+    f = flow("confirmation")
+    own = f.understanding.model_for(f.accepted["cancelled"], "cancelled")
+    assert own is not None
+    assert own is not f.understanding.model_for(f.accepted["confirm_cancel"], "confirm_cancel")
 
 
 def test_button_payload_wins_and_labels_are_not_payloads() -> None:

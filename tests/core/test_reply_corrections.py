@@ -132,7 +132,7 @@ def test_a_question_beside_an_answer_is_a_cue() -> None:
 
 def test_a_word_one_typo_from_a_known_word_is_read_as_it() -> None:
     f = flow("confirmation")
-    model = f.understanding.model_for(f.accepted["confirm_cancel"])
+    model = f.understanding.model_for(f.accepted["confirm_cancel"], "confirm_cancel")
     assert model is not None
     spelled = model.spelled(clauses("quero mamter, desmarcaa não"))
     assert [c.tokens for c in spelled] == [("quero", "manter"), ("desmarca", "nao")]
@@ -149,6 +149,28 @@ def test_a_word_one_typo_from_a_known_word_is_read_as_it() -> None:
 )
 def test_a_short_nao_for_someone_else_is_a_second_answer(text: str, state: str) -> None:
     assert decide(text, state).rule == "two_people", decide(text, state).reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sou eu e meu irmão que temos consulta, eu vou, ele desmarca",  # "sou eu e…": two
+        "Eu vou sim. Meu pai, que também tem consulta às 15h, não vai",  # the topic answers
+    ],
+)
+def test_two_people_named_apart_from_their_answers_go_to_a_person(text: str) -> None:
+    assert decide(text, "awaiting_reply").rule == "two_people"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "eu não ia, mas minha filha insistiu, então vou sim",  # the writer changes their mind
+        "Meu marido e eu vamos viajar, não vamos nenhum dos dois, pode cancelar",
+    ],
+)
+def test_a_relative_beside_the_writers_own_answer_is_not_a_topic(text: str) -> None:
+    assert decide(text, "awaiting_reply").rule == "model"
 
 
 def test_the_same_answer_for_two_people_is_read() -> None:
