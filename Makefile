@@ -84,6 +84,8 @@ unit: $(STAMP) $(CHROMIUM) $(PROMTOOL) $(DOT)
 		--min-accuracy 0.96 --max-dangerous 1
 	$(BIN)/digitaly flows evaluate tests/data/replies/test4.tsv --context reschedule_offer=cancelled \
 		--min-accuracy 0.96 --max-dangerous 10
+	$(BIN)/digitaly flows evaluate tests/data/replies/test5.tsv --context reschedule_offer=cancelled \
+		--min-accuracy 0.93 --max-dangerous 16
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
