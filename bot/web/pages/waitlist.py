@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.core.model import OfferState
+from bot.core.model import OfferState, Opening
 from bot.web.keys import STORE
 from bot.web.pages.auth import staff_only
 from bot.web.pages.console import base_context
@@ -36,8 +36,11 @@ OFFER_WORDS = {
 async def waitlist(request: web.Request) -> dict[str, Any]:
     store = request.app[STORE]
     rows = []
+    openings: dict[str, Opening | None] = {}  # one batch's offers share their opening: read it once
     for offer in await store.waitlist.recent_offers(200):
-        opening = await store.waitlist.get_opening(offer.opening_id)
+        if offer.opening_id not in openings:
+            openings[offer.opening_id] = await store.waitlist.get_opening(offer.opening_id)
+        opening = openings[offer.opening_id]
         patient = await store.appointments.get(offer.entry_id)
         rows.append(
             {
