@@ -53,7 +53,7 @@ async def create_jobs(
         queue = TaskiqQueue(broker)
         if flows is None:
             flows = FlowDirectory(settings.flows_dir, ChildFitter())
-            flows.reload()
+            await flows.reload_in_thread()
         loaded = flows
         services = create_services(
             settings,
@@ -65,7 +65,7 @@ async def create_jobs(
         )
 
         async def reload_flows() -> None:
-            loaded.reload()
+            await loaded.reload_in_thread()
 
         async def retention() -> None:
             db = context.mongo[settings.mongodb_db]

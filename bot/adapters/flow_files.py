@@ -11,8 +11,10 @@ one finishes on it; versions persisted elsewhere come back with
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,17 +65,30 @@ class FlowDirectory:
         self._stamps: dict[Path, tuple[int, int]] = {}
         self._hashes: dict[Path, str] = {}
         self._problems: dict[str, list[str]] = {}
+        self._reloading = threading.Lock()
 
     @property
     def problems(self) -> dict[str, list[str]]:
         """Files whose latest edit was refused -> their problems (``file:line: message``)."""
-        return {name: list(found) for name, found in self._problems.items()}
+        # A copy first: a reload in another thread may change the dict meanwhile.
+        return {name: list(found) for name, found in dict(self._problems).items()}
 
     def reload(self) -> ReloadReport:
-        """Pick up new and edited files; refuse those that fail the checks."""
-        kept = self._fit.kept() if isinstance(self._fit, ChildFitter) else contextlib.nullcontext()
-        with kept:
-            return self._reload()
+        """Pick up new and edited files; refuse those that fail the checks.
+
+        Two reloads never overlap: one called while another runs (in another thread)
+        waits for it, then finds only what changed meanwhile."""
+        with self._reloading:
+            kept = (
+                self._fit.kept() if isinstance(self._fit, ChildFitter) else contextlib.nullcontext()
+            )
+            with kept:
+                return self._reload()
+
+    async def reload_in_thread(self) -> ReloadReport:
+        """:meth:`reload` from a serving process: in a thread, so the event loop keeps
+        answering while a child fits reply models (seconds after an edit)."""
+        return await asyncio.to_thread(self.reload)
 
     def _reload(self) -> ReloadReport:
         report = ReloadReport()

@@ -30,6 +30,7 @@ import contextlib
 import pickle
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
@@ -47,6 +48,7 @@ class ChildFitter:
 
     def __init__(self) -> None:
         self._child: subprocess.Popen[bytes] | None = None
+        self._lock = threading.RLock()  # guards ``_child``: one exchange with it at a time
 
     # Every ChildFitter fits the same models: equal, so that a flow text checked with one is
     # found in ``check_flow``'s memo by the next (each app a test creates has its own).
@@ -59,12 +61,19 @@ class ChildFitter:
     def __call__(self, sets: Sequence[tuple[Example, ...]]) -> list[ReplyModel]:
         """:func:`fit_here` in the child; TransientError if it dies or cannot start.
 
-        The child's own errors (a ``ValueError`` for a set of one intent) are raised as is."""
+        The child's own errors (a ``ValueError`` for a set of one intent) are raised as is.
+        Safe from several threads: a reload fits in a thread (the event loop keeps serving)
+        while the loop may fit an old stored version; one exchange at a time uses the child."""
         if not sets:
             return []
-        if self._child is None:
-            with self.kept():
-                return self(sets)
+        with self._lock:
+            if self._child is None:
+                with self.kept():
+                    return self._exchange(sets)
+            return self._exchange(sets)
+
+    def _exchange(self, sets: Sequence[tuple[Example, ...]]) -> list[ReplyModel]:
+        assert self._child is not None  # the caller holds the lock and a kept child
         requests, answers = self._child.stdin, self._child.stdout
         if requests is None or answers is None:  # never: both are pipes (Popen in kept)
             raise TransientError("reply models not fitted: the child process has no pipes")
@@ -83,18 +92,29 @@ class ChildFitter:
     @contextlib.contextmanager
     def kept(self) -> Iterator[None]:
         """One child for every fit inside the block; it exits when the block ends."""
-        if self._child is not None:  # already kept by an outer block
+        with self._lock:
+            if self._child is not None:  # already kept by an outer block
+                outer = True
+            else:
+                outer = False
+                try:
+                    self._child = subprocess.Popen(
+                        _COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+                    )
+                except OSError as error:
+                    raise TransientError(
+                        f"reply models not fitted, no child process: {error}"
+                    ) from error
+        if outer:
             yield
             return
         try:
-            self._child = subprocess.Popen(_COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        except OSError as error:
-            raise TransientError(f"reply models not fitted, no child process: {error}") from error
-        try:
             yield
         finally:
-            child, self._child = self._child, None
-            _close(child)
+            with self._lock:  # not while another thread's exchange uses the child
+                child, self._child = self._child, None
+            if child is not None:
+                _close(child)
 
 
 def _close(child: subprocess.Popen[bytes]) -> None:

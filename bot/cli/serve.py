@@ -47,7 +47,7 @@ async def _serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool
     flows: FlowDirectory | None = None
     if web and scheduler:
         flows = FlowDirectory(settings.flows_dir, ChildFitter())
-        flows.reload()
+        await flows.reload_in_thread()
     async with contextlib.AsyncExitStack() as stack:
         broker = create_broker(settings)
         ops = metrics_port(settings, web=web)

@@ -292,6 +292,8 @@ def step(
             f"not {flow.name}@{flow.version}"
         )
     unchanged = Step(conversation, (), None, changed=False)
+    if conversation.data.get("erased"):
+        return unchanged  # the patient's data was erased (LGPD): nothing left to talk with
     if conversation.status == ConversationStatus.DONE and not isinstance(event, Timeout):
         return _after_end(flow, conversation, event, now)
     if conversation.status != ConversationStatus.ACTIVE:

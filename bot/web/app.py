@@ -130,7 +130,7 @@ async def _flows_ctx(app: web.Application) -> AsyncIterator[None]:
     """Load the flow files, then pick up edits while running (a bad edit is refused)."""
     if FLOWS not in app:
         directory = FlowDirectory(app[SETTINGS].flows_dir, ChildFitter())
-        directory.reload()
+        await directory.reload_in_thread()
         app[FLOWS] = directory
         watcher = asyncio.create_task(_watch_flows(directory))
         yield
@@ -145,7 +145,7 @@ async def _watch_flows(directory: FlowDirectory) -> None:
     while True:
         await asyncio.sleep(_FLOW_RELOAD_SECONDS)
         try:
-            directory.reload()
+            await directory.reload_in_thread()
         except Exception:
             log.exception("flow reload failed; the loaded versions keep serving")
 

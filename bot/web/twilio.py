@@ -26,6 +26,7 @@ from bot.logs import correlation_id, mask_phone
 from bot.services.outbox import record_status
 from bot.web.keys import CLOCK, CONVERSATIONS, SETTINGS, SIGNING_KEY, STORE, TURNS
 from bot.web.twilio_fields import bound_key, check_inbound, check_status
+from bot.web.twilio_signature import signed
 
 __all__ = ["routes"]
 
@@ -51,7 +52,7 @@ async def _signed_form(request: web.Request) -> MultiDict[str]:
     url = base + request.raw_path
     signature = request.headers.get("X-Twilio-Signature", "")
     validator = RequestValidator(request.app[SIGNING_KEY])
-    if not signature or not validator.validate(url, fields, signature):
+    if not signature or not signed(validator, url, fields, signature):
         log.warning("webhook signature rejected", extra={"path": request.path})
         raise web.HTTPForbidden(
             text='{"error": {"code": "bad_signature", "message": "X-Twilio-Signature does not match"}}',

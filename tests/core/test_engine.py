@@ -271,3 +271,19 @@ def test_stepped_again_with_free_times_the_step_offers_them() -> None:
     with_times = step(flow, waiting, reply, at, free)
     assert with_times.offered
     assert with_times.conversation.state == "choosing_slot"
+
+
+@pytest.mark.parametrize("status", [ConversationStatus.ACTIVE, ConversationStatus.DONE])
+@pytest.mark.parametrize("event", ["reply", "button", "timeout"])
+def test_an_erased_conversation_never_moves(status: ConversationStatus, event: str) -> None:
+    started = begin().conversation
+    erased = replace(started, status=status, data={"erased": True})
+    due = started.timeout_at or NOW
+    later = due + timedelta(minutes=1)
+    happened = {
+        "reply": Reply(message_id="m1", received_at=later, text="sim"),
+        "button": Reply(message_id="m1", received_at=later, text="Sim", button_id="confirm"),
+        "timeout": Timeout(due_at=due),
+    }[event]
+    result = step(compiled("confirmation"), erased, happened, later)
+    assert (result.changed, result.effects, result.conversation) == (False, (), erased)

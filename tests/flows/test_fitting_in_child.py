@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+import threading
+import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import cast
 
@@ -119,3 +123,63 @@ def test_a_failed_fit_is_retried_by_the_next_reload(directory: Path) -> None:
     assert flows.problems == {}
     assert [name for name, _ in flows.reload().loaded] == ["satisfaction"]
     assert fit.calls == 2
+
+
+def _tag(n: int) -> str:
+    # Letters, no two alike in a row: digits read as <n>, a repeated letter as one.
+    tens, units = divmod(n, 10)
+    return "zo" + "bcdfghjklm"[tens] + "aeiouyaeio"[units] + "prstvwxnqz"[units]
+
+
+def _small_set(n: int) -> tuple[Example, ...]:
+    """Two intents of a few examples each; a word of its own tells each set apart."""
+    return (
+        Example(f"sim {_tag(n)}", "yes"),
+        Example("claro que sim", "yes"),
+        Example("pode ser", "yes"),
+        Example("não", "no"),
+        Example("de jeito nenhum", "no"),
+        Example("não quero", "no"),
+    )
+
+
+def test_one_child_serves_fits_from_several_threads_one_at_a_time() -> None:
+    # A reload fits in a thread while the event loop may fit an old stored version: each
+    # thread gets the models of its own sets, not another's (nor a torn answer).
+    asked = [[_small_set(n)] for n in range(16)]
+    fitter = ChildFitter()
+    with fitter.kept(), ThreadPoolExecutor(8) as pool:
+        answered = list(pool.map(fitter, asked))
+    for n, [model] in enumerate(answered):
+        assert f"w:{_tag(n)}" in model.index, n
+
+
+class _Overlaps:
+    """A fitter that notes how many fits run at once (each takes a moment)."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.most = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, sets: Sequence[tuple[Example, ...]]) -> list[ReplyModel]:
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            time.sleep(0.3)  # widens the window an overlap would show in
+            return fit_here(sets)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+async def test_a_second_reload_waits_for_the_running_one(directory: Path) -> None:
+    forget_models()
+    fit = _Overlaps()
+    flows = FlowDirectory(directory, fit)
+    first, second = await asyncio.gather(flows.reload_in_thread(), flows.reload_in_thread())
+    assert fit.most == 1
+    # The one that waited found the file loaded already: one load, not two.
+    assert sorted(len(report.loaded) for report in (first, second)) == [0, 1]
+    assert flows.current("satisfaction").name == "satisfaction"

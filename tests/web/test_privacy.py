@@ -44,8 +44,19 @@ async def test_export_then_erase(client: Client, monkeypatch: pytest.MonkeyPatch
     assert len(data["outbox"]) >= 2
     assert len(data["conversations"]) == 1
 
+    talked = await client.app[STORE].conversations.get("c-priv401")
+    assert talked is not None
     erased = json.loads(await _run(runner, ["patients", "erase", phone, "--yes"]))
     assert erased["erased"]["appointments"] == 1
+    assert erased["erased"]["conversations"] == 1
+    # The erasure is the conversation's next version: a turn that read it before cannot save.
+    after = await client.app[STORE].conversations.get("c-priv401")
+    assert after is not None
+    assert (after.version, after.data, after.status.value) == (
+        talked.version + 1,
+        {"erased": True},
+        "done",
+    )
     raw = json.dumps(
         {
             name: await client.app[DB][name].find().to_list()

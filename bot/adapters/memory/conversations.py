@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from bot.adapters.memory.unique import insert_new
 from bot.core.errors import ConflictError
-from bot.core.model import Conversation, ConversationStatus
+from bot.core.model import Conversation, ConversationStatus, settled
 
 __all__ = ["MemoryConversations"]
 
@@ -56,3 +57,10 @@ class MemoryConversations:
                 f"conversation {conversation.id} changed since version {conversation.version - 1}"
             )
         self.items[conversation.id] = conversation
+
+    async def erase(self, phones: Sequence[str], subject: str, at: datetime) -> int:
+        erased = [c for c in self.items.values() if c.phone in phones]
+        for c in erased:
+            ended = settled(c, ConversationStatus.DONE, {"erased": True}, at)
+            self.items[c.id] = replace(ended, phone=subject)
+        return len(erased)

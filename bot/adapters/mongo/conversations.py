@@ -96,3 +96,21 @@ class MongoConversations(Repository):
             raise ConflictError(
                 f"conversation {doc_id} changed since version {conversation.version - 1}"
             )
+
+    async def erase(self, phones: Sequence[str], subject: str, at: datetime) -> int:
+        # As its own version (``$inc``), like ``settled``: a turn that read the conversation
+        # before fails its version check instead of writing the patient's data back, and
+        # ended, so no timeout steps it again.
+        erased = {
+            "phone": subject,
+            "data": {"erased": True},
+            "status": ConversationStatus.DONE.value,
+            "timeout_at": None,
+            "updated_at": at,
+        }
+        result = await self.collection.update_many(
+            {"phone": {"$in": self.sealer.phones(list(phones))}},
+            {"$set": erased, "$unset": {"phone_enc": ""}, "$inc": {"version": 1}},
+            session=self.session,
+        )
+        return result.modified_count

@@ -16,6 +16,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from bot.adapters.mongo.conversations import MongoConversations
 from bot.adapters.mongo.sealing import Sealer
 from bot.core.phones import variants
 
@@ -84,10 +85,6 @@ async def erase_patient(
             "$set": {"patient_name": ERASED_NAME, "phone": subject},
             "$unset": {"phone_enc": ""},
         },
-        "conversations": {
-            "$set": {"phone": subject, "data": {"erased": True}},
-            "$unset": {"phone_enc": ""},
-        },
         "outbox": {
             "$set": {"phone": subject, "text": "", "variables": {}},
             "$unset": {"phone_enc": ""},
@@ -96,6 +93,11 @@ async def erase_patient(
     for collection, change in anonymise.items():
         result = await db[collection].update_many(_query(collection, phones, sealer), change)
         done[collection] = result.modified_count
+    # Through the repository: the erasure is a version of each conversation (a turn in
+    # flight re-reads it instead of saving the patient's data back over it).
+    conversations = MongoConversations(db["conversations"], None)
+    conversations.sealer = sealer
+    done["conversations"] = await conversations.erase(phones, subject, at)
     for collection in ("inbound", "simulator_messages", "suppressions"):
         deleted = await db[collection].delete_many(_query(collection, phones, sealer))
         done[collection] = deleted.deleted_count

@@ -54,6 +54,7 @@ class ConversationData(TypedDict, total=False):
     holding: str  # the slot held for the patient
     moves_failed: int  # how often the robot could not book the held time
     waitlisted: bool  # the patient joined the waitlist for an earlier time
+    erased: bool  # the patient's data was erased (LGPD): nothing else is kept
 
 
 def decisions_of(data: ConversationData) -> list[DecisionRecord]:

@@ -48,3 +48,11 @@ class ConversationRepository(Protocol):
         conversation as read at that version, lets storage write only what changed.
         """
         ...
+
+    async def erase(self, phones: Sequence[str], subject: str, at: datetime) -> int:
+        """Anonymise every conversation of any of ``phones`` (LGPD erasure); how many.
+
+        Each gets ``subject`` (a keyed hash) for its number and only ``{"erased": True}``
+        as data, as its next version: a turn that read it before cannot save over it.
+        """
+        ...
