@@ -60,6 +60,8 @@ def profile(
     gil: bool = True,
 ) -> dict[str, Any]:
     """Where a reply's CPU goes in the web process and in the bare handler (µs per reply)."""
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bench-webhook-profile-") as tmp:
         return asyncio.run(_profile(Path(tmp), rate, steps, patients, keep, gil))
 

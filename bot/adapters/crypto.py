@@ -16,6 +16,7 @@ says so in the log.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import logging
@@ -112,8 +113,17 @@ class FieldCipher:
 
     @staticmethod
     def _index(key: _Key, value: str) -> str:
-        digest = hmac.new(key.index, value.encode(), hashlib.sha256).hexdigest()[:32]
-        return f"{_INDEX}{key.id}:{digest}"
+        return _blind_index(key.id, key.index, value)
+
+
+# A turn computes the same few blind indexes several times (the message's insert, the
+# pending messages, the conversation by each form of the number, the outbox entry), each
+# an HMAC through OpenSSL; a running process sees the same patients' numbers again and
+# again. Bounded: at most this many numbers' digests are kept (0.6 MB, measured).
+@functools.lru_cache(maxsize=2048)
+def _blind_index(key_id: str, index_key: bytes, value: str) -> str:
+    digest = hmac.new(index_key, value.encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{_INDEX}{key_id}:{digest}"
 
 
 def _parse(text: str) -> dict[str, bytes]:

@@ -12,6 +12,7 @@ from aiohttp import web
 from bot.adapters.flow_files import FlowDirectory
 from bot.adapters.model_fitting import ChildFitter
 from bot.cli.ops_port import metrics_port, ops_site
+from bot.heap import freeze_start_up
 from bot.logs import skip_record_lookups
 from bot.settings import Settings
 from bot.web import create_app
@@ -82,6 +83,8 @@ async def _serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool
             register_tasks(broker, settings)
             worker_task = asyncio.create_task(run_worker(broker, stop))
             log.info("worker started")
+        # Everything built so far lives as long as the process: out of the collector's walks.
+        log.info("start-up heap frozen", extra={"objects": freeze_start_up()})
         await stop.wait()
         log.info("stopping")
         if worker_task is not None:

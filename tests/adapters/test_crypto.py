@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,6 +38,22 @@ def test_seal_open_and_index() -> None:
         cipher.open("phone", tampered)
     with pytest.raises(ConfigError, match="not configured"):
         FieldCipher(KEY_B).open("phone", sealed)
+
+
+def test_blind_index_is_the_stored_form_whatever_was_asked_before() -> None:
+    """Remembered digests change nothing stored: each key's index is the HMAC of its own
+    derived key, as before the memo, however often and in whatever order it is asked."""
+    a, b = FieldCipher(KEY_A), FieldCipher(KEY_B)
+    both = FieldCipher({**KEY_B, **KEY_A})
+    phone = "+5511987654321"
+    index_key = hmac.new(KEY_A["a1"], b"digitaly blind index v1", hashlib.sha256).digest()
+    stored = "bi:a1:" + hmac.new(index_key, phone.encode(), hashlib.sha256).hexdigest()[:32]
+    for _ in range(3):
+        assert a.index(phone) == stored
+        assert b.index(phone).startswith("bi:b2:")
+        assert b.index(phone) != stored
+        assert both.indexes(phone) == [b.index(phone), stored]
+    assert a.index("+5511987654322") != stored
 
 
 @pytest.mark.parametrize(
