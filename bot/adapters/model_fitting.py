@@ -1,12 +1,12 @@
 """Fitting flows' reply models in a child process, so a serving process never imports
-scikit-learn.
+scikit-learn, SciPy or NumPy.
 
-Fitting (:func:`bot.core.reply_model.train`) needs scikit-learn and SciPy, about 85 MB
-that stay resident in a process once imported; reading a reply needs only the fitted
-weights (NumPy). A :class:`ChildFitter` runs :func:`bot.core.intents.fit_here` in a
+Fitting (:func:`bot.core.reply_model.train`) needs scikit-learn, SciPy and NumPy, about
+100 MB that stay resident in a process once imported; reading a reply needs only the
+fitted weights, kept in ``array('d')`` columns (the standard library). A :class:`ChildFitter` runs :func:`bot.core.intents.fit_here` in a
 child interpreter, ``python -m bot.adapters.model_fitting``, which reads example sets
 and writes fitted models as pickles on its standard input and output: a ``ReplyModel``
-is plain data (tuples, a dict, NumPy arrays), so the serving process gets the very
+is plain data of the standard library (tuples, a dict, arrays), so the serving process gets the very
 model it would have fitted itself. A fresh interpreter, not ``multiprocessing``: a
 forked child would inherit the event loop, the sockets and the threads of the serving
 process, and a spawned one would import the parent's main script again and leave a

@@ -1,7 +1,7 @@
 """Fitting a flow's reply models, and the few last fitted kept for the next compile.
 
-Fitting imports scikit-learn and SciPy (about 85 MB that stay resident once
-imported); reading a reply needs only the fitted weights, so a serving process
+Fitting imports scikit-learn, SciPy and NumPy (about 100 MB that stay resident once
+imported); reading a reply needs only the fitted weights (the standard library), so a serving process
 passes a :data:`Fit` that runs :func:`fit_here` in a child process
 (``bot.adapters.model_fitting``), and ``flows check``/``evaluate`` fit here.
 """
@@ -15,9 +15,8 @@ from bot.core.reply_model import Example, ReplyModel, train
 
 __all__ = ["Fit", "fit_here", "forget_models", "trained"]
 
-# Fits the models of several example sets, in order. Fitting imports scikit-learn and SciPy
-# (about 85 MB that stay resident once imported); reading a reply needs only the fitted
-# weights, so a serving process passes a ``Fit`` that runs this one in a child process.
+# Fits the models of several example sets, in order. Fitting imports scikit-learn, SciPy and
+# NumPy (about 100 MB that stay resident once imported); reading needs only the weights, so a serving process passes a ``Fit`` that runs this one in a child process.
 Fit = Callable[[Sequence[tuple[Example, ...]]], list[ReplyModel]]
 
 # Flows are compiled often (every check, every test, every reload) from the same examples:
