@@ -27,6 +27,7 @@ flow, and its memory is given back.
 from __future__ import annotations
 
 import contextlib
+import copy
 import pickle
 import subprocess
 import sys
@@ -112,11 +113,12 @@ def _close(child: subprocess.Popen[bytes]) -> None:
 
 
 def _fit_for_serving(sets: Sequence[tuple[Example, ...]]) -> list[ReplyModel]:
-    """In the child: :func:`fit_here`, without what a serving process never reads."""
-    return [
-        ReplyModel(m.classes, m.index, m.weights, m.bias, m.temperature, (), m.fitted)
-        for m in fit_here(sets)
-    ]
+    """In the child: :func:`fit_here`, without what a serving process never reads. The
+    models' one vocabulary of feature names is pickled once: shared in the parent too."""
+    models = [copy.copy(m) for m in fit_here(sets)]
+    for model in models:
+        model.out_of_fold = ()
+    return models
 
 
 def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:

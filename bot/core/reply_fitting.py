@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bot.core.reply_features import Features
-from bot.core.reply_model import Example, ReplyModel, train
+from bot.core.reply_model import Example, ReplyModel, share_names, train
 
 __all__ = ["Fit", "fit_here", "forget_models", "trained"]
 
@@ -26,9 +26,10 @@ _TRAINED_KEPT = 16
 
 
 def fit_here(sets: Sequence[tuple[Example, ...]]) -> list[ReplyModel]:
-    """The model of each example set, fitted in this process (each text is cut once)."""
+    """The model of each example set, fitted in this process (each text is cut once), all
+    over one vocabulary of feature names (:func:`share_names`)."""
     known: dict[str, Features] = {}  # a flow's models share most of their examples
-    return [train(examples, known) for examples in sets]
+    return share_names([train(examples, known) for examples in sets])
 
 
 def trained(sets: Sequence[tuple[Example, ...]], fit: Fit) -> list[ReplyModel]:

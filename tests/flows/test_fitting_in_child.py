@@ -34,6 +34,7 @@ def test_a_model_fitted_in_a_child_is_the_one_fitted_here() -> None:
     assert len(sets) >= 2
     here, there = fit_here(sets), ChildFitter()(sets)
     assert len(there) == len(here)
+    assert all(m.names is there[0].names for m in there)  # one vocabulary, pickled once
     for mine, theirs in zip(here, there, strict=True):
         assert theirs.classes == mine.classes
         assert theirs.index == mine.index

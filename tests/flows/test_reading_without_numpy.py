@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -23,12 +24,13 @@ def _replies(limit: int) -> list[str]:
     return [line.split("\t")[0] for line in lines.splitlines()[1 : limit + 1]]
 
 
-def _numpy_probabilities(model: ReplyModel, text: str) -> dict[str, float]:
+def _numpy_probabilities(
+    model: ReplyModel, index: dict[str, int], weights: np.ndarray[Any, Any], text: str
+) -> dict[str, float]:
     """What ``read`` gave when the weights were a NumPy matrix (before issue 20's item 4):
     bias + the known features' values @ their rows, over the temperature, softmax."""
-    weights = np.column_stack([np.frombuffer(column) for column in model.weights])
     found = features(text, model.spelled(clauses(text)))
-    rows, values = _encode(found, model.index)
+    rows, values = _encode(found, index)
     logits = np.asarray(model.bias) + (np.asarray(values) @ weights[rows] if rows else 0.0)
     shifted = np.exp(logits / model.temperature - (logits / model.temperature).max())
     return dict(zip(model.classes, (shifted / shifted.sum()).tolist(), strict=True))
@@ -41,9 +43,11 @@ def test_readings_equal_numpy_products_on_the_shipped_flows(name: str) -> None:
     replies = _replies(400)
     checked = 0
     for examples, model in flow.understanding.readers():
+        index = model.index  # the model's own feature -> row, as before names were shared
+        weights = np.column_stack([np.frombuffer(column) for column in model.weights])
         for text in [e.text for e in examples[::7]] + replies:
             read = dict(model.read(text).ranked)
-            expected = _numpy_probabilities(model, text)
+            expected = _numpy_probabilities(model, index, weights, text)
             assert read.keys() == expected.keys()
             assert all(abs(read[c] - expected[c]) <= 1e-9 for c in read), text
             checked += 1
