@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import ctypes
+import ctypes.util
 import pickle
 import subprocess
 import sys
@@ -96,6 +98,20 @@ class ChildFitter:
         finally:
             child, self._child = self._child, None
             _close(child)
+            _give_back_freed_memory()
+
+
+def _give_back_freed_memory() -> None:
+    """Return the heap that reading the answers freed to the system (glibc's malloc_trim).
+
+    Unpickling the models allocates and frees buffers of every size, and glibc keeps what
+    is freed inside its heap for reuse: 8.6 MB of a web process's resident memory after
+    loading the shipped flows, measured. Elsewhere (no glibc) this does nothing."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: its allocator keeps what it keeps
+        pass
 
 
 def _close(child: subprocess.Popen[bytes]) -> None:
