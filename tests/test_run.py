@@ -72,11 +72,12 @@ def test_run_is_ready_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
     process = _start(tmp_path, port)
     _wait_ready(port, process)
     # Ready means its flows are loaded: their reply models were fitted in a child process,
-    # so scikit-learn and SciPy (~85 MB) never entered the serving one.
+    # so scikit-learn and SciPy (~85 MB) never entered the serving one, and they read with
+    # the standard library, so NumPy (~17 MB) did not either.
     mapped = Path(f"/proc/{process.pid}/maps").read_text()
     assert "/sklearn/" not in mapped
     assert "/scipy/" not in mapped
-    assert "/numpy/" in mapped  # what reading a reply needs
+    assert "/numpy/" not in mapped
     state = json.loads((tmp_path / "var" / "embedded.json").read_text())
     pids = [server["pid"] for server in state["servers"]]
     mongo_port = next(s["port"] for s in state["servers"] if s["name"] == "mongo")

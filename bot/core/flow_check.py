@@ -14,7 +14,6 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import pydantic
@@ -307,7 +306,13 @@ def load_flow(text: str, filename: str = "<flow>") -> FlowSpec:
     return result.flow.spec
 
 
-@lru_cache(maxsize=16)
+# The last few results, most recently used last, by the text's SHA-256 rather than the text:
+# a memo keyed by the text kept it alive (the shipped confirmation flow, with one emoji, is a
+# 2.8 MB str) in every serving process for nothing.
+_CHECKED: dict[tuple[bytes, str, bool, Fit], CheckResult] = {}
+_CHECKED_KEPT = 16
+
+
 def check_flow(
     text: str, filename: str = "<flow>", *, strict: bool = True, fit: Fit = fit_here
 ) -> CheckResult:
@@ -319,6 +324,17 @@ def check_flow(
     Memoised: a flow's text compiles to one frozen result (its reply models are trained
     once), however many processes' reloads, tests and commands ask.
     """
+    key = (hashlib.sha256(text.encode("utf-8")).digest(), filename, strict, fit)
+    result = _CHECKED.pop(key, None)
+    if result is None:
+        result = _check(text, filename, strict=strict, fit=fit)
+    _CHECKED[key] = result
+    while len(_CHECKED) > _CHECKED_KEPT:
+        del _CHECKED[next(iter(_CHECKED))]
+    return result
+
+
+def _check(text: str, filename: str, *, strict: bool, fit: Fit) -> CheckResult:
     data, lines, syntax = _parse(text)
 
     def problems_at(found: list[tuple[int, str]]) -> CheckResult:

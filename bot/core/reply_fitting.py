@@ -1,7 +1,7 @@
 """Fitting a flow's reply models, and the few last fitted kept for the next compile.
 
-Fitting imports scikit-learn and SciPy (about 85 MB that stay resident once
-imported); reading a reply needs only the fitted weights, so a serving process
+Fitting imports scikit-learn, SciPy and NumPy (about 100 MB that stay resident once
+imported); reading a reply needs only the fitted weights (the standard library), so a serving process
 passes a :data:`Fit` that runs :func:`fit_here` in a child process
 (``bot.adapters.model_fitting``), and ``flows check``/``evaluate`` fit here.
 """
@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bot.core.reply_features import Features
-from bot.core.reply_model import Example, ReplyModel, train
+from bot.core.reply_model import Example, ReplyModel, share_names, train
 
 __all__ = ["Fit", "fit_here", "forget_models", "trained"]
 
-# Fits the models of several example sets, in order. Fitting imports scikit-learn and SciPy
-# (about 85 MB that stay resident once imported); reading a reply needs only the fitted
-# weights, so a serving process passes a ``Fit`` that runs this one in a child process.
+# Fits the models of several example sets, in order. Fitting imports scikit-learn, SciPy and
+# NumPy (about 100 MB that stay resident once imported); reading needs only the weights, so a serving process passes a ``Fit`` that runs this one in a child process.
 Fit = Callable[[Sequence[tuple[Example, ...]]], list[ReplyModel]]
 
 # Flows are compiled often (every check, every test, every reload) from the same examples:
@@ -27,9 +26,10 @@ _TRAINED_KEPT = 16
 
 
 def fit_here(sets: Sequence[tuple[Example, ...]]) -> list[ReplyModel]:
-    """The model of each example set, fitted in this process (each text is cut once)."""
+    """The model of each example set, fitted in this process (each text is cut once), all
+    over one vocabulary of feature names (:func:`share_names`)."""
     known: dict[str, Features] = {}  # a flow's models share most of their examples
-    return [train(examples, known) for examples in sets]
+    return share_names([train(examples, known) for examples in sets])
 
 
 def trained(sets: Sequence[tuple[Example, ...]], fit: Fit) -> list[ReplyModel]:

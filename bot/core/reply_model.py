@@ -13,23 +13,28 @@ examples, same model: no random state, no downloaded weights):
    The out-of-fold reading of each example is kept too: ``flows check`` uses
    it to point at an example the rest of the examples contradict.
 
-Reading a reply needs no scikit-learn: the weights are copied into a dense
-``numpy`` matrix and a reply's score is a sum over its known features.
+Reading a reply needs only the standard library: the fitted weights are kept as one
+``array('d')`` column per intent, and a reply's score is a sum over its known features.
+NumPy, SciPy and scikit-learn are imported by :func:`train` alone, so a process that
+only reads (the web process, whose models are fitted in a child) never imports them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, MutableMapping, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
 
 from bot.core.reply_features import Features, features
 from bot.core.wording import Clause, clauses
 
-__all__ = ["Example", "Reading", "ReplyModel", "train"]
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = ["Example", "Reading", "ReplyModel", "share_names", "train"]
 
 FOLDS = 3
 _C = 10.0  # inverse regularisation; chosen on the dev split (see tests/data/replies/README.md)
@@ -64,51 +69,77 @@ class Reading:
 
 
 class ReplyModel:
-    """The trained weights of one group of intents (those a state listens for)."""
+    """The trained weights of one group of intents (those a state listens for).
+
+    Plain data of the standard library (a dict, tuples, ``array('d')``): it pickles
+    without NumPy and reads without it."""
 
     def __init__(
         self,
         classes: tuple[str, ...],
         index: dict[str, int],
-        weights: np.ndarray[Any, np.dtype[np.float64]],
-        bias: np.ndarray[Any, np.dtype[np.float64]],
+        weights: tuple[array[float], ...],
+        bias: tuple[float, ...],
         temperature: float,
         out_of_fold: tuple[Reading, ...],
-        fitted: np.ndarray[Any, np.dtype[np.float64]] | None = None,
+        fitted: array[float] | None = None,
+        rows: array[int] | None = None,
     ) -> None:
         self.classes = classes
-        self.index = index
-        self.weights = weights  # (features, classes)
+        # Feature name -> row of ``weights``' columns; or, with ``rows``, feature name ->
+        # position in a vocabulary the models of one flow share (:func:`share_names`), and
+        # ``rows[position]`` the row, -1 for a feature this model does not know.
+        self.names = index
+        self.rows = rows
+        self.weights = weights  # one column per class, one value per feature
         self.bias = bias
         self.temperature = temperature
         self.out_of_fold = out_of_fold  # one per training example, in order
         # Calibrated probabilities of the training examples by the model itself (rows in
-        # training order): what ``flows check`` asks of every example, read in one product.
+        # training order, one value per class): what ``flows check`` asks of every example.
         self.fitted = fitted
 
     def fitted_reading(self, row: int) -> Reading:
         """The model's reading of its ``row``-th training example (as :meth:`read` gives it)."""
         if self.fitted is None:
             raise ValueError("this model keeps no readings of its training examples")
-        order = np.argsort(-self.fitted[row], kind="stable")
-        return Reading(tuple((self.classes[i], float(self.fitted[row, i])) for i in order))
+        width = len(self.classes)
+        probabilities = self.fitted[row * width : (row + 1) * width]
+        order = sorted(range(width), key=lambda i: -probabilities[i])  # stable, as argsort's
+        return Reading(tuple((self.classes[i], probabilities[i]) for i in order))
+
+    @property
+    def index(self) -> dict[str, int]:
+        """Feature name -> row, of the features this model knows, in row order (built anew
+        when the names are shared: for staff tools and checks, not for reading)."""
+        if self.rows is None:
+            return self.names
+        rows = self.rows
+        known = sorted((rows[at], name) for name, at in self.names.items() if rows[at] >= 0)
+        return {name: row for row, name in known}
 
     @property
     def size_bytes(self) -> int:
         """Roughly what the model holds in memory (weights + feature index)."""
-        keys = sum(len(k) + 49 for k in self.index)  # str object overhead ~49 bytes
-        return int(self.weights.nbytes + self.bias.nbytes + keys + 104 * len(self.index))
+        index = self.index
+        keys = sum(len(k) + 49 for k in index)  # str object overhead ~49 bytes
+        weights = sum(c.itemsize * len(c) for c in self.weights) + 8 * len(self.bias)
+        return weights + keys + 104 * len(index)
 
-    def _logits(self, found: Features) -> np.ndarray[Any, np.dtype[np.float64]]:
-        rows, values = _encode(found, self.index)
-        if not rows:
-            return self.bias.copy()
-        return self.bias + np.asarray(values) @ self.weights[rows]
+    def _logits(self, found: Features) -> list[float]:
+        # Each block's features weigh the same: one sum per block and class, gathered in C.
+        logits = list(self.bias)
+        for rows, scale in _blocks(found, self.names, self.rows):
+            pick = _gather(rows)
+            for column, weights in enumerate(self.weights):
+                logits[column] += scale * sum(pick(weights))
+        return logits
 
     def read(self, text: str, parts: Sequence[Clause] | None = None) -> Reading:
         """The calibrated probability of each intent for ``text``."""
         parts = self.spelled(clauses(text) if parts is None else parts)
-        return _reading(self.classes, self._logits(features(text, parts)) / self.temperature)
+        logits = self._logits(features(text, parts))
+        return _reading(self.classes, [v / self.temperature for v in logits])
 
     def spelled(self, parts: Sequence[Clause]) -> Sequence[Clause]:
         """``parts`` with each word the examples never had replaced by the one word they had
@@ -125,11 +156,11 @@ class ReplyModel:
 
     def cues(self, text: str, intent: str, limit: int = 4) -> list[str]:
         """The features that pushed ``text`` most towards ``intent`` (for staff, not logs)."""
-        rows, values = _encode(features(text), self.index)
-        column = self.classes.index(intent)
+        rows, values = _encode(features(text), self.names, self.rows)
+        column = self.weights[self.classes.index(intent)]
         names = list(self.index)
         pushed = sorted(
-            ((v * self.weights[r, column], names[r]) for r, v in zip(rows, values, strict=True)),
+            ((v * column[r], names[r]) for r, v in zip(rows, values, strict=True)),
             reverse=True,
         )
         return [name for weight, name in pushed[:limit] if weight > 0]
@@ -172,40 +203,85 @@ class _NearWords(dict[str, str]):
         return found
 
 
-def _near_words(
-    index: Mapping[str, int], weights: np.ndarray[Any, np.dtype[np.float64]]
-) -> _NearWords:
+def _near_words(index: Mapping[str, int], weights: Sequence[array[float]]) -> _NearWords:
     strength: dict[str, float] = {}
     for name, row in index.items():
         if name[:2] in ("w:", "n:"):
-            weight = float(np.abs(weights[row]).sum())
+            weight = sum(abs(column[row]) for column in weights)
             strength[name[2:]] = max(strength.get(name[2:], 0.0), weight)
     return _NearWords(strength)
 
 
-def _encode(found: Features, index: Mapping[str, int]) -> tuple[list[int], list[float]]:
-    """Known features of each block, each block scaled to unit length (presence, not counts);
-    the blocks of words taken back by a correction weigh ``TAKEN_BACK``."""
-    rows: list[int] = []
-    values: list[float] = []
+def _blocks(
+    found: Features, index: Mapping[str, int], rows: array[int] | None = None
+) -> Iterator[tuple[set[int], float]]:
+    """The rows of the known features of each block, and the block's scale: unit length
+    (presence, not counts), the blocks of words taken back by a correction ``TAKEN_BACK``.
+    ``rows``: ``index`` is a shared vocabulary (see :class:`ReplyModel`)."""
     for number, block in enumerate(found):
         known = set(map(index.get, block))
         known.discard(None)
+        if rows is not None:
+            known = set(map(rows.__getitem__, known))  # type: ignore[arg-type]  # no None
+            known.discard(-1)
         if known:
             scale = (1.0 if number < 2 else TAKEN_BACK) / math.sqrt(len(known))
-            rows += known  # type: ignore[arg-type]  # None was discarded
-            values += [scale] * len(known)
+            yield known, scale  # type: ignore[misc]  # None was discarded
+
+
+def _gather(rows: set[int]) -> Callable[[array[float]], Iterable[float]]:
+    """The values at ``rows`` of a column, by itemgetter (3x map's speed here); itemgetter of
+    one item gives it bare, not in a tuple."""
+    if len(rows) == 1:
+        (row,) = rows
+        return lambda column: (column[row],)
+    return itemgetter(*rows)
+
+
+def _encode(
+    found: Features, index: Mapping[str, int], shared: array[int] | None = None
+) -> tuple[list[int], list[float]]:
+    """Known features of each block as rows and values, each block scaled (:func:`_blocks`)."""
+    rows: list[int] = []
+    values: list[float] = []
+    for known, scale in _blocks(found, index, shared):
+        rows += known
+        values += [scale] * len(known)
     return rows, values
 
 
+def share_names(models: Sequence[ReplyModel]) -> list[ReplyModel]:
+    """The same models (same weights, same readings) over one vocabulary of feature names.
+
+    A flow's models (the shared ones and each state's own) learn from most of the same
+    examples: their feature indexes, one dict per model, held the same names several times
+    over (162,642 entries for 43,640 names in the shipped flows). One dict of names, and
+    per model an ``array('i')`` from a name's position to the model's row, hold them once."""
+    names: dict[str, int] = {}
+    for model in models:
+        for name in model.index:
+            names.setdefault(name, len(names))
+    shared = []
+    for model in models:
+        rows = array("i", [-1]) * len(names)
+        for name, row in model.index.items():
+            rows[names[name]] = row
+        shared.append(ReplyModel(
+            model.classes, names, model.weights, model.bias, model.temperature,
+            model.out_of_fold, model.fitted, rows,
+        ))  # fmt: skip
+    return shared
+
+
 def _softmax(logits: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, Any]:
+    import numpy as np
+
     shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
     return shifted / shifted.sum(axis=-1, keepdims=True)  # type: ignore[no-any-return]
 
 
-def _reading(classes: tuple[str, ...], logits: np.ndarray[Any, np.dtype[np.float64]]) -> Reading:
-    # A handful of intents: plain floats are several times faster than numpy's calls here.
-    values = logits.tolist()
+def _reading(classes: tuple[str, ...], logits: Iterable[float]) -> Reading:
+    values = [float(v) for v in logits]  # a training row may be NumPy's: plain floats out
     top = max(values)
     exps = [math.exp(v - top) for v in values]
     total = sum(exps)
@@ -214,6 +290,7 @@ def _reading(classes: tuple[str, ...], logits: np.ndarray[Any, np.dtype[np.float
 
 
 def _matrix(rows: Sequence[tuple[list[int], list[float]]], width: int) -> Any:
+    import numpy as np
     from scipy.sparse import csr_matrix
 
     indptr, indices, data = [0], [], []
@@ -246,6 +323,8 @@ def _fit(x: Any, y: Any, start: Any = None) -> Any:
 
 def _temperature(logits: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> float:
     """The temperature that minimises the out-of-fold negative log-likelihood."""
+    import numpy as np
+
     best, best_loss = 1.0, math.inf
     picked = np.arange(len(labels))
     for t in _TEMPERATURES:
@@ -263,6 +342,8 @@ def train(
 
     ``known``: the features of texts already cut, filled as texts are cut (a flow's models
     share most of their examples, so a flow cuts each text once)."""
+    import numpy as np  # training only: a process that only reads never imports it
+
     classes = tuple(sorted({e.intent for e in examples}))
     if len(classes) < 2:
         raise ValueError("a reply model needs examples of at least two intents")
@@ -307,4 +388,12 @@ def train(
         bias = np.asarray([-bias[0] / 2, bias[0] / 2])
     readings = tuple(_reading(classes, row / temperature) for row in oof)
     fitted = _softmax((x @ weights + bias) / temperature)
-    return ReplyModel(classes, index, weights, bias, temperature, readings, fitted)
+    return ReplyModel(
+        classes, index, _columns(weights), tuple(bias.tolist()), temperature, readings,
+        array("d", fitted.tobytes()),
+    )  # fmt: skip
+
+
+def _columns(weights: np.ndarray[Any, np.dtype[np.float64]]) -> tuple[array[float], ...]:
+    """The weights as one ``array('d')`` per class (the same doubles, bit for bit)."""
+    return tuple(array("d", weights[:, c].tobytes()) for c in range(weights.shape[1]))

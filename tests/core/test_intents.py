@@ -258,7 +258,7 @@ def test_training_is_deterministic_and_learns_the_examples() -> None:
     )  # fmt: skip
     first, second = train(examples), train(examples)
     assert first.classes == second.classes == ("cancel", "confirm")
-    assert (first.weights == second.weights).all()
+    assert first.weights == second.weights
     assert first.temperature == second.temperature
     assert first.read("vou sim, obrigada").intent == "confirm"
     assert first.read("não vou poder ir amanhã").intent == "cancel"
