@@ -67,16 +67,27 @@ _GRAMS = (3, 4, 5)
 # desmarcar", "2 não, *desculpa*, é 1", "Não\nops, *quis dizer* sim" (as folded and squeezed).
 CORRECTIONS = frozenset(
     {"pera", "espera", "perai", "esperai", "ops", "opa", "erei", "digo", "alias", "corigindo", "corecao",
-     "retificando"}
+     "retificando", "erado"}
 )  # fmt: skip
+# Also a slip owned ("erro meu", "sem querer", "escrevi errado", "por engano") and
+# the right answer named ("Errei o número, *o certo* é 2"), as folded and squeezed.
 CORRECTION_PAIRS = frozenset(
     {("quis", "dizer"), ("quer", "dizer"), ("quer", "saber"), ("pensando", "bem"),
-     ("de", "ideia"), ("na", "verdade"), ("melhor", "dizendo"), ("nao", "desculpa"),
-     ("nao", "desculpe")}
+     ("de", "ideia"), ("na", "verdade"), ("na", "vd"), ("melhor", "dizendo"),
+     ("nao", "desculpa"), ("nao", "desculpe"), ("o", "certo"), ("a", "certa"), ("ero", "meu"),
+     ("sem", "querer"), ("por", "engano"), ("me", "enganei")}
 )  # fmt: skip
+# Slips owned, as (word,) or pair: they correct only up front (see ``_slip_said_first``).
+_SLIPS = frozenset(
+    {("erado",), ("ero", "meu"), ("sem", "querer"), ("por", "engano"), ("me", "enganei")}
+)
+_SLIP_HEAD = 6
 # "fila de espera" is a queue, not a correction; "desculpa o transtorno" is an apology (an
 # apology corrects only right after a "não": "2 não, desculpa, é 1").
-_NOT_BEFORE_CORRECTION = frozenset({"de", "da", "na", "em", "lista", "fila", "sala"})
+# "número errado" is a wrong person, not a slip.
+_NOT_BEFORE_CORRECTION = frozenset(
+    {"de", "da", "na", "em", "lista", "fila", "sala", "numero", "contato", "pesoa", "telefone"}
+)  # fmt: skip
 # Words that carry no answer: a correction needs something said before it to take back.
 _EMPTY = frozenset({"oi", "ola", "bom", "boa", "dia", "tarde", "noite", "e", "a", "o", "ah"})
 
@@ -156,11 +167,16 @@ def _doubts(tokens: Sequence[str]) -> bool:
     return any(tuple(tokens[i : i + len(d)]) == d for d in _DOUBTS for i in range(len(tokens)))
 
 
-def correction_point(parts: Sequence[Clause]) -> tuple[int, int] | None:
+def correction_point(
+    parts: Sequence[Clause], *, after_words: bool = True
+) -> tuple[int, int] | None:
     """Where what the writer's last correction keeps starts, as (clause, token): the word after
-    a correction word that follows something said ("2... não, pera, *1*"). None without one."""
+    a correction word that follows something said ("2... não, pera, *1*"). None without one.
+
+    ``after_words=False``: also a correction of an earlier message ("ops, errei, o certo é
+    *2*"), for a menu number named after it."""
     flat = [(i, j, t) for i, c in enumerate(parts) for j, t in enumerate(c.tokens)]
-    said = False
+    said = not after_words
     found: tuple[int, int] | None = None
     skip = 0
     for k, (_, _, token) in enumerate(flat):
@@ -172,6 +188,8 @@ def correction_point(parts: Sequence[Clause]) -> tuple[int, int] | None:
         size = 2 if (token, following) in CORRECTION_PAIRS else token in CORRECTIONS
         if size == 1 and before in _NOT_BEFORE_CORRECTION:
             size = 0
+        if size and (token, following)[:size] in _SLIPS and not _slip_said_first(k, size, flat):
+            size = 0
         if size:
             if said and k + size < len(flat):
                 found = flat[k + size][:2]  # the marker itself weighs as little as the rest
@@ -179,6 +197,13 @@ def correction_point(parts: Sequence[Clause]) -> tuple[int, int] | None:
         elif token not in _EMPTY:
             said = True
     return found
+
+
+def _slip_said_first(k: int, size: int, flat: Sequence[tuple[int, int, str]]) -> bool:
+    """A slip owned up front takes back what came before it ("Respondi sim por engano, era pra
+    desmarcar"); after an answer it explains an earlier message ("não cancela, eu cliquei no
+    botão errado, o celular é novo"), and with nothing said after it there is nothing to keep."""
+    return k <= _SLIP_HEAD and len(flat) - k - size >= 2
 
 
 def _split(parts: Sequence[Clause], point: tuple[int, int]) -> tuple[list[Clause], list[Clause]]:
