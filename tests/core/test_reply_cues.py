@@ -1,12 +1,62 @@
-"""Cues of the sixth round: corrections that name the right option."""
+"""Cues of the sixth round: negation parity, and corrections that name the right option."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.core.reply_features import correction_point
+from bot.core.reply_features import correction_point, features, negation_marks
 from bot.core.wording import clauses
 from tests.core.test_intents import decide
+
+
+def _marks(text: str) -> str:
+    tokens = clauses(text)[0].tokens
+    return " ".join(f"{t}/{m}" for t, m in zip(tokens, negation_marks(tokens), strict=True))
+
+
+@pytest.mark.parametrize(
+    ("text", "marked"),
+    [
+        ("não tem como eu não ir", "nao/w tem/n como/n eu/n nao/w ir/nn"),
+        ("não tem como eu ir", "nao/w tem/n como/n eu/n ir/w"),
+        ("sem chance de eu não ir", "sem/w chance/w de/w eu/w nao/w ir/nn"),
+        ("sem problema eu vou", "sem/w problema/w eu/w vou/w"),  # "sem" alone negates nothing
+        ("não vou deixar de ir", "nao/w vou/n deixar/n de/nn ir/nn"),
+        ("não precisa deixar marcado", "nao/w precisa/n deixar/n marcado/n"),  # no "de"
+        ("não dá pra não remarcar", "nao/w da/n pra/n nao/w remarcar/nn"),
+        # Negative concord and a closing "não": one negation, however many words say it.
+        ("não vou nem poder ir", "nao/w vou/n nem/w poder/n ir/n"),
+        ("não é pra cancelar não tá", "nao/w e/n pra/n cancelar/n nao/w ta/n"),
+        ("não moça não desmarca", "nao/w moca/n nao/w desmarca/n"),
+    ],
+)  # fmt: skip
+def test_negation_parity(text: str, marked: str) -> None:
+    assert _marks(text) == marked
+
+
+def test_a_word_negated_twice_is_itself_again_and_marked() -> None:
+    words, letters, _, _ = features("não tem como eu não ir")
+    assert {"w:ir", "nn:ir"} <= set(words)
+    assert "n:ir" not in words
+    assert "nnc: ir " in letters
+    once = features("não tem como eu ir")[0]
+    assert not any(w.startswith("nn:") for w in once)
+
+
+@pytest.mark.parametrize(
+    ("text", "state", "wrong"),
+    [
+        # Each read as its opposite before negation parity (confirm <-> cancel, yes <-> no).
+        ("nao tem como eu nao ir amanha", "awaiting_reply", "cancel"),
+        ("não posso não ir, é meu retorno", "awaiting_reply", "cancel"),
+        ("não dá pra eu não ir", "confirm_cancel", "yes"),
+        ("não consigo não ir, preciso muito", "confirm_cancel", "yes"),
+        ("Não tem como eu não desmarcar, vou viajar", "confirm_cancel", "no"),
+    ],
+)
+def test_a_double_negation_is_not_read_as_its_opposite(text: str, state: str, wrong: str) -> None:
+    decision = decide(text, state)
+    assert decision.intent != wrong, decision.reason
 
 
 @pytest.mark.parametrize(
