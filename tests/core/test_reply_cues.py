@@ -1,12 +1,15 @@
-"""Cues of the sixth round: negation parity, and corrections that name the right option."""
+"""Cues of the sixth round: negation parity, corrections that name the right option, and the
+doubt between opposite answers."""
 
 from __future__ import annotations
 
 import pytest
 
+from bot.core.intents import _judge
 from bot.core.reply_features import correction_point, features, negation_marks
+from bot.core.reply_model import Reading
 from bot.core.wording import clauses
-from tests.core.test_intents import decide
+from tests.core.test_intents import decide, flow
 
 
 def _marks(text: str) -> str:
@@ -114,3 +117,12 @@ def test_a_correction_that_ends_with_a_menu_number_is_that_option(
 def test_a_corrected_number_counts_only_while_the_menu_is_pending() -> None:
     assert decide("Errei o número, o certo é 2", "awaiting_reply", menu={}).rule != "menu"
     assert decide("errei, o certo é 2?", "awaiting_reply").rule != "menu"  # a question
+
+
+def test_an_answer_is_asked_again_only_when_its_opposite_stays_likely() -> None:
+    # OPPOSITE_DOUBT = 0.3 (0.25 before): a confirm whose cancel stays at 28 % is read.
+    understanding = flow("confirmation").understanding
+    close = Reading((("confirm", 0.71), ("cancel", 0.28), ("unknown", 0.01)))
+    assert _judge(understanding, close).intent == "confirm"
+    torn = Reading((("confirm", 0.69), ("cancel", 0.31)))
+    assert _judge(understanding, torn).intent == "unknown"
