@@ -1,5 +1,5 @@
-"""Cues of the sixth round: negation parity, corrections that name the right option, and the
-doubt between opposite answers."""
+"""Cues of the sixth round: negation parity, corrections that name the right option, the
+doubt between opposite answers, appointments named by their owner."""
 
 from __future__ import annotations
 
@@ -126,3 +126,30 @@ def test_an_answer_is_asked_again_only_when_its_opposite_stays_likely() -> None:
     assert _judge(understanding, close).intent == "confirm"
     torn = Reading((("confirm", 0.69), ("cancel", 0.31)))
     assert _judge(understanding, torn).intent == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("text", "state"),
+    [
+        ("Desmarca a minha e deixa a do Pedro", "confirm_cancel"),
+        ("A consulta da manhã pode tirar e a da tarde mantém", "confirm_cancel"),  # two times
+        ("a consulta do Rafael pode remarcar, a da Bia não", "cancelled"),
+    ],
+)
+def test_appointments_named_by_owner_or_time_with_two_answers_go_to_a_person(
+    text: str, state: str
+) -> None:
+    decision = decide(text, state)
+    assert decision.rule == "two_people", decision.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "state"),
+    [
+        ("confirmo a consulta da tarde", "awaiting_reply"),
+        ("pode cancelar a da manhã e a da tarde", "confirm_cancel"),  # the same answer
+        ("vou sim, a consulta da doutora é às 15h, né?", "awaiting_reply"),
+    ],
+)
+def test_an_appointment_named_with_one_answer_is_read(text: str, state: str) -> None:
+    assert decide(text, state).rule == "model"
