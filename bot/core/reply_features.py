@@ -178,10 +178,12 @@ def negation_marks(clause: Sequence[str]) -> list[str]:
     return marks
 
 
-def _clause_features(clause: Sequence[str], question: bool, last: bool, out: list[str]) -> None:
+def _clause_features(
+    clause: Sequence[str], marks: Sequence[str], question: bool, last: bool, out: list[str]
+) -> None:
     previous = "^"
     reported = hedged_until = -1
-    for i, (token, mark) in enumerate(zip(clause, negation_marks(clause), strict=True)):
+    for i, (token, mark) in enumerate(zip(clause, marks, strict=True)):
         # Inside a negation's reach a word is a different word: "faltar" cancels, "não vou
         # faltar" confirms. The negator itself stays a plain word. Negated twice, the word is
         # itself again ("não tem como eu não *ir*"), marked as such: the model weighs both.
@@ -283,11 +285,12 @@ def _split(parts: Sequence[Clause], point: tuple[int, int]) -> tuple[list[Clause
 def _blocks(parts: Sequence[Clause], many: bool, words: list[str], letters: list[str]) -> None:
     for index, clause in enumerate(parts):
         tokens = [_word(t) for t in clause.tokens]
-        _clause_features(tokens, clause.question, many and index == len(parts) - 1, words)
+        marks = negation_marks(tokens)
+        _clause_features(tokens, marks, clause.question, many and index == len(parts) - 1, words)
         if clause.contrast:  # "ia cancelar mas meu chefe liberou": the "but" side decides
             words.append("m:any")
             words.extend("m:" + t for t in tokens)
-        for token, mark in zip(tokens, negation_marks(tokens), strict=True):
+        for token, mark in zip(tokens, marks, strict=True):
             letters.extend(_letter_groups(_LETTER_PREFIX[mark], token))
 
 
