@@ -28,7 +28,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.flow_spec import FlowSpec
-from bot.core.reply_features import example_key, tokens_of
+from bot.core.reply_features import correction_point, example_key, tokens_of
 from bot.core.reply_fitting import Fit, fit_here, forget_models, trained
 from bot.core.reply_model import Example, Reading, ReplyModel
 from bot.core.reply_structure import answer_before_questions, two_people
@@ -77,7 +77,7 @@ _LONGEST_MENU_ANSWER = 10  # "bom dia, eu escolho a opção de número dois, obr
 DEFAULT_MIN_CONFIDENCE = 0.5
 # Reading "confirm" while "cancel" stays this likely (or "yes" against "no") is a coin toss
 # between opposite outcomes: ask again instead.
-OPPOSITE_DOUBT = 0.25  # chosen on the dev split (tests/data/replies/README.md)
+OPPOSITE_DOUBT = 0.3  # chosen on the development sets (tests/data/replies/README.md)
 _OPPOSITE = {"confirm": "cancel", "cancel": "confirm", "yes": "no", "no": "yes"}
 
 
@@ -293,6 +293,24 @@ def _whole_message(
     return None
 
 
+def _corrected_to_number(
+    parts: Sequence[Clause], menu: Mapping[str, str], accepted: Collection[str]
+) -> Decision | None:
+    """The menu number a correction ends with ("Errei o número, o certo é 2", "digitei 1
+    errado, era o 3", "ops, o certo é 2️⃣"): what the writer chose last, as firm as a digit
+    while the menu is pending. None when the correction ends with words."""
+    point = correction_point(parts, after_words=False) if menu else None
+    if point is None or any(c.question for c in parts[point[0] :]):
+        return None  # "o certo é 2?" asks
+    clause, start = point
+    kept = (*parts[clause].tokens[start:], *tokens_of(parts[clause + 1 :]))
+    number = menu_number(kept)
+    intent = menu.get(number) if number is not None else None
+    if intent is None or intent not in accepted:
+        return None
+    return Decision(intent, f'menu number "{number}" after a correction -> {intent}', "menu")
+
+
 def _describe(reading: Reading) -> str:
     runner = ", ".join(f"{name} {p:.2f}" for name, p in reading.ranked[1:3])
     return f"model: {reading.intent} {reading.confidence:.2f} (then {runner})"
@@ -379,6 +397,9 @@ def classify(
     whole = _whole_message(understanding, tokens, menu or {}, accepted, asks)
     if whole is not None:  # includes a number no menu offers now: ask again, do not guess
         return whole
+    corrected = _corrected_to_number(parts, menu or {}, accepted)
+    if corrected is not None:
+        return corrected
     decision = _model_decision(understanding, parts, accepted, state)
     if decision.intent == UNKNOWN and media_count:
         return Decision(UNKNOWN, f"{decision.reason}; with {media_count} attachment(s)", "non_text")

@@ -6,7 +6,9 @@ Text is folded and split into clauses by :mod:`bot.core.wording`. Features:
 - ``c:`` groups of three to five letters inside each word, so a typo or an
   unseen ending ("confirmadissimo", "desmarcaa") still shares most of them;
 - cues, as features the model weighs rather than rules that veto: ``n:`` a
-  word within three words after a negation ("não vou *faltar*"), ``p:`` a word
+  word within three words after a negation ("não vou *faltar*"), ``nn:`` a word negated
+  twice, beside its plain ``w:`` ("não tem como eu não *ir*", "sem chance de eu não *ir*",
+  "não vou deixar de *ir*"; see :func:`negation_marks`), ``p:`` a word
   just before a clause-final "não" ("desmarcar não", "vou não"), ``l:`` a word
   of the last clause when there are several (corrections end with the answer:
   "ia cancelar mas deu certo, estarei aí"), ``q:`` a word inside a question
@@ -32,7 +34,15 @@ from functools import lru_cache
 
 from bot.core.wording import Clause, clauses
 
-__all__ = ["NEGATORS", "PEOPLE", "Features", "example_key", "features", "tokens_of"]
+__all__ = [
+    "NEGATORS",
+    "PEOPLE",
+    "Features",
+    "example_key",
+    "features",
+    "negation_marks",
+    "tokens_of",
+]
 
 NEGATORS = frozenset({"nao", "nem", "nunca", "jamais"})
 # Who else a message may be about: a relative, a patient spoken for, "ele"/"ela".
@@ -53,6 +63,21 @@ _DOUBTS = frozenset(
      ("nao", "garanto"), ("nao", "decidi"), ("to", "pensando"), ("estou", "pensando")}
 )  # fmt: skip
 _NEGATION_REACH = 3
+# A second negation reaches back further than the words: "não tem como eu *não* ir".
+_DOUBLE_REACH = 4
+# "Deixar de" negates what follows it: "não vou *deixar de* ir". ("faltar" is a word of its
+# own, "não vou faltar": flipping the words after it read worse on the development sets.)
+_LEAVING = frozenset({"deixar", "deixo", "deixarei", "deixaria", "deixa", "deixando"})
+# Where a second "não" negates the first rather than repeating it: after the subject or a
+# modal ("não tem como *eu* não ir", "não *posso* não ir", "não dá *pra* não ir"). After the
+# verb it closes the first ("não é pra cancelar *não* tá", "não moça não desmarca"): one negation.
+_BEFORE_SECOND = frozenset(
+    {"eu", "ele", "ela", "gente", "como", "de", "pra", "para", "em", "poso", "pode", "poder",
+     "podia", "consigo", "consegue", "conseguir", "conseguiria", "da", "dava", "tenho", "tem"}
+)  # fmt: skip
+# Words that agree with a negation and carry its reach on ("não tem jeito *nenhum* de...").
+_CONCORD = frozenset({"nenhum", "nenhuma", "nada", "ninguem"})
+_LETTER_PREFIX = {"w": "c:", "n": "nc:", "nn": "nnc:"}
 # A plan the writer had, not the answer: "ia cancelar mas...", "tinha confirmado, porém...".
 REPORTED = frozenset({"ia", "iria", "tinha", "pensei", "achei", "era", "quase", "pretendia"})
 # Words that make what follows uncertain: "acho que vou", "se der eu vou", "talvez".
@@ -67,16 +92,27 @@ _GRAMS = (3, 4, 5)
 # desmarcar", "2 não, *desculpa*, é 1", "Não\nops, *quis dizer* sim" (as folded and squeezed).
 CORRECTIONS = frozenset(
     {"pera", "espera", "perai", "esperai", "ops", "opa", "erei", "digo", "alias", "corigindo", "corecao",
-     "retificando"}
+     "retificando", "erado"}
 )  # fmt: skip
+# Also a slip owned ("erro meu", "sem querer", "escrevi errado", "por engano") and
+# the right answer named ("Errei o número, *o certo* é 2"), as folded and squeezed.
 CORRECTION_PAIRS = frozenset(
     {("quis", "dizer"), ("quer", "dizer"), ("quer", "saber"), ("pensando", "bem"),
-     ("de", "ideia"), ("na", "verdade"), ("melhor", "dizendo"), ("nao", "desculpa"),
-     ("nao", "desculpe")}
+     ("de", "ideia"), ("na", "verdade"), ("na", "vd"), ("melhor", "dizendo"),
+     ("nao", "desculpa"), ("nao", "desculpe"), ("o", "certo"), ("a", "certa"), ("ero", "meu"),
+     ("sem", "querer"), ("por", "engano"), ("me", "enganei")}
 )  # fmt: skip
+# Slips owned, as (word,) or pair: they correct only up front (see ``_slip_said_first``).
+_SLIPS = frozenset(
+    {("erado",), ("ero", "meu"), ("sem", "querer"), ("por", "engano"), ("me", "enganei")}
+)
+_SLIP_HEAD = 6
 # "fila de espera" is a queue, not a correction; "desculpa o transtorno" is an apology (an
 # apology corrects only right after a "não": "2 não, desculpa, é 1").
-_NOT_BEFORE_CORRECTION = frozenset({"de", "da", "na", "em", "lista", "fila", "sala"})
+# "número errado" is a wrong person, not a slip.
+_NOT_BEFORE_CORRECTION = frozenset(
+    {"de", "da", "na", "em", "lista", "fila", "sala", "numero", "contato", "pesoa", "telefone"}
+)  # fmt: skip
 # Words that carry no answer: a correction needs something said before it to take back.
 _EMPTY = frozenset({"oi", "ola", "bom", "boa", "dia", "tarde", "noite", "e", "a", "o", "ah"})
 
@@ -102,19 +138,61 @@ def _length(count: int) -> str:
     return "len:9+"
 
 
-def _clause_features(clause: Sequence[str], question: bool, last: bool, out: list[str]) -> None:
+def negation_marks(clause: Sequence[str]) -> list[str]:
+    """Each word's negation, as the prefix of its feature: ``w`` plain, ``n`` within a
+    negation's reach ("não vou *faltar*"), ``nn`` negated twice ("não tem como eu não *ir*",
+    "sem chance de eu não *ir*", "não vou deixar de *ir*": the writer comes).
+
+    A second "não", or "deixar de", within the reach of a first negation flips the parity
+    back; "sem" counts only with a second negation after it ("sem problema" negates nothing).
+    "nem", "nunca", "nenhum" after a "não" agree with it (negative concord: "não vou nem poder
+    ir" is one negation), and so does a "não" after the verb ("não é pra cancelar não, tá"):
+    only a "não" after the subject or a modal negates the first."""
+    marks: list[str] = []
+    until = second = -1  # how far the words and a second negation are reached
+    count = 0  # negations in the chain that reaches the word
+    soft = False  # the chain was opened by "sem"
+    for i, word in enumerate(clause):
+        reached = i <= until and word not in NEGATORS
+        if not reached or (soft and count == 1):
+            marks.append("w")
+        else:
+            marks.append("n" if count % 2 else "nn")
+        before = clause[i - 1] if i else ""
+        following = clause[i + 1] if i + 1 < len(clause) else ""
+        chained = i <= second and count > 0
+        flips = (word == "nao" and before in _BEFORE_SECOND) or (
+            word in _LEAVING and following == "de"
+        )
+        if chained and flips:
+            count += 1
+        elif word in NEGATORS and not (chained and i <= until and not soft):
+            count, soft = 1, False  # a new negation ("sem dúvida, não vou" negates "vou")
+        elif word == "sem" and not chained:
+            count, soft = 1, True
+        elif word in _CONCORD and chained:
+            pass  # "sem chance *nenhuma* de eu não ir": the same negation reaches on
+        elif word not in NEGATORS:
+            continue
+        until, second = i + _NEGATION_REACH, i + _DOUBLE_REACH
+    return marks
+
+
+def _clause_features(
+    clause: Sequence[str], marks: Sequence[str], question: bool, last: bool, out: list[str]
+) -> None:
     previous = "^"
-    negated_until = -1
     reported = hedged_until = -1
-    for i, token in enumerate(clause):
+    for i, (token, mark) in enumerate(zip(clause, marks, strict=True)):
         # Inside a negation's reach a word is a different word: "faltar" cancels, "não vou
-        # faltar" confirms. The negator itself stays a plain word.
-        marked = "n:" if i <= negated_until and token not in NEGATORS else "w:"
+        # faltar" confirms. The negator itself stays a plain word. Negated twice, the word is
+        # itself again ("não tem como eu não *ir*"), marked as such: the model weighs both.
+        marked = "n:" if mark == "n" else "w:"
+        if mark == "nn":
+            out.append("nn:" + token)
         out.append(marked + token)
         out.append(f"b{marked}{previous}_{token}")
         previous = token
-        if token in NEGATORS:
-            negated_until = i + _NEGATION_REACH
         # Added to the word, not instead of it: a plan or a hedge shades what follows.
         if reported >= 0 and token not in REPORTED:
             out.append("r:" + token)
@@ -156,11 +234,16 @@ def _doubts(tokens: Sequence[str]) -> bool:
     return any(tuple(tokens[i : i + len(d)]) == d for d in _DOUBTS for i in range(len(tokens)))
 
 
-def correction_point(parts: Sequence[Clause]) -> tuple[int, int] | None:
+def correction_point(
+    parts: Sequence[Clause], *, after_words: bool = True
+) -> tuple[int, int] | None:
     """Where what the writer's last correction keeps starts, as (clause, token): the word after
-    a correction word that follows something said ("2... não, pera, *1*"). None without one."""
+    a correction word that follows something said ("2... não, pera, *1*"). None without one.
+
+    ``after_words=False``: also a correction of an earlier message ("ops, errei, o certo é
+    *2*"), for a menu number named after it."""
     flat = [(i, j, t) for i, c in enumerate(parts) for j, t in enumerate(c.tokens)]
-    said = False
+    said = not after_words
     found: tuple[int, int] | None = None
     skip = 0
     for k, (_, _, token) in enumerate(flat):
@@ -172,6 +255,8 @@ def correction_point(parts: Sequence[Clause]) -> tuple[int, int] | None:
         size = 2 if (token, following) in CORRECTION_PAIRS else token in CORRECTIONS
         if size == 1 and before in _NOT_BEFORE_CORRECTION:
             size = 0
+        if size and (token, following)[:size] in _SLIPS and not _slip_said_first(k, size, flat):
+            size = 0
         if size:
             if said and k + size < len(flat):
                 found = flat[k + size][:2]  # the marker itself weighs as little as the rest
@@ -179,6 +264,13 @@ def correction_point(parts: Sequence[Clause]) -> tuple[int, int] | None:
         elif token not in _EMPTY:
             said = True
     return found
+
+
+def _slip_said_first(k: int, size: int, flat: Sequence[tuple[int, int, str]]) -> bool:
+    """A slip owned up front takes back what came before it ("Respondi sim por engano, era pra
+    desmarcar"); after an answer it explains an earlier message ("não cancela, eu cliquei no
+    botão errado, o celular é novo"), and with nothing said after it there is nothing to keep."""
+    return k <= _SLIP_HEAD and len(flat) - k - size >= 2
 
 
 def _split(parts: Sequence[Clause], point: tuple[int, int]) -> tuple[list[Clause], list[Clause]]:
@@ -193,16 +285,13 @@ def _split(parts: Sequence[Clause], point: tuple[int, int]) -> tuple[list[Clause
 def _blocks(parts: Sequence[Clause], many: bool, words: list[str], letters: list[str]) -> None:
     for index, clause in enumerate(parts):
         tokens = [_word(t) for t in clause.tokens]
-        _clause_features(tokens, clause.question, many and index == len(parts) - 1, words)
+        marks = negation_marks(tokens)
+        _clause_features(tokens, marks, clause.question, many and index == len(parts) - 1, words)
         if clause.contrast:  # "ia cancelar mas meu chefe liberou": the "but" side decides
             words.append("m:any")
             words.extend("m:" + t for t in tokens)
-        negated_until = -1
-        for i, token in enumerate(tokens):
-            if token in NEGATORS:
-                negated_until = i + _NEGATION_REACH
-            prefix = "nc:" if i <= negated_until and token not in NEGATORS else "c:"
-            letters.extend(_letter_groups(prefix, token))
+        for token, mark in zip(tokens, marks, strict=True):
+            letters.extend(_letter_groups(_LETTER_PREFIX[mark], token))
 
 
 def features(text: str, parts: Sequence[Clause] | None = None) -> Features:

@@ -1,7 +1,8 @@
 """What the clauses of a message say about who answers and what is asked.
 
 - :func:`two_people`: a message whose clauses answer differently for two people ("eu vou,
-  mas a consulta da minha filha pode cancelar") goes to a person;
+  mas a consulta da minha filha pode cancelar") or two appointments ("desmarca a minha e
+  deixa a da Sofia", "a da manhã mantém e a da tarde pode tirar") goes to a person;
 - :func:`answer_before_questions`: an answer followed by other questions ("Desmarca, por
   favor. Vocês devolvem o valor?") is read by the answer when the whole reads unclear.
 """
@@ -22,6 +23,14 @@ _UNKNOWN = "unknown"
 _POINTERS = frozenset({"ela", "ele", "dela", "dele", "dona", "senhor", "senhora", "paciente"})
 _INTRODUCTIONS = frozenset({("aqui", "e"), ("quem", "fala"), ("eu", "sou"), ("falo", "como")})
 _SELF_PAIRS = frozenset({("a", "minha"), ("o", "meu"), ("minha", "consulta"), ("meu", "horario")})
+# "a da Sofia", "a consulta do Pedro": an appointment named by its owner or its time.
+_APPOINTMENT_HEADS = frozenset({"a", "o", "consulta", "horario", "exame", "retorno"})
+_NOT_OWNERS = frozenset(
+    {"minha", "meu", "sua", "seu", "nossa", "nosso", "clinica", "doutora", "doutor", "dra",
+     "dr", "medica", "medico", "semana", "dia", "mes", "vez", "outra", "outro", "mesma",
+     "mesmo", "consulta", "proxima", "proximo", "ultima", "ultimo", "unidade", "recepcao",
+     "lista", "fila", "pessoa", "familia", "casa", "escola", "creche", "empresa", "firma"}
+)  # fmt: skip
 _TOPIC = 3  # "meu pai", "a minha mãe": a person named alone, whose answer follows
 _ELLIPTIC = 5
 _DETERMINERS = frozenset(
@@ -44,7 +53,18 @@ def _subjects(clause: Clause) -> set[str]:
     pairs = set(itertools.pairwise(tokens))
     if "eu" in tokens or pairs & _SELF_PAIRS:
         found.add("self")
+    found.update(_owners(tokens))
     return found
+
+
+def _owners(tokens: Sequence[str]) -> set[str]:
+    """Whose appointment a clause names: "a da Sofia", "a consulta do Pedro", "a da tarde"
+    (two appointments told apart by their time count as two)."""
+    return {
+        owner
+        for head, of, owner in zip(tokens, tokens[1:], tokens[2:], strict=False)
+        if head in _APPOINTMENT_HEADS and of in ("do", "da") and owner not in _NOT_OWNERS
+    }
 
 
 def two_people(model: ReplyModel, parts: Sequence[Clause], threshold: float = 0.5) -> bool:
