@@ -5,9 +5,9 @@ process: imported modules, the compiled flows (their machines and reply
 models, which a :class:`bot.core.flow_registry.FlowRegistry` never forgets),
 clients and their pools. Every full collection walks all of it, on the event
 loop, in the middle of whatever request is running: measured in the web
-process under the webhook bench (issue 20, third round), three full
-collections of up to 133 ms each in a 2-minute run, each one a stall of every
-turn in flight.
+process under the webhook bench (issue 20, third round, bench/README.md), one
+under load in each of two runs, 226 and 431 ms, each a stall of every turn in
+flight; none under load with the heap frozen.
 
 ``gc.freeze()`` (the ``gc`` module's documentation) moves every object tracked
 now to a permanent generation that collections skip. Objects made later are
