@@ -16,7 +16,8 @@ from bot.core.reply_model import Example, ReplyModel, share_names, train
 __all__ = ["Fit", "fit_here", "forget_models", "trained"]
 
 # Fits the models of several example sets, in order. Fitting imports scikit-learn, SciPy and
-# NumPy (about 100 MB that stay resident once imported); reading needs only the weights, so a serving process passes a ``Fit`` that runs this one in a child process.
+# NumPy (about 100 MB that stay resident once imported); reading needs only the weights, so
+# a serving process passes a ``Fit`` that runs this one in a child process.
 Fit = Callable[[Sequence[tuple[Example, ...]]], list[ReplyModel]]
 
 # Flows are compiled often (every check, every test, every reload) from the same examples:
