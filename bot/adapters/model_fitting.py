@@ -51,6 +51,7 @@ class ChildFitter:
 
     def __init__(self) -> None:
         self._child: subprocess.Popen[bytes] | None = None
+        self._keeping = False  # inside :meth:`kept`: a child started stays for the next fit
         self._lock = threading.RLock()  # guards ``_child``: one exchange with it at a time
 
     # Every ChildFitter fits the same models: equal, so that a flow text checked with one is
@@ -71,14 +72,17 @@ class ChildFitter:
             return []
         with self._lock:
             if self._child is None:
-                with self.kept():
-                    return self._exchange(sets)
-            return self._exchange(sets)
+                self._child = _start()
+            try:
+                return self._exchange(sets)
+            finally:
+                if not self._keeping:
+                    self._release()
 
     def _exchange(self, sets: Sequence[tuple[Example, ...]]) -> list[ReplyModel]:
         assert self._child is not None  # the caller holds the lock and a kept child
         requests, answers = self._child.stdin, self._child.stdout
-        if requests is None or answers is None:  # never: both are pipes (Popen in kept)
+        if requests is None or answers is None:  # never: both are pipes (Popen in _start)
             raise TransientError("reply models not fitted: the child process has no pipes")
         try:
             pickle.dump(list(sets), requests, protocol=pickle.HIGHEST_PROTOCOL)
@@ -94,31 +98,33 @@ class ChildFitter:
 
     @contextlib.contextmanager
     def kept(self) -> Iterator[None]:
-        """One child for every fit inside the block; it exits when the block ends."""
+        """One child for every fit inside the block, started by the first fit (a reload that
+        finds no edit starts none), exiting when the block ends."""
         with self._lock:
-            if self._child is not None:  # already kept by an outer block
-                outer = True
-            else:
-                outer = False
-                try:
-                    self._child = subprocess.Popen(
-                        _COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE
-                    )
-                except OSError as error:
-                    raise TransientError(
-                        f"reply models not fitted, no child process: {error}"
-                    ) from error
-        if outer:
+            outer, self._keeping = self._keeping, True
+        if outer:  # already kept by an outer block
             yield
             return
         try:
             yield
         finally:
             with self._lock:  # not while another thread's exchange uses the child
-                child, self._child = self._child, None
-            if child is not None:
-                _close(child)
+                self._keeping = False
+                self._release()
+
+    def _release(self) -> None:
+        """The child exits and what reading its answers freed goes back to the system."""
+        child, self._child = self._child, None
+        if child is not None:
+            _close(child)
             _give_back_freed_memory()
+
+
+def _start() -> subprocess.Popen[bytes]:
+    try:
+        return subprocess.Popen(_COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    except OSError as error:
+        raise TransientError(f"reply models not fitted, no child process: {error}") from error
 
 
 def _give_back_freed_memory() -> None:

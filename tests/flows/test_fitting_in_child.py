@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import threading
 import time
@@ -152,6 +153,35 @@ def test_one_child_serves_fits_from_several_threads_one_at_a_time() -> None:
         answered = list(pool.map(fitter, asked))
     for n, [model] in enumerate(answered):
         assert f"w:{_tag(n)}" in model.index, n
+
+
+def _fitting_children() -> list[int]:
+    """This process's children that are fitting children (``/proc``: Linux)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = stat.read_text().rsplit(")", 1)[1].split()[1]
+            command = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError):  # gone meanwhile
+            continue
+        if ppid == str(os.getpid()) and b"bot.adapters.model_fitting" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_kept_child_starts_at_the_first_fit_and_ends_with_the_block() -> None:
+    # A serving process reloads every 2 s; a reload that finds no edit fits nothing and
+    # must start no child (an interpreter with scikit-learn: a quarter of a core-second).
+    fitter = ChildFitter()
+    with fitter.kept():
+        assert _fitting_children() == []
+        fitter([_small_set(1)])
+        [child] = _fitting_children()
+        fitter([_small_set(2)])
+        assert _fitting_children() == [child]  # the same child for every fit of the block
+    assert _fitting_children() == []
+    fitter([_small_set(3)])  # outside a block: a child for the one fit, gone after it
+    assert _fitting_children() == []
 
 
 class _Overlaps:
