@@ -131,7 +131,7 @@ def test_an_answer_is_asked_again_only_when_its_opposite_stays_likely() -> None:
 @pytest.mark.parametrize(
     ("text", "state"),
     [
-        ("Desmarca a minha e deixa a do Pedro", "confirm_cancel"),
+        ("Desmarca a minha e deixa a do Pedro marcada", "confirm_cancel"),
         ("A consulta da manhã pode tirar e a da tarde mantém", "confirm_cancel"),  # two times
         ("a consulta do Rafael pode remarcar, a da Bia não", "cancelled"),
     ],
