@@ -58,14 +58,15 @@ _COURTESY_STARTS = frozenset(c[0] for c in _COURTESIES)
 # Words around a menu number that do not change it: "escolho a opção 2", "a de número um".
 _MENU_FILLER = frozenset(
     {"opcao", "numero", "num", "n", "no", "a", "o", "de", "do", "da", "e", "resposta",
-     "escolho", "quero", "fico", "com", "vou", "digito", "marco", "alternativa", "aperto"}
+     "escolho", "quero", "fico", "com", "vou", "digito", "marco", "alternativa", "aperto",
+     "botao", "tecla"}
 )  # fmt: skip
 _CARDINALS = {"um": "1", "uma": "1", "dois": "2", "duas": "2", "tres": "3", "quatro": "4",
               "cinco": "5"}  # fmt: skip
 # "segunda" and "quinta" are also weekdays: ordinals count only next to a menu word.
 _ORDINALS = {"primeira": "1", "primeiro": "1", "segunda": "2", "segundo": "2",
              "terceira": "3", "terceiro": "3", "quarta": "4", "quinta": "5"}  # fmt: skip
-_MENU_CUES = frozenset({"opcao", "numero", "alternativa", "a", "o"})
+_MENU_CUES = frozenset({"opcao", "numero", "alternativa", "botao", "tecla", "a", "o"})
 # Words that take back the number before them: "1 opa errei, 2", "1\nerrei, é 2" (as folded:
 # repeated letters are squeezed, "errei" is "erei").
 _MENU_CORRECTIONS = frozenset(

@@ -23,6 +23,9 @@ _QUESTION_WORDS = frozenset(
 _CONJUNCTIONS = frozenset({"mas", "porem", "entretanto", "contudo", "todavia"})
 # Courtesies that do not change what a short message means ("beleza, obrigada").
 _KEYCAP = re.compile("([0-9])\ufe0f?\u20e3")
+# "n° 2" typed with the degree sign for the ordinal indicator ("nº", which NFKD folds to
+# "no"): the number sign, not a "não" and a symbol. A temperature ("38°") keeps its sign.
+_NUMBER_SIGN = re.compile("\\b([nN])\\s?\u00b0")
 _IGNORED = frozenset({"\ufe0f", "\u200d"})  # emoji variation selector, zero-width joiner
 _CLAUSE_END = frozenset(".!?;,\n")
 _REPEATED = re.compile(r"(.)\1+")
@@ -47,7 +50,7 @@ def fold(text: str) -> str:
     """Lower case, accents removed, keycap digits made plain ("1️⃣" -> "1")."""
     if text.isascii():  # nothing to remove: accents, keycaps, emoji are all beyond ASCII
         return text.lower()
-    text = _KEYCAP.sub(r"\1", text)
+    text = _NUMBER_SIGN.sub(r"\1o ", _KEYCAP.sub(r"\1", text))
     decomposed = unicodedata.normalize("NFKD", text)
     kept = (
         ch

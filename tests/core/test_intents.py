@@ -78,6 +78,9 @@ def test_menu_number(tokens: tuple[str, ...], number: str | None) -> None:
         ("2️⃣", "cancel", "menu"),
         ("opção 3", "reschedule", "menu"),
         ("a de número dois", "cancel", "menu"),
+        ("n° 2", "cancel", "menu"),  # the degree sign for "nº": not a "não"
+        ("nº 3", "reschedule", "menu"),
+        ("segundo botão", "cancel", "menu"),
         ("4", UNKNOWN, "menu"),  # not on the menu: ask again, never guess
         # exact whole messages, courtesies aside; a question is not an answer
         ("SAIR", "opt_out", "exact"),
