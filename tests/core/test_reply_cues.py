@@ -27,6 +27,8 @@ def _marks(text: str) -> str:
         ("não vou deixar de ir", "nao/w vou/n deixar/n de/nn ir/nn"),
         ("não precisa deixar marcado", "nao/w precisa/n deixar/n marcado/n"),  # no "de"
         ("não dá pra não remarcar", "nao/w da/n pra/n nao/w remarcar/nn"),
+        # the second "não" five words after the first ("não há hipótese de eu não ir")
+        ("não há hipótese de eu não comparecer", "nao/w ha/n hipotese/n de/n eu/w nao/w comparecer/nn"),
         # Negative concord and a closing "não": one negation, however many words say it.
         ("não vou nem poder ir", "nao/w vou/n nem/w poder/n ir/n"),
         ("não é pra cancelar não tá", "nao/w e/n pra/n cancelar/n nao/w ta/n"),
