@@ -79,13 +79,15 @@ unit: $(STAMP) $(CHROMIUM) $(PROMTOOL) $(DOT)
 	$(BIN)/digitaly flows evaluate tests/data/replies/test.tsv --context reschedule_offer=cancelled \
 		--min-accuracy 0.985 --max-dangerous 1
 	$(BIN)/digitaly flows evaluate tests/data/replies/test2.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.98 --max-dangerous 2
+		--min-accuracy 0.98 --max-dangerous 1
 	$(BIN)/digitaly flows evaluate tests/data/replies/test3.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.96 --max-dangerous 1
+		--min-accuracy 0.955 --max-dangerous 1
 	$(BIN)/digitaly flows evaluate tests/data/replies/test4.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.96 --max-dangerous 10
+		--min-accuracy 0.965 --max-dangerous 5
 	$(BIN)/digitaly flows evaluate tests/data/replies/test5.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.93 --max-dangerous 16
+		--min-accuracy 0.945 --max-dangerous 3
+	$(BIN)/digitaly flows evaluate tests/data/replies/test6.tsv --context reschedule_offer=cancelled \
+		--min-accuracy 0.95 --max-dangerous 15
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
