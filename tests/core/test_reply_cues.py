@@ -10,6 +10,7 @@ from bot.core.reply_features import correction_point, features, negation_marks
 from bot.core.reply_model import Reading
 from bot.core.wording import clauses
 from tests.core.test_intents import decide, flow
+from tests.core.test_reply_corrections import kept_after_correction
 
 
 def _marks(text: str) -> str:
@@ -77,12 +78,7 @@ def test_a_double_negation_is_not_read_as_its_opposite(text: str, state: str, wr
     ],
 )
 def test_a_slip_owned_or_the_right_answer_named_is_a_correction(text: str, kept: str) -> None:
-    parts = clauses(text)
-    point = correction_point(parts)
-    assert point is not None
-    clause, token = point
-    tail = [*parts[clause].tokens[token:], *(t for c in parts[clause + 1 :] for t in c.tokens)]
-    assert " ".join(tail) == kept
+    assert kept_after_correction(text) == kept
 
 
 @pytest.mark.parametrize(
