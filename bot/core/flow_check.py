@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -311,6 +312,8 @@ def load_flow(text: str, filename: str = "<flow>") -> FlowSpec:
 # 2.8 MB str) in every serving process for nothing.
 _CHECKED: dict[tuple[bytes, str, bool, Fit], CheckResult] = {}
 _CHECKED_KEPT = 16
+# A reload checks in a thread while the event loop may check an old stored version.
+_CHECKED_LOCK = threading.Lock()
 
 
 def check_flow(
@@ -325,12 +328,14 @@ def check_flow(
     once), however many processes' reloads, tests and commands ask.
     """
     key = (hashlib.sha256(text.encode("utf-8")).digest(), filename, strict, fit)
-    result = _CHECKED.pop(key, None)
-    if result is None:
+    with _CHECKED_LOCK:
+        result = _CHECKED.pop(key, None)
+    if result is None:  # not under the lock: a check takes seconds (it fits the models)
         result = _check(text, filename, strict=strict, fit=fit)
-    _CHECKED[key] = result
-    while len(_CHECKED) > _CHECKED_KEPT:
-        del _CHECKED[next(iter(_CHECKED))]
+    with _CHECKED_LOCK:
+        _CHECKED[key] = result
+        while len(_CHECKED) > _CHECKED_KEPT:
+            del _CHECKED[next(iter(_CHECKED))]
     return result
 
 
