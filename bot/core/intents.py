@@ -5,7 +5,8 @@ Order of evidence, strongest first:
 1. a button's payload id (never its label: labels get edited);
 2. a number of the numbered menu, only while that menu is pending: a digit,
    a keycap, or the number written out, alone or with "opção", "a de número",
-   "escolho a" around it ("a de número dois", "opção 3", "a primeira");
+   "escolho a" around it ("a de número dois", "opção 3", "a primeira";
+   :mod:`bot.core.menu_words`);
 3. an ``exact`` entry equal to the whole message ("SAIR", "ok"), courtesies aside;
 4. the flow's reply model (:mod:`bot.core.reply_model`), trained on the
    examples of the intents the current state listens for plus the examples
@@ -28,6 +29,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.flow_spec import FlowSpec
+from bot.core.menu_words import menu_number
 from bot.core.reply_features import correction_point, example_key, tokens_of
 from bot.core.reply_fitting import Fit, fit_here, forget_models, trained
 from bot.core.reply_model import Example, Reading, ReplyModel
@@ -55,25 +57,6 @@ _COURTESIES = (
     ("obrigada",), ("obg",), ("grato",), ("grata",), ("por", "favor"), ("pf",), ("pfv",),
 )  # fmt: skip
 _COURTESY_STARTS = frozenset(c[0] for c in _COURTESIES)
-# Words around a menu number that do not change it: "escolho a opção 2", "a de número um".
-_MENU_FILLER = frozenset(
-    {"opcao", "numero", "num", "n", "no", "a", "o", "de", "do", "da", "e", "resposta",
-     "escolho", "quero", "fico", "com", "vou", "digito", "marco", "alternativa", "aperto",
-     "botao", "tecla"}
-)  # fmt: skip
-_CARDINALS = {"um": "1", "uma": "1", "dois": "2", "duas": "2", "tres": "3", "quatro": "4",
-              "cinco": "5"}  # fmt: skip
-# "segunda" and "quinta" are also weekdays: ordinals count only next to a menu word.
-_ORDINALS = {"primeira": "1", "primeiro": "1", "segunda": "2", "segundo": "2",
-             "terceira": "3", "terceiro": "3", "quarta": "4", "quinta": "5"}  # fmt: skip
-_MENU_CUES = frozenset({"opcao", "numero", "alternativa", "botao", "tecla", "a", "o"})
-# Words that take back the number before them: "1 opa errei, 2", "1\nerrei, é 2" (as folded:
-# repeated letters are squeezed, "errei" is "erei").
-_MENU_CORRECTIONS = frozenset(
-    {"erei", "ops", "opa", "erado", "engano", "desculpa", "desculpe", "digo", "quis",
-     "quer", "dizer", "pera", "cliquei", "apertei", "mandei", "foi", "mal", "sem", "querer", "era",
-     "alias", "espera", "perai", "nao", "corecao", "corigindo", "retificando"}
-)  # fmt: skip
 _LONGEST_MENU_ANSWER = 10  # "bom dia, eu escolho a opção de número dois, obrigada"
 DEFAULT_MIN_CONFIDENCE = 0.5
 # Reading "confirm" while "cancel" stays this likely (or "yes" against "no") is a coin toss
@@ -233,36 +216,6 @@ def _without_courtesies(tokens: tuple[str, ...]) -> tuple[str, ...]:
             else:
                 i += 1
     return tuple(kept)
-
-
-def menu_number(tokens: Sequence[str]) -> str | None:
-    """The one menu number a message consists of ("opção 2", "a de número dois"), or None.
-
-    A number taken back by a correction counts no more: "1 opa errei, 2" is 2, and so is
-    "1... não, pera, 2"; a "não" that takes back no number ("2 não") is not a menu answer."""
-    numbers: list[str] = []
-    cue = corrected = False
-    for token in tokens:
-        if token.isdigit():
-            numbers.append(token)
-        elif token in _CARDINALS:
-            numbers.append(_CARDINALS[token])
-        elif token in _ORDINALS:
-            numbers.append(_ORDINALS[token])
-        elif token in _MENU_FILLER:
-            cue = cue or token in _MENU_CUES
-        elif token in _MENU_CORRECTIONS:
-            corrected = corrected or bool(numbers)  # a number, then "errei": the next one counts
-        else:
-            return None
-    if corrected and len(numbers) >= 2:
-        numbers = numbers[-1:]
-    elif "nao" in tokens:
-        return None
-    if len(numbers) != 1:
-        return None
-    ordinal = any(t in _ORDINALS for t in tokens)
-    return numbers[0] if cue or not ordinal else None
 
 
 def _whole_message(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from bot.core.intents import menu_number
+from bot.core.menu_words import menu_number
 from bot.core.render import format_date
 from bot.core.wording import fold
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.core.flow_check import check_flow
-from bot.core.intents import UNKNOWN, Decision, classify, fold, menu_number
+from bot.core.intents import UNKNOWN, Decision, classify, fold
 from bot.core.machine import CompiledFlow
+from bot.core.menu_words import menu_number
 from bot.core.reply_features import features
 from bot.core.reply_model import Example, train
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.intents import answer_before_questions, menu_number
+from bot.core.intents import answer_before_questions
+from bot.core.menu_words import menu_number
 from bot.core.reply_features import correction_point, features
 from bot.core.wording import clauses
 from tests.core.test_intents import decide, flow
