@@ -84,7 +84,7 @@ class Run:
     """One ``digitaly run`` in its own process group."""
 
     def __init__(self, workdir: Path, env: dict[str, str], n: int) -> None:
-        self.workdir, self.port = workdir, int(env["PORT"])
+        self.workdir, self.port, self.n = workdir, int(env["PORT"]), n
         with (workdir / f"run-{n}.log").open("wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bot", "run"],
@@ -97,15 +97,22 @@ class Run:
 
     async def ready(self, within: float = 240) -> None:
         deadline = time.monotonic() + within
+        last = "no answer on the port"
         async with aiohttp.ClientSession() as http:
             while time.monotonic() < deadline:
-                assert self.process.poll() is None, "digitaly run exited"
+                assert self.process.poll() is None, f"digitaly run exited\n{self.log_tail()}"
                 with contextlib.suppress(aiohttp.ClientError):
                     async with http.get(f"http://127.0.0.1:{self.port}/readyz") as answer:
                         if answer.status == 200:
                             return
+                        last = f"/readyz {answer.status}: {await answer.text()}"
                 await asyncio.sleep(0.3)
-        raise AssertionError("digitaly run did not get ready")
+        # What it said and logged: a start that hangs once in many runs is found from this.
+        raise AssertionError(f"digitaly run did not get ready ({last})\n{self.log_tail()}")
+
+    def log_tail(self, size: int = 6000) -> str:
+        text = (self.workdir / f"run-{self.n}.log").read_text(encoding="utf-8", errors="replace")
+        return text[-size:]
 
     def servers(self) -> dict[str, dict[str, Any]]:
         state = json.loads((self.workdir / "var" / "embedded.json").read_text())
