@@ -61,8 +61,11 @@ def _start(tmp_path: Path, port: int) -> subprocess.Popen[str]:
 
 def _interrupt(process: subprocess.Popen[str]) -> str:
     process.send_signal(signal.SIGINT)
-    out, _ = process.communicate(timeout=40)
+    out, err = process.communicate(timeout=40)
     assert process.returncode == 0
+    # A clean stop: no scan cut mid-way, no client closed under a running job.
+    assert '"level": "error"' not in err, err[-3000:]
+    assert "Traceback" not in err, err[-3000:]
     return out
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -51,6 +54,8 @@ async def _serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool
         await flows.reload_in_thread()
     async with contextlib.AsyncExitStack() as stack:
         broker = create_broker(settings)
+        stop_jobs: Callable[[], Awaitable[None]] | None = None
+        in_progress: set[asyncio.Task[Any]] = set()  # the scheduler's runs, while they run
         ops = metrics_port(settings, web=web)
         if ops is not None:
             await stack.enter_async_context(ops_site(settings, ops))
@@ -67,13 +72,16 @@ async def _serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool
             # Imported only by the processes that run them: the jobs bring the report
             # builder (reportlab), APScheduler and SMTP, megabytes a web process never uses.
             from workers.jobs import create_jobs
-            from workers.scheduler import add_cron_jobs, create_scheduler
+            from workers.scheduler import add_cron_jobs, create_scheduler, stop_scheduler
 
             jobs = await stack.enter_async_context(create_jobs(settings, broker, flows))
-            sched = create_scheduler(jobs.interval)
-            add_cron_jobs(sched, jobs.cron)
+            sched = create_scheduler(jobs.interval, in_progress=in_progress)
+            add_cron_jobs(sched, jobs.cron, in_progress=in_progress)
             sched.start()
-            stack.callback(sched.shutdown, wait=False)
+            stop_jobs = functools.partial(
+                stop_scheduler, sched, in_progress, within=_WORKER_STOP_SECONDS
+            )
+            stack.push_async_callback(stop_jobs)  # on an error before the stop signal too
             log.info("scheduler started", extra={"jobs": sorted([*jobs.interval, *jobs.cron])})
         worker_task: asyncio.Task[None] | None = None
         if worker:
@@ -87,6 +95,8 @@ async def _serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool
         log.info("start-up heap frozen", extra={"objects": freeze_start_up()})
         await stop.wait()
         log.info("stopping")
+        if stop_jobs is not None:  # first: its runs hand tasks to the worker's broker
+            await stop_jobs()
         if worker_task is not None:
             try:
                 await asyncio.wait_for(worker_task, _WORKER_STOP_SECONDS)
