@@ -161,12 +161,15 @@ async def _queue_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
+    # The turn's locks: a client of their own, a deadline per round trip (bot.adapters.locks).
+    url = app[SETTINGS].redis_url
+    locks = RedisLocks.from_url(url) if url else RedisLocks(app[REDIS])
     services = create_services(
         app[SETTINGS],
         store=app[STORE],
         flows=app[FLOWS],
         queue=app[QUEUE],
-        locks=RedisLocks(app[REDIS]),
+        locks=locks,
         clock=app[CLOCK],
     )
     app[CONVERSATIONS] = services.conversations
@@ -179,6 +182,7 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
     turns = app[TURNS]
     if turns:
         await asyncio.wait(tuple(turns), timeout=_TURN_DRAIN_SECONDS)
+    await locks.aclose()
 
 
 async def _templates_ctx(app: web.Application) -> AsyncIterator[None]:
