@@ -29,9 +29,8 @@ from bot.core.errors import ConfigError
 from bot.settings import Settings
 from bot.web import health, observability, twilio
 from bot.web.api import setup_api
-from bot.web.connections import body_deadline_middleware
 from bot.web.errors import SERVER_LOG, error_middleware
-from bot.web.guards import host_middleware, secure_headers
+from bot.web.guards import guard_middleware, secure_headers
 from bot.web.keys import (
     API_LIMITER,
     ARCHIVE,
@@ -263,8 +262,7 @@ def create_app(
     app = web.Application(
         middlewares=[
             observe_middleware,
-            host_middleware,
-            body_deadline_middleware,
+            guard_middleware,
             error_middleware,
         ],
         handler_args=_server_limits(settings),
