@@ -29,9 +29,8 @@ from bot.core.errors import ConfigError
 from bot.settings import Settings
 from bot.web import health, observability, twilio
 from bot.web.api import setup_api
-from bot.web.connections import body_deadline_middleware
 from bot.web.errors import SERVER_LOG, error_middleware
-from bot.web.guards import host_middleware, secure_headers
+from bot.web.guards import guard_middleware, secure_headers
 from bot.web.keys import (
     API_LIMITER,
     ARCHIVE,
@@ -161,12 +160,15 @@ async def _queue_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
+    # The turn's locks: a client of their own, a deadline per round trip (bot.adapters.locks).
+    url = app[SETTINGS].redis_url
+    locks = RedisLocks.from_url(url) if url else RedisLocks(app[REDIS])
     services = create_services(
         app[SETTINGS],
         store=app[STORE],
         flows=app[FLOWS],
         queue=app[QUEUE],
-        locks=RedisLocks(app[REDIS]),
+        locks=locks,
         clock=app[CLOCK],
     )
     app[CONVERSATIONS] = services.conversations
@@ -179,6 +181,7 @@ async def _services_ctx(app: web.Application) -> AsyncIterator[None]:
     turns = app[TURNS]
     if turns:
         await asyncio.wait(tuple(turns), timeout=_TURN_DRAIN_SECONDS)
+    await locks.aclose()
 
 
 async def _templates_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -259,8 +262,7 @@ def create_app(
     app = web.Application(
         middlewares=[
             observe_middleware,
-            host_middleware,
-            body_deadline_middleware,
+            guard_middleware,
             error_middleware,
         ],
         handler_args=_server_limits(settings),

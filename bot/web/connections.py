@@ -5,9 +5,10 @@ aiohttp has no read timeout of its own. What it has, and what we add:
 - **headers**: aiohttp arms ``keepalive_timeout`` when a connection opens and
   after each answer, and closes a connection still waiting for a whole request
   head when it fires; it is set to ``web_limits.header_timeout``.
-- **body**: :func:`body_deadline_middleware` gives a request's body
-  ``web_limits.body_timeout`` seconds from the moment its head was read, then
-  closes the connection (the handler sees the client gone: a warning, no 500).
+- **body**: :func:`watch_body` (armed by :func:`bot.web.guards.guard_middleware`)
+  gives a request's body ``web_limits.body_timeout`` seconds from the moment its
+  head was read, then closes the connection (the handler sees the client gone:
+  a warning, no 500).
 - **connections**: :class:`CappedSite` refuses a client address's connection
   beyond ``web_limits.max_connections_per_client`` at once (0: no cap, for
   when a reverse proxy in front already limits, see docs/operations.md).
@@ -20,11 +21,10 @@ import logging
 from collections import Counter
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from bot.web.keys import SETTINGS
 
-__all__ = ["CappedSite", "body_deadline_middleware"]
+__all__ = ["CappedSite", "watch_body"]
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +36,13 @@ def _cut_slow_body(request: web.Request) -> None:
     request.transport.close()
 
 
-@web.middleware
-async def body_deadline_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+def watch_body(request: web.Request) -> asyncio.TimerHandle | None:
+    """Arm the body's deadline, unless the whole body came with the head (a webhook's
+    does: no timer); the caller cancels the handle once its handler is done."""
     if not request.body_exists or request.content.is_eof():
-        return await handler(request)
+        return None
     seconds = request.app[SETTINGS].web_limits.body_timeout.total_seconds()
-    watchdog = asyncio.get_running_loop().call_later(seconds, _cut_slow_body, request)
-    try:
-        return await handler(request)
-    finally:
-        watchdog.cancel()
+    return asyncio.get_running_loop().call_later(seconds, _cut_slow_body, request)
 
 
 class _Capped(asyncio.Protocol):

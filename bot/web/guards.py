@@ -9,6 +9,10 @@
 - The pages (``/console``, ``/simulator``) answer only to the configured
   public host or a loopback name: a DNS-rebinding page in a staff browser
   reaches us under its own host name and is refused.
+- A request's body has a deadline (:func:`bot.web.connections.watch_body`).
+
+Both guards are one middleware: every request passes through each middleware's
+coroutine, and these two need no layer of their own.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from bot.web.connections import watch_body
 from bot.web.keys import SETTINGS
 
-__all__ = ["CSP", "host_middleware", "secure_headers"]
+__all__ = ["CSP", "guard_middleware", "secure_headers"]
 
 # Inline styles stay allowed (scripts never): the vendored Mermaid draws a flow as an SVG
 # carrying its own <style> element (rules scoped to that diagram's id) and style
@@ -63,10 +68,17 @@ def allowed_host(request: web.Request) -> bool:
 
 
 @web.middleware
-async def host_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def guard_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuse a page under a host name not ours; then the handler, under the body's deadline."""
     if request.path.startswith(_PAGES) and not allowed_host(request):
         raise web.HTTPMisdirectedRequest(
             text='{"error": {"code": "unknown_host", "message": "this host name is not served"}}',
             content_type="application/json",
         )
-    return await handler(request)
+    watchdog = watch_body(request)
+    if watchdog is None:
+        return await handler(request)
+    try:
+        return await handler(request)
+    finally:
+        watchdog.cancel()
