@@ -31,6 +31,15 @@ _NOT_OWNERS = frozenset(
      "mesmo", "consulta", "proxima", "proximo", "ultima", "ultimo", "unidade", "recepcao",
      "lista", "fila", "pessoa", "familia", "casa", "escola", "creche", "empresa", "firma"}
 )  # fmt: skip
+# A day or a time that tells one appointment from another: "a de quarta", "a de manhã".
+_WHEN = frozenset(
+    {"segunda", "terca", "quarta", "quinta", "sexta", "sabado", "domingo", "manha", "tarde",
+     "noite", "hoje", "amanha"}
+)  # fmt: skip
+_ONLY = frozenset({"so", "somente", "apenas"})
+_PICKS = frozenset({"a", "o", "na", "no", "da", "do"})  # "só *na* primeira", "só *a* de quarta"
+# Not "segunda": "vou só na segunda" names a weekday, which the model reads.
+_ORDINALS = frozenset({"primeira", "primeiro", "ultima", "ultimo", "1a", "2a"})
 _TOPIC = 3  # "meu pai", "a minha mãe": a person named alone, whose answer follows
 _ELLIPTIC = 5
 _DETERMINERS = frozenset(
@@ -58,13 +67,40 @@ def _subjects(clause: Clause) -> set[str]:
 
 
 def _owners(tokens: Sequence[str]) -> set[str]:
-    """Whose appointment a clause names: "a da Sofia", "a consulta do Pedro", "a da tarde"
-    (two appointments told apart by their time count as two)."""
+    """Whose appointment a clause names: "a da Sofia", "a consulta do Pedro", "a da tarde",
+    "a de quarta" (two appointments told apart by their time or day count as two)."""
     return {
         owner
         for head, of, owner in zip(tokens, tokens[1:], tokens[2:], strict=False)
-        if head in _APPOINTMENT_HEADS and of in ("do", "da") and owner not in _NOT_OWNERS
+        if head in _APPOINTMENT_HEADS
+        and ((of in ("do", "da") and owner not in _NOT_OWNERS) or (of == "de" and owner in _WHEN))
     }
+
+
+def _without_owner(clause: Clause) -> Clause:
+    """The clause without the words that name its appointment ("*a de quarta* cancela"): the
+    answer is read alone, the name of the appointment says nothing of it."""
+    tokens = clause.tokens
+    named = {i + k for i in range(len(tokens) - 2) if _owners(tokens[i : i + 3]) for k in range(3)}
+    kept = tuple(t for i, t in enumerate(tokens) if i not in named)
+    return Clause(kept, clause.question, clause.contrast) if kept else clause
+
+
+def _one_of_several(parts: Sequence[Clause]) -> bool:
+    """A message that keeps only one of several appointments by its order or day ("vou *só na
+    primeira*", "desmarca *só a de quarta*"): which one is kept is for a person to match."""
+    return any(
+        word in _ONLY and _picks_one(clause.tokens[i + 1 : i + 4])
+        for clause in parts
+        for i, word in enumerate(clause.tokens)
+    )
+
+
+def _picks_one(words: Sequence[str]) -> bool:
+    """ "na primeira", "a de quarta": one appointment, by its order or day."""
+    if len(words) < 2 or words[0] not in _PICKS:
+        return False
+    return words[1] in _ORDINALS or (len(words) == 3 and words[1] == "de" and words[2] in _WHEN)
 
 
 def two_people(model: ReplyModel, parts: Sequence[Clause], threshold: float = 0.5) -> bool:
@@ -72,6 +108,8 @@ def two_people(model: ReplyModel, parts: Sequence[Clause], threshold: float = 0.
     people (or the writer and someone else): "eu vou, mas a consulta da minha filha pode
     cancelar". A clause that names nobody ("não vou poder ir... aí meu marido falou que fica com
     o bebê, então vou!") is the writer correcting themselves, not a second person's answer."""
+    if _one_of_several(parts):
+        return True
     subjects = set().union(*(_subjects(c) for c in parts))
     if len(subjects) < 2:
         return False
@@ -94,7 +132,7 @@ def two_people(model: ReplyModel, parts: Sequence[Clause], threshold: float = 0.
             who, topic = topic, frozenset()
         if not who:
             continue
-        reading = model.read("", [clause])
+        reading = model.read("", [_without_owner(clause)])
         if _is_topic(clause, who, reading.intent, clause.tokens in wholes):
             topic = who
             continue
