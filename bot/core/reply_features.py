@@ -257,7 +257,7 @@ def correction_point(
     words = False  # something was said in this message (not only before it)
     found: tuple[int, int] | None = None
     skip = 0
-    for k, (clause, _, token) in enumerate(flat):
+    for k, (clause, place, token) in enumerate(flat):
         if skip:
             skip -= 1
             continue
@@ -268,7 +268,7 @@ def correction_point(
             size = 0
         if size and (token, following)[:size] in _SLIPS and not _slip_said_first(k, size, flat):
             size = 0
-        if not size and words and set(parts[clause].tokens) <= NEGATORS:
+        if not size and words and not place and set(parts[clause].tokens) <= NEGATORS:
             size = len(parts[clause].tokens)  # "CANCELA\n*não*, CONFIRMA": a "não" on its own
         if size:
             size += _negators_closing(flat, k + size)  # "Aliás *não*, cancela": part of it

@@ -29,6 +29,7 @@ def test_a_nao_on_its_own_after_an_answer_takes_it_back(text: str, kept: str) ->
     "text",
     [
         "Não, não vou",  # nothing said before the "não"
+        "nao nao, vou sim, foi mal",  # a "não" repeated is not said before itself
         "Bom dia! Não, vou não",  # a greeting says nothing
         "vou sim, não",  # nothing after it
         "não",
