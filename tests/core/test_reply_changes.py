@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.reply_features import features
+from bot.core.reply_structure import names_in
 from tests.core.test_intents import decide
 from tests.core.test_reply_corrections import kept_after_correction
 
@@ -90,3 +91,38 @@ def test_appointments_told_apart_by_day_or_order_go_to_a_person(text: str, state
 )
 def test_an_appointment_named_by_its_day_with_one_answer_is_read(text: str, state: str) -> None:
     assert decide(text, state).rule == "model"
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("a Ana vai, o Bruno não", {"ana", "bruno"}),
+        ("CANCELA, a Ana vai", {"ana"}),  # all in capitals: shouted, not a name
+        ("a enchente levou tudo", set()),  # no capital, no name
+    ],
+)
+def test_names_are_the_words_written_with_a_capital(text: str, names: set[str]) -> None:
+    assert names_in(text) == names
+
+
+@pytest.mark.parametrize(
+    ("text", "state"),
+    [
+        ("a Júlia vai, o Pedro tá gripado e não vai", "awaiting_reply"),
+        ("o Caio mantém, a Bia pode cancelar", "confirm_cancel"),
+    ],
+)
+def test_two_people_named_by_their_names_go_to_a_person(text: str, state: str) -> None:
+    decision = decide(text, state)
+    assert decision.rule == "two_people", decision.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a Júlia vai sim, pode confirmar",  # one person, one answer
+        "A Dra Paula atende de tarde? Vou sim",  # a title, not someone who answers
+    ],
+)
+def test_one_named_person_or_a_title_is_read(text: str) -> None:
+    assert decide(text).rule == "model"
