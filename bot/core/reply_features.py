@@ -97,7 +97,7 @@ _GRAMS = (3, 4, 5)
 # desmarcar", "2 não, *desculpa*, é 1", "Não\nops, *quis dizer* sim" (as folded and squeezed).
 CORRECTIONS = frozenset(
     {"pera", "espera", "perai", "esperai", "ops", "opa", "erei", "digo", "alias", "corigindo", "corecao",
-     "retificando", "erado"}
+     "retificando", "retifico", "corijo", "erado"}
 )  # fmt: skip
 # Also a slip owned ("erro meu", "sem querer", "escrevi errado", "por engano") and
 # the right answer named ("Errei o número, *o certo* é 2"), as folded and squeezed.

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.reply_features import features
+from bot.core.menu_words import menu_number
+from bot.core.reply_features import features, tokens_of
 from bot.core.reply_structure import names_in
+from bot.core.wording import clauses
 from tests.core.test_intents import decide
 from tests.core.test_reply_corrections import kept_after_correction
 
@@ -126,3 +128,23 @@ def test_two_people_named_by_their_names_go_to_a_person(text: str, state: str) -
 )
 def test_one_named_person_or_a_title_is_read(text: str) -> None:
     assert decide(text).rule == "model"
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("1 1 apertei o 2 sem querer", "1"),  # the number owned as the slip is taken back
+        ("é 3, desculpa o 1 de antes", "3"),
+        ("apertei o 1 sem querer, é 2", "2"),  # the slip, then the answer
+        ("opção 2. Retifico: opção 1", "1"),
+        ("1 corrijo 3", "3"),
+        ("1 2", None),  # two numbers, no correction
+    ],
+)
+def test_a_number_owned_as_a_slip_is_taken_back(text: str, number: str | None) -> None:
+    assert menu_number(tokens_of(clauses(text))) == number
+
+
+def test_a_corrected_number_is_the_option_in_the_yes_no_question() -> None:
+    decision = decide("1 1 1 cliquei o 2 sem querer", "confirm_cancel")
+    assert (decision.rule, decision.intent) == ("menu", "yes")
