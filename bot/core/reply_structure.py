@@ -1,8 +1,9 @@
 """What the clauses of a message say about who answers and what is asked.
 
 - :func:`two_people`: a message whose clauses answer differently for two people ("eu vou,
-  mas a consulta da minha filha pode cancelar") or two appointments ("desmarca a minha e
-  deixa a da Sofia", "a da manhã mantém e a da tarde pode tirar") goes to a person;
+  mas a consulta da minha filha pode cancelar", "a Ana vai, o Bruno não") or two appointments
+  ("desmarca a minha e deixa a da Sofia", "a de quarta cancela, a de sexta mantém"), or that
+  keeps one of several ("vou só na primeira"), goes to a person;
 - :func:`answer_before_questions`: an answer followed by other questions ("Desmarca, por
   favor. Vocês devolvem o valor?") is read by the answer when the whole reads unclear.
 """
