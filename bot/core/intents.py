@@ -33,7 +33,7 @@ from bot.core.menu_words import menu_number
 from bot.core.reply_features import correction_point, example_key, tokens_of
 from bot.core.reply_fitting import Fit, fit_here, forget_models, trained
 from bot.core.reply_model import Example, Reading, ReplyModel
-from bot.core.reply_structure import answer_before_questions, two_people
+from bot.core.reply_structure import answer_before_questions, names_in, two_people
 from bot.core.wording import Clause, clauses, fold, phrase_tokens
 
 __all__ = [
@@ -275,11 +275,12 @@ def _model_decision(
     parts: list[Clause],
     accepted: Collection[str],
     state: str | None,
+    names: frozenset[str] = frozenset(),
 ) -> Decision:
     model = understanding.model_for(accepted, state)
     if model is None:
         return Decision(UNKNOWN, "no examples to read free text in this state", "none", 0.0)
-    if two_people(model, parts):
+    if two_people(model, parts, names=names):
         return Decision(UNKNOWN, "the message answers differently for two people", "two_people")
     decision = _judge(understanding, model.read("", parts))
     statements = answer_before_questions(parts)
@@ -354,7 +355,7 @@ def classify(
     corrected = _corrected_to_number(parts, menu or {}, accepted)
     if corrected is not None:
         return corrected
-    decision = _model_decision(understanding, parts, accepted, state)
+    decision = _model_decision(understanding, parts, accepted, state, names_in(text))
     if decision.intent == UNKNOWN and media_count:
         return Decision(UNKNOWN, f"{decision.reason}; with {media_count} attachment(s)", "non_text")
     return decision

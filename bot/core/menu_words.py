@@ -24,8 +24,12 @@ _MENU_CUES = frozenset({"opcao", "numero", "alternativa", "botao", "tecla", "a",
 _MENU_CORRECTIONS = frozenset(
     {"erei", "ops", "opa", "erado", "engano", "desculpa", "desculpe", "digo", "quis",
      "quer", "dizer", "pera", "cliquei", "apertei", "mandei", "foi", "mal", "sem", "querer", "era",
-     "alias", "espera", "perai", "nao", "corecao", "corigindo", "retificando"}
+     "alias", "espera", "perai", "nao", "corecao", "corigindo", "retificando", "retifico",
+     "corijo", "antes"}
 )  # fmt: skip
+# Said right after a number, these own it as the slip: "2 2 2 apertei *o 1 sem querer*", "é 2,
+# desculpa *o 1 de antes*" (the number before it is the answer).
+_SLIP_AFTER = frozenset({"querer", "erado", "engano", "antes"})
 
 
 def menu_number(tokens: Sequence[str]) -> str | None:
@@ -34,10 +38,11 @@ def menu_number(tokens: Sequence[str]) -> str | None:
     A number taken back by a correction counts no more: "1 opa errei, 2" is 2, and so is
     "1... não, pera, 2"; a "não" that takes back no number ("2 não") is not a menu answer."""
     numbers: list[str] = []
-    cue = corrected = False
+    cue = corrected = slip = False
     for token in tokens:
         if token.isdigit():
             numbers.append(token)
+            slip = False
         elif token in _CARDINALS:
             numbers.append(_CARDINALS[token])
         elif token in _ORDINALS:
@@ -46,10 +51,12 @@ def menu_number(tokens: Sequence[str]) -> str | None:
             cue = cue or token in _MENU_CUES
         elif token in _MENU_CORRECTIONS:
             corrected = corrected or bool(numbers)  # a number, then "errei": the next one counts
+            slip = slip or (token in _SLIP_AFTER and bool(numbers))
         else:
             return None
     if corrected and len(numbers) >= 2:
-        numbers = numbers[-1:]
+        kept = set(numbers[:-1]) if slip else {numbers[-1]}  # the slip was the last number
+        numbers = list(kept)
     elif "nao" in tokens:
         return None
     if len(numbers) != 1:

@@ -60,8 +60,12 @@ _SELF = frozenset({"eu", "minha", "meu", "mim", "comigo"})
 # Doubt said outright: "ia desmarcar mas agora *não sei mais*", "tô em *dúvida*", "*sei lá*".
 _DOUBTS = frozenset(
     {("nao", "sei"), ("sei", "la"), ("em", "duvida"), ("nao", "tenho", "certeza"),
-     ("nao", "garanto"), ("nao", "decidi"), ("to", "pensando"), ("estou", "pensando")}
+     ("nao", "garanto"), ("nao", "decidi"), ("to", "pensando"), ("estou", "pensando"),
+     ("pode", "ser", "que")}
 )  # fmt: skip
+# Saying it, negated, is doubt too: "*não dá pra dizer* agora", "*não posso dizer* que não vou",
+# "não posso *garantir*" (the writer does not answer, and says so).
+_SAYING = frozenset({"dizer", "afirmar", "garantir", "prometer", "falar"})
 _NEGATION_REACH = 3
 # A second negation reaches back further than the words: "não tem como eu *não* ir", "não
 # há hipótese de eu *não* ir" (5: one dangerous error fewer than 4 on the development sets).
@@ -93,7 +97,7 @@ _GRAMS = (3, 4, 5)
 # desmarcar", "2 não, *desculpa*, é 1", "Não\nops, *quis dizer* sim" (as folded and squeezed).
 CORRECTIONS = frozenset(
     {"pera", "espera", "perai", "esperai", "ops", "opa", "erei", "digo", "alias", "corigindo", "corecao",
-     "retificando", "erado"}
+     "retificando", "retifico", "corijo", "erado"}
 )  # fmt: skip
 # Also a slip owned ("erro meu", "sem querer", "escrevi errado", "por engano") and
 # the right answer named ("Errei o número, *o certo* é 2"), as folded and squeezed.
@@ -232,7 +236,12 @@ def example_key(text: str) -> str:
 
 
 def _doubts(tokens: Sequence[str]) -> bool:
-    return any(tuple(tokens[i : i + len(d)]) == d for d in _DOUBTS for i in range(len(tokens)))
+    if any(tuple(tokens[i : i + len(d)]) == d for d in _DOUBTS for i in range(len(tokens))):
+        return True
+    if _SAYING.isdisjoint(tokens):
+        return False
+    marks = negation_marks(tokens)
+    return any(t in _SAYING and m == "n" for t, m in zip(tokens, marks, strict=True))
 
 
 def correction_point(
@@ -245,9 +254,10 @@ def correction_point(
     *2*"), for a menu number named after it."""
     flat = [(i, j, t) for i, c in enumerate(parts) for j, t in enumerate(c.tokens)]
     said = not after_words
+    words = False  # something was said in this message (not only before it)
     found: tuple[int, int] | None = None
     skip = 0
-    for k, (_, _, token) in enumerate(flat):
+    for k, (clause, place, token) in enumerate(flat):
         if skip:
             skip -= 1
             continue
@@ -258,13 +268,27 @@ def correction_point(
             size = 0
         if size and (token, following)[:size] in _SLIPS and not _slip_said_first(k, size, flat):
             size = 0
+        if not size and words and not place and set(parts[clause].tokens) <= NEGATORS:
+            size = len(parts[clause].tokens)  # "CANCELA\n*não*, CONFIRMA": a "não" on its own
         if size:
+            size += _negators_closing(flat, k + size)  # "Aliás *não*, cancela": part of it
             if said and k + size < len(flat):
                 found = flat[k + size][:2]  # the marker itself weighs as little as the rest
             skip = size - 1
         elif token not in _EMPTY:
-            said = True
+            said = words = True
     return found
+
+
+def _negators_closing(flat: Sequence[tuple[int, int, str]], start: int) -> int:
+    """How many negators right after a correction word end its clause ("Mantém. Aliás *não*,
+    cancela", "pera, *não não*, cancela"): they take back with it, they do not answer. A
+    "não" that goes on to a verb ("aliás não cancela") is what the writer keeps."""
+    end = start
+    while end < len(flat) and flat[end][2] in NEGATORS:
+        end += 1
+    closes = end > start and (end == len(flat) or flat[end][0] != flat[end - 1][0])
+    return end - start if closes and end < len(flat) else 0
 
 
 def _slip_said_first(k: int, size: int, flat: Sequence[tuple[int, int, str]]) -> bool:
