@@ -16,7 +16,7 @@ from bot.adapters.flow_files import FlowDirectory
 from bot.adapters.gauges import refresh_gauges
 from bot.adapters.locks import RedisLocks
 from bot.adapters.model_fitting import ChildFitter
-from bot.adapters.mongo import MongoStore, connect_store, ensure_schema
+from bot.adapters.mongo import MongoStore, connect_store, ensure_schema, ping
 from bot.adapters.mongo.report_archive import MongoReportArchive
 from bot.adapters.queue import TaskiqQueue
 from bot.adapters.ratelimit import RedisRateLimiter
@@ -32,6 +32,7 @@ from bot.web.api import setup_api
 from bot.web.connections import body_deadline_middleware
 from bot.web.errors import SERVER_LOG, error_middleware
 from bot.web.guards import host_middleware, secure_headers
+from bot.web.in_flight import InFlight
 from bot.web.keys import (
     API_LIMITER,
     ARCHIVE,
@@ -40,6 +41,7 @@ from bot.web.keys import (
     DB,
     FLOWS,
     GAUGES,
+    IN_FLIGHT,
     LOGIN_THROTTLE,
     MONGO,
     PROBES,
@@ -229,7 +231,7 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
     db, redis = app[DB], app[REDIS]
 
     async def ping_mongodb() -> object:
-        return await db.command("ping")
+        return await ping(db)
 
     async def ping_redis() -> object:
         return await redis.ping()
@@ -240,6 +242,7 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
     app[PROBES] = {"mongodb": ping_mongodb, "redis": ping_redis}
     app[GAUGES] = gauges
     yield
+    await app[IN_FLIGHT].close()  # before the clients the probes use close
     if owned:
         await app[REDIS].aclose()
 
@@ -269,6 +272,7 @@ def create_app(
     app[SETTINGS] = settings
     app[CLOCK] = utcnow
     app[SCHEMA_READY] = {}
+    app[IN_FLIGHT] = InFlight()
     app[SIGNING_KEY] = signing_key(settings)
     for key, value in overrides.items():
         app[key] = value
