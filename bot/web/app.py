@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -88,6 +88,7 @@ def _server_limits(settings: Settings) -> dict[str, Any]:
 
 
 _SCHEMA_RETRY_SECONDS = 1.0
+_SCHEMA_WAIT_LOG_SECONDS = 30.0
 _FLOW_RELOAD_SECONDS = 2.0
 _TURN_DRAIN_SECONDS = 10.0
 
@@ -119,13 +120,30 @@ async def _create_schema(app: web.Application) -> None:
     """Create indexes as soon as MongoDB answers; it may come up after us."""
     while True:
         try:
-            await ensure_schema(app[DB])
+            await _logging_a_long_wait(ensure_schema(app[DB]))
         except Exception as exc:
             log.warning("mongodb not ready; retrying", extra={"error": type(exc).__name__})
             await asyncio.sleep(_SCHEMA_RETRY_SECONDS)
         else:
             app[SCHEMA_READY]["mongodb"] = True
             return
+
+
+async def _logging_a_long_wait(step: Awaitable[object]) -> None:
+    """Await ``step``, saying every 30 s that it still waits (it is never cancelled for that)."""
+    task = asyncio.ensure_future(step)
+    waited = 0.0
+    try:
+        while not (await asyncio.wait((task,), timeout=_SCHEMA_WAIT_LOG_SECONDS))[0]:
+            waited += _SCHEMA_WAIT_LOG_SECONDS
+            log.warning(
+                "schema creation still waiting for MongoDB", extra={"waited_seconds": waited}
+            )
+    finally:
+        if not task.done():  # shutdown: the task that awaits this was cancelled
+            task.cancel()
+            await asyncio.wait((task,))
+    task.result()
 
 
 async def _flows_ctx(app: web.Application) -> AsyncIterator[None]:
