@@ -33,7 +33,7 @@ routes = web.RouteTableDef()
 _PING_TIMEOUT = 2.0
 # Every probe ends by its client's own deadline (pymongo.timeout, Redis's socket timeout,
 # 10 s at most): one still running well past that is stuck in its client, not slow.
-STUCK_SECONDS = 30.0
+_STUCK_SECONDS = 30.0
 
 
 @routes.get("/healthz")
@@ -59,7 +59,7 @@ async def _check(app: web.Application, name: str) -> tuple[str, str | None]:
 
 def _log_late(name: str, late: Late) -> None:
     waited = round(late.running_for, 1)
-    if late.running_for > STUCK_SECONDS:
+    if late.running_for > _STUCK_SECONDS:
         log.error(
             "dependency probe stuck in its client: restart the process",
             extra={"dependency": name, "waited_seconds": waited},
