@@ -10,7 +10,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from bot.adapters.gauges import refresh_gauges
-from bot.adapters.mongo import connect_store, schema_current
+from bot.adapters.mongo import connect_store, ping, schema_current
 from bot.core.errors import BotError
 from bot.settings import Settings
 from bot.web.ops import create_ops_app
@@ -44,7 +44,7 @@ async def ops_site(settings: Settings, port: int) -> AsyncIterator[str]:
     redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
 
     async def ping_mongodb() -> object:
-        return await opened.db.command("ping")
+        return await ping(opened.db)
 
     async def ping_redis() -> object:
         return await redis.ping()

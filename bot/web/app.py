@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -16,7 +16,7 @@ from bot.adapters.flow_files import FlowDirectory
 from bot.adapters.gauges import refresh_gauges
 from bot.adapters.locks import RedisLocks
 from bot.adapters.model_fitting import ChildFitter
-from bot.adapters.mongo import MongoStore, connect_store, ensure_schema
+from bot.adapters.mongo import MongoStore, connect_store, ensure_schema, ping
 from bot.adapters.mongo.report_archive import MongoReportArchive
 from bot.adapters.queue import TaskiqQueue
 from bot.adapters.ratelimit import RedisRateLimiter
@@ -31,6 +31,7 @@ from bot.web import health, observability, twilio
 from bot.web.api import setup_api
 from bot.web.errors import SERVER_LOG, error_middleware
 from bot.web.guards import guard_middleware, secure_headers
+from bot.web.in_flight import InFlight
 from bot.web.keys import (
     API_LIMITER,
     ARCHIVE,
@@ -39,6 +40,7 @@ from bot.web.keys import (
     DB,
     FLOWS,
     GAUGES,
+    IN_FLIGHT,
     LOGIN_THROTTLE,
     MONGO,
     PROBES,
@@ -85,6 +87,7 @@ def _server_limits(settings: Settings) -> dict[str, Any]:
 
 
 _SCHEMA_RETRY_SECONDS = 1.0
+_SCHEMA_WAIT_LOG_SECONDS = 30.0
 _FLOW_RELOAD_SECONDS = 2.0
 _TURN_DRAIN_SECONDS = 10.0
 
@@ -116,13 +119,30 @@ async def _create_schema(app: web.Application) -> None:
     """Create indexes as soon as MongoDB answers; it may come up after us."""
     while True:
         try:
-            await ensure_schema(app[DB])
+            await _logging_a_long_wait(ensure_schema(app[DB]))
         except Exception as exc:
             log.warning("mongodb not ready; retrying", extra={"error": type(exc).__name__})
             await asyncio.sleep(_SCHEMA_RETRY_SECONDS)
         else:
             app[SCHEMA_READY]["mongodb"] = True
             return
+
+
+async def _logging_a_long_wait(step: Awaitable[object]) -> None:
+    """Await ``step``, saying every 30 s that it still waits (it is never cancelled for that)."""
+    task = asyncio.ensure_future(step)
+    waited = 0.0
+    try:
+        while not (await asyncio.wait((task,), timeout=_SCHEMA_WAIT_LOG_SECONDS))[0]:
+            waited += _SCHEMA_WAIT_LOG_SECONDS
+            log.warning(
+                "schema creation still waiting for MongoDB", extra={"waited_seconds": waited}
+            )
+    finally:
+        if not task.done():  # shutdown: the task that awaits this was cancelled
+            task.cancel()
+            await asyncio.wait((task,))
+    task.result()
 
 
 async def _flows_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -232,7 +252,7 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
     db, redis = app[DB], app[REDIS]
 
     async def ping_mongodb() -> object:
-        return await db.command("ping")
+        return await ping(db)
 
     async def ping_redis() -> object:
         return await redis.ping()
@@ -243,6 +263,7 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
     app[PROBES] = {"mongodb": ping_mongodb, "redis": ping_redis}
     app[GAUGES] = gauges
     yield
+    await app[IN_FLIGHT].close()  # before the clients the probes use close
     if owned:
         await app[REDIS].aclose()
 
@@ -271,6 +292,7 @@ def create_app(
     app[SETTINGS] = settings
     app[CLOCK] = utcnow
     app[SCHEMA_READY] = {}
+    app[IN_FLIGHT] = InFlight()
     app[SIGNING_KEY] = signing_key(settings)
     for key, value in overrides.items():
         app[key] = value

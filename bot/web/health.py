@@ -13,7 +13,16 @@ import logging
 
 from aiohttp import web
 
-from bot.web.keys import CLOCK, FLOWS, PROBES, SCHEMA_READY, STORE, TEMPLATE_PROBLEMS
+from bot.web.in_flight import Late
+from bot.web.keys import (
+    CLOCK,
+    FLOWS,
+    IN_FLIGHT,
+    PROBES,
+    SCHEMA_READY,
+    STORE,
+    TEMPLATE_PROBLEMS,
+)
 
 __all__ = ["problems", "routes"]
 
@@ -22,6 +31,9 @@ log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 _PING_TIMEOUT = 2.0
+# Every probe ends by its client's own deadline (pymongo.timeout, Redis's socket timeout,
+# 10 s at most): one still running well past that is stuck in its client, not slow.
+_STUCK_SECONDS = 30.0
 
 
 @routes.get("/healthz")
@@ -29,12 +41,14 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "alive"})
 
 
-async def _check(name: str, probe: asyncio.Future[object] | object) -> tuple[str, str | None]:
+async def _check(app: web.Application, name: str) -> tuple[str, str | None]:
     # The answer names what failed, never the driver's message (hosts, users, internals):
-    # the exception goes to the log for the operator.
+    # the exception goes to the log for the operator. A probe that times out is not
+    # cancelled (bot.web.in_flight says why): the next check joins it.
     try:
-        await asyncio.wait_for(probe, _PING_TIMEOUT)  # type: ignore[arg-type]
-    except TimeoutError:
+        await app[IN_FLIGHT].answer(f"probe:{name}", app[PROBES][name], _PING_TIMEOUT)
+    except Late as late:
+        _log_late(name, late)
         return name, "no answer in time"
     except Exception as exc:
         # The exception's text names internal addresses: the log gets its type, the answer less.
@@ -43,9 +57,23 @@ async def _check(name: str, probe: asyncio.Future[object] | object) -> tuple[str
     return name, None
 
 
+def _log_late(name: str, late: Late) -> None:
+    waited = round(late.running_for, 1)
+    if late.running_for > _STUCK_SECONDS:
+        log.error(
+            "dependency probe stuck in its client: restart the process",
+            extra={"dependency": name, "waited_seconds": waited},
+        )
+    else:
+        log.warning(
+            "dependency did not answer in time",
+            extra={"dependency": name, "waited_seconds": waited},
+        )
+
+
 async def problems(app: web.Application) -> tuple[list[str], dict[str, str]]:
     """Every dependency /readyz asks about, and what is wrong with the failing ones."""
-    results = await asyncio.gather(*(_check(name, probe()) for name, probe in app[PROBES].items()))
+    results = await asyncio.gather(*(_check(app, name) for name in app[PROBES]))
     found = {name: error for name, error in results if error}
     if not found and not app[SCHEMA_READY].get("mongodb"):
         found["mongodb"] = "schema not migrated yet"
@@ -54,9 +82,10 @@ async def problems(app: web.Application) -> tuple[list[str], dict[str, str]]:
 
 async def _paused_senders(app: web.Application) -> list[dict[str, object]]:
     """Senders over Meta's messaging limit: their reminders wait (a detail, not unreadiness)."""
+    store, now = app[STORE], app[CLOCK]()
     try:
-        paused = await asyncio.wait_for(
-            app[STORE].sender_pauses.active(app[CLOCK]()), _PING_TIMEOUT
+        paused = await app[IN_FLIGHT].answer(
+            "sender_pauses", lambda: store.sender_pauses.active(now), _PING_TIMEOUT
         )
     except Exception:
         return []  # the mongodb probe reports the store's trouble

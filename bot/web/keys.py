@@ -23,6 +23,7 @@ from bot.services.reminders import ReminderService
 from bot.services.reschedules import RescheduleService
 from bot.services.waitlist import WaitlistService
 from bot.settings import Settings
+from bot.web.in_flight import InFlight
 from reports.archive import ReportArchive
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "DB",
     "FLOWS",
     "GAUGES",
+    "IN_FLIGHT",
     "LOGIN_THROTTLE",
     "LOOPBACK",
     "MONGO",
@@ -69,6 +71,9 @@ SCHEMA_READY = web.AppKey("schema_ready", dict[str, bool])
 PROBES: web.AppKey[Mapping[str, Callable[[], Awaitable[object]]]] = web.AppKey("probes")
 # Refreshes the backlog gauges /metrics shows (outbox, dead letters, task queue).
 GAUGES: web.AppKey[Callable[[], Awaitable[None]]] = web.AppKey("gauges")
+# The probes and gauge refreshes still running: a check that times out joins them, never
+# cancels them (a cancelled pymongo call can leave its client stuck).
+IN_FLIGHT = web.AppKey("in_flight", InFlight)
 # The key Twilio signs webhooks with: the auth token, or the simulator's own key.
 SIGNING_KEY = web.AppKey("signing_key", str)
 # The start-up template check's findings (``flows/FILE.yaml:LINE: ...``); shown in /readyz.

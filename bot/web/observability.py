@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hmac
 import ipaddress
@@ -14,7 +13,7 @@ from aiohttp.typedefs import Handler
 from bot import metrics
 from bot.logs import correlation_id
 from bot.web import health
-from bot.web.keys import GAUGES, OPERATOR_PORT, SETTINGS
+from bot.web.keys import GAUGES, IN_FLIGHT, OPERATOR_PORT, SETTINGS
 
 __all__ = ["observe_middleware", "routes"]
 
@@ -68,8 +67,9 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
             headers={"WWW-Authenticate": "Bearer"},
         )
     # A scrape still returns the counters when a store is down.
+    # Joined, never cancelled, when slow (bot.web.in_flight says why).
     with contextlib.suppress(Exception):
-        await asyncio.wait_for(request.app[GAUGES](), 2.0)
+        await request.app[IN_FLIGHT].answer("gauges", request.app[GAUGES], 2.0)
     # What /readyz would say, for the alert rules (an orchestrator's probe leaves no history).
     names, failing = await health.problems(request.app)
     for name in names:

@@ -15,7 +15,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from aiohttp import web
 
 from bot.web import health, observability
-from bot.web.keys import GAUGES, OPERATOR_PORT, PROBES, SCHEMA_READY
+from bot.web.in_flight import InFlight
+from bot.web.keys import GAUGES, IN_FLIGHT, OPERATOR_PORT, PROBES, SCHEMA_READY
 
 __all__ = ["create_ops_app"]
 
@@ -38,6 +39,7 @@ def create_ops_app(
     app[GAUGES] = gauges
     app[SCHEMA_READY] = {}
     app[OPERATOR_PORT] = True
+    app[IN_FLIGHT] = InFlight()
 
     async def watch_schema(app: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(_wait_for_schema(app[SCHEMA_READY], schema_current))
@@ -46,7 +48,11 @@ def create_ops_app(
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
+    async def settle_probes(app: web.Application) -> None:
+        await app[IN_FLIGHT].close()  # before ops_site closes the clients they use
+
     app.cleanup_ctx.append(watch_schema)
+    app.on_cleanup.append(settle_probes)
     app.add_routes(health.routes)
     app.add_routes(observability.routes)
     return app

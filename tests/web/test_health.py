@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import socket
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from aiohttp.test_utils import TestClient
+from pymongo import monitoring
 
 from bot.adapters.embedded import start_mongo, stop_server
+from bot.adapters.mongo import create_mongo_client
 from bot.core.errors import ConfigError
 from bot.settings import Settings
 from bot.web import create_app
-from bot.web.keys import FLOWS
+from bot.web.keys import FLOWS, MONGO
 
 AiohttpClient = Any
 SHIPPED_FLOWS = Path(__file__).resolve().parents[2] / "flows"
@@ -124,3 +128,120 @@ async def test_readyz_shows_a_refused_flow_edit_and_stays_ready(
     assert body["status"] == "ready"
     refused = body["refused_flow_edits"][str(path)]
     assert any('o estado "nowhere" não existe' in problem for problem in refused)
+
+
+class _Gate:
+    """A TCP relay to the real MongoDB-wire server that holds every connection until opened.
+
+    The server behind it answers at once when the gate opens: no start-up time in the test.
+    """
+
+    def __init__(self, upstream: str) -> None:
+        parts = urlsplit(upstream)
+        self.upstream = (parts.hostname or "127.0.0.1", parts.port or 27017)
+        self.opened = asyncio.Event()
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def __aenter__(self) -> _Gate:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        relay = asyncio.current_task()
+        assert relay is not None
+        self._tasks.add(relay)
+        try:
+            await self.opened.wait()
+            up_reader, up_writer = await asyncio.open_connection(*self.upstream)
+            pipes = {
+                asyncio.create_task(self._pipe(reader, up_writer)),
+                asyncio.create_task(self._pipe(up_reader, writer)),
+            }
+            try:
+                await asyncio.wait(pipes, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for pipe in pipes:
+                    pipe.cancel()
+                up_writer.close()
+        except asyncio.CancelledError:
+            pass  # the gate closes at the end of the test: asyncio's stream callback logs a cancel
+        finally:
+            writer.close()
+
+    @staticmethod
+    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+
+
+class _Pings(monitoring.CommandListener):
+    """The pings the server received and answered (pymongo's command monitoring)."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.answered = 0
+        self.first_answer = asyncio.Event()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.sent += event.command_name == "ping"
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        if event.command_name == "ping":
+            self.answered += 1
+            self.first_answer.set()
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_a_readyz_timeout_leaves_the_mongodb_ping_running_and_the_next_check_joins_it(
+    aiohttp_client: AiohttpClient, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Cancelling a pymongo call mid-flight can leave its client stuck for good (on Python
+    # 3.11 the topology lock ends up held by a finished task: bot.web.in_flight). A probe
+    # that times out must leave its ping running; the checks after it join that ping.
+    assert settings.mongodb_url
+    async with _Gate(settings.mongodb_url) as gate:
+        pings = _Pings()
+        client = create_mongo_client(
+            f"mongodb://127.0.0.1:{gate.port}/?retryWrites=false&directConnection=true",
+            event_listeners=[pings],
+        )
+        try:
+            http = await aiohttp_client(create_app(settings, overrides={MONGO: client}))
+            answers = await asyncio.gather(http.get("/readyz"), http.get("/readyz"))
+            for answer in answers:
+                assert answer.status == 503
+                body = await answer.json()
+                assert body["checks"] == {"mongodb": "failing", "redis": "ok"}
+                assert body["problems"] == {"mongodb": "no answer in time"}
+            assert pings.sent == 0
+
+            gate.opened.set()  # the server answers now; nobody asks /readyz meanwhile
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(pings.first_answer.wait(), 8)
+            # The first check's ping, still running, got through: one ping for both checks.
+            assert (pings.sent, pings.answered) == (1, 1)
+            # A check that found no answer says so in the log (the operator sees a stuck client).
+            late = [
+                r for r in caplog.records if r.getMessage() == "dependency did not answer in time"
+            ]
+            assert late
+            assert all(getattr(r, "dependency", None) == "mongodb" for r in late)
+            body = await _ready(http)
+            assert body["http"] == 200, body
+            await http.close()
+        finally:
+            await client.close()
