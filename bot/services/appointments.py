@@ -22,6 +22,11 @@ __all__ = ["PATIENT_ANSWERS", "AppointmentService", "Pushed"]
 
 log = logging.getLogger(__name__)
 
+
+class _NotStarted(Exception):
+    """A push of a batch that had already failed: never started."""
+
+
 # Statuses the conversation set from the patient's side: the robot's "scheduled" keeps them.
 PATIENT_ANSWERS = frozenset(
     {
@@ -80,23 +85,32 @@ class AppointmentService:
     async def push_many(
         self, appointments: Sequence[Appointment], progress: Progress | None = None
     ) -> list[Pushed]:
-        """Push each (distinct ``external_id``s), a few at a time; results in input order."""
+        """Push each (distinct ``external_id``s), a few at a time; results in input order.
+
+        The first failure ends the batch: no push starts after it, the ones under way end
+        (never cancelled: a database call cancelled mid-flight can leave the driver's
+        client stuck, bot/web/in_flight.py says how), then the failure is raised."""
         limit = asyncio.Semaphore(_PARALLEL)
         done = 0
+        failed = False
 
         async def one(appointment: Appointment) -> Pushed:
-            nonlocal done
-            async with limit:
-                result = await self.push(appointment)
-            done += 1
-            if progress is not None and done % 50 == 0:
-                await progress(done)
+            nonlocal done, failed
+            try:
+                async with limit:
+                    if failed:
+                        raise _NotStarted
+                    result = await self.push(appointment)
+                done += 1
+                if progress is not None and done % 50 == 0:
+                    await progress(done)
+            except Exception:
+                failed = True
+                raise
             return result
 
-        tasks = [asyncio.ensure_future(one(a)) for a in appointments]
-        try:
-            return list(await asyncio.gather(*tasks))
-        except BaseException:
-            for task in tasks:  # the first failure ends the batch: stop the rest
-                task.cancel()
-            raise
+        outcomes = await asyncio.gather(*(one(a) for a in appointments), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException) and not isinstance(outcome, _NotStarted):
+                raise outcome
+        return [o for o in outcomes if isinstance(o, Pushed)]

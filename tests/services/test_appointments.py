@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -97,3 +98,38 @@ async def test_push_many_keeps_input_order_and_reports_progress() -> None:
     results = await service.push_many([_appointment(n) for n in range(120)], record)
     assert [r.appointment.external_id for r in results] == [f"LEG-{n}" for n in range(120)]
     assert progress == [50, 100]
+
+
+class _SlowChanges(Changes):
+    """Reacting takes a moment (a database round trip); counts the reactions cut mid-way."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cut = 0
+
+    async def __call__(self, before: Appointment | None, after: Appointment) -> None:
+        self.seen.append((before, after))
+        n = int(after.external_id.removeprefix("LEG-"))
+        try:
+            await asyncio.sleep(0.002 * (n % 5 + 1))  # unequal: some are mid-way at a failure
+        except asyncio.CancelledError:
+            self.cut += 1
+            raise
+
+
+async def test_a_failing_batch_lets_the_pushes_under_way_end_and_starts_no_more() -> None:
+    changes = _SlowChanges()
+    service, store = _service(changes)
+
+    async def fails_at_fifty(done: int) -> None:
+        raise RuntimeError("progress side down")
+
+    with pytest.raises(RuntimeError, match="progress side down"):
+        await service.push_many([_appointment(n) for n in range(200)], fails_at_fifty)
+    await asyncio.sleep(0.05)  # a push cancelled by the failure would be cut by now
+    # None cut mid-way: a database call cancelled mid-flight can leave its client stuck.
+    assert changes.cut == 0
+    started = len(changes.seen)
+    assert 50 <= started < 200  # the ones under way when it failed, and no more
+    stored = [n for n in range(200) if await store.appointments.get(f"new-{n}") is not None]
+    assert len(stored) == started
