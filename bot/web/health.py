@@ -82,6 +82,8 @@ async def problems(app: web.Application) -> tuple[list[str], dict[str, str]]:
 
 async def _paused_senders(app: web.Application) -> list[dict[str, object]]:
     """Senders over Meta's messaging limit: their reminders wait (a detail, not unreadiness)."""
+    if STORE not in app:  # a worker's or scheduler's own port (bot/web/ops.py): no store
+        return []
     store, now = app[STORE], app[CLOCK]()
     try:
         paused = await app[IN_FLIGHT].answer(

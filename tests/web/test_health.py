@@ -15,11 +15,12 @@ from aiohttp.test_utils import TestClient
 from pymongo import monitoring
 
 from bot.adapters.embedded import start_mongo, stop_server
-from bot.adapters.mongo import create_mongo_client
+from bot.adapters.mongo import create_mongo_client, ping
 from bot.core.errors import ConfigError
 from bot.settings import Settings
 from bot.web import create_app
 from bot.web.keys import FLOWS, MONGO
+from bot.web.ops import create_ops_app
 
 AiohttpClient = Any
 SHIPPED_FLOWS = Path(__file__).resolve().parents[2] / "flows"
@@ -245,3 +246,26 @@ async def test_a_readyz_timeout_leaves_the_mongodb_ping_running_and_the_next_che
             await http.close()
         finally:
             await client.close()
+
+
+async def test_a_worker_port_is_ready_without_a_store(
+    aiohttp_client: AiohttpClient, settings: Settings
+) -> None:
+    """A worker's or scheduler's own port (``METRICS_PORT``) has probes, not a store: its
+    /readyz says ready, without the web process's sender detail (was a 500, a KeyError)."""
+    assert settings.mongodb_url is not None
+    mongo = create_mongo_client(settings.mongodb_url)
+    db = mongo.get_database("digitaly_ops_port")
+
+    async def current() -> bool:
+        return True
+
+    async def no_gauges() -> None:
+        return None
+
+    app = create_ops_app({"mongodb": lambda: ping(db)}, schema_current=current, gauges=no_gauges)
+    try:
+        client = await aiohttp_client(app)
+        assert await _ready(client) == {"http": 200, "status": "ready", "checks": {"mongodb": "ok"}}
+    finally:
+        await mongo.close()
