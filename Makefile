@@ -83,11 +83,13 @@ unit: $(STAMP) $(CHROMIUM) $(PROMTOOL) $(DOT)
 	$(BIN)/digitaly flows evaluate tests/data/replies/test3.tsv --context reschedule_offer=cancelled \
 		--min-accuracy 0.955 --max-dangerous 1
 	$(BIN)/digitaly flows evaluate tests/data/replies/test4.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.965 --max-dangerous 5
+		--min-accuracy 0.965 --max-dangerous 4
 	$(BIN)/digitaly flows evaluate tests/data/replies/test5.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.945 --max-dangerous 3
+		--min-accuracy 0.945 --max-dangerous 2
 	$(BIN)/digitaly flows evaluate tests/data/replies/test6.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.95 --max-dangerous 15
+		--min-accuracy 0.955 --max-dangerous 9
+	$(BIN)/digitaly flows evaluate tests/data/replies/test7.tsv --context reschedule_offer=cancelled \
+		--min-accuracy 0.945 --max-dangerous 10
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
