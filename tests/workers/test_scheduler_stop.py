@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from workers.scheduler import create_scheduler, stop_scheduler
 
@@ -35,14 +36,20 @@ class _Scan:
         self.ended.append("finished")
 
 
-async def test_a_run_in_progress_finishes_and_no_new_run_starts(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    scan = _Scan(0.5)
+async def _running(scan: _Scan) -> tuple[AsyncIOScheduler, set[asyncio.Task[Any]]]:
+    """A scheduler running ``scan`` every 0.1 s, once its first run has begun."""
     in_progress: set[asyncio.Task[Any]] = set()
     scheduler = create_scheduler({"scan": (timedelta(seconds=0.1), scan)}, in_progress=in_progress)
     scheduler.start()
     await asyncio.wait_for(scan.began.wait(), 5)
+    return scheduler, in_progress
+
+
+async def test_a_run_in_progress_finishes_and_no_new_run_starts(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    scan = _Scan(0.5)
+    scheduler, in_progress = await _running(scan)
     assert len(in_progress) == 1
     with caplog.at_level(logging.WARNING):
         await stop_scheduler(scheduler, in_progress, within=5)
@@ -58,10 +65,7 @@ async def test_a_run_longer_than_the_deadline_is_cancelled_and_said(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     scan = _Scan(30)
-    in_progress: set[asyncio.Task[Any]] = set()
-    scheduler = create_scheduler({"scan": (timedelta(seconds=0.1), scan)}, in_progress=in_progress)
-    scheduler.start()
-    await asyncio.wait_for(scan.began.wait(), 5)
+    scheduler, in_progress = await _running(scan)
     with caplog.at_level(logging.WARNING):
         await stop_scheduler(scheduler, in_progress, within=0.2)
         await asyncio.sleep(0.05)  # the cancellation reaches the run
