@@ -21,7 +21,7 @@ from bot.adapters.ratelimit import RedisRateLimiter
 from bot.core.ports import CircuitBreaker, Inbox, Messenger, RateLimiter, Store
 from bot.settings import Settings
 
-__all__ = ["WorkerContext", "open_context"]
+__all__ = ["WorkerContext", "apply_schema", "open_context"]
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ async def open_context(settings: Settings) -> AsyncIterator[WorkerContext]:
     """Connect to MongoDB and Redis (in the running loop); make sure the schema exists."""
     assert settings.redis_url is not None
     async with open_store(settings, schema=False) as opened:
-        await _schema_once_mongodb_answers(opened.db)
+        await schema_once_mongodb_answers(opened.db)
         redis = Redis.from_url(settings.redis_url)
         messenger = create_messenger(settings, opened.db)
         try:
@@ -72,7 +72,13 @@ async def open_context(settings: Settings) -> AsyncIterator[WorkerContext]:
             await redis.aclose()
 
 
-async def _schema_once_mongodb_answers(db: AsyncDatabase[dict[str, Any]]) -> None:
+async def apply_schema(settings: Settings) -> None:
+    """Apply the schema once, on a client of its own, waiting for MongoDB to answer."""
+    async with open_store(settings, schema=False) as opened:
+        await schema_once_mongodb_answers(opened.db)
+
+
+async def schema_once_mongodb_answers(db: AsyncDatabase[dict[str, Any]]) -> None:
     """Apply the schema, waiting for MongoDB as the web part does (``bot.web.app``).
 
     Just after a crash the server may take longer than one server selection (5 s)

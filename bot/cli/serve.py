@@ -48,6 +48,15 @@ async def _serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool
     # One compile of the flows per process: checking them trains the reply classifier,
     # seconds of CPU that would otherwise run again, blocking the loop, once the web
     # part already answers ready (the scheduler's reload keeps this copy current).
+    if web + worker + scheduler > 1:
+        # Several roles in one process: the schema once, before any of them starts, so their
+        # own start-up checks find it current instead of racing for the migration lock. On
+        # the embedded server (SecantusDB) a collection created while another session upserts
+        # the lock document can livelock both (seen once: `digitaly run` never ready, the
+        # server at 100 % CPU for minutes).
+        from workers.context import apply_schema
+
+        await apply_schema(settings)
     flows: FlowDirectory | None = None
     if web and scheduler:
         flows = FlowDirectory(settings.flows_dir, ChildFitter())
