@@ -45,9 +45,6 @@ async def _serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool
     if not settings.twilio_enabled:
         log.warning("no Twilio credentials: outbound messages go to the simulator channel only")
 
-    # One compile of the flows per process: checking them trains the reply classifier,
-    # seconds of CPU that would otherwise run again, blocking the loop, once the web
-    # part already answers ready (the scheduler's reload keeps this copy current).
     if web + worker + scheduler > 1:
         # Several roles in one process: the schema once, before any of them starts, so their
         # own start-up checks find it current instead of racing for the migration lock. On
@@ -57,6 +54,9 @@ async def _serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool
         from workers.context import apply_schema
 
         await apply_schema(settings)
+    # One compile of the flows per process: checking them trains the reply classifier,
+    # seconds of CPU that would otherwise run again, blocking the loop, once the web
+    # part already answers ready (the scheduler's reload keeps this copy current).
     flows: FlowDirectory | None = None
     if web and scheduler:
         flows = FlowDirectory(settings.flows_dir, ChildFitter())
