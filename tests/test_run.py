@@ -66,6 +66,9 @@ def _interrupt(process: subprocess.Popen[str]) -> str:
     # A clean stop: no scan cut mid-way, no client closed under a running job.
     assert '"level": "error"' not in err, err[-3000:]
     assert "Traceback" not in err, err[-3000:]
+    # Web, worker and scheduler each open a store; the operator is told once per process
+    # that the data key is a generated one, not once per store.
+    assert err.count("DIGITALY_DATA_KEYS is not set") == 1, err[-3000:]
     return out
 
 

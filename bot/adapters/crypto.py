@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 _NONCE = 12
 _PREFIX = "enc:"
 _INDEX = "bi:"
-_warned: list[bool] = []  # warn once per process, not once per component
 
 
 @dataclass(frozen=True)
@@ -152,7 +151,15 @@ def create_cipher(data_dir: Path, environ: Mapping[str, str] | None = None) -> F
     if configured := env.get("DIGITALY_DATA_KEYS", "").strip():
         return FieldCipher(_parse(configured))
     entry = local_secret(data_dir, "data.key", generate_key)
+    _announce_generated_key(data_dir.resolve())
+    return FieldCipher(_parse(entry))
+
+
+# Once per process and key file: `digitaly run` opens a store for each of its roles (web,
+# worker, scheduler, and again on the way out), and one warning says it all; a separate
+# process still says it once in its own log.
+@functools.cache
+def _announce_generated_key(data_dir: Path) -> None:
     log.warning(
         "DIGITALY_DATA_KEYS is not set: using a key generated under DATA_DIR (keep it safe)"
     )
-    return FieldCipher(_parse(entry))

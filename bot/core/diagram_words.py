@@ -44,9 +44,11 @@ _CONDITIONS = {
     "single_appointment": "uma consulta",
     "several_appointments": "várias consultas",
     "cancelled": "se já desmarcou",
+    "confirmed": "se já confirmou",
     "not_cancelled": "se não desmarcou",
     "may_confirm": "se ainda pode confirmar",
     "said_firmly": "por botão ou palavra exata",
+    "also_confirms": "e também confirma",
     "slots_offered": "se há horários livres",
     "first_failed_move": "na primeira falha",
 }

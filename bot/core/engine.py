@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
+from bot.core.compound import also_confirms
 from bot.core.effects import Effect, SendMessage
 from bot.core.events import Burst, Event, Reply, Signal, Timeout, Unit
 from bot.core.flow_spec import Message
@@ -102,6 +103,7 @@ class _Run:
         self.data = _copy(conversation.data)
         self.effects: list[Effect] = []
         self.decision: Decision | None = None
+        self.also_confirms = False
         self.reason = ""
         self.offered = False
 
@@ -117,6 +119,7 @@ class _Run:
             allow_reconfirm=self.flow.spec.allow_reconfirm,
             decision=self.decision,
             reason=self.reason,
+            also_confirms=self.also_confirms,
             slots=self.slots,
         )
 
@@ -322,6 +325,14 @@ def _read(flow: CompiledFlow, run: _Run, replies: Sequence[Reply]) -> Decision:
     """Classify the replies in the run's current state and record the decision."""
     decision = _pick(run, replies) or _decide(flow, run, replies)
     run.decision = decision
+    run.also_confirms = also_confirms(
+        flow.understanding,
+        [r.text for r in replies],
+        decision,
+        accepted=flow.accepted.get(run.state, frozenset()),
+        menu=flow.spec.states[run.state].menu,
+        state=run.state,
+    )
     run.data["last_reply_at"] = run.now.isoformat()
     record = DecisionRecord(
         at=run.now.isoformat(),

@@ -21,7 +21,6 @@ def safety_problems(
     spec: FlowSpec, targets: Iterable[tuple[Path, Target]]
 ) -> Iterator[tuple[Path, str]]:
     """A cancellation or opt-out read from free text goes through one confirming question."""
-    incoming: dict[str, set[str]] = {name: set() for name in spec.states}
     moves: list[tuple[Path, str, str, Target]] = []  # where, trigger, source, target
     for path, target in targets:
         if path[0] == "anywhere":
@@ -30,10 +29,8 @@ def safety_problems(
         else:
             trigger = path[3] if path[2] == "on" else path[2]
             sources = [path[1]]
-        for source in sources:
-            moves.append((path, trigger, source, target))
-            if target.to in incoming:
-                incoming[target.to].add(trigger)
+        moves.extend((path, trigger, source, target) for source in sources)
+    incoming = _incoming(spec, moves)
     for path, trigger, source, target in moves:
         if trigger in (TRIGGER_TIMEOUT, TRIGGER_NEXT) or "said_firmly" in target.when:
             continue
@@ -51,3 +48,23 @@ def safety_problems(
                     f'e mande o resto para um estado que pergunte, alcançado só por "{asked}")'
                 ),
             )
+
+
+def _incoming(spec: FlowSpec, moves: list[tuple[Path, str, str, Target]]) -> dict[str, set[str]]:
+    """The triggers that reach each state. A ``next`` out of a state that does not wait
+    happens in the same step as whatever entered that state, so it carries those triggers
+    (a step that confirms and then asks "quer mesmo parar?" still reaches the question
+    only by ``opt_out``); a ``next`` out of a waiting state counts as itself."""
+    incoming: dict[str, set[str]] = {name: set() for name in spec.states}
+    changed = True
+    while changed:  # until nothing new arrives: passing states may follow each other
+        changed = False
+        for _path, trigger, source, target in moves:
+            if target.to not in incoming:
+                continue
+            passing = trigger == TRIGGER_NEXT and not spec.states[source].waits
+            carried = incoming[source] if passing else {trigger}
+            if not carried <= incoming[target.to]:
+                incoming[target.to] |= carried
+                changed = True
+    return incoming

@@ -85,6 +85,8 @@ class Context:
     reason: str = ""
     # Free times that fit the conversation's appointment, best first (loaded by the service).
     slots: tuple[SlotChoice, ...] = ()
+    # An opt-out read from free text also confirms, in a clause of its own (bot.core.compound).
+    also_confirms: bool = False
 
 
 Action = Callable[[Context], list[Effect]]
@@ -213,11 +215,13 @@ CONDITIONS: Mapping[str, Condition] = {
     "single_appointment": lambda ctx: len(ctx.appointment_ids) == 1,
     "several_appointments": lambda ctx: len(ctx.appointment_ids) > 1,
     "cancelled": lambda ctx: bool(ctx.data.get("cancelled")),
+    "confirmed": lambda ctx: bool(ctx.data.get("confirmed")),
     "not_cancelled": lambda ctx: not ctx.data.get("cancelled"),
     "may_confirm": lambda ctx: ctx.allow_reconfirm or not ctx.data.get("cancelled"),
     # A button, a menu number or an exact word, not a reading of free text: an opt-out or a
     # cancellation read by the model goes through a confirming question instead.
     "said_firmly": lambda ctx: ctx.decision is not None and ctx.decision.firm,
+    "also_confirms": lambda ctx: ctx.also_confirms,
     "slots_offered": lambda ctx: bool(ctx.data.get("offer")),
     "first_failed_move": lambda ctx: not ctx.data.get("moves_failed"),
 }

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -68,6 +69,17 @@ def test_generated_key_is_kept(tmp_path: Path) -> None:
     first = create_cipher(tmp_path, {})
     assert (tmp_path / "data.key").stat().st_mode & 0o777 == 0o600
     assert create_cipher(tmp_path, {}).current_id == first.current_id
+
+
+def test_generated_key_is_announced_once_per_process(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``digitaly run`` opens a store for each of web, worker and scheduler: one warning."""
+    with caplog.at_level(logging.WARNING, logger="bot.adapters.crypto"):
+        ciphers = [create_cipher(tmp_path, {}) for _ in range(3)]
+    said = [r for r in caplog.records if "DIGITALY_DATA_KEYS is not set" in r.getMessage()]
+    assert len(said) == 1
+    assert len({cipher.current_id for cipher in ciphers}) == 1
 
 
 async def test_rotation_re_seals_everything_and_lookups_keep_working(

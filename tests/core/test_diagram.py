@@ -80,7 +80,10 @@ def test_the_confirmation_flow_in_words() -> None:
     assert arrows[START, s("awaiting_reply")].label == ""
     assert arrows[s("awaiting_reply"), s("second_reminder")].label == "sem resposta em 24h"
     assert arrows[s("confirm_opt_out"), s("still_subscribed")].label == "não (se não desmarcou)"
-    assert arrows[s("confirm_opt_out"), s("closed")].label == "não (se já desmarcou)"
+    # Confirmed (and asked to stop in the same reply) comes first, so "closed" is the last
+    # of three: "senão" (before: "se já desmarcou", the only other one then).
+    assert arrows[s("confirm_opt_out"), s("kept_messages")].label == "não (se já confirmou)"
+    assert arrows[s("confirm_opt_out"), s("closed")].label == "não (senão)"
     assert arrows[s("reschedule"), s("reschedule_handoff")].label == "sem horários livres"
     assert arrows[s("choosing_slot"), s("reschedule_handoff")].label == (
         "nenhum horário serve, sem resposta em 12h"

@@ -301,3 +301,23 @@ def test_a_message_missing_its_text_is_reported_once() -> None:
     found = problems(broken)
     assert found, found
     assert all("kept" in p and ("txt" in p or "text" in p) for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # a free-text opt-out that stops at once
+        ("    - {to: confirm_opt_out}\n", "    - {to: opted_out}\n"),
+        # the question also reached, through a state that does not wait, by a plain confirmation
+        (
+            "      confirm: {to: confirmed, do: confirm_appointment}\n      cancel: confirm_cancel\n"
+            "      reschedule: reschedule\n    timeout: {after: 24h",
+            "      confirm: confirmed_opt_out\n      cancel: confirm_cancel\n"
+            "      reschedule: reschedule\n    timeout: {after: 24h",
+        ),
+    ],
+)
+def test_an_opt_out_read_from_free_text_must_be_asked_about_first(old: str, new: str) -> None:
+    assert GOOD.count(old) == 1
+    found = problems(GOOD.replace(old, new))
+    assert any("leva a opt_out sem pergunta de confirmação" in p for p in found), found

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bot.adapters.memory import MemoryQueue, MemoryStore
-from bot.core.model import ConversationStatus, OutboxState
+from bot.core.model import ConversationStatus, OutboxState, erased_data
 from bot.core.phones import variants
 from bot.core.ports import InboundMessage
 from tests.builders import appointment
@@ -59,7 +59,13 @@ async def test_a_turn_that_read_before_the_erasure_does_not_write_the_patient_ba
 
     erased = await store.conversations.get("c1")
     assert erased is not None
-    assert (erased.phone, erased.data, erased.version) == (SUBJECT, {"erased": True}, 1)
+    # Only what the erasure keeps of the data as read before the turn: the turn wrote nothing.
+    assert (erased.phone, erased.data, erased.version) == (
+        SUBJECT,
+        erased_data(started.data),
+        1,
+    )
+    assert "vars" not in erased.data
     assert (erased.state, erased.status) == (started.state, ConversationStatus.DONE)
     assert queue.sends == [reminder]  # nothing said to the erased number
     assert not await store.inbound.unprocessed_for(PHONE)
@@ -100,7 +106,7 @@ async def test_an_ended_conversation_erased_mid_turn_is_not_reopened() -> None:
     assert erased is not None
     assert (erased.phone, erased.data, erased.version) == (
         SUBJECT,
-        {"erased": True},
+        erased_data(ended.data),
         ended.version + 1,
     )
     assert (erased.state, erased.status) == (ended.state, ConversationStatus.DONE)

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.core.model import OutboxState
 from bot.web.keys import CONVERSATIONS, DB, SETTINGS, STORE
+from reports.build import load_day, scope_for
+from reports.data import ReportKind, Stats, build_report
 from tests.cli_env import use_settings
 from tests.web.conftest import Client, patients_of
-from tests.web.test_webhooks import _appointment, _settle
+from tests.web.test_webhooks import NOW, _appointment, _settle
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,7 +58,14 @@ async def test_export_then_erase(client: Client, monkeypatch: pytest.MonkeyPatch
     assert after is not None
     assert (after.version, after.data, after.status.value) == (
         talked.version + 1,
-        {"erased": True},
+        {
+            "erased": True,
+            "sent": talked.data["sent"],  # the counts the reports read stay
+            "decisions": [
+                {k: d[k] for k in ("at", "state", "intent", "rule")}  # the reason goes
+                for d in talked.data["decisions"]
+            ],
+        },
         "done",
     )
     raw = json.dumps(
@@ -80,6 +91,43 @@ async def test_export_then_erase(client: Client, monkeypatch: pytest.MonkeyPatch
     audit = await client.app[DB]["privacy_audit"].find().to_list()
     assert [entry["action"] for entry in audit] == ["export", "erase"]
     assert phone not in json.dumps(audit, default=str)
+
+
+async def test_erase_leaves_the_day_s_figures_as_they_were(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reports of a past day count what happened, whoever has been erased since."""
+    phone = await _converse(client, 405)
+    store = client.app[STORE]
+    for entry in await store.outbox.for_conversations(["c-priv405"]):
+        assert await store.outbox.update(
+            entry.key, OutboxState.PENDING, state=OutboxState.SENT, provider_sid=f"SM{entry.key}"
+        )
+    before = await _totals(client)
+    assert (before.reminders_sent, before.answered) == (1, 1)
+    assert before.median_answer_seconds is not None
+
+    use_settings(monkeypatch, client.app[SETTINGS])
+    await _run(CliRunner(), ["patients", "erase", phone, "--yes"])
+
+    assert await _totals(client) == before
+
+
+async def _totals(client: Client) -> Stats:
+    day = (NOW + timedelta(days=1)).date()
+    scope = scope_for(client.app[SETTINGS], None)
+    report = build_report(
+        await load_day(client.app[STORE], day, scope),
+        kind=ReportKind.SUMMARY,
+        day=day,
+        clinic="Clínica",
+        scope=scope.name,
+        unit=None,
+        timezone=scope.timezone,
+        unit_names={},
+        generated_at=NOW,
+    )
+    return report.totals
 
 
 async def _run(runner: CliRunner, args: list[str]) -> str:

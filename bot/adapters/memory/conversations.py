@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 
 from bot.adapters.memory.unique import insert_new
 from bot.core.errors import ConflictError
-from bot.core.model import Conversation, ConversationStatus, settled
+from bot.core.model import Conversation, ConversationStatus, erased
 
 __all__ = ["MemoryConversations"]
 
@@ -59,8 +58,7 @@ class MemoryConversations:
         self.items[conversation.id] = conversation
 
     async def erase(self, phones: Sequence[str], subject: str, at: datetime) -> int:
-        erased = [c for c in self.items.values() if c.phone in phones]
-        for c in erased:
-            ended = settled(c, ConversationStatus.DONE, {"erased": True}, at)
-            self.items[c.id] = replace(ended, phone=subject)
-        return len(erased)
+        found = [c for c in self.items.values() if c.phone in phones]
+        for c in found:
+            self.items[c.id] = erased(c, subject, at)
+        return len(found)

@@ -11,12 +11,16 @@ from pymongo import ASCENDING
 from bot.adapters.codec import from_doc, to_doc
 from bot.adapters.mongo.repository import Repository, chunks
 from bot.core.errors import ConflictError
-from bot.core.model import Conversation, ConversationStatus
+from bot.core.model import Conversation, ConversationStatus, erased
 
 __all__ = ["MongoConversations"]
 
 
 _FIELDS = tuple(f.name for f in fields(Conversation))
+# What an erasure rewrites (the rest, like the appointments and times, stays for the reports).
+_ERASED_FIELDS = ("phone", "data", "status", "timeout_at", "updated_at", "version")
+# Turns saved between our read and write before the erasure gives up (each retry re-reads).
+_ERASE_ATTEMPTS = 50
 
 
 def _changed(before: Conversation, after: Conversation) -> set[str]:
@@ -98,19 +102,31 @@ class MongoConversations(Repository):
             )
 
     async def erase(self, phones: Sequence[str], subject: str, at: datetime) -> int:
-        # As its own version (``$inc``), like ``settled``: a turn that read the conversation
-        # before fails its version check instead of writing the patient's data back, and
-        # ended, so no timeout steps it again.
-        erased = {
-            "phone": subject,
-            "data": {"erased": True},
-            "status": ConversationStatus.DONE.value,
-            "timeout_at": None,
-            "updated_at": at,
-        }
-        result = await self.collection.update_many(
+        # Each conversation read, erased and written back by version check, like a turn:
+        # its data is sealed, so what it keeps (``erased``) is computed here, not by the
+        # server. A turn that saved meanwhile fails ours: it is re-read and erased again;
+        # a turn that read before fails its own check and does not write the data back.
+        cursor = self.collection.find(
             {"phone": {"$in": self.sealer.phones(list(phones))}},
-            {"$set": erased, "$unset": {"phone_enc": ""}, "$inc": {"version": 1}},
+            {"_id": 1},
             session=self.session,
         )
-        return result.modified_count
+        ids = [doc["_id"] async for doc in cursor]
+        for conversation_id in ids:
+            await self._erase_one(conversation_id, subject, at)
+        return len(ids)
+
+    async def _erase_one(self, conversation_id: str, subject: str, at: datetime) -> None:
+        for _ in range(_ERASE_ATTEMPTS):
+            current = await self.get(conversation_id)
+            if current is None or current.phone == subject:
+                return  # gone meanwhile (retention), or erased by a twin
+            doc = self._enc(to_doc(erased(current, subject, at)))
+            result = await self.collection.update_one(
+                {"_id": conversation_id, "version": current.version},
+                {"$set": {key: doc[key] for key in _ERASED_FIELDS}, "$unset": {"phone_enc": ""}},
+                session=self.session,
+            )
+            if result.matched_count:
+                return
+        raise ConflictError(f"conversation {conversation_id}: changed on every attempt to erase it")

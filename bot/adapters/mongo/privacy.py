@@ -2,9 +2,10 @@
 
 This module knows which collections and fields carry personal data. Erasure
 keeps what the aggregate reports need (appointment times, statuses, doctors,
-delivery outcomes) and removes or replaces everything that identifies the
-patient; each export and erasure is recorded in ``privacy_audit`` with a keyed
-hash of the number, never the number itself.
+delivery outcomes, messages sent, when and how each question was answered) and
+removes or replaces everything that identifies the patient; each export and
+erasure is recorded in ``privacy_audit`` with a keyed hash of the number, never
+the number itself.
 """
 
 from __future__ import annotations

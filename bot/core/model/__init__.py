@@ -12,6 +12,7 @@ from bot.core.model.conversation_data import (
     DecisionRecord,
     chose_to_keep,
     decisions_of,
+    erased_data,
     handed_back,
     stopped_data,
     with_decisions,
@@ -19,6 +20,7 @@ from bot.core.model.conversation_data import (
 from bot.core.model.conversations import (
     Conversation,
     ConversationStatus,
+    erased,
     handed_to_staff,
     settled,
 )
@@ -93,6 +95,8 @@ __all__ = [
     "WaitlistOffer",
     "chose_to_keep",
     "decisions_of",
+    "erased",
+    "erased_data",
     "handed_back",
     "handed_to_staff",
     "is_reminder",

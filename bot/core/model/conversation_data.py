@@ -7,6 +7,8 @@ through the helpers here, so each key is spelled in one place.
 
 from __future__ import annotations
 
+from typing import cast
+
 from pydantic import ConfigDict, with_config
 from typing_extensions import TypedDict  # pydantic reads these on 3.11: it needs this one
 
@@ -14,6 +16,7 @@ __all__ = [
     "ConversationData",
     "DecisionRecord",
     "decisions_of",
+    "erased_data",
     "handed_back",
     "stopped_data",
     "with_decisions",
@@ -54,7 +57,7 @@ class ConversationData(TypedDict, total=False):
     holding: str  # the slot held for the patient
     moves_failed: int  # how often the robot could not book the held time
     waitlisted: bool  # the patient joined the waitlist for an earlier time
-    erased: bool  # the patient's data was erased (LGPD): nothing else is kept
+    erased: bool  # the patient's data was erased (LGPD): only ``erased_data`` is kept
 
 
 def decisions_of(data: ConversationData) -> list[DecisionRecord]:
@@ -87,6 +90,26 @@ def stopped_data(data: ConversationData, reason: str) -> ConversationData:
     stopped = data.copy()
     stopped["stopped"] = reason
     return stopped
+
+
+# What an erased conversation keeps of each decision: when, in which state, what was
+# understood and by which kind of evidence. The aggregate reports need these (answered,
+# time to answer, kept the appointment); they name nobody. The reason goes: it is detail.
+_ANONYMOUS_DECISION = ("at", "state", "intent", "rule")
+
+
+def erased_data(data: ConversationData) -> ConversationData:
+    """The data an erased conversation keeps (LGPD): counts and outcomes, nothing that names.
+
+    The messages sent per kind and the decisions' outcomes feed the reports of past days,
+    which must count the same after an erasure; the template variables (names, doctor),
+    staff notes and everything else go.
+    """
+    decisions = [
+        cast(DecisionRecord, {k: v for k, v in d.items() if k in _ANONYMOUS_DECISION})
+        for d in decisions_of(data)
+    ]
+    return ConversationData(erased=True, sent=dict(data.get("sent", {})), decisions=decisions)
 
 
 def with_decisions(decisions: list[DecisionRecord]) -> ConversationData:

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from bot.core.model.conversation_data import ConversationData
+from bot.core.model.conversation_data import ConversationData, erased_data
 
-__all__ = ["Conversation", "ConversationStatus", "handed_to_staff", "settled"]
+__all__ = ["Conversation", "ConversationStatus", "erased", "handed_to_staff", "settled"]
 
 
 class ConversationStatus(StrEnum):
@@ -60,3 +60,10 @@ def settled(
         version=conversation.version + 1,
         updated_at=now,
     )
+
+
+def erased(conversation: Conversation, subject: str, now: datetime) -> Conversation:
+    """``conversation`` after its patient's erasure (LGPD), as its next version: ended,
+    ``subject`` (a keyed hash) for the number, only :func:`erased_data` kept."""
+    ended = settled(conversation, ConversationStatus.DONE, erased_data(conversation.data), now)
+    return replace(ended, phone=subject)

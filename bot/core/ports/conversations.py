@@ -52,7 +52,8 @@ class ConversationRepository(Protocol):
     async def erase(self, phones: Sequence[str], subject: str, at: datetime) -> int:
         """Anonymise every conversation of any of ``phones`` (LGPD erasure); how many.
 
-        Each gets ``subject`` (a keyed hash) for its number and only ``{"erased": True}``
-        as data, as its next version: a turn that read it before cannot save over it.
+        Each gets ``subject`` (a keyed hash) for its number and keeps only what
+        ``erased_data`` keeps (the counts and outcomes the reports read), as its next
+        version: a turn that read it before cannot save over it.
         """
         ...
