@@ -15,7 +15,10 @@ Order of evidence, strongest first:
 
 Before the model decides, a message whose clauses answer differently and that
 speaks of someone else ("eu vou, mas a consulta da minha filha pode cancelar")
-is a ``two_people`` decision: a person reads it, whatever the model would say.
+is a ``two_people`` decision: a person reads it, whatever the model would say. An answer
+the model reads in a shape that does not answer (an answer word asked back, a menu number
+beside words of the other answer, an answer for each branch of a condition:
+:mod:`bot.core.reply_shapes`) is a ``shape`` decision: unknown, asked again.
 
 Only buttons, menu numbers and exact entries are *firm* evidence; a flow sends
 a cancellation or an opt-out read by the model through one confirming
@@ -33,6 +36,14 @@ from bot.core.menu_words import menu_number
 from bot.core.reply_features import correction_point, example_key, tokens_of
 from bot.core.reply_fitting import Fit, fit_here, forget_models, trained
 from bot.core.reply_model import Example, Reading, ReplyModel
+from bot.core.reply_shapes import (
+    ANSWERS,
+    OPPOSITE,
+    asked_back,
+    conditional_both_ways,
+    menu_against_words,
+    slip_explained,
+)
 from bot.core.reply_structure import answer_before_questions, names_in, two_people
 from bot.core.wording import Clause, clauses, fold, phrase_tokens
 
@@ -62,7 +73,6 @@ DEFAULT_MIN_CONFIDENCE = 0.5
 # Reading "confirm" while "cancel" stays this likely (or "yes" against "no") is a coin toss
 # between opposite outcomes: ask again instead.
 OPPOSITE_DOUBT = 0.3  # chosen on the development sets (tests/data/replies/README.md)
-_OPPOSITE = {"confirm": "cancel", "cancel": "confirm", "yes": "no", "no": "yes"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +81,7 @@ class Decision:
 
     intent: str
     reason: str
-    rule: str  # button | menu | exact | model | non_text | two_people | none
+    rule: str  # button | menu | exact | model | shape | non_text | two_people | none
     confidence: float = 1.0
 
     @property
@@ -248,17 +258,27 @@ def _whole_message(
 
 
 def _corrected_to_number(
-    parts: Sequence[Clause], menu: Mapping[str, str], accepted: Collection[str]
+    parts: Sequence[Clause],
+    menu: Mapping[str, str],
+    accepted: Collection[str],
+    model: ReplyModel | None,
 ) -> Decision | None:
     """The menu number a correction ends with ("Errei o número, o certo é 2", "digitei 1
-    errado, era o 3", "ops, o certo é 2️⃣"): what the writer chose last, as firm as a digit
-    while the menu is pending. None when the correction ends with words."""
+    errado, era o 3", "ops, o certo é 2️⃣", "2 ... opa, 1, dedo gordo"): what the writer chose
+    last, as firm as a digit while the menu is pending. None when the correction ends with
+    words that answer (the model reads those)."""
     point = correction_point(parts, after_words=False) if menu else None
     if point is None or any(c.question for c in parts[point[0] :]):
         return None  # "o certo é 2?" asks
     clause, start = point
     kept = (*parts[clause].tokens[start:], *tokens_of(parts[clause + 1 :]))
     number = menu_number(kept)
+    after = parts[clause + 1 :]
+    if number is None and after and model is not None:
+        # "opa, 1, dedo gordo": the number closes its clause; what follows explains the slip
+        number = menu_number(parts[clause].tokens[start:])
+        if not slip_explained(model, after, menu.get(number or "")):
+            number = None  # "1... não, 2... ai, não sei", "era 3 não 2. Quero remarcar"
     intent = menu.get(number) if number is not None else None
     if intent is None or intent not in accepted:
         return None
@@ -283,6 +303,9 @@ def _model_decision(
     if two_people(model, parts, names=names):
         return Decision(UNKNOWN, "the message answers differently for two people", "two_people")
     decision = _judge(understanding, model.read("", parts))
+    shape = _shape(model, parts) if decision.intent in ANSWERS else None
+    if shape is not None:  # words that answer, in a shape that does not
+        return Decision(UNKNOWN, f"{shape} ({decision.reason})", "shape", decision.confidence)
     statements = answer_before_questions(parts)
     if decision.intent == UNKNOWN and statements:
         # "Vou sim. Posso ir de bermuda?": the question is for a person; the answer stands.
@@ -293,13 +316,22 @@ def _model_decision(
     return decision
 
 
+def _shape(model: ReplyModel, parts: Sequence[Clause]) -> str | None:
+    """Why the message is not a plain answer whatever its words (:mod:`reply_shapes`)."""
+    if asked_back(model, parts):
+        return "an answer word asked back"
+    if conditional_both_ways(parts):
+        return "an answer for each branch of a condition"
+    return None
+
+
 def _judge(understanding: Understanding, reading: Reading) -> Decision:
     """The model's reading, or unknown when it is unsure or torn between opposite answers."""
     intent, confidence = reading.intent, reading.confidence
     if intent == UNKNOWN:
         return Decision(UNKNOWN, _describe(reading), "model", confidence)
     threshold = understanding.thresholds.get(intent, DEFAULT_MIN_CONFIDENCE)
-    opposite = _OPPOSITE.get(intent)
+    opposite = OPPOSITE.get(intent)
     if opposite is not None and reading.probability(opposite) >= OPPOSITE_DOUBT:
         reason = f"{_describe(reading)}: too close to the opposite answer"
         return Decision(UNKNOWN, reason, "model", confidence)
@@ -352,9 +384,13 @@ def classify(
     whole = _whole_message(understanding, tokens, menu or {}, accepted, asks)
     if whole is not None:  # includes a number no menu offers now: ask again, do not guess
         return whole
-    corrected = _corrected_to_number(parts, menu or {}, accepted)
+    model = understanding.model_for(accepted, state)
+    corrected = _corrected_to_number(parts, menu or {}, accepted, model)
     if corrected is not None:
         return corrected
+    against = menu_against_words(model, parts, menu or {}) if model is not None else None
+    if against is not None:
+        return Decision(UNKNOWN, against, "shape", 0.0)
     decision = _model_decision(understanding, parts, accepted, state, names_in(text))
     if decision.intent == UNKNOWN and media_count:
         return Decision(UNKNOWN, f"{decision.reason}; with {media_count} attachment(s)", "non_text")

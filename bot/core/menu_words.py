@@ -40,13 +40,10 @@ def menu_number(tokens: Sequence[str]) -> str | None:
     numbers: list[str] = []
     cue = corrected = slip = False
     for token in tokens:
-        if token.isdigit():
-            numbers.append(token)
-            slip = False
-        elif token in _CARDINALS:
-            numbers.append(_CARDINALS[token])
-        elif token in _ORDINALS:
-            numbers.append(_ORDINALS[token])
+        number = token if token.isdigit() else _CARDINALS.get(token) or _ORDINALS.get(token)
+        if number is not None:
+            numbers.append(number)
+            slip = False  # "mandei o 1 errado, é o *dois*": the slip was not the last number
         elif token in _MENU_FILLER:
             cue = cue or token in _MENU_CUES
         elif token in _MENU_CORRECTIONS:

@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
+from bot.core.reply_cues import plainer
 from bot.core.wording import Clause, clauses
 
 __all__ = [
@@ -309,7 +310,7 @@ def _split(parts: Sequence[Clause], point: tuple[int, int]) -> tuple[list[Clause
 
 def _blocks(parts: Sequence[Clause], many: bool, words: list[str], letters: list[str]) -> None:
     for index, clause in enumerate(parts):
-        tokens = [_word(t) for t in clause.tokens]
+        tokens = [_word(t) for t in plainer(clause.tokens)]  # "deixa desmarcado": "desmarcar"
         marks = negation_marks(tokens)
         _clause_features(tokens, marks, clause.question, many and index == len(parts) - 1, words)
         if clause.contrast:  # "ia cancelar mas meu chefe liberou": the "but" side decides
