@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from bot.core.flow_spec import FlowSpec
 from bot.core.menu_words import menu_number
+from bot.core.reply_asides import answer_beside_asides
 from bot.core.reply_features import correction_point, example_key, tokens_of
 from bot.core.reply_fitting import Fit, fit_here, forget_models, trained
 from bot.core.reply_model import Example, Reading, ReplyModel
@@ -282,7 +283,8 @@ def _model_decision(
         return Decision(UNKNOWN, "no examples to read free text in this state", "none", 0.0)
     if two_people(model, parts, names=names):
         return Decision(UNKNOWN, "the message answers differently for two people", "two_people")
-    decision = _judge(understanding, model.read("", parts))
+    whole = model.read("", parts)
+    decision = _judge(understanding, whole)
     statements = answer_before_questions(parts)
     if decision.intent == UNKNOWN and statements:
         # "Vou sim. Posso ir de bermuda?": the question is for a person; the answer stands.
@@ -290,7 +292,28 @@ def _model_decision(
         if answer.intent != UNKNOWN:
             reason = f"answer beside a question, {answer.reason}"
             return Decision(answer.intent, reason, "model", answer.confidence)
+    if decision.intent == UNKNOWN:
+        return _beside_asides(understanding, model, parts, whole) or decision
     return decision
+
+
+def _beside_asides(
+    understanding: Understanding, model: ReplyModel, parts: list[Clause], whole: Reading
+) -> Decision | None:
+    """The answer of a message whose other pieces are asides ("Cancela, e me diz se tenho que
+    devolver a guia"; :mod:`bot.core.reply_asides`), unless the whole leans elsewhere."""
+    kept = answer_beside_asides(model, parts)
+    if not kept:
+        return None
+    answer = _judge(understanding, model.read("", kept))
+    opposite = _OPPOSITE.get(answer.intent)
+    if answer.intent == UNKNOWN or whole.intent not in (UNKNOWN, answer.intent):
+        return None
+    if opposite is not None and whole.probability(opposite) >= OPPOSITE_DOUBT:
+        return None
+    return Decision(
+        answer.intent, f"answer beside asides, {answer.reason}", "model", answer.confidence
+    )
 
 
 def _judge(understanding: Understanding, reading: Reading) -> Decision:
