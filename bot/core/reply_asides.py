@@ -56,6 +56,9 @@ _COURTESIES = frozenset(
      "ate", "boa", "bom", "feliz"}
 )  # fmt: skip
 _COURTESY_LENGTH = 4
+# A piece that starts with these is about the answer, not one: "*antes de* confirmar, e me diz
+# se atendem pelo plano?", "*depois* confirmo", "*pra* confirmar, e me fala o endereço".
+_NOT_ANSWERS = frozenset({"antes", "depois", "pra", "para"})  # not "até": "até a consulta"
 # Thanks for the message is an acknowledgement, not a courtesy: "Certo, obrigada pela
 # *informação*" says the message arrived, and "certo" beside it does not confirm.
 _RECEIVED = frozenset({"informacao", "mensagem", "lembrete", "aviso", "lembranca", "recado"})
@@ -129,7 +132,12 @@ def answer_beside_asides(model: ReplyModel, parts: Sequence[Clause]) -> list[Cla
         if reading.intent == _UNKNOWN:
             if reading.confidence < ASIDE_SURE or not _aside(piece):
                 return []
-        elif piece.question or reading.confidence < ANSWER_SURE or not _plain(piece.tokens):
+        elif (
+            piece.question
+            or reading.confidence < ANSWER_SURE
+            or piece.tokens[0] in _NOT_ANSWERS
+            or not _plain(piece.tokens)
+        ):
             return []  # "desmarca?" asks the answer; "acho que vou" hedges it
         else:
             answers.append(piece)

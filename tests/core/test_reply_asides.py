@@ -63,6 +63,8 @@ def test_a_question_is_cut_only_where_another_question_starts() -> None:
         "vou, mas queria saber se tem estacionamento?",  # after "mas": read whole
         "acho que vou, e me diz se precisa de jejum?",  # a hedged answer
         "minha mãe vai, e me diz se precisa de jejum?",  # someone else: two people's rules
+        "antes de confirmar, e me diz se atendem pelo plano?",  # about the answer, not one
+        "depois confirmo, e queria saber se tem estacionamento?",
     ],
 )
 def test_no_answer_beside_asides(text: str) -> None:
