@@ -33,16 +33,16 @@ from dataclasses import dataclass
 
 from bot.core.flow_spec import FlowSpec
 from bot.core.menu_words import menu_number
-from bot.core.reply_features import correction_point, example_key, tokens_of
+from bot.core.reply_asides import answer_beside_asides
+from bot.core.reply_features import example_key, tokens_of
 from bot.core.reply_fitting import Fit, fit_here, forget_models, trained
 from bot.core.reply_model import Example, Reading, ReplyModel
 from bot.core.reply_shapes import (
     ANSWERS,
     OPPOSITE,
-    asked_back,
-    conditional_both_ways,
+    corrected_number,
     menu_against_words,
-    slip_explained,
+    odd_shape,
 )
 from bot.core.reply_structure import answer_before_questions, names_in, two_people
 from bot.core.wording import Clause, clauses, fold, phrase_tokens
@@ -263,22 +263,10 @@ def _corrected_to_number(
     accepted: Collection[str],
     model: ReplyModel | None,
 ) -> Decision | None:
-    """The menu number a correction ends with ("Errei o número, o certo é 2", "digitei 1
-    errado, era o 3", "ops, o certo é 2️⃣", "2 ... opa, 1, dedo gordo"): what the writer chose
-    last, as firm as a digit while the menu is pending. None when the correction ends with
-    words that answer (the model reads those)."""
-    point = correction_point(parts, after_words=False) if menu else None
-    if point is None or any(c.question for c in parts[point[0] :]):
-        return None  # "o certo é 2?" asks
-    clause, start = point
-    kept = (*parts[clause].tokens[start:], *tokens_of(parts[clause + 1 :]))
-    number = menu_number(kept)
-    after = parts[clause + 1 :]
-    if number is None and after and model is not None:
-        # "opa, 1, dedo gordo": the number closes its clause; what follows explains the slip
-        number = menu_number(parts[clause].tokens[start:])
-        if not slip_explained(model, after, menu.get(number or "")):
-            number = None  # "1... não, 2... ai, não sei", "era 3 não 2. Quero remarcar"
+    """The menu number a correction ends with (:func:`reply_shapes.corrected_number`), as
+    firm as a digit while the menu is pending; None when the correction ends with words that
+    answer (the model reads those)."""
+    number = corrected_number(parts, menu, model)
     intent = menu.get(number) if number is not None else None
     if intent is None or intent not in accepted:
         return None
@@ -302,8 +290,9 @@ def _model_decision(
         return Decision(UNKNOWN, "no examples to read free text in this state", "none", 0.0)
     if two_people(model, parts, names=names):
         return Decision(UNKNOWN, "the message answers differently for two people", "two_people")
-    decision = _judge(understanding, model.read("", parts))
-    shape = _shape(model, parts) if decision.intent in ANSWERS else None
+    whole = model.read("", parts)
+    decision = _judge(understanding, whole)
+    shape = odd_shape(model, parts) if decision.intent in ANSWERS else None
     if shape is not None:  # words that answer, in a shape that does not
         return Decision(UNKNOWN, f"{shape} ({decision.reason})", "shape", decision.confidence)
     statements = answer_before_questions(parts)
@@ -313,16 +302,28 @@ def _model_decision(
         if answer.intent != UNKNOWN:
             reason = f"answer beside a question, {answer.reason}"
             return Decision(answer.intent, reason, "model", answer.confidence)
+    if decision.intent == UNKNOWN:
+        return _beside_asides(understanding, model, parts, whole) or decision
     return decision
 
 
-def _shape(model: ReplyModel, parts: Sequence[Clause]) -> str | None:
-    """Why the message is not a plain answer whatever its words (:mod:`reply_shapes`)."""
-    if asked_back(model, parts):
-        return "an answer word asked back"
-    if conditional_both_ways(parts):
-        return "an answer for each branch of a condition"
-    return None
+def _beside_asides(
+    understanding: Understanding, model: ReplyModel, parts: list[Clause], whole: Reading
+) -> Decision | None:
+    """The answer of a message whose other pieces are asides ("Cancela, e me diz se tenho que
+    devolver a guia"; :mod:`bot.core.reply_asides`), unless the whole leans elsewhere."""
+    kept = answer_beside_asides(model, parts)
+    if not kept:
+        return None
+    answer = _judge(understanding, model.read("", kept))
+    opposite = OPPOSITE.get(answer.intent)
+    if answer.intent == UNKNOWN or whole.intent not in (UNKNOWN, answer.intent):
+        return None
+    if opposite is not None and whole.probability(opposite) >= OPPOSITE_DOUBT:
+        return None
+    return Decision(
+        answer.intent, f"answer beside asides, {answer.reason}", "model", answer.confidence
+    )
 
 
 def _judge(understanding: Understanding, reading: Reading) -> Decision:

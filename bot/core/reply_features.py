@@ -39,6 +39,7 @@ __all__ = [
     "NEGATORS",
     "PEOPLE",
     "Features",
+    "doubts",
     "example_key",
     "features",
     "negation_marks",
@@ -236,7 +237,8 @@ def example_key(text: str) -> str:
     return " ".join(tokens_of(parts)) + ("?" if any(c.question for c in parts) else "")
 
 
-def _doubts(tokens: Sequence[str]) -> bool:
+def doubts(tokens: Sequence[str]) -> bool:
+    """Doubt said outright ("não sei", "sei lá", "não dá pra dizer")."""
     if any(tuple(tokens[i : i + len(d)]) == d for d in _DOUBTS for i in range(len(tokens))):
         return True
     if _SAYING.isdisjoint(tokens):
@@ -352,7 +354,7 @@ def features(text: str, parts: Sequence[Clause] | None = None) -> Features:
             words.append("q:beside")
     if seen & HEDGES:
         words.append("h:any")
-    doubt = [i for i, c in enumerate(parts) if _doubts(c.tokens)]
+    doubt = [i for i, c in enumerate(parts) if doubts(c.tokens)]
     if doubt:  # the last clause doubting is the writer undecided now, not a plan they had
         words.append("d:last" if doubt[-1] == len(parts) - 1 else "d:any")
     if seen & REPORTED:

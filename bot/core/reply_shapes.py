@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from bot.core.menu_words import menu_number
 from bot.core.reply_features import NEGATORS, correction_point, tokens_of
 from bot.core.reply_model import ReplyModel
 from bot.core.wording import Clause
@@ -30,7 +31,9 @@ __all__ = [
     "OPPOSITE",
     "asked_back",
     "conditional_both_ways",
+    "corrected_number",
     "menu_against_words",
+    "odd_shape",
     "slip_explained",
 ]
 
@@ -147,3 +150,32 @@ def slip_explained(model: ReplyModel, after: Sequence[Clause], intent: str | Non
         return False
     reading = model.read("", after)  # "ah, sei lá" reads unknown for sure: not a slip
     return reading.intent == intent or reading.confidence < _CLEAR
+
+
+def odd_shape(model: ReplyModel, parts: Sequence[Clause]) -> str | None:
+    """Why the message is not a plain answer whatever its words, or None."""
+    if asked_back(model, parts):
+        return "an answer word asked back"
+    if conditional_both_ways(parts):
+        return "an answer for each branch of a condition"
+    return None
+
+
+def corrected_number(
+    parts: Sequence[Clause], menu: Mapping[str, str], model: ReplyModel | None
+) -> str | None:
+    """The menu number a correction ends with ("Errei o número, o certo é 2", "digitei 1
+    errado, era o 3", "ops, o certo é 2️⃣", "2 ... opa, 1, dedo gordo"): what the writer chose
+    last. None when there is none, or the correction ends with words that answer."""
+    point = correction_point(parts, after_words=False) if menu else None
+    if point is None or any(c.question for c in parts[point[0] :]):
+        return None  # "o certo é 2?" asks
+    clause, start = point
+    number = menu_number((*parts[clause].tokens[start:], *tokens_of(parts[clause + 1 :])))
+    after = parts[clause + 1 :]
+    if number is None and after and model is not None:
+        # "opa, 1, dedo gordo": the number closes its clause; what follows explains the slip
+        number = menu_number(parts[clause].tokens[start:])
+        if not slip_explained(model, after, menu.get(number or "")):
+            number = None  # "1... não, 2... ai, não sei", "era 3 não 2. Quero remarcar"
+    return number
