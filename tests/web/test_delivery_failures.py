@@ -13,6 +13,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -271,6 +272,12 @@ async def test_free_text_inside_the_window_is_sent(world: World) -> None:
     assert world.fake.messages[0].form["Body"].startswith("Olá, Maria")
 
 
+def _line_of(needle: str) -> int:
+    """The line of the shipped confirmation flow holding ``needle`` (edits move it)."""
+    flow = (Path(__file__).resolve().parents[2] / "flows/confirmation.yaml").read_text("utf-8")
+    return next(n for n, line in enumerate(flow.splitlines(), 1) if needle in line)
+
+
 @pytest.mark.parametrize("paused", [False, True])
 async def test_start_up_template_check_is_a_readyz_detail(
     aiohttp_client: Any,
@@ -300,6 +307,6 @@ async def test_start_up_template_check_is_a_readyz_detail(
         assert "template_problems" not in body
         return
     assert body["template_problems"] == [
-        f'flows/confirmation.yaml:30: mensagem "reminder": modelo {reminder} '
+        f'flows/confirmation.yaml:{_line_of(f"content_sid: {reminder}")}: mensagem "reminder": modelo {reminder} '
         "não está aprovado para WhatsApp (situação: paused)"
     ]
