@@ -54,6 +54,7 @@ from bot.web.keys import (
     SIGNING_KEY,
     STAFF,
     STORE,
+    TEMPLATE_CHECK,
     TEMPLATE_PROBLEMS,
     TURNS,
     WAITLIST,
@@ -219,7 +220,7 @@ async def _templates_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _check_templates(app: web.Application) -> None:
     # In a child: twilio-python's REST client would stay resident here for this one check.
-    problems = await check_in_child(app[SETTINGS])
+    problems = await app.get(TEMPLATE_CHECK, check_in_child)(app[SETTINGS])
     app[TEMPLATE_PROBLEMS][:] = problems
     if problems:
         log.warning(

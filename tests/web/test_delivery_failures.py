@@ -271,6 +271,7 @@ async def test_free_text_inside_the_window_is_sent(world: World) -> None:
     assert world.fake.messages[0].form["Body"].startswith("Olá, Maria")
 
 
+@pytest.mark.timeout(180)  # the check's child process: an interpreter's start, under load
 @pytest.mark.parametrize("paused", [False, True])
 async def test_start_up_template_check_is_a_readyz_detail(
     aiohttp_client: Any,
@@ -288,7 +289,7 @@ async def test_start_up_template_check_is_a_readyz_detail(
     app = create_app(twilio, overrides={QUEUE: MemoryQueue()})
     client = await started(aiohttp_client, app)
     approvals = {f"/v1/Content/{sid}/ApprovalRequests" for sid in fake.templates}
-    for _ in range(400):  # the check runs in the background after start
+    for _ in range(2400):  # the check runs in the background after start, in a child
         if approvals <= set(fake.content_reads) and (app[TEMPLATE_PROBLEMS] or not paused):
             break
         await asyncio.sleep(0.05)
