@@ -22,16 +22,20 @@ _TIMEOUT = 15.0
 class TwilioTemplates:
     """Reads templates from the Content API; create it inside the running loop."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, account_sid: str, auth_token: str, api_base_url: str) -> None:
+        self.http = HttpClient(_TIMEOUT)
+        self.client = Client(account_sid, auth_token, http_client=self.http)
+        self.client.content.base_url = api_base_url.rstrip("/")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TwilioTemplates:
         assert settings.twilio_account_sid
         assert settings.twilio_auth_token
-        self.http = HttpClient(_TIMEOUT)
-        self.client = Client(
+        return cls(
             settings.twilio_account_sid,
             settings.twilio_auth_token.get_secret_value(),
-            http_client=self.http,
+            settings.twilio_api_base_url,
         )
-        self.client.content.base_url = settings.twilio_api_base_url.rstrip("/")
 
     async def aclose(self) -> None:
         await self.http.close()

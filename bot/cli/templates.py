@@ -8,7 +8,6 @@ import sys
 import click
 from twilio.base.exceptions import TwilioException
 
-from bot.adapters.twilio_content import TwilioTemplates, check_flow_templates
 from bot.settings import Settings
 
 __all__ = ["templates_group"]
@@ -20,7 +19,11 @@ def templates_group() -> None:
 
 
 async def _check(settings: Settings) -> list[str]:
-    templates = TwilioTemplates(settings)
+    # Here, not at the top: every `digitaly` command, `web` included, imports this module,
+    # and twilio-python's REST client would stay resident in a serving process.
+    from bot.adapters.twilio_content import TwilioTemplates, check_flow_templates
+
+    templates = TwilioTemplates.from_settings(settings)
     try:
         return await check_flow_templates(settings.flows_dir, templates)
     finally:

@@ -22,8 +22,8 @@ from bot.adapters.queue import TaskiqQueue
 from bot.adapters.ratelimit import RedisRateLimiter
 from bot.adapters.signing import signing_key
 from bot.adapters.staff import StaffDirectory
+from bot.adapters.template_check import check_in_child
 from bot.adapters.throttle import RedisLoginThrottle
-from bot.adapters.twilio_content import TwilioTemplates, check_flow_templates
 from bot.clock import utcnow
 from bot.core.errors import ConfigError
 from bot.settings import Settings
@@ -54,6 +54,7 @@ from bot.web.keys import (
     SIGNING_KEY,
     STAFF,
     STORE,
+    TEMPLATE_CHECK,
     TEMPLATE_PROBLEMS,
     TURNS,
     WAITLIST,
@@ -218,14 +219,8 @@ async def _templates_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _check_templates(app: web.Application) -> None:
-    settings = app[SETTINGS]
-    templates = TwilioTemplates(settings)
-    try:
-        problems = await check_flow_templates(settings.flows_dir, templates)
-    except Exception as exc:
-        problems = [f"não foi possível consultar os modelos na Twilio: {type(exc).__name__}"]
-    finally:
-        await templates.aclose()
+    # In a child: twilio-python's REST client would stay resident here for this one check.
+    problems = await app.get(TEMPLATE_CHECK, check_in_child)(app[SETTINGS])
     app[TEMPLATE_PROBLEMS][:] = problems
     if problems:
         log.warning(

@@ -53,6 +53,7 @@ __all__ = [
     "SIGNING_KEY",
     "STAFF",
     "STORE",
+    "TEMPLATE_CHECK",
     "TEMPLATE_PROBLEMS",
     "TURNS",
     "WAITLIST",
@@ -78,6 +79,10 @@ IN_FLIGHT = web.AppKey("in_flight", InFlight)
 SIGNING_KEY = web.AppKey("signing_key", str)
 # The start-up template check's findings (``flows/FILE.yaml:LINE: ...``); shown in /readyz.
 TEMPLATE_PROBLEMS = web.AppKey("template_problems", list[str])
+# How the start checks them: a child process by default (bot.adapters.template_check).
+TEMPLATE_CHECK: web.AppKey[Callable[[Settings], Awaitable[list[str]]]] = web.AppKey(
+    "template_check"
+)
 CONVERSATIONS = web.AppKey("conversations", ConversationService)
 REMINDERS = web.AppKey("reminders", ReminderService)
 RESCHEDULES = web.AppKey("reschedules", RescheduleService)

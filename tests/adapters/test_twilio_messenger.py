@@ -209,7 +209,7 @@ async def test_each_client_opens_one_session_with_its_timeout_and_closes_it(
     configured = twilio_settings(settings, url, request_timeout=timedelta(seconds=1.5))
     before = _open_sessions()
     messenger = TwilioMessenger(configured)
-    templates = TwilioTemplates(configured)
+    templates = TwilioTemplates.from_settings(configured)
     clients: list[HttpClient] = [messenger.http, templates.http]
     assert _open_sessions() - before == {id(http.session) for http in clients}
     assert [(http.timeout, http.is_async) for http in clients] == [(1.5, True), (15.0, True)]

@@ -278,6 +278,7 @@ def _line_of(needle: str) -> int:
     return next(n for n, line in enumerate(flow.splitlines(), 1) if needle in line)
 
 
+@pytest.mark.timeout(180)  # the check's child process: an interpreter's start, under load
 @pytest.mark.parametrize("paused", [False, True])
 async def test_start_up_template_check_is_a_readyz_detail(
     aiohttp_client: Any,
@@ -295,7 +296,7 @@ async def test_start_up_template_check_is_a_readyz_detail(
     app = create_app(twilio, overrides={QUEUE: MemoryQueue()})
     client = await started(aiohttp_client, app)
     approvals = {f"/v1/Content/{sid}/ApprovalRequests" for sid in fake.templates}
-    for _ in range(400):  # the check runs in the background after start
+    for _ in range(2400):  # the check runs in the background after start, in a child
         if approvals <= set(fake.content_reads) and (app[TEMPLATE_PROBLEMS] or not paused):
             break
         await asyncio.sleep(0.05)
