@@ -208,7 +208,8 @@ def test_schema_json_is_up_to_date() -> None:
 
 
 def test_every_terminal_state_says_what_a_later_message_does() -> None:
-    broken = GOOD.replace("    later: after_confirmed\n  reschedule:", "  reschedule:", 1)
+    confirmed = "    send: confirmed\n    terminal: true\n"
+    broken = GOOD.replace(f"{confirmed}    later: after_confirmed\n", confirmed, 1)
     line = line_of(broken, "  confirmed:")
     found = problems(broken)
     assert any(

@@ -78,6 +78,10 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
         f"Certo, sua consulta continua marcada. Você confirma presença? {MENU}",
         f"Certo, suas 2 consultas continuam marcadas. Você confirma presença? {MENU}",
     ),
+    ("confirmation", "kept_messages"): (
+        "Certo, você continua recebendo nossas mensagens por aqui. Até lá!",
+        SAME,
+    ),
     ("confirmation", "reschedule"): (
         "Combinado! Uma pessoa da nossa equipe vai falar com você por aqui para escolher "
         "um novo horário.",
