@@ -83,13 +83,15 @@ unit: $(STAMP) $(CHROMIUM) $(PROMTOOL) $(DOT)
 	$(BIN)/digitaly flows evaluate tests/data/replies/test3.tsv --context reschedule_offer=cancelled \
 		--min-accuracy 0.955 --max-dangerous 1
 	$(BIN)/digitaly flows evaluate tests/data/replies/test4.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.965 --max-dangerous 4
+		--min-accuracy 0.965 --max-dangerous 3
 	$(BIN)/digitaly flows evaluate tests/data/replies/test5.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.945 --max-dangerous 2
+		--min-accuracy 0.95 --max-dangerous 1
 	$(BIN)/digitaly flows evaluate tests/data/replies/test6.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.955 --max-dangerous 9
+		--min-accuracy 0.96 --max-dangerous 8
 	$(BIN)/digitaly flows evaluate tests/data/replies/test7.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.945 --max-dangerous 10
+		--min-accuracy 0.95 --max-dangerous 5
+	$(BIN)/digitaly flows evaluate tests/data/replies/test8.tsv --context reschedule_offer=cancelled \
+		--min-accuracy 0.965 --max-dangerous 7
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
