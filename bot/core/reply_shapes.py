@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 
 from bot.core.menu_words import menu_number
 from bot.core.reply_clash import answers_clash
-from bot.core.reply_features import NEGATORS, correction_point, tokens_of
+from bot.core.reply_features import NEGATORS, correction_point, doubts, tokens_of
 from bot.core.reply_model import ReplyModel
 from bot.core.wording import Clause
 
@@ -48,6 +48,7 @@ _ASKING = frozenset(
     {"o", "a", "que", "oque", "oq", "q", "por", "pq", "porque", "como", "assim", "mesmo", "e",
      "ue", "hein", "ein", "ne", "entao", "isso", "ai", "uai", "oxe", "eita", "hem", "pra", "qual"}
 )  # fmt: skip
+UNKNOWN = "unknown"
 _SURE = 0.5  # the model's reading of the piece alone that counts as an answer
 # A number that is a time, a date or a count, not a menu choice: "chego *às 2*", "*dia 3*",
 # "*2 pessoas*".
@@ -144,15 +145,21 @@ def conditional_both_ways(parts: Sequence[Clause]) -> bool:
 
 def slip_explained(model: ReplyModel, after: Sequence[Clause], intent: str | None) -> bool:
     """Words after a corrected menu number that only explain the slip ("dedo gordo", "foi
-    mal"): no question, no "não", no other number, nothing the model reads surely (an answer
-    other than ``intent``, or doubt: "ah, sei lá")."""
+    mal", "meu neto que mexeu"): no question, no "não", no other number, no doubt said ("ah,
+    sei lá", "tô em dúvida"), and nothing the model reads surely as another answer.
+
+    Words that answer nothing are what a slip explanation is: the model may read them as
+    unknown as surely as it likes (the more such replies the examples hold, the surer it is).
+    Doubt is told by what is said (:func:`bot.core.reply_features.doubts`), not by how sure
+    the model is that the words do not answer."""
     if intent is None or any(c.question for c in after):
         return False
     tokens = tokens_of(after)
-    if not NEGATORS.isdisjoint(tokens) or any(t.isdigit() for t in tokens):
+    if not NEGATORS.isdisjoint(tokens) or any(t.isdigit() for t in tokens) or doubts(tokens):
         return False
-    reading = model.read("", after)  # "ah, sei lá" reads unknown for sure: not a slip
-    return reading.intent == intent or reading.confidence < _CLEAR
+    reading = model.read("", after)
+    answers = reading.intent not in (intent, UNKNOWN)
+    return not (answers and reading.confidence >= _CLEAR)
 
 
 def odd_shape(model: ReplyModel, parts: Sequence[Clause]) -> str | None:
