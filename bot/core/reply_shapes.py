@@ -11,6 +11,8 @@ model reading only its pieces; each makes the reply unknown (asked again), never
   "2, confirmo"), or two menu numbers nobody took back ("1 e 2");
 - :func:`conditional_both_ways`: an answer for each branch of a condition ("se tiver sábado eu
   quero, se não tiver não"): it depends on what the clinic says next;
+- :func:`~bot.core.reply_acks.only_acknowledges`: a reply that only acknowledges, thanks or
+  takes leave ("Recebido, obrigada", "Obg, até"), with no day to meet ("até quarta" answers);
 - :func:`~bot.core.reply_clash.answers_clash`: a "sim" up front that the rest reads against
   ("Sim, quero manter" to "quer mesmo desmarcar?");
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from bot.core.menu_words import menu_number
+from bot.core.reply_acks import only_acknowledges
 from bot.core.reply_clash import answers_clash
 from bot.core.reply_features import NEGATORS, correction_point, doubts, tokens_of
 from bot.core.reply_model import ReplyModel
@@ -168,6 +171,8 @@ def odd_shape(model: ReplyModel, parts: Sequence[Clause]) -> str | None:
         return "an answer word asked back"
     if conditional_both_ways(parts):
         return "an answer for each branch of a condition"
+    if only_acknowledges(tokens_of(parts)):
+        return "an acknowledgement or a farewell, no answer"
     if answers_clash(model, parts):
         return "an answer and its opposite, neither taken back"
     return None
