@@ -13,10 +13,13 @@ model reading only its pieces; each makes the reply unknown (asked again), never
   quero, se não tiver não"): it depends on what the clinic says next;
 - :func:`~bot.core.reply_acks.only_acknowledges`: a reply that only acknowledges, thanks or
   takes leave ("Recebido, obrigada", "Obg, até"), with no day to meet ("até quarta" answers);
+- :func:`~bot.core.reply_protest.only_protests`: a protest that nothing was asked ("não
+  solicitei cancelamento algum") with no decision beside it;
 - :func:`~bot.core.reply_clash.answers_clash`: a "sim" up front that the rest reads against
   ("Sim, quero manter" to "quer mesmo desmarcar?");
 
-The shapes stop an answer the model reads (:mod:`bot.core.intents`); they never make one. And
+The shapes stop an answer the model reads (:mod:`bot.core.intents`), also one read beside a
+question or asides; they never make one. And
 :func:`slip_explained` tells the words after a corrected menu number that only explain the
 slip ("2 ... opa, 1, dedo gordo") from words that answer ("era 3 não 2. Quero remarcar").
 """
@@ -30,6 +33,7 @@ from bot.core.reply_acks import only_acknowledges
 from bot.core.reply_clash import answers_clash
 from bot.core.reply_features import NEGATORS, correction_point, doubts, tokens_of
 from bot.core.reply_model import ReplyModel
+from bot.core.reply_protest import only_protests
 from bot.core.wording import Clause
 
 __all__ = [
@@ -173,6 +177,8 @@ def odd_shape(model: ReplyModel, parts: Sequence[Clause]) -> str | None:
         return "an answer for each branch of a condition"
     if only_acknowledges(tokens_of(parts)):
         return "an acknowledgement or a farewell, no answer"
+    if only_protests(model, parts):
+        return "a protest that nothing was asked, no answer beside it"
     if answers_clash(model, parts):
         return "an answer and its opposite, neither taken back"
     return None
