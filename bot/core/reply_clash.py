@@ -1,4 +1,6 @@
-"""A "sim" up front that the rest of the message reads against: the writer has not decided.
+"""Answers the writer has not settled: a "sim" up front that the rest reads against, and an
+answer followed by doubt said on its own (:func:`ends_in_doubt`: "vou sim... sei lá",
+"confirmo... sei lá, vê aí"). Both are asked again.
 
 To "Você quer mesmo desmarcar?", "Sim, quero manter" says yes to the question's words and
 keeps the appointment with the rest; "Sim. Não é falta de vontade não, é que tô sem
@@ -22,11 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.core.reply_features import correction_point
+from bot.core.reply_features import correction_point, doubts
 from bot.core.reply_model import ReplyModel
 from bot.core.wording import Clause
 
-__all__ = ["answers_clash"]
+__all__ = ["answers_clash", "ends_in_doubt"]
 
 _OPPOSITE = {"yes": "no"}  # only a "sim" up front clashes (see the module's docstring)
 _SURE = 0.9  # the opening read alone this surely is an answer of its own
@@ -34,6 +36,9 @@ _OPENING = 2  # words of an opening answer: "Sim,", "sim sim,", "claro,"
 # A change of mind announced at the start of a clause: "*desculpa*, não precisa", "*ah* não".
 _TURNS = frozenset({"ah", "ai", "desculpa", "desculpe", "esquece", "mentira", "opa", "ops"})
 _TURN_PAIRS = (("foi", "mal"), ("ou", "melhor"), ("nao", "nao"))
+_SHORT_DOUBT = 3  # words of a doubt that stands alone: "sei lá", "não sei", "tô em dúvida"
+_ANSWERS = frozenset({"confirm", "cancel", "yes", "no", "reschedule", "opt_out"})
+_LAST = 2  # clauses at the end a doubt may stand in: "…, sei lá, vê aí"
 
 
 def _turns(tokens: Sequence[str]) -> bool:
@@ -55,3 +60,19 @@ def answers_clash(model: ReplyModel, parts: Sequence[Clause]) -> bool:
     if opening.intent not in _OPPOSITE or opening.confidence < _SURE:
         return False
     return model.read("", parts).intent == _OPPOSITE[opening.intent]
+
+
+def ends_in_doubt(model: ReplyModel, parts: Sequence[Clause]) -> bool:
+    """An answer, then doubt said on its own at the end ("vou sim... sei lá", "quero sim,
+    sei lá, vê aí"): the writer's last word is that they do not know. A doubt with more to
+    say ("pode cancelar, não sei quando volto") is a reason, and a doubt answered after it
+    ("mantém. Sei lá. Pode desmarcar") is settled: both are the model's to read."""
+    if len(parts) < 2:
+        return False
+    for at in range(max(1, len(parts) - _LAST), len(parts)):
+        clause, after = parts[at], parts[at + 1 :]
+        if clause.question or len(clause.tokens) > _SHORT_DOUBT or not doubts(clause.tokens):
+            continue
+        if not after or model.read("", after).intent not in _ANSWERS:
+            return True
+    return False

@@ -16,7 +16,8 @@ model reading only its pieces; each makes the reply unknown (asked again), never
 - :func:`~bot.core.reply_protest.only_protests`: a protest that nothing was asked ("não
   solicitei cancelamento algum") with no decision beside it;
 - :func:`~bot.core.reply_clash.answers_clash`: a "sim" up front that the rest reads against
-  ("Sim, quero manter" to "quer mesmo desmarcar?");
+  ("Sim, quero manter" to "quer mesmo desmarcar?"), and an answer followed by doubt said on
+  its own (:func:`~bot.core.reply_clash.ends_in_doubt`: "vou sim... sei lá");
 
 The shapes stop an answer the model reads (:mod:`bot.core.intents`), also one read beside a
 question or asides; they never make one. And
@@ -30,7 +31,7 @@ from collections.abc import Mapping, Sequence
 
 from bot.core.menu_words import menu_number
 from bot.core.reply_acks import only_acknowledges
-from bot.core.reply_clash import answers_clash
+from bot.core.reply_clash import answers_clash, ends_in_doubt
 from bot.core.reply_features import NEGATORS, correction_point, doubts, tokens_of
 from bot.core.reply_model import ReplyModel
 from bot.core.reply_protest import only_protests
@@ -181,6 +182,8 @@ def odd_shape(model: ReplyModel, parts: Sequence[Clause]) -> str | None:
         return "a protest that nothing was asked, no answer beside it"
     if answers_clash(model, parts):
         return "an answer and its opposite, neither taken back"
+    if ends_in_doubt(model, parts):
+        return "an answer, then doubt said on its own"
     return None
 
 

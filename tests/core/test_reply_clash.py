@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.intents import UNKNOWN
-from bot.core.reply_clash import answers_clash
+from bot.core.reply_clash import answers_clash, ends_in_doubt
 from bot.core.reply_model import ReplyModel
 from bot.core.wording import clauses
 from tests.core.test_intents import decide, flow
@@ -56,3 +56,31 @@ def test_a_change_of_mind_after_the_yes_is_not_a_clash(text: str) -> None:
     # the turn is the model's to read (it may keep, or ask again), never a clash
     assert not answers_clash(_model(), clauses(text))
     assert decide(text, CANCEL_QUESTION).intent != "yes"
+
+
+@pytest.mark.parametrize(
+    ("text", "state"),
+    [
+        ("vou sim... sei lá", "awaiting_reply"),
+        ("confirmo... sei lá, vê aí", "awaiting_reply"),
+        ("quero sim, sei lá, vê aí", "cancelled"),
+        ("não precisa... sei lá", "cancelled"),
+    ],
+)
+def test_an_answer_then_doubt_said_on_its_own_is_asked_again(text: str, state: str) -> None:
+    assert ends_in_doubt(_model(), clauses(text))
+    decision = decide(text, state)
+    assert (decision.intent, decision.rule) == (UNKNOWN, "shape"), decision.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "state", "intent"),
+    [
+        ("mantém. Sei lá. Pode desmarcar", CANCEL_QUESTION, "yes"),  # the doubt is settled
+        ("pode cancelar, não sei quando vou poder voltar", "awaiting_reply", "cancel"),
+    ],
+)
+def test_doubt_settled_after_it_or_with_more_to_say_is_no_shape(
+    text: str, state: str, intent: str
+) -> None:
+    assert decide(text, state).intent == intent
