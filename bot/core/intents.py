@@ -292,9 +292,6 @@ def _model_decision(
         return Decision(UNKNOWN, "the message answers differently for two people", "two_people")
     whole = model.read("", parts)
     decision = _judge(understanding, whole)
-    shape = odd_shape(model, parts) if decision.intent in ANSWERS else None
-    if shape is not None:  # words that answer, in a shape that does not
-        return Decision(UNKNOWN, f"{shape} ({decision.reason})", "shape", decision.confidence)
     statements = answer_before_questions(parts)
     if decision.intent == UNKNOWN and statements:
         # "Vou sim. Posso ir de bermuda?": the question is for a person; the answer stands.
@@ -393,6 +390,9 @@ def classify(
     if against is not None:
         return Decision(UNKNOWN, against, "shape", 0.0)
     decision = _model_decision(understanding, parts, accepted, state, names_in(text))
+    shape = odd_shape(model, parts) if model is not None and decision.rule == "model" else None
+    if shape and decision.intent in ANSWERS:  # words that answer, in a shape that does not
+        decision = Decision(UNKNOWN, f"{shape} ({decision.reason})", "shape", decision.confidence)
     if decision.intent == UNKNOWN and media_count:
         return Decision(UNKNOWN, f"{decision.reason}; with {media_count} attachment(s)", "non_text")
     return decision

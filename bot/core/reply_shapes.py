@@ -11,8 +11,16 @@ model reading only its pieces; each makes the reply unknown (asked again), never
   "2, confirmo"), or two menu numbers nobody took back ("1 e 2");
 - :func:`conditional_both_ways`: an answer for each branch of a condition ("se tiver sábado eu
   quero, se não tiver não"): it depends on what the clinic says next;
+- :func:`~bot.core.reply_acks.only_acknowledges`: a reply that only acknowledges, thanks or
+  takes leave ("Recebido, obrigada", "Obg, até"), with no day to meet ("até quarta" answers);
+- :func:`~bot.core.reply_protest.only_protests`: a protest that nothing was asked ("não
+  solicitei cancelamento algum") with no decision beside it;
+- :func:`~bot.core.reply_clash.answers_clash`: a "sim" up front that the rest reads against
+  ("Sim, quero manter" to "quer mesmo desmarcar?"), and an answer followed by doubt said on
+  its own (:func:`~bot.core.reply_clash.ends_in_doubt`: "vou sim... sei lá");
 
-The shapes stop an answer the model reads (:mod:`bot.core.intents`); they never make one. And
+The shapes stop an answer the model reads (:mod:`bot.core.intents`), also one read beside a
+question or asides; they never make one. And
 :func:`slip_explained` tells the words after a corrected menu number that only explain the
 slip ("2 ... opa, 1, dedo gordo") from words that answer ("era 3 não 2. Quero remarcar").
 """
@@ -22,8 +30,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from bot.core.menu_words import menu_number
-from bot.core.reply_features import NEGATORS, correction_point, tokens_of
+from bot.core.reply_acks import only_acknowledges
+from bot.core.reply_clash import answers_clash, ends_in_doubt
+from bot.core.reply_features import NEGATORS, correction_point, doubts, tokens_of
 from bot.core.reply_model import ReplyModel
+from bot.core.reply_protest import only_protests
 from bot.core.wording import Clause
 
 __all__ = [
@@ -45,6 +56,7 @@ _ASKING = frozenset(
     {"o", "a", "que", "oque", "oq", "q", "por", "pq", "porque", "como", "assim", "mesmo", "e",
      "ue", "hein", "ein", "ne", "entao", "isso", "ai", "uai", "oxe", "eita", "hem", "pra", "qual"}
 )  # fmt: skip
+UNKNOWN = "unknown"
 _SURE = 0.5  # the model's reading of the piece alone that counts as an answer
 # A number that is a time, a date or a count, not a menu choice: "chego *às 2*", "*dia 3*",
 # "*2 pessoas*".
@@ -141,15 +153,21 @@ def conditional_both_ways(parts: Sequence[Clause]) -> bool:
 
 def slip_explained(model: ReplyModel, after: Sequence[Clause], intent: str | None) -> bool:
     """Words after a corrected menu number that only explain the slip ("dedo gordo", "foi
-    mal"): no question, no "não", no other number, nothing the model reads surely (an answer
-    other than ``intent``, or doubt: "ah, sei lá")."""
+    mal", "meu neto que mexeu"): no question, no "não", no other number, no doubt said ("ah,
+    sei lá", "tô em dúvida"), and nothing the model reads surely as another answer.
+
+    Words that answer nothing are what a slip explanation is: the model may read them as
+    unknown as surely as it likes (the more such replies the examples hold, the surer it is).
+    Doubt is told by what is said (:func:`bot.core.reply_features.doubts`), not by how sure
+    the model is that the words do not answer."""
     if intent is None or any(c.question for c in after):
         return False
     tokens = tokens_of(after)
-    if not NEGATORS.isdisjoint(tokens) or any(t.isdigit() for t in tokens):
+    if not NEGATORS.isdisjoint(tokens) or any(t.isdigit() for t in tokens) or doubts(tokens):
         return False
-    reading = model.read("", after)  # "ah, sei lá" reads unknown for sure: not a slip
-    return reading.intent == intent or reading.confidence < _CLEAR
+    reading = model.read("", after)
+    answers = reading.intent not in (intent, UNKNOWN)
+    return not (answers and reading.confidence >= _CLEAR)
 
 
 def odd_shape(model: ReplyModel, parts: Sequence[Clause]) -> str | None:
@@ -158,6 +176,14 @@ def odd_shape(model: ReplyModel, parts: Sequence[Clause]) -> str | None:
         return "an answer word asked back"
     if conditional_both_ways(parts):
         return "an answer for each branch of a condition"
+    if only_acknowledges(tokens_of(parts)):
+        return "an acknowledgement or a farewell, no answer"
+    if only_protests(model, parts):
+        return "a protest that nothing was asked, no answer beside it"
+    if answers_clash(model, parts):
+        return "an answer and its opposite, neither taken back"
+    if ends_in_doubt(model, parts):
+        return "an answer, then doubt said on its own"
     return None
 
 
