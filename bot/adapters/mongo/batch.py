@@ -11,8 +11,8 @@ transaction still sees every write made before it) and before its commit.
 What each write's caller relied on is checked from the command's per-operation
 results (``verboseResults``), the way the separate writes were checked:
 
-- a conditional update that matched nothing runs its ``on_result`` check (the
-  conversation's version check raises ConflictError);
+- an update's ``check`` reads its result (the conversation's version check
+  raises ConflictError when it matched nothing);
 - an insert refused as a duplicate key (11000, reported per operation in the
   results cursor) is a ConflictError, as a duplicate insert inside a
   transaction always was (:meth:`Repository._insert`);
@@ -116,9 +116,10 @@ _FLUSHING: dict[type[Any], type[Any]] = {}
 
 
 def flushing(cls: type[Any]) -> type[Any]:
-    """``cls`` whose every public coroutine method sends the bound batch first, except those
-    named in its ``batched`` (they queue their writes on it): a read (or another write) in the transaction then sees every write
-    queued before it, exactly as when each write was its own round trip. Made once per class."""
+    """``cls`` whose every public coroutine method sends the bound batch first, except
+    those named in its ``batched`` (they queue their writes on it): a read (or another
+    write) in the transaction then sees every write queued before it, exactly as when
+    each write was its own round trip. Made once per class."""
     made = _FLUSHING.get(cls)
     if made is None:
         overrides = {
