@@ -6,6 +6,11 @@ serves the webhook's path; each POST reads the form, then makes ``reads``
 1,000-document collection (keyed by the sender's number) and answers the same
 empty TwiML. No signature check, no encryption, no engine, no Redis: what the
 storage alone allows.
+
+``--bulk N`` (N >= 2): N of the ``writes`` go out together as one client-level
+``bulkWrite`` of N updates (MongoDB 8.0's command, one round trip), the way a
+turn sends its transaction's writes on such a server; the others stay one
+``update_one`` each. Without it, every write is its own round trip.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
+from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.operations import UpdateOne
 
 from bot.adapters.mongo import create_mongo_client
 
@@ -28,9 +35,22 @@ DOCS = 1000
 COLLECTION = web.AppKey("collection", AsyncCollection[dict[str, Any]])
 
 
-def create_app(mongodb_url: str, db: str, reads: int, writes: int) -> web.Application:
+def _order(reads: int, writes: int, bulk: int) -> list[str]:
+    """The round trips of one POST: the reads, the single writes, then the bulk write if any."""
+    if bulk == 1 or bulk > writes:
+        raise SystemExit(f"--bulk {bulk}: between 2 and --writes ({writes}), or 0")
+    single = writes - bulk
+    # A turn's transaction: the bulk write, then its commit (the last single write).
+    if bulk:
+        return ["read"] * reads + ["write"] * (single - 1) + ["bulk"] + ["write"] * min(single, 1)
+    return ["read"] * reads + ["write"] * writes
+
+
+def create_app(
+    mongodb_url: str, db: str, reads: int, writes: int, bulk: int = 0
+) -> web.Application:
     app = web.Application()
-    order = ["read"] * reads + ["write"] * writes
+    order = _order(reads, writes, bulk)
 
     async def client_ctx(app: web.Application) -> AsyncIterator[None]:
         client = create_mongo_client(mongodb_url)
@@ -48,6 +68,13 @@ def create_app(mongodb_url: str, db: str, reads: int, writes: int) -> web.Applic
         for kind in order:
             if kind == "read":
                 await collection.find_one({"_id": key})
+            elif kind == "bulk":
+                client: AsyncMongoClient[dict[str, Any]] = collection.database.client
+                ns = collection.full_name  # one document each, as a turn's writes are
+                keys = [(key + n) % DOCS for n in range(bulk)]
+                await client.bulk_write(
+                    [UpdateOne({"_id": k}, {"$inc": {"n": 1}}, namespace=ns) for k in keys]
+                )
             else:
                 await collection.update_one({"_id": key}, {"$inc": {"n": 1}})
         return web.Response(text=EMPTY_TWIML, content_type="application/xml")
@@ -68,9 +95,10 @@ def main() -> None:
     parser.add_argument("--db", required=True)
     parser.add_argument("--reads", type=int, required=True)
     parser.add_argument("--writes", type=int, required=True)
+    parser.add_argument("--bulk", type=int, default=0, help="writes sent as one bulkWrite")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    app = create_app(args.mongodb_url, args.db, args.reads, args.writes)
+    app = create_app(args.mongodb_url, args.db, args.reads, args.writes, args.bulk)
     web.run_app(app, host="127.0.0.1", port=args.port, access_log=None, print=None)
 
 

@@ -12,8 +12,12 @@ the queue. A turn runs after the 200 answer, so completion is read from the
 stored messages (``processed_at - received_at``), not from the HTTP answer.
 
 The baseline (:mod:`bench.bare`) is a bare aiohttp handler making as many
-MongoDB round trips as one webhook costs, counted by a pymongo
-``CommandListener`` on the real app in this process, and nothing else.
+MongoDB operations as one webhook costs, counted by a pymongo
+``CommandListener`` on the real app in this process, and nothing else: each
+its own round trip (``bare_bulk=False``, the default: the turn's ``bulkWrite``
+counts as its operations, one round trip each, as the baseline was before the
+turn sent one), or with the turn's ``bulkWrite`` as one ``bulkWrite`` of the
+same number of updates (``--bare-bulk``: the same round trips as the turn).
 """
 
 from __future__ import annotations
@@ -99,9 +103,12 @@ class Step:
 class _Commands(monitoring.CommandListener):
     def __init__(self) -> None:
         self.names: list[str] = []
+        self.bulk_ops: list[int] = []  # the operations in each bulkWrite
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         self.names.append(event.command_name)
+        if event.command_name == "bulkWrite":
+            self.bulk_ops.append(len(event.command.get("ops", ())))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
@@ -125,8 +132,11 @@ async def _seed(settings: Settings, store: MongoStore, redis: Redis, patients: i
     await in_batches(start, appointments)
 
 
-async def _round_trips(settings: Settings, data_keys: str, patients: int) -> Counter[str]:
-    """MongoDB commands one webhook costs, turn included (the second of two messages)."""
+async def _round_trips(
+    settings: Settings, data_keys: str, patients: int
+) -> tuple[Counter[str], list[int]]:
+    """MongoDB commands one webhook costs, turn included (the second of two messages), and
+    the number of operations in each of its ``bulkWrite`` commands."""
     assert settings.mongodb_url is not None
     listener = _Commands()
     mongo = create_mongo_client(settings.mongodb_url, event_listeners=[listener])
@@ -138,13 +148,14 @@ async def _round_trips(settings: Settings, data_keys: str, patients: int) -> Cou
                 await asyncio.sleep(0.05)
             for n in (patients, patients + 1):  # a warm-up, then the one counted
                 listener.names.clear()
+                listener.bulk_ops.clear()
                 form = webhook_form(message_sid(f"probe{n}"), phone(n), "2")
                 headers = {"X-Twilio-Signature": signature(PATH, form, TOKEN, PUBLIC)}
                 async with client.post(PATH, data=form, headers=headers) as answer:
                     assert answer.status == 200, answer.status
                 while app[TURNS]:  # noqa: ASYNC110 - the app's set of running turns
                     await asyncio.sleep(0.01)
-            return Counter(listener.names)
+            return Counter(listener.names), listener.bulk_ops
     finally:
         await mongo.close()
 
@@ -293,10 +304,25 @@ class Bench:
     bare: Target
     commands: Counter[str]
     idle_rss: tuple[float, float]  # web, bare (MB)
+    bare_round_trips: int
+
+
+def _bare_args(commands: Counter[str], bulk_ops: list[int], bare_bulk: bool) -> list[str]:
+    """The baseline's ``--reads``/``--writes``/``--bulk`` for the counted commands: every
+    operation one round trip, or (``bare_bulk``) the turn's bulkWrite as one of its own."""
+    reads = sum(n for name, n in commands.items() if name in READS)
+    single = sum(commands.values()) - reads - commands["bulkWrite"]
+    if len(bulk_ops) > 1:
+        raise RuntimeError(f"a turn made {len(bulk_ops)} bulkWrite commands; the bare makes one")
+    bulk = sum(bulk_ops)
+    args = ["--reads", str(reads), "--writes", str(single + bulk)]
+    return [*args, "--bulk", str(bulk)] if bare_bulk and bulk else args
 
 
 @contextlib.asynccontextmanager
-async def open_bench(workdir: Path, patients: int = PATIENTS) -> AsyncIterator[Bench]:
+async def open_bench(
+    workdir: Path, patients: int = PATIENTS, *, bare_bulk: bool = False
+) -> AsyncIterator[Bench]:
     """Servers, seeded patients, the round trips counted, the web process and the baseline."""
     data_keys = generate_data_keys()
     with open_servers(workdir, "webhook") as servers, children() as started:
@@ -314,11 +340,12 @@ async def open_bench(workdir: Path, patients: int = PATIENTS) -> AsyncIterator[B
                 await _seed(settings, store, redis, patients)
             finally:
                 await redis.aclose()
-            commands = await _round_trips(settings, data_keys, patients)
-            reads = sum(n for name, n in commands.items() if name in READS)
-            writes = sum(commands.values()) - reads
+            commands, bulk_ops = await _round_trips(settings, data_keys, patients)
+            bare_args = _bare_args(commands, bulk_ops, bare_bulk)
+            bare_trips = sum(commands.values()) + (sum(bulk_ops) - len(bulk_ops)) * (not bare_bulk)
             print(
-                f"  one webhook = {sum(commands.values())} MongoDB round trips: {dict(commands)}",
+                f"  one webhook = {sum(commands.values())} MongoDB round trips: {dict(commands)}"
+                f" (bulkWrite operations: {bulk_ops}); bare handler: {bare_trips} ({' '.join(bare_args)})",
                 file=sys.stderr,
             )
 
@@ -331,7 +358,7 @@ async def open_bench(workdir: Path, patients: int = PATIENTS) -> AsyncIterator[B
             started.append(web)
             bare = spawn(
                 ["-m", "bench.bare", "--port", str(bare_port), "--mongodb-url", servers.mongodb_url,
-                 "--db", servers.db, "--reads", str(reads), "--writes", str(writes)],
+                 "--db", servers.db, *bare_args],
                 env, workdir / "bare.log",
             )  # fmt: skip
             started.append(bare)
@@ -345,11 +372,12 @@ async def open_bench(workdir: Path, patients: int = PATIENTS) -> AsyncIterator[B
                 Target("bare", f"http://127.0.0.1:{bare_port}", bare.pid, _answered, patients),
                 commands,
                 (rss_mb(web.pid), rss_mb(bare.pid)),
+                bare_trips,
             )
 
 
-async def _measure(workdir: Path) -> list[dict[str, Any]]:
-    async with open_bench(workdir) as bench:
+async def _measure(workdir: Path, bare_bulk: bool) -> list[dict[str, Any]]:
+    async with open_bench(workdir, bare_bulk=bare_bulk) as bench:
         await _ramp(bench.bare, bench.web)
     web_steps, bare_steps, commands = bench.web.steps, bench.bare.steps, bench.commands
     web_idle, bare_idle = bench.idle_rss
@@ -367,7 +395,8 @@ async def _measure(workdir: Path) -> list[dict[str, Any]]:
     bare_per_core = bare_best.completed / bare_best.cpu if bare_best.cpu else 0.0
     return [
         _row(
-            f"webhook end to end: sustained rate ({sum(commands.values())} round trips/msg)",
+            f"webhook end to end: sustained rate ({sum(commands.values())} round trips/msg;"
+            f" bare {bench.bare_round_trips})",
             best.achieved, "msgs/s", bare_best.achieved, detail=detail,
         ),
         _row(f"webhook: latency p50 {at} (arrival -> turn)", kept.latency["p50"], "ms", bare_same.latency["p50"]),
@@ -379,10 +408,13 @@ async def _measure(workdir: Path) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def run() -> list[dict[str, Any]]:
-    """Measure; rows of {figure, value, unit, baseline, ratio} (ratio = value / baseline)."""
+def run(*, bare_bulk: bool = False) -> list[dict[str, Any]]:
+    """Measure; rows of {figure, value, unit, baseline, ratio} (ratio = value / baseline).
+
+    ``bare_bulk``: the baseline sends the turn's bulkWrite as one bulkWrite too (the
+    same round trips as the turn), not as one round trip per operation."""
     with tempfile.TemporaryDirectory(prefix="bench-webhook-") as tmp:
-        return asyncio.run(_measure(Path(tmp)))
+        return asyncio.run(_measure(Path(tmp), bare_bulk))
 
 
 def main() -> None:
@@ -392,15 +424,20 @@ def main() -> None:
         action="store_true",
         help="sample both servers with py-spy at one rate (bench.webhook_profile)",
     )
+    parser.add_argument(
+        "--bare-bulk",
+        action="store_true",
+        help="the baseline sends the turn's bulkWrite as one bulkWrite too (same round trips)",
+    )
     args, rest = parser.parse_known_args()
     if args.profile:
         from bench.webhook_profile import main as profile_main
 
-        profile_main(rest)
+        profile_main([*rest, "--bare-bulk"] if args.bare_bulk else rest)
         return
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    for row in run():
+    for row in run(bare_bulk=args.bare_bulk):
         print({k: v for k, v in row.items() if k != "detail"})
 
 

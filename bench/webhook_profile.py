@@ -24,12 +24,18 @@ __all__ = ["main", "profile"]
 
 
 async def _profile(
-    workdir: Path, rate: float, steps: int, patients: int, keep: Path | None, gil: bool
+    workdir: Path,
+    rate: float,
+    steps: int,
+    patients: int,
+    keep: Path | None,
+    gil: bool,
+    bare_bulk: bool,
 ) -> dict[str, Any]:
     """A warm-up step, then ``steps`` steps at ``rate`` on each server under py-spy;
     with ``keep``, py-spy's raw stacks are copied there (``web.spy``, ``bare.spy``)."""
     found: dict[str, Any] = {}
-    async with open_bench(workdir, patients) as bench:
+    async with open_bench(workdir, patients, bare_bulk=bare_bulk) as bench:
         found["idle_rss_mb"] = {"web": bench.idle_rss[0], "bare": bench.idle_rss[1]}
         for target in (bench.bare, bench.web):
             await run_step(target, rate)  # warm-up: first connections, caches
@@ -44,6 +50,7 @@ async def _profile(
                 replies=done,
                 rss_peak_mb=max(s.rss_peak for s in target.steps),
                 round_trips=dict(bench.commands),
+                bare_round_trips=bench.bare_round_trips,
             )
             found[target.name] = table
             if keep is not None:
@@ -58,12 +65,13 @@ def profile(
     keep: Path | None = None,
     *,
     gil: bool = True,
+    bare_bulk: bool = False,
 ) -> dict[str, Any]:
     """Where a reply's CPU goes in the web process and in the bare handler (µs per reply)."""
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bench-webhook-profile-") as tmp:
-        return asyncio.run(_profile(Path(tmp), rate, steps, patients, keep, gil))
+        return asyncio.run(_profile(Path(tmp), rate, steps, patients, keep, gil, bare_bulk))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -77,8 +85,20 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="count samples of threads not holding the GIL too (py-spy without --gil)",
     )
+    parser.add_argument(
+        "--bare-bulk",
+        action="store_true",
+        help="the baseline sends the turn's bulkWrite as one bulkWrite too (same round trips)",
+    )
     args = parser.parse_args(argv)
-    tables = profile(args.rate, args.steps, args.patients, args.stacks, gil=not args.all_samples)
+    tables = profile(
+        args.rate,
+        args.steps,
+        args.patients,
+        args.stacks,
+        gil=not args.all_samples,
+        bare_bulk=args.bare_bulk,
+    )
     print(f"idle RSS (MB): {tables['idle_rss_mb']}")
     for name, table in tables.items():
         if name != "idle_rss_mb":

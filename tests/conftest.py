@@ -106,9 +106,12 @@ async def redis(settings: Settings) -> AsyncIterator[Redis]:
 
 
 @asynccontextmanager
-async def open_mongo_store(settings: Settings) -> AsyncIterator[MongoStore]:
-    """A MongoStore on the test's own database, dropped afterwards."""
-    opened = connect_store(settings)
+async def open_mongo_store(
+    settings: Settings, *, bulk_writes: bool | None = None
+) -> AsyncIterator[MongoStore]:
+    """A MongoStore on the test's own database, dropped afterwards. ``bulk_writes=False``:
+    a transaction's writes one round trip each, as on MongoDB 7 (None: by the server)."""
+    opened = connect_store(settings, bulk_writes=bulk_writes)
     await ensure_schema(opened.db)
     try:
         yield opened.store

@@ -7,6 +7,7 @@ from dataclasses import fields
 from datetime import datetime
 
 from pymongo import ASCENDING
+from pymongo.results import UpdateResult
 
 from bot.adapters.codec import from_doc, to_doc
 from bot.adapters.mongo.repository import Repository, chunks
@@ -28,6 +29,8 @@ def _changed(before: Conversation, after: Conversation) -> set[str]:
 
 
 class MongoConversations(Repository):
+    batched = frozenset({"save"})
+
     async def get(self, conversation_id: str) -> Conversation | None:
         doc = await self.collection.find_one({"_id": conversation_id}, session=self.session)
         return from_doc(Conversation, self._dec(doc)) if doc else None
@@ -89,17 +92,20 @@ class MongoConversations(Repository):
             # not sealed again on every turn.
             changed = _changed(before, conversation)
             doc = {key: value for key, value in doc.items() if key in changed}
-        doc = self._enc(doc)
+        query = {"_id": doc_id, "version": conversation.version - 1}
+        update = {"$set": self._enc(doc)}
+
+        def check(result: UpdateResult) -> None:
+            if result.matched_count == 0:
+                raise ConflictError(
+                    f"conversation {doc_id} changed since version {conversation.version - 1}"
+                )
+
+        if self.batch is not None:  # checked when the transaction's batch is sent
+            self.batch.update(self.collection, query, update, check)
+            return
         # find_one + conditional update_one, not findAndModify: see ARCHITECTURE "Known traps".
-        result = await self.collection.update_one(
-            {"_id": doc_id, "version": conversation.version - 1},
-            {"$set": doc},
-            session=self.session,
-        )
-        if result.matched_count == 0:
-            raise ConflictError(
-                f"conversation {doc_id} changed since version {conversation.version - 1}"
-            )
+        check(await self.collection.update_one(query, update, session=self.session))
 
     async def erase(self, phones: Sequence[str], subject: str, at: datetime) -> int:
         # Each conversation read, erased and written back by version check, like a turn:

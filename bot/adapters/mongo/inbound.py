@@ -19,13 +19,17 @@ _CURSOR = "inbound_reconciled"  # in ``meta``: the newest provider time reconcil
 
 
 class MongoInbound(Repository):
+    batched = frozenset({"mark_processed"})
+
     async def add(self, message: InboundMessage) -> bool:
         return await self._insert(self._enc(to_doc(message, "sid")))
 
     async def mark_processed(self, sid: str, at: datetime) -> None:
-        await self.collection.update_one(
-            {"_id": sid}, {"$set": {"processed_at": at}}, session=self.session
-        )
+        query, update = {"_id": sid}, {"$set": {"processed_at": at}}
+        if self.batch is not None:
+            self.batch.update(self.collection, query, update)
+            return
+        await self.collection.update_one(query, update, session=self.session)
 
     async def unprocessed(self, older_than: datetime, limit: int) -> list[InboundMessage]:
         cursor = (

@@ -42,12 +42,14 @@ def connect_store(
     client: AsyncMongoClient[dict[str, Any]] | None = None,
     *,
     environ: Mapping[str, str] | None = None,
+    bulk_writes: bool | None = None,
 ) -> OpenStore:
     """The store for ``settings`` over ``client`` (a new one if None); nothing is sent yet.
 
     ``environ`` replaces the process environment where the data keys are read
-    (a benchmark or test names its keys). Bound to the running event loop: call
-    it inside the loop that uses it.
+    (a benchmark or test names its keys). ``bulk_writes``: see :class:`MongoStore`
+    (None: by the server's version). Bound to the running event loop: call it
+    inside the loop that uses it.
     """
     if client is None:
         if settings.mongodb_url is None:
@@ -55,7 +57,7 @@ def connect_store(
         client = create_mongo_client(settings.mongodb_url)
     db = client[settings.mongodb_db]
     sealer = Sealer(create_cipher(settings.data_dir, environ))
-    return OpenStore(client, db, sealer, MongoStore(db, sealer))
+    return OpenStore(client, db, sealer, MongoStore(db, sealer, bulk_writes=bulk_writes))
 
 
 @asynccontextmanager

@@ -24,6 +24,8 @@ __all__ = ["MongoDeadLetters", "MongoOutbox", "MongoStatuses"]
 
 
 class MongoOutbox(Repository):
+    batched = frozenset({"add"})
+
     async def add(self, entry: OutboxEntry) -> bool:
         return await self._insert(self._enc(to_doc(entry, "key")))
 

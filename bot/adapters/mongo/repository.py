@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -11,6 +11,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 from pymongo.results import UpdateResult
 
+from bot.adapters.mongo.batch import WriteBatch
 from bot.adapters.mongo.sealing import Sealer
 from bot.core.errors import ConflictError
 
@@ -22,6 +23,10 @@ Doc = dict[str, Any]
 
 class Repository:
     sealer: Sealer  # set by MongoStore: personal fields are sealed on the way in and out
+    # Set by MongoStore on a transaction's repositories when the server has ``bulkWrite``:
+    # the writes that can wait are queued on it and sent together (bot.adapters.mongo.batch).
+    batch: WriteBatch | None = None
+    batched: ClassVar[frozenset[str]] = frozenset()  # the methods that queue on it, sending nothing
 
     def __init__(
         self, collection: AsyncCollection[Doc], session: AsyncClientSession | None
@@ -40,8 +45,12 @@ class Repository:
 
         Inside a transaction a duplicate key aborts the whole transaction (MongoDB
         aborts on any error), so it surfaces as ConflictError: the caller retries
-        from a fresh read and finds what the other writer committed.
+        from a fresh read and finds what the other writer committed. On a batch, it
+        surfaces when the batch is sent (before the transaction's next operation).
         """
+        if self.batch is not None:
+            self.batch.insert(self.collection, doc)
+            return True
         try:
             await self.collection.insert_one(doc, session=self.session)
         except DuplicateKeyError:

@@ -13,6 +13,7 @@ from pymongo.errors import PyMongoError
 
 from bot.adapters.mongo.api import MongoIdempotency, MongoOperations, MongoTokens
 from bot.adapters.mongo.appointments import MongoAppointments
+from bot.adapters.mongo.batch import BULK_WRITE_WIRE_VERSION, WriteBatch, flushing
 from bot.adapters.mongo.cancellations import MongoCancellations
 from bot.adapters.mongo.conversations import MongoConversations
 from bot.adapters.mongo.flows import MongoFlowVersions
@@ -38,9 +39,10 @@ def journaled(concern: WriteConcern) -> WriteConcern:
 _T = TypeVar("_T", "MongoStore", Repository)
 
 
-def _twin(obj: _T, session: AsyncClientSession) -> _T:
-    """A shallow copy of ``obj`` on ``session`` (``copy.copy`` costs several times more)."""
-    twin: _T = object.__new__(type(obj))
+def _twin(obj: _T, session: AsyncClientSession, kind: type | None = None) -> _T:
+    """A shallow copy of ``obj`` on ``session`` (``copy.copy`` costs several times more),
+    as an instance of ``kind`` (a subclass of its own) if given."""
+    twin: _T = object.__new__(kind or type(obj))
     twin.__dict__.update(vars(obj))
     twin.session = session
     return twin
@@ -55,14 +57,25 @@ class MongoStore:
     (a Twilio call follows or preceded them), and the inbound message (Twilio gets
     its 200 and never sends it again). A crash after the acknowledgement loses
     none of them, so nothing is sent twice and no answer is lost.
+
+    ``bulk_writes``: whether a transaction sends its conversation save, outbox
+    entries and processed marks as one ``bulkWrite`` (:mod:`bot.adapters.mongo.batch`).
+    None (the default) decides per transaction from the primary's wire version
+    (MongoDB 8.0 and later); False forces one round trip per write, as MongoDB 7 needs.
     """
 
     def __init__(
-        self, db: AsyncDatabase[Doc], sealer: Sealer, session: AsyncClientSession | None = None
+        self,
+        db: AsyncDatabase[Doc],
+        sealer: Sealer,
+        session: AsyncClientSession | None = None,
+        *,
+        bulk_writes: bool | None = None,
     ) -> None:
         self.db = db
         self.sealer = sealer
         self.session = session
+        self.bulk_writes = bulk_writes
         self.durable = journaled(db.write_concern)
         durable = db.with_options(write_concern=self.durable)
         self.appointments = MongoAppointments(db["appointments"], session)
@@ -85,14 +98,30 @@ class MongoStore:
             if isinstance(repository, Repository):
                 repository.sealer = sealer
 
-    def _on(self, session: AsyncClientSession) -> MongoStore:
+    def _on(self, session: AsyncClientSession, batch: WriteBatch | None) -> MongoStore:
         """This store with every repository bound to ``session``: copies sharing the
-        collection objects, which cost twice as much to build anew for each transaction."""
+        collection objects, which cost twice as much to build anew for each transaction.
+        With ``batch``, copies that queue their batched writes on it and send it first
+        before anything else."""
         bound = _twin(self, session)
         for name, repository in vars(self).items():
             if isinstance(repository, Repository):
-                setattr(bound, name, _twin(repository, session))
+                kind = flushing(type(repository)) if batch is not None else None
+                twin = _twin(repository, session, kind)
+                twin.batch = batch
+                setattr(bound, name, twin)
         return bound
+
+    def _bulk_writes(self) -> bool:
+        """Forced, or whether the writable server known now has ``bulkWrite``. Before the
+        client has found one (no operation yet): no, this time."""
+        if self.bulk_writes is not None:
+            return self.bulk_writes
+        servers = self.db.client.topology_description.server_descriptions().values()
+        writable = [server for server in servers if server.is_writable]
+        return bool(writable) and all(
+            server.max_wire_version >= BULK_WRITE_WIRE_VERSION for server in writable
+        )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[MongoStore]:
@@ -102,7 +131,10 @@ class MongoStore:
                 self.db.client.start_session() as session,
                 await session.start_transaction(write_concern=self.durable),
             ):
-                yield self._on(session)
+                batch = WriteBatch(self.db.client, session) if self._bulk_writes() else None
+                yield self._on(session, batch)
+                if batch is not None:
+                    await batch.flush()  # before the commit: its checks may still abort it
         except PyMongoError as exc:
             if exc.has_error_label("TransientTransactionError"):
                 raise ConflictError("a concurrent transaction touched the same documents") from exc
