@@ -19,8 +19,9 @@ each alone, and gives each a role, as a receptionist would:
 The message answers by its answer pieces (with the reasons said before any question) when
 something stands beside them (a question or a courtesy), they all give one answer, and
 nothing makes it depend on something else. It abstains (nothing: the whole reading stands)
-when any piece conditions the answer, when the answers disagree, when a question asks the
-answer back ("vou sim, *né*?", "desmarca?") or follows a "mas" ("ok, *mas qual consulta*?"),
+when any piece conditions the answer, when the answers disagree, when a question after the
+answer asks it back ("vou sim, *né*?") or follows a "mas" ("ok, *mas qual consulta*?"; asked
+back before the answer, it is a protest the answer settles: "Cancela? Que nada, vou sim"),
 when a piece is qualified, or when a reason follows a question (it may answer that question:
 "A consulta é de retorno? Não vou pagar de novo") or follows the answer after a "mas" ("Eu
 vou *mas tenho outra consulta*, como faz?").
@@ -212,7 +213,15 @@ def answer_part(model: ReplyModel, parts: Sequence[Clause]) -> list[Clause]:
         return []  # the features read the last decision
     found = parts_of(model, parts)
     roles = {part.role for part in found}
-    if roles & _ABSTAIN or Role.ANSWER not in roles or not roles & _BESIDE:
+    if Role.ANSWER not in roles:
+        return []
+    first = next(i for i, part in enumerate(found) if part.role is Role.ANSWER)
+    # An answer word asked back before the answer is a protest the answer settles ("Como
+    # assim desmarcar? Eu vou!"); asked after it, it asks the answer back ("vou, né?").
+    late = {part.role for part in found[first:]}
+    if (roles - {Role.ASKED_BACK}) & _ABSTAIN or Role.ASKED_BACK in late:
+        return []
+    if not roles & (_BESIDE | {Role.ASKED_BACK}):
         return []
     if len({part.intent for part in found if part.role is Role.ANSWER}) != 1:
         return []  # the answers disagree

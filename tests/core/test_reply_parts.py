@@ -106,6 +106,8 @@ def test_each_piece_has_its_role(text: str, role: Role) -> None:
         ("Vou sim. A consulta é de retorno? Tenho que pagar de novo", ""),  # it may answer it
         ("Eu vou, mas chego atrasada, tudo bem?", ""),  # after "mas", it overrules the answer
         ("Não vou pagar de novo, né?", ""),  # a tag question asks the answer back
+        ("vou sim, né? tem estacionamento?", ""),
+        ("Cancela? Que nada, vou sim. Obrigada", "que nada vou sim"),  # settled after
         ("Vou sim", ""),  # nothing beside the answer
         ("Confirmo. Desmarca. Tem estacionamento?", ""),  # the answers disagree
         ("Confirmo. Não, pera, desmarca. Tem estacionamento?", ""),  # a correction: features
