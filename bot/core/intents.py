@@ -33,10 +33,10 @@ from dataclasses import dataclass
 
 from bot.core.flow_spec import FlowSpec
 from bot.core.menu_words import menu_number
-from bot.core.reply_asides import answer_beside_asides
 from bot.core.reply_features import example_key, tokens_of
 from bot.core.reply_fitting import Fit, fit_here, forget_models, trained
 from bot.core.reply_model import Example, Reading, ReplyModel
+from bot.core.reply_parts import answer_part
 from bot.core.reply_shapes import (
     ANSWERS,
     OPPOSITE,
@@ -44,7 +44,7 @@ from bot.core.reply_shapes import (
     menu_against_words,
     odd_shape,
 )
-from bot.core.reply_structure import answer_before_questions, names_in, two_people
+from bot.core.reply_structure import names_in, two_people
 from bot.core.wording import Clause, clauses, fold, phrase_tokens
 
 __all__ = [
@@ -52,7 +52,6 @@ __all__ = [
     "Decision",
     "Fit",
     "Understanding",
-    "answer_before_questions",
     "classify",
     "fit_here",
     "fold",
@@ -292,35 +291,25 @@ def _model_decision(
         return Decision(UNKNOWN, "the message answers differently for two people", "two_people")
     whole = model.read("", parts)
     decision = _judge(understanding, whole)
-    statements = answer_before_questions(parts)
-    if decision.intent == UNKNOWN and statements:
-        # "Vou sim. Posso ir de bermuda?": the question is for a person; the answer stands.
-        answer = _judge(understanding, model.read("", statements))
-        if answer.intent != UNKNOWN:
-            reason = f"answer beside a question, {answer.reason}"
-            return Decision(answer.intent, reason, "model", answer.confidence)
     if decision.intent == UNKNOWN:
-        return _beside_asides(understanding, model, parts, whole) or decision
+        return _answer_part(understanding, model, parts) or decision
     return decision
 
 
-def _beside_asides(
-    understanding: Understanding, model: ReplyModel, parts: list[Clause], whole: Reading
+def _answer_part(
+    understanding: Understanding, model: ReplyModel, parts: list[Clause]
 ) -> Decision | None:
-    """The answer of a message whose other pieces are asides ("Cancela, e me diz se tenho que
-    devolver a guia"; :mod:`bot.core.reply_asides`), unless the whole leans elsewhere."""
-    kept = answer_beside_asides(model, parts)
-    if not kept:
+    """The answer of a message whose other parts are questions, courtesies or reasons ("Vou
+    sim. Posso ir de bermuda?"; :mod:`bot.core.reply_parts`), judged as a whole message is.
+    A whole reading that leans to another answer does not veto it: the other parts are what
+    dilute the whole ("sim, vou precisar pagar alguma taxa?" reads "no" 0.46 to "quer mesmo
+    desmarcar?"); the parts' own roles say when to abstain."""
+    kept = answer_part(model, parts)
+    answer = _judge(understanding, model.read("", kept)) if kept else None
+    if answer is None or answer.intent == UNKNOWN:
         return None
-    answer = _judge(understanding, model.read("", kept))
-    opposite = OPPOSITE.get(answer.intent)
-    if answer.intent == UNKNOWN or whole.intent not in (UNKNOWN, answer.intent):
-        return None
-    if opposite is not None and whole.probability(opposite) >= OPPOSITE_DOUBT:
-        return None
-    return Decision(
-        answer.intent, f"answer beside asides, {answer.reason}", "model", answer.confidence
-    )
+    reason = f"answer beside other parts, {answer.reason}"
+    return Decision(answer.intent, reason, "model", answer.confidence)
 
 
 def _judge(understanding: Understanding, reading: Reading) -> Decision:

@@ -42,6 +42,7 @@ __all__ = [
     "OPPOSITE",
     "asked_back",
     "conditional_both_ways",
+    "conditional_branch",
     "corrected_number",
     "menu_against_words",
     "odd_shape",
@@ -132,7 +133,7 @@ def menu_against_words(
     return None
 
 
-def _branch(tokens: Sequence[str]) -> bool:
+def conditional_branch(tokens: Sequence[str]) -> bool:
     """A clause that opens a branch of a condition ("se não tiver não", "e se for de tarde")."""
     start = 0
     while start < len(tokens) - 1 and tokens[start] in _LEADING:
@@ -143,7 +144,7 @@ def _branch(tokens: Sequence[str]) -> bool:
 def conditional_both_ways(parts: Sequence[Clause]) -> bool:
     """Two branches of a condition, each with its clause: "se tiver sábado eu quero, se não
     tiver não", "se eu conseguir folga mantém, senão desmarca"."""
-    branches = [c for c in parts if _branch(c.tokens)]
+    branches = [c for c in parts if conditional_branch(c.tokens)]
     if len(branches) >= 2:
         return True
     return bool(branches) and any(

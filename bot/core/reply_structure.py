@@ -3,9 +3,7 @@
 - :func:`two_people`: a message whose clauses answer differently for two people ("eu vou,
   mas a consulta da minha filha pode cancelar", "a Ana vai, o Bruno não") or two appointments
   ("desmarca a minha e deixa a da Sofia", "a de quarta cancela, a de sexta mantém"), or that
-  keeps one of several ("vou só na primeira"), goes to a person;
-- :func:`answer_before_questions`: an answer followed by other questions ("Desmarca, por
-  favor. Vocês devolvem o valor?") is read by the answer when the whole reads unclear.
+  keeps one of several ("vou só na primeira"), goes to a person.
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ from bot.core.reply_features import NEGATORS, PEOPLE, tokens_of
 from bot.core.reply_model import ReplyModel
 from bot.core.wording import Clause, clauses
 
-__all__ = ["answer_before_questions", "names_in", "two_people"]
+__all__ = ["names_in", "two_people"]
 
 _WORDS = re.compile(r"\w+")
 
@@ -190,17 +188,3 @@ def _is_topic(clause: Clause, who: frozenset[str], intent: str, whole: bool) -> 
 def _pointed(clause: Clause) -> set[str]:
     """``{"other"}`` when a clause points back at someone already named ("ela não vai")."""
     return {"other"} if _POINTERS & set(clause.tokens) else set()
-
-
-def answer_before_questions(parts: Sequence[Clause]) -> list[Clause]:
-    """The statements of "answer first, then other questions" ("Desmarca, por favor. Vocês
-    devolvem o valor?"), or nothing: a question that qualifies the answer ("ok, mas qual
-    consulta?", "não vou pagar, né?") or a statement after the questions is read whole."""
-    asked = [c.question for c in parts]
-    if True not in asked or asked[0]:
-        return []
-    first = asked.index(True)
-    questions = parts[first:]
-    if False in asked[first:] or any(c.contrast or len(c.tokens) < 2 for c in questions):
-        return []
-    return list(parts[:first])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.intents import answer_before_questions
 from bot.core.menu_words import menu_number
 from bot.core.reply_features import correction_point, features
 from bot.core.wording import clauses
@@ -114,22 +113,6 @@ def test_a_plan_followed_by_doubt_is_not_read_as_the_plan() -> None:
 def test_a_writer_introducing_themselves_is_not_a_second_person(text: str) -> None:
     # "Sou a filha": who writes for the patient, not another answer.
     assert decide(text).rule == "model", decide(text).reason
-
-
-@pytest.mark.parametrize(
-    ("text", "answer"),
-    [
-        ("Vou sim. Tem estacionamento aí?", "vou sim"),
-        ("Pode desmarcar. Vocês mandam o comprovante?", "pode desmarcar"),
-        ("Ok, mas qual consulta?", ""),  # the question qualifies the answer
-        ("A consulta é de retorno? Não vou pagar de novo", ""),  # the question comes first
-        ("Não vou pagar de novo, né?", ""),  # a tag question
-        ("Vou sim", ""),  # no question at all
-    ],
-)
-def test_an_answer_before_other_questions_is_read_alone(text: str, answer: str) -> None:
-    found = answer_before_questions(clauses(text))
-    assert " ".join(t for c in found for t in c.tokens) == answer
 
 
 def test_a_question_beside_an_answer_is_a_cue() -> None:
