@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FLOW = ROOT / "flows/confirmation.yaml"
 REPLIES = ROOT / "tests/data/replies"
 # The held-out fifth of each round's training replies (never examples).
-HELD_OUT = ("dev4", "dev5", "dev6", "dev7")
+HELD_OUT = ("dev4", "dev5", "dev6", "dev7", "dev8", "dev9")
 STATE_OF = {"reminder": "awaiting_reply", "cancel_question": "confirm_cancel"}
 STATE_OF["reschedule_offer"] = "cancelled"
 LISTENS = {
