@@ -28,6 +28,7 @@ from bot.settings import Settings, load_settings
 from tests.fakes.smtp import SmtpServer
 from tests.fakes.templates import flow_templates
 from tests.fakes.twilio import FakeTwilio
+from tests.shipped_models import fit_shipped_models, put_back_shipped_models
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -181,6 +182,16 @@ def no_patient_data_in_logs() -> Iterator[None]:
         line for line in handler.lines if _PHONE.search(line) or any(s in line for s in _SENTINELS)
     ]
     assert not leaks, f"patient data in {len(leaks)} log line(s), first: {leaks[0][:300]}"
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    fit_shipped_models(session.items)  # once, outside every test's timeout
+
+
+@pytest.fixture(autouse=True)
+def shipped_models() -> None:
+    """Each test finds the shipped flows' models fitted, whatever ran before it."""
+    put_back_shipped_models()
 
 
 def pytest_configure(config: Any) -> None:

@@ -37,6 +37,7 @@ _TRIM_EVERY = timedelta(minutes=1)
 class Jobs(NamedTuple):
     interval: dict[str, tuple[timedelta, Job]]  # name -> (every, job)
     cron: dict[str, CronJob]  # name -> (crontab, timezone, job)
+    flows: FlowDirectory  # what ``flows_reload`` reloads: its fitting stops at shutdown
 
 
 @asynccontextmanager
@@ -83,7 +84,7 @@ async def create_jobs(
             **conversation_jobs(services, context.store, reload_flows),
             **reports.interval,
         }
-        yield Jobs(interval=interval, cron=reports.cron)
+        yield Jobs(interval=interval, cron=reports.cron, flows=loaded)
 
 
 def _inbound_reconcile(

@@ -85,6 +85,12 @@ class FlowDirectory:
             with kept:
                 return self._reload()
 
+    def stop_fitting(self) -> None:
+        """The process is shutting down: a reload fitting reply models now ends at once
+        (the edited files are left for a next start) instead of holding the shutdown."""
+        if isinstance(self._fit, ChildFitter):
+            self._fit.stop()
+
     async def reload_in_thread(self) -> ReloadReport:
         """:meth:`reload` from a serving process: in a thread, so the event loop keeps
         answering while a child fits reply models (seconds after an edit)."""

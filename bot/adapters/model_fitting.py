@@ -22,6 +22,11 @@ Flows are fitted rarely (at start and after a saved edit). Inside :meth:`ChildFi
 (one reload) every fit goes to the same child, which then exits: its start (an
 interpreter, NumPy, scikit-learn: about a CPU-second) is paid once per reload, not per
 flow, and its memory is given back.
+
+A process shutting down calls :meth:`ChildFitter.stop`: the child fitting then is
+terminated, so the reload waiting on it fails at once (a ``TransientError``, as for a
+child that dies) instead of holding the shutdown for the rest of the fit (seconds of
+CPU, a minute on a loaded machine), and no fit starts a child after it.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ class ChildFitter:
         self._child: subprocess.Popen[bytes] | None = None
         self._keeping = False  # inside :meth:`kept`: a child started stays for the next fit
         self._lock = threading.RLock()  # guards ``_child``: one exchange with it at a time
+        self._stopped = False  # the process is shutting down: no more fits
 
     # Every ChildFitter fits the same models: equal, so that a flow text checked with one is
     # found in ``check_flow``'s memo by the next (each app a test creates has its own).
@@ -72,8 +78,14 @@ class ChildFitter:
             return []
         with self._lock:
             if self._child is None:
+                if self._stopped:  # no child started only to be refused
+                    raise TransientError("reply models not fitted: the process is stopping")
                 self._child = _start()
             try:
+                # Read after the child is set, as stop() sets the flag before reading the
+                # child: a stop in between is seen by one of the two.
+                if self._stopped:
+                    raise TransientError("reply models not fitted: the process is stopping")
                 return self._exchange(sets)
             finally:
                 if not self._keeping:
@@ -95,6 +107,15 @@ class ChildFitter:
         if isinstance(outcome, ValueError):
             raise outcome
         return list(outcome)
+
+    def stop(self) -> None:
+        """Fit no more: terminate the child fitting now (its fit fails at once) and refuse
+        every later fit. From any thread, without the lock the fitting thread holds."""
+        self._stopped = True
+        child = self._child
+        if child is not None:
+            with contextlib.suppress(OSError):  # already gone
+                child.terminate()
 
     @contextlib.contextmanager
     def kept(self) -> Iterator[None]:

@@ -65,6 +65,7 @@ async def _serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool
         broker = create_broker(settings)
         stop_jobs: Callable[[], Awaitable[None]] | None = None
         in_progress: set[asyncio.Task[Any]] = set()  # the scheduler's runs, while they run
+        reloaded: FlowDirectory | None = None  # the scheduler's flows
         ops = metrics_port(settings, web=web)
         if ops is not None:
             await stack.enter_async_context(ops_site(settings, ops))
@@ -84,6 +85,7 @@ async def _serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool
             from workers.scheduler import add_cron_jobs, create_scheduler, stop_scheduler
 
             jobs = await stack.enter_async_context(create_jobs(settings, broker, flows))
+            reloaded = jobs.flows
             sched = create_scheduler(jobs.interval, in_progress=in_progress)
             add_cron_jobs(sched, jobs.cron, in_progress=in_progress)
             sched.start()
@@ -104,6 +106,11 @@ async def _serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool
         log.info("start-up heap frozen", extra={"objects": freeze_start_up()})
         await stop.wait()
         log.info("stopping")
+        # A flow reload fitting reply models would hold the scheduler's stop (it waits for
+        # its runs) and the exit (the loop's executor joins the reload's thread).
+        for directory in (flows, reloaded):  # the same one in `digitaly run`: stops twice
+            if directory is not None:
+                directory.stop_fitting()
         if stop_jobs is not None:  # first: its runs hand tasks to the worker's broker
             await stop_jobs()
         if worker_task is not None:

@@ -221,7 +221,9 @@ CONDITIONS: Mapping[str, Condition] = {
     # A button, a menu number or an exact word, not a reading of free text: an opt-out or a
     # cancellation read by the model goes through a confirming question instead.
     "said_firmly": lambda ctx: ctx.decision is not None and ctx.decision.firm,
-    "also_confirms": lambda ctx: ctx.also_confirms,
+    # Only a confirmation the conversation does not have yet: an already confirmed patient
+    # who writes "vou sim, mas parem" gets the opt-out question, not a second "confirmed".
+    "also_confirms": lambda ctx: ctx.also_confirms and not ctx.data.get("confirmed"),
     "slots_offered": lambda ctx: bool(ctx.data.get("offer")),
     "first_failed_move": lambda ctx: not ctx.data.get("moves_failed"),
 }

@@ -154,6 +154,7 @@ async def _flows_ctx(app: web.Application) -> AsyncIterator[None]:
         app[FLOWS] = directory
         watcher = asyncio.create_task(_watch_flows(directory))
         yield
+        directory.stop_fitting()  # a reload in its thread must not hold the shutdown
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watcher

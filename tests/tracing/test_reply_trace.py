@@ -31,11 +31,11 @@ from bot.settings import Settings
 from bot.tracing import start_tracing, stop_tracing
 from bot.tracing.sdk import Tracing
 from bot.web import create_app
-from bot.web.keys import CONVERSATIONS, QUEUE, STORE
+from bot.web.keys import CONVERSATIONS, QUEUE, STORE, TEMPLATE_CHECK
 from tests.fakes.twilio import FakeTwilio
 from tests.fakes.twilio_inbound import webhook_form
 from tests.twilio_signing import TOKEN, message_sid, post_signed, with_twilio
-from tests.web.conftest import started
+from tests.web.conftest import no_template_check, started
 from workers.broker import create_broker
 from workers.runtime import run_worker
 from workers.tasks import register_tasks
@@ -84,9 +84,8 @@ async def traced(
     kick, worker_broker = create_broker(settings, queue=queue), create_broker(settings, queue=queue)
     # The app first: it fits the reply model at start, holding the loop for seconds, which
     # a worker already waiting for MongoDB would take for a server that does not answer.
-    client = await started(
-        aiohttp_client, create_app(settings, overrides={QUEUE: TaskiqQueue(kick)})
-    )
+    overrides = {QUEUE: TaskiqQueue(kick), TEMPLATE_CHECK: no_template_check}
+    client = await started(aiohttp_client, create_app(settings, overrides=overrides))
     register_tasks(worker_broker, settings)
     stop = asyncio.Event()
     worker = asyncio.create_task(run_worker(worker_broker, stop, max_async_tasks=5))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import sys
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -27,18 +28,46 @@ def twilio_settings(settings: Settings) -> Settings:
     return with_twilio(settings, "http://127.0.0.1:9")
 
 
-async def _offline_template_check(settings: Settings) -> list[str]:
-    """The start's template check against the offline Twilio above, without its child
-    process: an interpreter's start (about a CPU-second) in every test, for nothing."""
+async def no_template_check(settings: Settings) -> list[str]:
+    """The start's template check, finding nothing, without its child process: an
+    interpreter's start (about a CPU-second) in every test with Twilio configured, for
+    nothing. Give it as the app's ``TEMPLATE_CHECK`` wherever the test does not look at
+    the check; the tests of the check (test_template_check_child.py,
+    test_start_up_template_check_is_a_readyz_detail) start the real one."""
     return []
+
+
+# Every template-check child this process starts, seen through the interpreter's audit
+# events (asyncio's subprocesses are subprocess.Popen too): what the guard below counts.
+_CHECK_CHILDREN: list[str] = []
+
+
+def _on_audit(event: str, args: tuple[Any, ...]) -> None:
+    if event == "subprocess.Popen" and "bot.adapters.template_check" in map(str, args[1] or ()):
+        _CHECK_CHILDREN.append(event)
+
+
+sys.addaudithook(_on_audit)
+
+
+@pytest.fixture(autouse=True)
+def template_check_child_only_where_tested(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A web test starts the template check's child only when it is marked as testing it
+    (``template_check_child``): elsewhere the app gets :func:`no_template_check`."""
+    before = len(_CHECK_CHILDREN)
+    yield
+    if request.node.get_closest_marker("template_check_child") is None:
+        started_here = len(_CHECK_CHILDREN) - before
+        assert started_here == 0, (
+            f"{started_here} template-check child process(es) started: give the app "
+            "TEMPLATE_CHECK: no_template_check, or mark the test template_check_child"
+        )
 
 
 @pytest.fixture
 async def client(aiohttp_client: Any, twilio_settings: Settings, redis: Redis) -> Client:
     queue = MemoryQueue()
-    app = create_app(
-        twilio_settings, overrides={QUEUE: queue, TEMPLATE_CHECK: _offline_template_check}
-    )
+    app = create_app(twilio_settings, overrides={QUEUE: queue, TEMPLATE_CHECK: no_template_check})
     return await started(aiohttp_client, app)
 
 

@@ -26,13 +26,21 @@ from bot.core.ports import InboundMessage, OutboxEntry, OutboxState, Store
 from bot.services.outbox import send_entry
 from bot.settings import Settings
 from bot.web import create_app
-from bot.web.keys import CLOCK, CONVERSATIONS, QUEUE, REMINDERS, STORE, TEMPLATE_PROBLEMS
+from bot.web.keys import (
+    CLOCK,
+    CONVERSATIONS,
+    QUEUE,
+    REMINDERS,
+    STORE,
+    TEMPLATE_CHECK,
+    TEMPLATE_PROBLEMS,
+)
 from tests import builders
 from tests.builders import FakeClock
 from tests.fakes.sending import MemoryBreaker, MemoryLimiter
 from tests.fakes.twilio import FakeTwilio
 from tests.twilio_signing import PUBLIC, TOKEN, with_twilio
-from tests.web.conftest import Client, started
+from tests.web.conftest import Client, no_template_check, started
 
 T0 = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)  # a Monday, 08:00 in São Paulo
 SENDER = "whatsapp:+5511930000001"
@@ -101,7 +109,9 @@ async def world(
     fake.auth_token = TOKEN
     twilio = with_twilio(settings, url)
     clock = FakeClock(T0)
-    app = create_app(twilio, overrides={QUEUE: MemoryQueue(), CLOCK: clock})
+    app = create_app(
+        twilio, overrides={QUEUE: MemoryQueue(), CLOCK: clock, TEMPLATE_CHECK: no_template_check}
+    )
     client = await started(aiohttp_client, app)
     fake.route(PUBLIC, str(client.make_url("")))
     fake.now = clock
@@ -278,6 +288,7 @@ def _line_of(needle: str) -> int:
     return next(n for n, line in enumerate(flow.splitlines(), 1) if needle in line)
 
 
+@pytest.mark.template_check_child
 @pytest.mark.timeout(180)  # the check's child process: an interpreter's start, under load
 @pytest.mark.parametrize("paused", [False, True])
 async def test_start_up_template_check_is_a_readyz_detail(

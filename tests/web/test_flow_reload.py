@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import threading
 from collections.abc import Sequence
@@ -61,3 +62,74 @@ async def test_the_web_answers_while_the_watcher_reload_fits(
     # Another reload waits for the running one to end: by then the edit is in.
     assert (await flows.reload_in_thread()).loaded == []
     assert flows.current("satisfaction").version != old.version
+
+
+# An edit of one training reply of the confirmation flow: with the models forgotten, the
+# reload fits all of its models again in the child (about 12 s of CPU).
+_EDIT = ('"chega de mensagem pelo amor de Deus"', '"chega de mensagem, pelo amor de Deus"')
+
+
+async def test_a_stop_during_a_reload_ends_its_fit_at_once(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "flows" / "confirmation.yaml", tmp_path / "confirmation.yaml")
+    fit = _Watched()
+    flows = FlowDirectory(tmp_path, fit)
+    flows.reload()
+    old = flows.current("confirmation")
+    forget_models()
+    edit(tmp_path / "confirmation.yaml", *_EDIT)
+    fit.fitting.clear()
+    reload = asyncio.create_task(flows.reload_in_thread())
+    assert await asyncio.to_thread(fit.fitting.wait, 60)
+
+    flows.stop_fitting()  # what a shutdown does
+
+    # The fit was cut short, not waited for: nothing new loaded, the old version serves,
+    # and the edit is left for the next start (a fit after the stop starts no child).
+    assert (await reload).loaded == []
+    assert flows.current("confirmation") is old
+    assert _fitting_children() == []
+    assert (await flows.reload_in_thread()).loaded == []
+
+
+async def test_the_web_stopping_during_a_reload_leaves_no_child_fitting(
+    aiohttp_client: Any, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("confirmation", "satisfaction", "waitlist"):
+        shutil.copy(ROOT / "flows" / f"{name}.yaml", tmp_path / f"{name}.yaml")
+    monkeypatch.setattr(web_app, "_FLOW_RELOAD_SECONDS", 0.0)  # the watcher reloads at once
+    app = create_app(settings.model_copy(update={"flows_dir": tmp_path}))
+    client = await aiohttp_client(app)  # the app's own flows, fitter and watcher
+    forget_models()
+    edit(tmp_path / "confirmation.yaml", *_EDIT)
+    for _ in range(1200):  # the watcher's reload starts fitting in a child
+        if _fitting_children():
+            break
+        await asyncio.sleep(0.05)
+    assert _fitting_children()
+
+    await client.close()  # the app's cleanup, as on SIGTERM
+
+    # Terminated by the cleanup (a fit left running holds the process's exit: the loop's
+    # executor joins the reload's thread). Its reaping takes the thread a moment.
+    for _ in range(200):
+        if not _fitting_children():
+            break
+        await asyncio.sleep(0.05)
+    assert _fitting_children() == []
+
+
+def _fitting_children() -> list[int]:
+    """This process's live children fitting reply models (Linux's /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:  # gone meanwhile
+            continue
+        state, parent = stat.rsplit(")", 1)[1].split()[:2]
+        if int(parent) == os.getpid() and state != "Z" and b"bot.adapters.model_fitting" in command:
+            found.append(int(entry.name))
+    return found

@@ -22,10 +22,10 @@ from redis.asyncio import Redis
 from bot.adapters.memory import MemoryQueue
 from bot.settings import Settings
 from bot.web import create_app
-from bot.web.keys import QUEUE
+from bot.web.keys import QUEUE, TEMPLATE_CHECK
 from tests.fakes.twilio_inbound import webhook_form
 from tests.twilio_signing import message_sid, signature
-from tests.web.conftest import Client, started
+from tests.web.conftest import Client, no_template_check, started
 from tests.web.console import log_in
 
 INBOUND = "/webhooks/twilio/messages"
@@ -99,7 +99,9 @@ Live = tuple[str, int]
 @pytest.fixture
 async def server(twilio_settings: Settings, redis: Redis) -> AsyncIterator[Live]:
     """The app served as ``digitaly web`` serves it (no test-only handler cancellation)."""
-    app = create_app(twilio_settings, overrides={QUEUE: MemoryQueue()})
+    app = create_app(
+        twilio_settings, overrides={QUEUE: MemoryQueue(), TEMPLATE_CHECK: no_template_check}
+    )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -167,7 +169,8 @@ async def test_metrics_needs_its_token_when_one_is_set(
     aiohttp_client: Any, twilio_settings: Settings, redis: Redis
 ) -> None:
     settings = twilio_settings.model_copy(update={"metrics_token": SecretStr("scrape-me")})
-    client = await started(aiohttp_client, create_app(settings, overrides={QUEUE: MemoryQueue()}))
+    overrides = {QUEUE: MemoryQueue(), TEMPLATE_CHECK: no_template_check}
+    client = await started(aiohttp_client, create_app(settings, overrides=overrides))
     assert (await client.get("/metrics")).status == 401
     bad = {"Authorization": "Bearer guess"}
     assert (await client.get("/metrics", headers=bad)).status == 401

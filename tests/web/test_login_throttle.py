@@ -20,9 +20,9 @@ from redis.asyncio import Redis
 from bot.adapters.memory import MemoryQueue
 from bot.settings import Settings, StaffLogin
 from bot.web import create_app
-from bot.web.keys import DB, QUEUE, STAFF
+from bot.web.keys import DB, QUEUE, STAFF, TEMPLATE_CHECK
 from bot.web.pages.auth import COOKIE
-from tests.web.conftest import Client, started
+from tests.web.conftest import Client, no_template_check, started
 from tests.web.console import EMAIL, PASSWORD, form_token, login_token
 
 NOW = datetime.now(UTC)
@@ -30,7 +30,8 @@ NOW = datetime.now(UTC)
 
 async def _client(aiohttp_client: Any, settings: Settings, **rules: Any) -> Client:
     tuned = settings.model_copy(update={"staff_login": StaffLogin(**rules)}) if rules else settings
-    client = await started(aiohttp_client, create_app(tuned, overrides={QUEUE: MemoryQueue()}))
+    overrides = {QUEUE: MemoryQueue(), TEMPLATE_CHECK: no_template_check}
+    client = await started(aiohttp_client, create_app(tuned, overrides=overrides))
     await client.app[STAFF].create("Ana", EMAIL, PASSWORD, NOW)
     return client
 

@@ -20,11 +20,11 @@ from bot.core.ports import RescheduleState, SlotState
 from bot.services.tokens import TokenService
 from bot.settings import Settings
 from bot.web import create_app
-from bot.web.keys import CLOCK, CONVERSATIONS, DB, QUEUE, RESCHEDULES, STORE
+from bot.web.keys import CLOCK, CONVERSATIONS, DB, QUEUE, RESCHEDULES, STORE, TEMPLATE_CHECK
 from tests.builders import FakeClock, patient
 from tests.fakes.twilio_inbound import webhook_form
 from tests.twilio_signing import message_sid, post_signed
-from tests.web.conftest import Client, started
+from tests.web.conftest import Client, no_template_check, started
 
 _SP = ZoneInfo("America/Sao_Paulo")
 _START = datetime.now(UTC).replace(microsecond=0)
@@ -47,7 +47,8 @@ def clock() -> FakeClock:
 async def client(
     aiohttp_client: Any, twilio_settings: Settings, redis: Redis, clock: FakeClock
 ) -> Client:
-    app = create_app(twilio_settings, overrides={QUEUE: MemoryQueue(), CLOCK: clock})
+    overrides = {QUEUE: MemoryQueue(), CLOCK: clock, TEMPLATE_CHECK: no_template_check}
+    app = create_app(twilio_settings, overrides=overrides)
     return await started(aiohttp_client, app)
 
 

@@ -22,14 +22,14 @@ from bot.core.ports import OutboundMessage, OutboxState, SendOutcome, SlotState
 from bot.services.tokens import TokenService
 from bot.settings import Settings
 from bot.web import create_app
-from bot.web.keys import CLOCK, CONVERSATIONS, QUEUE, STORE
+from bot.web.keys import CLOCK, CONVERSATIONS, QUEUE, STORE, TEMPLATE_CHECK
 from tests import builders
 from tests.builders import FakeClock
 from tests.fakes.sending import send_to_twilio
 from tests.fakes.twilio import FakeTwilio
 from tests.fakes.twilio_content import LIST_PICKER
 from tests.twilio_signing import PUBLIC, TOKEN
-from tests.web.conftest import Client, started
+from tests.web.conftest import Client, no_template_check, started
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -54,7 +54,8 @@ def fake_settings(twilio_settings: Settings, fake_twilio: tuple[FakeTwilio, str]
 async def client(
     aiohttp_client: Any, fake_settings: Settings, redis: Redis, twilio: FakeTwilio
 ) -> Client:
-    app = create_app(fake_settings, overrides={CLOCK: FakeClock(NOW), QUEUE: MemoryQueue()})
+    overrides = {CLOCK: FakeClock(NOW), QUEUE: MemoryQueue(), TEMPLATE_CHECK: no_template_check}
+    app = create_app(fake_settings, overrides=overrides)
     client = await started(aiohttp_client, app)
     twilio.route(PUBLIC, str(client.make_url("")))
     return client

@@ -19,7 +19,8 @@ from bot.adapters.memory import MemoryQueue
 from bot.settings import Settings, WebLimits
 from bot.web import create_app
 from bot.web.connections import CappedSite
-from bot.web.keys import QUEUE
+from bot.web.keys import QUEUE, TEMPLATE_CHECK
+from tests.web.conftest import no_template_check
 
 Address = tuple[str, int]
 LIMITS = WebLimits(
@@ -34,7 +35,8 @@ GIVE_UP = 20.0
 @pytest.fixture
 async def server(twilio_settings: Settings, redis: Redis) -> AsyncIterator[Address]:
     settings = twilio_settings.model_copy(update={"web_limits": LIMITS})
-    runner = web.AppRunner(create_app(settings, overrides={QUEUE: MemoryQueue()}), access_log=None)
+    app = create_app(settings, overrides={QUEUE: MemoryQueue(), TEMPLATE_CHECK: no_template_check})
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = CappedSite(runner, "127.0.0.1", 0, cap=LIMITS.max_connections_per_client)
     await site.start()

@@ -19,10 +19,10 @@ from bot.adapters.locks import DEADLINE_SECONDS
 from bot.adapters.memory import MemoryQueue
 from bot.settings import Settings
 from bot.web import create_app
-from bot.web.keys import CONVERSATIONS, QUEUE, STORE, TURNS
+from bot.web.keys import CONVERSATIONS, QUEUE, STORE, TEMPLATE_CHECK, TURNS
 from tests.builders import patient
 from tests.stalled_redis import stallable_redis
-from tests.web.conftest import patients_of, started
+from tests.web.conftest import no_template_check, patients_of, started
 
 SLACK = 5.0  # room for a busy machine: far below a hang (the test's own timeout is 60 s)
 
@@ -35,9 +35,8 @@ async def test_a_turn_ends_with_an_error_in_bounded_time_when_redis_stops_answer
 ) -> None:
     with stallable_redis(tmp_path / "valkey") as server:
         settings = twilio_settings.model_copy(update={"redis_url": server.url})
-        client = await started(
-            aiohttp_client, create_app(settings, overrides={QUEUE: MemoryQueue()})
-        )
+        overrides = {QUEUE: MemoryQueue(), TEMPLATE_CHECK: no_template_check}
+        client = await started(aiohttp_client, create_app(settings, overrides=overrides))
         app, fake = client.app, patients_of(client)
         try:
             appointment = patient(1)

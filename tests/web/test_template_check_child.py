@@ -38,6 +38,7 @@ def test_the_web_process_imports_no_twilio_rest_client() -> None:
     assert done.stdout.strip() == "[]"
 
 
+@pytest.mark.template_check_child
 @pytest.mark.timeout(180)  # the app's start, then the child's: minutes on a loaded machine
 async def test_a_twilio_that_cannot_be_reached_is_a_readyz_detail(
     aiohttp_client: Any, settings: Settings, redis: Redis

@@ -33,13 +33,14 @@ from bot.web.keys import (
     REMINDERS,
     RESCHEDULES,
     STORE,
+    TEMPLATE_CHECK,
     WAITLIST,
 )
 from bot.wiring import Services
 from tests.builders import FakeClock
 from tests.fakes.twilio_inbound import webhook_form
 from tests.twilio_signing import message_sid, post_signed
-from tests.web.conftest import Client, started
+from tests.web.conftest import Client, no_template_check, started
 from tests.web.console import log_in
 from workers.conversation_jobs import WAITLIST_TICK, conversation_jobs
 from workers.scheduler import create_scheduler
@@ -76,7 +77,8 @@ async def client(
     waitlist: Waitlist,
 ) -> Client:
     settings = twilio_settings.model_copy(update={"waitlist": waitlist})
-    app = create_app(settings, overrides={QUEUE: MemoryQueue(), CLOCK: clock})
+    overrides = {QUEUE: MemoryQueue(), CLOCK: clock, TEMPLATE_CHECK: no_template_check}
+    app = create_app(settings, overrides=overrides)
     return await started(aiohttp_client, app)
 
 

@@ -26,7 +26,7 @@ from bot.core.outbox import STATUS_RANK
 from bot.core.ports import OutboxState
 from bot.settings import Settings
 from bot.web import create_app
-from bot.web.keys import CONVERSATIONS, DB, QUEUE, STORE
+from bot.web.keys import CONVERSATIONS, DB, QUEUE, STORE, TEMPLATE_CHECK
 from tests.builders import patient
 from tests.fakes.twilio import FakeTwilio
 from tests.fakes.twilio_inbound import webhook_form
@@ -37,7 +37,7 @@ from tests.twilio_signing import (
     signature,
     status_form,
 )
-from tests.web.conftest import patients_of, started
+from tests.web.conftest import no_template_check, patients_of, started
 
 Client = TestClient[Any, Any]
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -221,7 +221,7 @@ async def test_one_patients_burst_is_applied_in_arrival_order(
     settings = twilio_settings.model_copy(
         update={"conversations": replace_burst(twilio_settings, timedelta(0))}
     )
-    app = create_app(settings, overrides={QUEUE: MemoryQueue()})
+    app = create_app(settings, overrides={QUEUE: MemoryQueue(), TEMPLATE_CHECK: no_template_check})
     # Indexes first: SecantusDB can deadlock when createIndexes creates a collection while
     # an insert creates it too (seen here: the server stopped answering for good).
     client = await started(aiohttp_client, app)

@@ -78,9 +78,27 @@ async def export_patient(
 async def erase_patient(
     db: AsyncDatabase[Doc], sealer: Sealer, phone: str, *, at: datetime, key: str
 ) -> dict[str, int]:
-    """Remove or anonymise this number everywhere; return how many documents each step touched."""
+    """Remove or anonymise this number everywhere; return the documents each step counts.
+
+    Safe to run again after a failure partway (a dropped connection): every step finds
+    only what is left of the number, and a document is erased once. The audit record is
+    written first and completed step by step, so a run that failed says what it did
+    (``finished: False``). An anonymising step counts every document held under
+    the keyed hash (those of an earlier, failed run too); a deleting step, what it deleted.
+    """
     phones, subject = variants(phone), phone_hash(key, phone)
+    audit = db["privacy_audit"]
+    entry = await audit.insert_one(
+        {"at": at, "action": "erase", "subject": subject, "documents": {}, "finished": False}
+    )
     done: dict[str, int] = {}
+
+    async def record(collection: str, count: int) -> None:
+        done[collection] = count
+        await audit.update_one(
+            {"_id": entry.inserted_id}, {"$set": {f"documents.{collection}": count}}
+        )
+
     anonymise: dict[str, Doc] = {
         "appointments": {
             "$set": {"patient_name": ERASED_NAME, "phone": subject},
@@ -92,19 +110,18 @@ async def erase_patient(
         },
     }
     for collection, change in anonymise.items():
-        result = await db[collection].update_many(_query(collection, phones, sealer), change)
-        done[collection] = result.modified_count
+        await db[collection].update_many(_query(collection, phones, sealer), change)
+        await record(collection, await db[collection].count_documents({"phone": subject}))
     # Through the repository: the erasure is a version of each conversation (a turn in
     # flight re-reads it instead of saving the patient's data back over it).
     conversations = MongoConversations(db["conversations"], None)
     conversations.sealer = sealer
-    done["conversations"] = await conversations.erase(phones, subject, at)
+    await conversations.erase(phones, subject, at)
+    await record("conversations", await db["conversations"].count_documents({"phone": subject}))
     for collection in ("inbound", "simulator_messages", "suppressions"):
         deleted = await db[collection].delete_many(_query(collection, phones, sealer))
-        done[collection] = deleted.deleted_count
-    await db["privacy_audit"].insert_one(
-        {"at": at, "action": "erase", "subject": subject, "documents": done}
-    )
+        await record(collection, deleted.deleted_count)
+    await audit.update_one({"_id": entry.inserted_id}, {"$set": {"finished": True}})
     return done
 
 
