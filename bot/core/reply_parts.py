@@ -163,9 +163,11 @@ def _conditioned(model: ReplyModel, tokens: Sequence[str]) -> bool:
     if conditional_branch(tokens) or tokens[0] in _DEPENDS:
         return True
     if tokens[0] in _PUT_OFF and any(
-        _answers(model, tokens[: reach + 1]) for reach in range(1, _PUT_OFF_REACH + 1)
+        _answers(model, tokens[1 : reach + 1]) for reach in range(1, _PUT_OFF_REACH + 1)
     ):
-        return True  # "pra confirmar preciso saber…": the answer right after the word
+        # "pra confirmar preciso saber…": the answer right after the word, read without it
+        # (examples teach "antes de confirmar…" as no answer, and rightly so)
+        return True
     return any(
         word in _IF and tokens[i - 1] not in _ASKING and _answers(model, tokens[:i])
         for i, word in enumerate(tokens[1:], start=1)

@@ -24,8 +24,10 @@ def _tokens(text: str) -> tuple[str, ...]:
     "text", ["brigado, até", "Bjs, fica com Deus", "valeu, até", "vlw, até", "Obrigada, até"]
 )
 def test_a_farewell_without_a_day_is_asked_again(text: str) -> None:
-    decision = decide(text)
-    assert (decision.intent, decision.rule) == (UNKNOWN, "shape"), decision.reason
+    # The shape, not the model's margin, is what holds: with more examples the model may
+    # already fall under confirm's threshold on some of these (the ninth round's data did).
+    assert only_acknowledges(_tokens(text))
+    assert decide(text).intent == UNKNOWN
 
 
 @pytest.mark.parametrize(
