@@ -79,19 +79,21 @@ unit: $(STAMP) $(CHROMIUM) $(PROMTOOL) $(DOT)
 	$(BIN)/digitaly flows evaluate tests/data/replies/test.tsv --context reschedule_offer=cancelled \
 		--min-accuracy 0.985 --max-dangerous 1
 	$(BIN)/digitaly flows evaluate tests/data/replies/test2.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.98 --max-dangerous 1
+		--min-accuracy 0.98 --max-dangerous 0
 	$(BIN)/digitaly flows evaluate tests/data/replies/test3.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.955 --max-dangerous 1
+		--min-accuracy 0.965 --max-dangerous 0
 	$(BIN)/digitaly flows evaluate tests/data/replies/test4.tsv --context reschedule_offer=cancelled \
 		--min-accuracy 0.965 --max-dangerous 3
 	$(BIN)/digitaly flows evaluate tests/data/replies/test5.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.95 --max-dangerous 1
+		--min-accuracy 0.96 --max-dangerous 0
 	$(BIN)/digitaly flows evaluate tests/data/replies/test6.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.96 --max-dangerous 8
+		--min-accuracy 0.965 --max-dangerous 6
 	$(BIN)/digitaly flows evaluate tests/data/replies/test7.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.95 --max-dangerous 5
+		--min-accuracy 0.955 --max-dangerous 4
 	$(BIN)/digitaly flows evaluate tests/data/replies/test8.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.965 --max-dangerous 7
+		--min-accuracy 0.97 --max-dangerous 3
+	$(BIN)/digitaly flows evaluate tests/data/replies/test9.tsv --context reschedule_offer=cancelled \
+		--min-accuracy 0.93 --max-dangerous 12
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
