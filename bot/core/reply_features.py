@@ -65,6 +65,7 @@ _DOUBTS = frozenset(
      ("nao", "garanto"), ("nao", "decidi"), ("to", "pensando"), ("estou", "pensando"),
      ("pode", "ser", "que")}
 )  # fmt: skip
+_DOUBT_STARTS = frozenset(d[0] for d in _DOUBTS)  # most tokens start none: skip them at once
 # Saying it, negated, is doubt too: "*não dá pra dizer* agora", "*não posso dizer* que não vou",
 # "não posso *garantir*" (the writer does not answer, and says so).
 _SAYING = frozenset({"dizer", "afirmar", "garantir", "prometer", "falar"})
@@ -239,7 +240,12 @@ def example_key(text: str) -> str:
 
 def doubts(tokens: Sequence[str]) -> bool:
     """Doubt said outright ("não sei", "sei lá", "não dá pra dizer")."""
-    if any(tuple(tokens[i : i + len(d)]) == d for d in _DOUBTS for i in range(len(tokens))):
+    if any(
+        tuple(tokens[i : i + len(d)]) == d
+        for i, token in enumerate(tokens)
+        if token in _DOUBT_STARTS
+        for d in _DOUBTS
+    ):
         return True
     if _SAYING.isdisjoint(tokens):
         return False
