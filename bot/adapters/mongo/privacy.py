@@ -6,6 +6,13 @@ delivery outcomes, messages sent, when and how each question was answered) and
 removes or replaces everything that identifies the patient; each export and
 erasure is recorded in ``privacy_audit`` with a keyed hash of the number, never
 the number itself.
+
+An opt-out outlives the erasure, on purpose: a patient who opted out stays opted out:
+the suppression keeps the number's blind index (a keyed hash, which cannot give the
+number back) and loses its sealed copy, so a clinic that imports the patient again
+(the robot pushes every appointment) never has them messaged; the patient's own
+choice not to be contacted, and the clinic's legitimate interest in honouring it
+(LGPD art. 7 IX, art. 10).
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from bot.adapters.mongo.conversations import MongoConversations
 from bot.adapters.mongo.sealing import Sealer
-from bot.core.phones import variants
+from bot.core.phones import ERASED_PREFIX, variants
 
 __all__ = ["apply_retention", "erase_patient", "export_patient", "phone_hash"]
 
@@ -39,7 +46,7 @@ _BY_PHONE = {
 
 def phone_hash(key: str, phone: str) -> str:
     """A keyed hash: joins records of one number without keeping the number."""
-    return "erased:" + hmac.new(key.encode(), phone.encode(), hashlib.sha256).hexdigest()[:24]
+    return ERASED_PREFIX + hmac.new(key.encode(), phone.encode(), hashlib.sha256).hexdigest()[:24]
 
 
 def _query(collection: str, phones: tuple[str, ...], sealer: Sealer) -> Doc:
@@ -118,9 +125,15 @@ async def erase_patient(
     conversations.sealer = sealer
     await conversations.erase(phones, subject, at)
     await record("conversations", await db["conversations"].count_documents({"phone": subject}))
-    for collection in ("inbound", "simulator_messages", "suppressions"):
+    for collection in ("inbound", "simulator_messages"):
         deleted = await db[collection].delete_many(_query(collection, phones, sealer))
         await record(collection, deleted.deleted_count)
+    # The opt-out stays, as its blind index alone (see the module docstring).
+    opted_out = _query("suppressions", phones, sealer)
+    await db["suppressions"].update_many(
+        opted_out, {"$unset": {"phone_enc": ""}, "$set": {"erased_at": at}}
+    )
+    await record("suppressions", await db["suppressions"].count_documents(opted_out))
     await audit.update_one({"_id": entry.inserted_id}, {"$set": {"finished": True}})
     return done
 
