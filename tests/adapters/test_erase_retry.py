@@ -18,7 +18,7 @@ from pymongo.errors import AutoReconnect
 
 from bot.adapters.mongo import MongoStore
 from bot.adapters.mongo.privacy import ERASED_NAME, erase_patient, export_patient, phone_hash
-from bot.core.model import Conversation, InboundMessage, erased_data
+from bot.core.model import Conversation, InboundMessage, OutboxState, erased_data
 from tests.builders import NOW, PHONE, SENDER, appointment, conversation, outbox_entry, patient
 
 KEY = "test-privacy-key"
@@ -109,7 +109,8 @@ async def _seed(store: MongoStore) -> dict[str, Conversation]:
 # Where the connection drops: each step, and between the patient's two conversations.
 DROPS = [
     ("appointments", "update_many", 0),
-    ("outbox", "update_many", 0),
+    ("outbox", "update_many", 0),  # cancelling the waiting messages
+    ("outbox", "update_many", 1),  # anonymising them
     ("conversations", "update_one", 1),
     ("inbound", "delete_many", 0),
     ("suppressions", "update_many", 0),
@@ -155,6 +156,10 @@ async def test_an_erasure_run_again_after_a_drop_finishes_it_once(
         assert (kept.phone, kept.patient_name) == (SUBJECT, ERASED_NAME)
     assert await store.inbound.unprocessed_for(PHONE) == []
     assert await store.suppressions.is_suppressed(PHONE)
+    # Nothing of the patient's waits to be sent; the other patient's still does.
+    for entry in await store.outbox.for_conversations(["c1", "c2", "c7"]):
+        expected = OutboxState.PENDING if entry.conversation_id == "c7" else OutboxState.FAILED
+        assert entry.state is expected
     # The other patient is untouched.
     assert await store.conversations.get("c7") == before["c7"]
     assert await store.appointments.get(OTHER.id) == OTHER

@@ -1,4 +1,4 @@
-"""What an LGPD erasure does to sending: the opt-out outlives it.
+"""What an LGPD erasure does to sending: the opt-out outlives it, nothing waiting goes out.
 
 End to end through the real app, the real outbox service and Twilio adapter, the
 strict fake Twilio (:mod:`tests.web.test_delivery_failures`' world), and the real
@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.core.outbox import SUPPRESSED
+from bot.core.outbox import ERASED, SUPPRESSED
 from bot.core.ports import OutboxState
 from bot.web.keys import CONVERSATIONS, DB, QUEUE
 from tests import builders
@@ -72,3 +72,37 @@ async def test_an_opted_out_patient_erased_then_imported_again_is_never_messaged
     assert (await world.entry(key)).failure == SUPPRESSED.reason
     assert _sent_to(world, phone) == before
     assert await world.store.suppressions.is_suppressed(phone)
+
+
+async def test_the_erasure_cancels_the_patient_s_waiting_messages(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waiting, other = await world.remind(2), await world.remind(3)
+
+    erased = await _erase(world, monkeypatch, builders.patient(2).phone)
+
+    assert erased["outbox_cancelled"] == 1
+    entry = await world.entry(waiting)
+    assert (entry.state, entry.failure) == (OutboxState.FAILED, ERASED.reason)
+    assert await world.send(waiting) is None  # a task still queued for it claims nothing
+    assert world.fake.messages == []
+    assert (await world.entry(other)).state is OutboxState.PENDING  # another patient's waits
+    assert await world.send(other) is OutboxState.SENT
+
+
+async def test_the_sender_refuses_an_erased_patient_s_message_a_worker_held(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker had claimed it when the erasure ran (so it was not cancelled), then gave it
+    back for later (a rate limit, an open circuit): the next attempt must not send it."""
+    key = await world.remind(4)
+    assert await world.store.outbox.update(key, OutboxState.PENDING, state=OutboxState.SENDING)
+
+    erased = await _erase(world, monkeypatch, builders.patient(4).phone)
+
+    assert erased["outbox_cancelled"] == 0
+    assert await world.store.outbox.update(key, OutboxState.SENDING, state=OutboxState.PENDING)
+    assert await world.send(key) is OutboxState.FAILED
+    entry = await world.entry(key)
+    assert (entry.state, entry.failure) == (OutboxState.FAILED, ERASED.reason)
+    assert world.fake.messages == []

@@ -12,7 +12,8 @@ the suppression keeps the number's blind index (a keyed hash, which cannot give 
 number back) and loses its sealed copy, so a clinic that imports the patient again
 (the robot pushes every appointment) never has them messaged; the patient's own
 choice not to be contacted, and the clinic's legitimate interest in honouring it
-(LGPD art. 7 IX, art. 10).
+(LGPD art. 7 IX, art. 10). And the messages still waiting to be sent are cancelled
+(``failed``, with the reason), so none goes out after the erasure.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from bot.adapters.mongo.conversations import MongoConversations
 from bot.adapters.mongo.sealing import Sealer
+from bot.core.model import OutboxState
+from bot.core.outbox import ERASED
 from bot.core.phones import ERASED_PREFIX, variants
 
 __all__ = ["apply_retention", "erase_patient", "export_patient", "phone_hash"]
@@ -116,6 +119,14 @@ async def erase_patient(
             "$unset": {"phone_enc": ""},
         },
     }
+    # Before the outbox is anonymised: nothing waiting goes out after the erasure (the
+    # sender refuses an erased number as well, for an entry a worker held meanwhile).
+    waiting = {"$or": [_query("outbox", phones, sealer), {"phone": subject}]}
+    cancelled = await db["outbox"].update_many(
+        {**waiting, "state": OutboxState.PENDING.value},
+        {"$set": {"state": OutboxState.FAILED.value, "failure": ERASED.reason}},
+    )
+    await record("outbox_cancelled", cancelled.modified_count)
     for collection, change in anonymise.items():
         await db[collection].update_many(_query(collection, phones, sealer), change)
         await record(collection, await db[collection].count_documents({"phone": subject}))
