@@ -31,7 +31,7 @@ from bot.core.model import OutboxState
 from bot.core.outbox import ERASED
 from bot.core.phones import ERASED_PREFIX, variants
 
-__all__ = ["apply_retention", "erase_patient", "export_patient", "phone_hash"]
+__all__ = ["apply_retention", "erase_patient", "export_patient", "holds_number", "phone_hash"]
 
 Doc = dict[str, Any]
 ERASED_NAME = "[apagado]"
@@ -59,6 +59,17 @@ def _query(collection: str, phones: tuple[str, ...], sealer: Sealer) -> Doc:
     else:  # stored as blind indexes
         wanted = sealer.phones(list(phones))
     return {field: {"$in": wanted}}
+
+
+async def holds_number(db: AsyncDatabase[Doc], sealer: Sealer, phone: str, *, key: str) -> bool:
+    """Whether anything is held on this number, in clear or under its keyed hash (what an
+    erasure that stopped partway, or already ran, left): False for a number never seen."""
+    phones, subject = variants(phone), phone_hash(key, phone)
+    for collection, field in _BY_PHONE.items():
+        wanted = {"$or": [_query(collection, phones, sealer), {field: subject}]}
+        if await db[collection].find_one(wanted, projection={"_id": 1}) is not None:
+            return True
+    return False
 
 
 async def export_patient(
