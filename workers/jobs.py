@@ -54,7 +54,7 @@ async def create_jobs(
         queue = TaskiqQueue(broker)
         if flows is None:
             flows = FlowDirectory(settings.flows_dir, ChildFitter())
-            await flows.reload_in_thread()
+            await flows.load_at_start()
         loaded = flows
         services = create_services(
             settings,

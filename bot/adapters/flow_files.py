@@ -96,6 +96,17 @@ class FlowDirectory:
         answering while a child fits reply models (seconds after an edit)."""
         return await asyncio.to_thread(self.reload)
 
+    async def load_at_start(self) -> ReloadReport:
+        """The first :meth:`reload_in_thread` of a starting process. Cancelled, the start-up
+        is being given up (a stop signal): fitting stops for good (:meth:`stop_fitting`),
+        as the thread, which a cancel cannot stop, would hold the exit (the loop joins
+        it) until its fit ended."""
+        try:
+            return await self.reload_in_thread()
+        except asyncio.CancelledError:
+            self.stop_fitting()
+            raise
+
     def _reload(self) -> ReloadReport:
         report = ReloadReport()
         for path in sorted(self.path.glob("*.yaml")):

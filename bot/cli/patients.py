@@ -1,4 +1,9 @@
-"""``digitaly patients export|erase PHONE``: the LGPD rights, one command away."""
+"""``digitaly patients export|erase PHONE``: the LGPD rights, one command away.
+
+Staff run these: whatever goes wrong (a number that is not one, a number we hold
+nothing on, a database that does not answer, a missing key) ends in one Portuguese
+line and a non-zero exit, never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,13 @@ import sys
 from typing import Any
 
 import click
+from pymongo.errors import PyMongoError
 
 from bot.adapters.mongo import open_store
-from bot.adapters.mongo.privacy import erase_patient, export_patient
+from bot.adapters.mongo.privacy import erase_patient, export_patient, holds_number
 from bot.adapters.secrets import local_secret
 from bot.clock import utcnow
-from bot.core.errors import ValidationError
+from bot.core.errors import BotError, NotFoundError, ValidationError
 from bot.core.phones import normalize
 from bot.settings import Settings
 
@@ -30,10 +36,39 @@ def _phone(raw: str) -> str:
 
 
 async def _with_db(settings: Settings, action: str, phone: str) -> Any:
+    key = local_secret(settings.data_dir, "privacy.key")
     async with open_store(settings) as opened:
-        key = local_secret(settings.data_dir, "privacy.key")
-        run = export_patient if action == "export" else erase_patient
-        return await run(opened.db, opened.sealer, phone, at=utcnow(), key=key)
+        if action == "erase":
+            if not await holds_number(opened.db, opened.sealer, phone, key=key):
+                raise NotFoundError("nothing held on this number")
+            return await erase_patient(opened.db, opened.sealer, phone, at=utcnow(), key=key)
+        return await export_patient(opened.db, opened.sealer, phone, at=utcnow(), key=key)
+
+
+def _run(settings: Settings, action: str, phone: str) -> Any:
+    """:func:`_with_db`, or exit 1 with what went wrong in words staff can act on."""
+    try:
+        return asyncio.run(_with_db(settings, action, phone))
+    except NotFoundError:
+        raise click.ClickException(
+            "nenhum dado guardado para este telefone (nada foi apagado): confira o número"
+        ) from None
+    except PyMongoError as error:
+        after = (
+            "Se a exclusão já tinha começado, ela ficou registrada como incompleta: "
+            "rode o comando de novo quando o banco voltar; ele apaga o que faltou."
+            if action == "erase"
+            else "Tente de novo quando o banco voltar."
+        )
+        raise click.ClickException(
+            f"o banco de dados (MongoDB) não respondeu ({type(error).__name__}). {after}"
+        ) from None
+    except OSError as error:
+        raise click.ClickException(
+            f"não foi possível ler a chave de privacidade em {settings.data_dir}: {error.strerror}"
+        ) from None
+    except BotError as error:  # a configuration problem (the data keys, for one)
+        raise click.ClickException(f"configuração: {error}") from None
 
 
 @click.group("patients")
@@ -49,7 +84,7 @@ def export_command(phone: str) -> None:
 
     number = _phone(phone)
     with resolved_settings(load_or_exit()) as settings:
-        found = asyncio.run(_with_db(settings, "export", number))
+        found = _run(settings, "export", number)
     json.dump(found, sys.stdout, default=str, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
 
@@ -67,5 +102,5 @@ def erase_command(phone: str, yes: bool) -> None:
             "Apagar os dados deste paciente em todo lugar? Não há como desfazer", abort=True
         )
     with resolved_settings(load_or_exit()) as settings:
-        done = asyncio.run(_with_db(settings, "erase", number))
+        done = _run(settings, "erase", number)
     click.echo(json.dumps({"erased": done}))

@@ -38,10 +38,40 @@ def serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool) -> No
 
 
 async def _serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool) -> None:
-    stop = asyncio.Event()
+    stop, started = asyncio.Event(), asyncio.Event()
+    main = asyncio.current_task()
+    assert main is not None  # asyncio.run's task
+
+    def on_signal() -> None:
+        # A stop during start-up is not held until start-up ends (a flow's reply models
+        # take seconds of CPU to fit, a minute on a loaded machine): start-up is cancelled,
+        # which ends the fit (FlowDirectory.reload_in_thread) and closes what was opened.
+        if not started.is_set() and not stop.is_set():
+            main.cancel()
+        stop.set()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal)
+    try:
+        await _run(settings, stop, started, web=web, worker=worker, scheduler=scheduler)
+    except asyncio.CancelledError:
+        if started.is_set() or not stop.is_set():
+            raise  # not our stop during start-up
+        main.uncancel()
+        log.info("stopped during start-up")
+
+
+async def _run(
+    settings: Settings,
+    stop: asyncio.Event,
+    started: asyncio.Event,
+    *,
+    web: bool,
+    worker: bool,
+    scheduler: bool,
+) -> None:
+    """Start the chosen parts, set ``started``, serve until ``stop``, then drain them."""
     if not settings.twilio_enabled:
         log.warning("no Twilio credentials: outbound messages go to the simulator channel only")
 
@@ -60,7 +90,7 @@ async def _serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool
     flows: FlowDirectory | None = None
     if web and scheduler:
         flows = FlowDirectory(settings.flows_dir, ChildFitter())
-        await flows.reload_in_thread()
+        await flows.load_at_start()
     async with contextlib.AsyncExitStack() as stack:
         broker = create_broker(settings)
         stop_jobs: Callable[[], Awaitable[None]] | None = None
@@ -71,8 +101,9 @@ async def _serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool
             await stack.enter_async_context(ops_site(settings, ops))
         if web:
             runner = _web_runner(settings, flows)
-            await runner.setup()
+            # Before setup: a stop during it closes what its contexts opened so far.
             stack.push_async_callback(runner.cleanup)
+            await runner.setup()
             await web_site(runner, settings).start()
             address = f"http://{settings.host}:{settings.port}"
             log.info("web listening", extra={"address": address})
@@ -104,6 +135,7 @@ async def _serve(settings: Settings, *, web: bool, worker: bool, scheduler: bool
             log.info("worker started")
         # Everything built so far lives as long as the process: out of the collector's walks.
         log.info("start-up heap frozen", extra={"objects": freeze_start_up()})
+        started.set()
         await stop.wait()
         log.info("stopping")
         # A flow reload fitting reply models would hold the scheduler's stop (it waits for

@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.core.model import AppointmentStatus, MessageKind, is_reminder
+from bot.core.phones import is_erased
 from bot.core.ports import (
     OutboxEntry,
     OutboxState,
@@ -42,6 +43,7 @@ from bot.core.ports import (
 )
 
 __all__ = [
+    "ERASED",
     "MAX_RATE_WAIT",
     "OPT_OUT_KIND",
     "STATUS_RANK",
@@ -66,6 +68,7 @@ __all__ = [
     "breaker_ok",
     "business_initiated",
     "checks_suppression",
+    "erasure",
     "expiry",
     "is_due",
     "on_failure",
@@ -262,6 +265,19 @@ def outside_window(entry: OutboxEntry, last_inbound: datetime | None, now: datet
     why = "never wrote" if last_inbound is None else "last wrote over 24 hours before"
     reason = f"free text outside the 24-hour window (the patient {why}) and no template"
     return End(OutboxState.DEAD, reason)
+
+
+# A claimed entry of a patient whose data was erased (LGPD): never sent, whatever its kind.
+ERASED = End(OutboxState.FAILED, "erased: the patient's data was erased", call_list=False)
+
+
+def erasure(entry: OutboxEntry) -> End | None:
+    """A claimed entry whose number was erased is never sent (None: a live number).
+
+    The erasure cancels the pending entries; one claimed meanwhile, or handed back to
+    pending later (a throttle, an unknown outcome found unsent), still reaches a worker
+    and stops here."""
+    return ERASED if is_erased(entry.phone) else None
 
 
 # A claimed entry to a number that opted out (see :func:`checks_suppression`).

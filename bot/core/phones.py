@@ -14,9 +14,11 @@ import phonenumbers
 
 from bot.core.errors import ValidationError
 
-__all__ = ["for_people", "normalize", "sender_identity", "variants"]
+__all__ = ["ERASED_PREFIX", "for_people", "is_erased", "normalize", "sender_identity", "variants"]
 
 _BRAZIL = 55
+# What an erased patient's number is replaced with: a keyed hash under this prefix (LGPD).
+ERASED_PREFIX = "erased:"
 
 
 # Every inbound webhook normalizes its sender (two parses and validity checks with
@@ -102,3 +104,8 @@ def for_people(e164: str) -> str:
         else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     )
     return phonenumbers.format_number(number, style)
+
+
+def is_erased(phone: str) -> bool:
+    """True for what is left of an erased patient's number (no message may go to it)."""
+    return phone.startswith(ERASED_PREFIX)

@@ -55,6 +55,7 @@ from bot.core.outbox import (
     breaker_ok,
     business_initiated,
     checks_suppression,
+    erasure,
     expiry,
     is_due,
     outside_window,
@@ -140,7 +141,7 @@ async def send_entry(
     )
     if not claimed:
         return None
-    refused = expiry(entry, now)
+    refused = erasure(entry) or expiry(entry, now)
     if refused is None and checks_suppression(entry):
         suppressed = await store.suppressions.is_suppressed(*variants(entry.phone))
         refused = SUPPRESSED if suppressed else None

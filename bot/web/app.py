@@ -150,7 +150,7 @@ async def _flows_ctx(app: web.Application) -> AsyncIterator[None]:
     """Load the flow files, then pick up edits while running (a bad edit is refused)."""
     if FLOWS not in app:
         directory = FlowDirectory(app[SETTINGS].flows_dir, ChildFitter())
-        await directory.reload_in_thread()
+        await directory.load_at_start()
         app[FLOWS] = directory
         watcher = asyncio.create_task(_watch_flows(directory))
         yield

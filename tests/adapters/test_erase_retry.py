@@ -18,7 +18,7 @@ from pymongo.errors import AutoReconnect
 
 from bot.adapters.mongo import MongoStore
 from bot.adapters.mongo.privacy import ERASED_NAME, erase_patient, export_patient, phone_hash
-from bot.core.model import Conversation, InboundMessage, erased_data
+from bot.core.model import Conversation, InboundMessage, OutboxState, erased_data
 from tests.builders import NOW, PHONE, SENDER, appointment, conversation, outbox_entry, patient
 
 KEY = "test-privacy-key"
@@ -109,10 +109,11 @@ async def _seed(store: MongoStore) -> dict[str, Conversation]:
 # Where the connection drops: each step, and between the patient's two conversations.
 DROPS = [
     ("appointments", "update_many", 0),
-    ("outbox", "update_many", 0),
+    ("outbox", "update_many", 0),  # cancelling the waiting messages
+    ("outbox", "update_many", 1),  # anonymising them
     ("conversations", "update_one", 1),
     ("inbound", "delete_many", 0),
-    ("suppressions", "delete_many", 0),
+    ("suppressions", "update_many", 0),
 ]
 
 
@@ -130,8 +131,11 @@ async def test_an_erasure_run_again_after_a_drop_finishes_it_once(
     again = await erase_patient(store.db, store.sealer, PHONE, at=AGAIN, key=KEY)
 
     # Nothing left under the number: the product's own export finds no document.
+    # Only the opt-out is kept (the patient's choice not to be contacted), as the number's
+    # blind index alone: no sealed copy of the number.
     left = await export_patient(store.db, store.sealer, PHONE, at=AGAIN, key=KEY)
-    assert {name: docs for name, docs in left.items() if docs} == {}
+    assert {name for name, docs in left.items() if docs} == {"suppressions"}
+    assert [sorted(doc) for doc in left["suppressions"]] == [["_id", "at", "erased_at", "reason"]]
     for conversation_id in ("c1", "c2"):
         erased = await store.conversations.get(conversation_id)
         assert erased is not None
@@ -151,7 +155,11 @@ async def test_an_erasure_run_again_after_a_drop_finishes_it_once(
         assert kept is not None
         assert (kept.phone, kept.patient_name) == (SUBJECT, ERASED_NAME)
     assert await store.inbound.unprocessed_for(PHONE) == []
-    assert not await store.suppressions.is_suppressed(PHONE)
+    assert await store.suppressions.is_suppressed(PHONE)
+    # Nothing of the patient's waits to be sent; the other patient's still does.
+    for entry in await store.outbox.for_conversations(["c1", "c2", "c7"]):
+        expected = OutboxState.PENDING if entry.conversation_id == "c7" else OutboxState.FAILED
+        assert entry.state is expected
     # The other patient is untouched.
     assert await store.conversations.get("c7") == before["c7"]
     assert await store.appointments.get(OTHER.id) == OTHER
@@ -161,15 +169,15 @@ async def test_an_erasure_run_again_after_a_drop_finishes_it_once(
     assert [(a["subject"], a["finished"]) for a in audit] == [(SUBJECT, False), (SUBJECT, True)]
     assert audit[1]["documents"] == again
     # Anonymised: every document now under the keyed hash; deleted: what each run deleted.
-    assert {k: again[k] for k in ("appointments", "outbox", "conversations")} == {
+    assert {k: again[k] for k in ("appointments", "outbox", "conversations", "suppressions")} == {
         "appointments": 2,
         "outbox": 2,
         "conversations": 2,
+        "suppressions": 1,
     }
     if not applied:  # a deletion whose answer was lost is counted by neither run
         deleted = Counter(audit[0]["documents"]) + Counter(again)
-        assert {k: deleted[k] for k in ("inbound", "simulator_messages", "suppressions")} == {
+        assert {k: deleted[k] for k in ("inbound", "simulator_messages")} == {
             "inbound": 2,
             "simulator_messages": 1,
-            "suppressions": 1,
         }

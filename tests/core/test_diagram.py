@@ -111,13 +111,15 @@ def test_questions_with_the_same_answers_are_one_group() -> None:
                 "second_reminder",
                 "kept",
                 "still_subscribed",
-                "after_confirmed",
                 "late_reply",
             )
         ],
     ]
     answers = {(a.source, a.label) for a in drawn.arrows if a.target == node_id("confirmed")}
-    assert answers == {("g_1", "confirma")}  # one arrow, not six
+    assert answers == {("g_1", "confirma")}  # one arrow, not five
+    # Confirmed already: a "yes" goes elsewhere (no second confirmation), so it is drawn alone.
+    again = Arrow(node_id("after_confirmed"), node_id("reconfirmed"), "confirma")
+    assert again in drawn.arrows
 
 
 def test_a_state_that_answers_alone_is_not_grouped() -> None:

@@ -126,7 +126,7 @@ def test_diagram_prints_mermaid_and_writes_graphviz_svg(runner: CliRunner, tmp_p
     picture = svg.read_text(encoding="utf-8")
     assert "<svg" in picture
     assert picture.rstrip().endswith("</svg>")
-    assert picture.count('class="node"') == 32  # 30 states, "Início", "Em qualquer pergunta"
+    assert picture.count('class="node"') == 33  # 31 states, "Início", "Em qualquer pergunta"
     assert "O lembrete foi enviado;" in picture
     assert "sem resposta em 24h" in picture
     assert 'xlink:title="estado: awaiting_reply"' in picture  # the id on hover

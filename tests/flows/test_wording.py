@@ -115,6 +115,10 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
         f"Maria, sua presença já está confirmada: {TWO_WHEN}, na Clínica Digitaly Centro. "
         "Se precisar desmarcar, responda 2; para remarcar, responda 3.",
     ),
+    ("confirmation", "reconfirmed"): (
+        "Combinado, Maria! Sua presença continua confirmada. Até lá!",
+        "Combinado, Maria! Sua presença continua confirmada. Até lá!",
+    ),
     ("confirmation", "already_cancelled"): (
         f"Maria, sua consulta de {ONE_WHEN} já foi desmarcada. Quer que nossa equipe entre "
         f"em contato para remarcar? {YES_NO}",

@@ -80,12 +80,12 @@ async def _settled(store: MongoStore, key: str) -> OutboxEntry:
     raise AssertionError(f"{key} still {entry.state}")
 
 
-async def _add(store: MongoStore, key: str, kind: str) -> None:
+async def _add(store: MongoStore, key: str, kind: str, phone: str = PHONE) -> None:
     await store.outbox.add(
         OutboxEntry(
             key=key,
             conversation_id="c1",
-            phone=PHONE,
+            phone=phone,
             sender="whatsapp:+5511930000001",
             kind=kind,
             text="Olá",

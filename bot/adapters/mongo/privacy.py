@@ -6,6 +6,14 @@ delivery outcomes, messages sent, when and how each question was answered) and
 removes or replaces everything that identifies the patient; each export and
 erasure is recorded in ``privacy_audit`` with a keyed hash of the number, never
 the number itself.
+
+An opt-out outlives the erasure, on purpose: a patient who opted out stays opted out:
+the suppression keeps the number's blind index (a keyed hash, which cannot give the
+number back) and loses its sealed copy, so a clinic that imports the patient again
+(the robot pushes every appointment) never has them messaged; the patient's own
+choice not to be contacted, and the clinic's legitimate interest in honouring it
+(LGPD art. 7 IX, art. 10). And the messages still waiting to be sent are cancelled
+(``failed``, with the reason), so none goes out after the erasure.
 """
 
 from __future__ import annotations
@@ -19,9 +27,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from bot.adapters.mongo.conversations import MongoConversations
 from bot.adapters.mongo.sealing import Sealer
-from bot.core.phones import variants
+from bot.core.model import OutboxState
+from bot.core.outbox import ERASED
+from bot.core.phones import ERASED_PREFIX, variants
 
-__all__ = ["apply_retention", "erase_patient", "export_patient", "phone_hash"]
+__all__ = ["apply_retention", "erase_patient", "export_patient", "holds_number", "phone_hash"]
 
 Doc = dict[str, Any]
 ERASED_NAME = "[apagado]"
@@ -39,7 +49,7 @@ _BY_PHONE = {
 
 def phone_hash(key: str, phone: str) -> str:
     """A keyed hash: joins records of one number without keeping the number."""
-    return "erased:" + hmac.new(key.encode(), phone.encode(), hashlib.sha256).hexdigest()[:24]
+    return ERASED_PREFIX + hmac.new(key.encode(), phone.encode(), hashlib.sha256).hexdigest()[:24]
 
 
 def _query(collection: str, phones: tuple[str, ...], sealer: Sealer) -> Doc:
@@ -49,6 +59,17 @@ def _query(collection: str, phones: tuple[str, ...], sealer: Sealer) -> Doc:
     else:  # stored as blind indexes
         wanted = sealer.phones(list(phones))
     return {field: {"$in": wanted}}
+
+
+async def holds_number(db: AsyncDatabase[Doc], sealer: Sealer, phone: str, *, key: str) -> bool:
+    """Whether anything is held on this number, in clear or under its keyed hash (what an
+    erasure that stopped partway, or already ran, left): False for a number never seen."""
+    phones, subject = variants(phone), phone_hash(key, phone)
+    for collection, field in _BY_PHONE.items():
+        wanted = {"$or": [_query(collection, phones, sealer), {field: subject}]}
+        if await db[collection].find_one(wanted, projection={"_id": 1}) is not None:
+            return True
+    return False
 
 
 async def export_patient(
@@ -109,6 +130,14 @@ async def erase_patient(
             "$unset": {"phone_enc": ""},
         },
     }
+    # Before the outbox is anonymised: nothing waiting goes out after the erasure (the
+    # sender refuses an erased number as well, for an entry a worker held meanwhile).
+    waiting = {"$or": [_query("outbox", phones, sealer), {"phone": subject}]}
+    cancelled = await db["outbox"].update_many(
+        {**waiting, "state": OutboxState.PENDING.value},
+        {"$set": {"state": OutboxState.FAILED.value, "failure": ERASED.reason}},
+    )
+    await record("outbox_cancelled", cancelled.modified_count)
     for collection, change in anonymise.items():
         await db[collection].update_many(_query(collection, phones, sealer), change)
         await record(collection, await db[collection].count_documents({"phone": subject}))
@@ -118,9 +147,15 @@ async def erase_patient(
     conversations.sealer = sealer
     await conversations.erase(phones, subject, at)
     await record("conversations", await db["conversations"].count_documents({"phone": subject}))
-    for collection in ("inbound", "simulator_messages", "suppressions"):
+    for collection in ("inbound", "simulator_messages"):
         deleted = await db[collection].delete_many(_query(collection, phones, sealer))
         await record(collection, deleted.deleted_count)
+    # The opt-out stays, as its blind index alone (see the module docstring).
+    opted_out = _query("suppressions", phones, sealer)
+    await db["suppressions"].update_many(
+        opted_out, {"$unset": {"phone_enc": ""}, "$set": {"erased_at": at}}
+    )
+    await record("suppressions", await db["suppressions"].count_documents(opted_out))
     await audit.update_one({"_id": entry.inserted_id}, {"$set": {"finished": True}})
     return done
 

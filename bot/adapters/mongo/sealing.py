@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.adapters.crypto import FieldCipher
 from bot.core.errors import ConflictError
+from bot.core.phones import ERASED_PREFIX
 
 __all__ = ["INDEXED", "SEALED", "Sealer", "rotate"]
 
@@ -46,7 +47,7 @@ class Sealer:
         out = dict(doc)
         for field in INDEXED.get(collection, ()):
             value = out.get(field)
-            if isinstance(value, str) and value and not value.startswith(("bi:", "erased:")):
+            if isinstance(value, str) and value and not value.startswith(("bi:", ERASED_PREFIX)):
                 out[field] = self.cipher.index(value)
                 out[f"{field}_enc"] = self.cipher.seal(field, value)
         for field in SEALED.get(collection, ()):
