@@ -12,12 +12,12 @@ the queue. A turn runs after the 200 answer, so completion is read from the
 stored messages (``processed_at - received_at``), not from the HTTP answer.
 
 The baseline (:mod:`bench.bare`) is a bare aiohttp handler making as many
-MongoDB operations as one webhook costs, counted by a pymongo
-``CommandListener`` on the real app in this process, and nothing else: each
-its own round trip (``bare_bulk=False``, the default: the turn's ``bulkWrite``
-counts as its operations, one round trip each, as the baseline was before the
-turn sent one), or with the turn's ``bulkWrite`` as one ``bulkWrite`` of the
-same number of updates (``--bare-bulk``: the same round trips as the turn).
+MongoDB round trips as one webhook costs, counted by a pymongo
+``CommandListener`` on the real app in this process, and nothing else: the
+turn's ``bulkWrite`` as one ``bulkWrite`` of the same number of updates
+(``bare_bulk=True``, the default: the same round trips as the turn), or each
+operation its own round trip (``--bare-per-op``: the baseline before issue 20's
+seventh round, when the turn sent its writes one by one).
 """
 
 from __future__ import annotations
@@ -321,7 +321,7 @@ def _bare_args(commands: Counter[str], bulk_ops: list[int], bare_bulk: bool) -> 
 
 @contextlib.asynccontextmanager
 async def open_bench(
-    workdir: Path, patients: int = PATIENTS, *, bare_bulk: bool = False
+    workdir: Path, patients: int = PATIENTS, *, bare_bulk: bool = True
 ) -> AsyncIterator[Bench]:
     """Servers, seeded patients, the round trips counted, the web process and the baseline."""
     data_keys = generate_data_keys()
@@ -408,11 +408,11 @@ async def _measure(workdir: Path, bare_bulk: bool) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def run(*, bare_bulk: bool = False) -> list[dict[str, Any]]:
+def run(*, bare_bulk: bool = True) -> list[dict[str, Any]]:
     """Measure; rows of {figure, value, unit, baseline, ratio} (ratio = value / baseline).
 
     ``bare_bulk``: the baseline sends the turn's bulkWrite as one bulkWrite too (the
-    same round trips as the turn), not as one round trip per operation."""
+    same round trips as the turn); False: one round trip per operation."""
     with tempfile.TemporaryDirectory(prefix="bench-webhook-") as tmp:
         return asyncio.run(_measure(Path(tmp), bare_bulk))
 
@@ -425,19 +425,20 @@ def main() -> None:
         help="sample both servers with py-spy at one rate (bench.webhook_profile)",
     )
     parser.add_argument(
-        "--bare-bulk",
+        "--bare-per-op",
         action="store_true",
-        help="the baseline sends the turn's bulkWrite as one bulkWrite too (same round trips)",
+        help="the baseline makes one round trip per operation of the turn's bulkWrite "
+        "(the baseline before issue 20's seventh round)",
     )
     args, rest = parser.parse_known_args()
     if args.profile:
         from bench.webhook_profile import main as profile_main
 
-        profile_main([*rest, "--bare-bulk"] if args.bare_bulk else rest)
+        profile_main([*rest, "--bare-per-op"] if args.bare_per_op else rest)
         return
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    for row in run(bare_bulk=args.bare_bulk):
+    for row in run(bare_bulk=not args.bare_per_op):
         print({k: v for k, v in row.items() if k != "detail"})
 
 

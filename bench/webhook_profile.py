@@ -65,7 +65,7 @@ def profile(
     keep: Path | None = None,
     *,
     gil: bool = True,
-    bare_bulk: bool = False,
+    bare_bulk: bool = True,
 ) -> dict[str, Any]:
     """Where a reply's CPU goes in the web process and in the bare handler (µs per reply)."""
     if keep is not None:
@@ -86,9 +86,10 @@ def main(argv: list[str] | None = None) -> None:
         help="count samples of threads not holding the GIL too (py-spy without --gil)",
     )
     parser.add_argument(
-        "--bare-bulk",
+        "--bare-per-op",
         action="store_true",
-        help="the baseline sends the turn's bulkWrite as one bulkWrite too (same round trips)",
+        help="the baseline makes one round trip per operation of the turn's bulkWrite "
+        "(the baseline before issue 20's seventh round)",
     )
     args = parser.parse_args(argv)
     tables = profile(
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
         args.patients,
         args.stacks,
         gil=not args.all_samples,
-        bare_bulk=args.bare_bulk,
+        bare_bulk=not args.bare_per_op,
     )
     print(f"idle RSS (MB): {tables['idle_rss_mb']}")
     for name, table in tables.items():

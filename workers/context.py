@@ -60,6 +60,7 @@ async def open_context(settings: Settings) -> AsyncIterator[WorkerContext]:
                     redis,
                     rate=settings.rate_limits.messages_per_second,
                     burst=settings.rate_limits.burst,
+                    in_flight=settings.sending.request_timeout.total_seconds(),
                 ),
                 breaker=RedisCircuitBreaker(
                     redis,

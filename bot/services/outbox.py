@@ -160,9 +160,11 @@ async def send_entry(
         return await apply_decision(store, entry, Throttle(later), now)
     if slot.wait > 0:
         await sleep(slot.wait)
-    # The slot was reserved ahead; a late wake-up must not bunch sends past the cap.
+    # The slot was reserved ahead; a late wake-up, or a request held up on its way, must not
+    # bunch sends past what the provider counts in a second: counted until the answer, and after.
+    ticket = f"{entry.key}#{entry.attempts + 1}"
     waited = 0.0
-    while (wait := await limiter.admit(entry.sender)) > 0:
+    while (wait := await limiter.admit(entry.sender, ticket)) > 0:
         if waited >= MAX_RATE_WAIT:
             return await apply_decision(
                 store, entry, Throttle(clock() + timedelta(seconds=wait)), now
@@ -171,7 +173,10 @@ async def send_entry(
         waited += wait
     now = clock()
     entry = replace(entry, attempts=entry.attempts + 1, claimed_at=now)
-    result = await _attempt(messenger, entry, now)
+    try:
+        result = await _attempt(messenger, entry, now)
+    finally:
+        await limiter.finished(entry.sender, ticket)
     if result.outcome is SendOutcome.ACCEPTED and is_reminder(entry.kind):
         # From the moment the reminder was claimed (its conversation started) to its send.
         metrics.REMINDER_LAG.observe(max(0.0, (clock() - entry.created_at).total_seconds()))

@@ -62,21 +62,49 @@ async def test_shared_by_concurrent_callers_never_over_rate_plus_burst(redis: Re
 async def test_admit_counts_the_last_second_and_says_when_it_has_room(redis: Redis) -> None:
     limiter = RedisRateLimiter(redis, rate=5, burst=2)
     began = time.monotonic()
-    assert [await limiter.admit("s") for _ in range(5)] == [0.0] * 5
-    wait = await limiter.admit("s")  # the sixth in the same second: the burst is not for this
+    for n in range(7):  # rate + burst: what the provider may count in one second
+        assert await limiter.admit("s", f"t{n}") == 0.0
+        await limiter.finished("s", f"t{n}")
+    wait = await limiter.admit("s", "t7")  # the eighth in the same second
     assert 0 < wait <= 1.0 - (time.monotonic() - began) + 0.05
-    assert await limiter.admit("another-sender") == 0.0
+    assert await limiter.admit("another-sender", "t0") == 0.0
     await asyncio.sleep(wait)
-    assert await limiter.admit("s") == 0.0  # the oldest send has left the window
+    assert await limiter.admit("s", "t7") == 0.0  # the oldest send has left the window
 
 
-async def test_late_wakers_all_at_once_get_exactly_the_rate(redis: Redis) -> None:
+async def test_a_send_in_flight_counts_until_a_second_after_its_answer(redis: Redis) -> None:
+    """The provider may accept a request at any moment before its answer: held up on the way,
+    it could land in the same second as the next ones."""
+    limiter = RedisRateLimiter(redis, rate=2, burst=1, in_flight=10.0)
+    for n in range(3):
+        assert await limiter.admit("s", f"t{n}") == 0.0
+    await asyncio.sleep(1.1)  # admitted more than a second ago, still unanswered: they count
+    assert 0 < await limiter.admit("s", "t3") <= 0.1  # none answered yet: ask again soon
+    await limiter.finished("s", "t0")
+    answered = time.monotonic()
+    wait = await limiter.admit("s", "t3")
+    assert 0.9 < wait <= 1.0  # a second after t0's answer
+    await asyncio.sleep(1.0 - (time.monotonic() - answered) + 0.02)
+    assert await limiter.admit("s", "t3") == 0.0
+
+
+async def test_a_send_never_answered_stops_counting_after_the_longest_request(
+    redis: Redis,
+) -> None:
+    limiter = RedisRateLimiter(redis, rate=1, burst=0, in_flight=0.3)
+    assert await limiter.admit("s", "lost") == 0.0  # its worker died before the answer
+    assert await limiter.admit("s", "next") > 0
+    await asyncio.sleep(1.35)
+    assert await limiter.admit("s", "next") == 0.0
+
+
+async def test_late_wakers_all_at_once_get_exactly_the_cap(redis: Redis) -> None:
     """Slots reserved ahead, then a loop so busy that every sleeper wakes at the same moment."""
-    rate = 20
-    limiter = RedisRateLimiter(redis, rate=rate, burst=4)
-    waits = await asyncio.gather(*(limiter.admit("s") for _ in range(40)))
-    assert sorted(waits)[:rate] == [0.0] * rate
-    assert all(0 < wait <= 1.0 for wait in sorted(waits)[rate:])
+    rate, burst = 20, 4
+    limiter = RedisRateLimiter(redis, rate=rate, burst=burst)
+    waits = await asyncio.gather(*(limiter.admit("s", f"t{n}") for n in range(40)))
+    assert sorted(waits)[: rate + burst] == [0.0] * (rate + burst)
+    assert all(0 < wait <= 1.0 for wait in sorted(waits)[rate + burst :])
 
 
 async def test_breaker_opens_after_failures_and_probes_after_reset(redis: Redis) -> None:

@@ -83,13 +83,17 @@ class MemoryLimiter:
 
     next_slot: RateSlot | None = None
     admit_waits: list[float] = field(default_factory=list)
+    finished_tickets: list[str] = field(default_factory=list)
 
     async def reserve(self, key: str, max_wait: float) -> RateSlot:
         slot, self.next_slot = self.next_slot or RateSlot(True, 0.0), None
         return slot
 
-    async def admit(self, key: str) -> float:
+    async def admit(self, key: str, ticket: str) -> float:
         return self.admit_waits.pop(0) if self.admit_waits else 0.0
+
+    async def finished(self, key: str, ticket: str) -> None:
+        self.finished_tickets.append(ticket)
 
 
 @dataclass

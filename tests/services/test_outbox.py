@@ -173,6 +173,7 @@ async def test_accepted_is_sent_once(world: World) -> None:
     entry = await world.entry()
     assert (entry.state, entry.attempts, entry.provider_sid) == (OutboxState.SENT, 1, "SM1")
     assert entry.claimed_at == T0
+    assert world.limiter.finished_tickets == ["c1:reminder#1"]  # counted until its answer
     assert await world.send() is None  # a duplicate task does nothing
     assert len(world.messenger.sent) == 1
     assert world.breaker.results == [True]

@@ -53,8 +53,13 @@ class RateLimiter(Protocol):
         """Reserve the next slot if it is at most ``max_wait`` seconds away."""
         ...
 
-    async def admit(self, key: str) -> float:
-        """Count one send now if the last second leaves room (0.0); else the seconds until it does."""
+    async def admit(self, key: str, ticket: str) -> float:
+        """Count send ``ticket`` (unique per attempt) from now if there is room (0.0); else the
+        seconds until there may be. It counts while in flight and for a second after ``finished``."""
+        ...
+
+    async def finished(self, key: str, ticket: str) -> None:
+        """The admitted send ``ticket`` has its answer: it counts for one more second."""
         ...
 
 
