@@ -84,6 +84,14 @@ class Cluster:
                 await asyncio.sleep(0.2)
         return self.ports[name]
 
+    def is_up(self, name: str) -> bool:
+        """Whether process ``name`` got through its start (it said where it answers)."""
+        if name not in self.ports:
+            text = (self.workdir / f"{name}.log").read_text(encoding="utf-8")
+            if match := re.search(r"Health and metrics at http://[^:]+:(\d+)/metrics", text):
+                self.ports[name] = int(match[1])
+        return name in self.ports
+
     def log_lines(self, name: str) -> list[dict[str, Any]]:
         """The JSON log lines a process wrote so far (other output skipped)."""
         lines = []

@@ -25,6 +25,7 @@ from tests.faults.cluster import Cluster, fault_settings, open_cluster, seed, wa
 pytestmark = pytest.mark.timeout(180)
 
 COUNT = 1000
+KILL_EVERY = 200  # sends between two kills: at least 2 kills (at most 4) in a run of COUNT
 
 
 async def _start(cluster: Cluster, workers: int) -> None:
@@ -46,24 +47,35 @@ async def _assert_exactly_once(fake: FakeTwilio, store: MongoStore, keys: list[s
         assert doc["provider_sid"] == sids[doc["_id"]]
 
 
+# Seeding, and the workers' start under load, come before the 150 s the sends are given.
+@pytest.mark.timeout(300)
 async def test_killing_workers_loses_and_duplicates_nothing(
     settings: Settings, store: MongoStore, fake_twilio: tuple[FakeTwilio, str], tmp_path: Path
 ) -> None:
     fake, url = fake_twilio
     fake.delay = 0.02  # a send takes a little while: kills land mid-request too
-    settings = fault_settings(settings)
+    # Slow enough (at least 5 s for the lot) that the kills below land mid-run on any machine.
+    settings = fault_settings(settings, rate=200, burst=20)
     rng = random.Random(7)
     async with open_cluster(settings, url, tmp_path) as cluster:
-        await _start(cluster, workers=3)
+        # Queued first: every send happens while the workers run, so the kills can follow.
         keys = await seed(store, settings, COUNT, fake)
-        start, kills = time.monotonic(), 0
+        await _start(cluster, workers=3)
+        for name in cluster.workers():
+            await cluster.port(name)  # their start (imports) is the machine's time, not ours
+        start, kills, next_kill = time.monotonic(), 0, KILL_EVERY
         while await store.db["outbox"].count_documents({"state": "sent"}) < COUNT:
             assert time.monotonic() - start < 150, "not all sent in time"
-            await asyncio.sleep(2.5)
-            if len(fake.messages) < COUNT:  # kill while there is still work in flight
-                cluster.kill(rng.choice(cluster.workers()))
+            await asyncio.sleep(0.1)
+            # A kill after every KILL_EVERY sends, while work is in flight, of a worker that
+            # got through its start: kills follow the run's progress, not a clock, so on a
+            # slow machine they cannot outpace the restarts (workers killed while starting).
+            up = [name for name in cluster.workers() if cluster.is_up(name)]
+            if up and next_kill <= len(fake.messages) < COUNT:
+                cluster.kill(rng.choice(up))
                 kills += 1
                 await cluster.start("worker")
+                next_kill = len(fake.messages) + KILL_EVERY
         elapsed = time.monotonic() - start
     await _assert_exactly_once(fake, store, keys)
     assert kills >= 2
