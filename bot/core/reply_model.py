@@ -45,6 +45,7 @@ TAKEN_BACK = 0.2  # 0.2-0.6 swept on the development splits (tests/data/replies/
 # and unseen endings. 1.4-2.0 read within 0.05 point of each other on the thirteen development
 # splits, 1.0 (equal, before) 0.35 point less (tests/data/replies/README.md).
 WORD_WEIGHT = 1.4
+_RECENT = 16  # readings kept: those of one message, not a cache of messages
 _TEMPERATURES = tuple(0.25 + 0.05 * i for i in range(76))  # 0.25 .. 4.0
 
 
@@ -103,6 +104,7 @@ class ReplyModel:
         # Calibrated probabilities of the training examples by the model itself (rows in
         # training order, one value per class): what ``flows check`` asks of every example.
         self.fitted = fitted
+        self._recent: dict[tuple[Clause, ...], Reading] = {}
 
     def fitted_reading(self, row: int) -> Reading:
         """The model's reading of its ``row``-th training example (as :meth:`read` gives it)."""
@@ -141,10 +143,18 @@ class ReplyModel:
         return logits
 
     def read(self, text: str, parts: Sequence[Clause] | None = None) -> Reading:
-        """The calibrated probability of each intent for ``text``."""
-        parts = self.spelled(clauses(text) if parts is None else parts)
-        logits = self._logits(features(text, parts))
-        return _reading(self.classes, [v / self.temperature for v in logits])
+        """The calibrated probability of each intent for ``text`` (``parts``: its clauses)."""
+        key = tuple(clauses(text) if parts is None else parts)
+        # One message's rules read the same clauses more than once (the whole message, then
+        # its opening, its pieces, the clash check): the last few readings are kept.
+        recent = self._recent
+        found = recent.get(key)
+        if found is None:
+            logits = self._logits(features("", self.spelled(key)))
+            found = recent[key] = _reading(self.classes, [v / self.temperature for v in logits])
+            if len(recent) > _RECENT:
+                recent.pop(next(iter(recent)), None)
+        return found
 
     def spelled(self, parts: Sequence[Clause]) -> Sequence[Clause]:
         """``parts`` with each word the examples never had replaced by the one word they had
