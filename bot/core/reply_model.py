@@ -29,6 +29,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from bot.core.reply_features import Features, features
+from bot.core.reply_spelling import near_words
 from bot.core.wording import Clause, clauses
 
 if TYPE_CHECKING:
@@ -161,7 +162,7 @@ class ReplyModel:
         one typo away ("cnfirmo", "mamter", "desmarcaa")."""
         near = getattr(self, "_near", None)
         if near is None:
-            near = self._near = _near_words(self.index, self.weights)
+            near = self._near = near_words(self.index, self.weights)
         fixed = [tuple(near[t] for t in c.tokens) for c in parts]
         if all(f == c.tokens for f, c in zip(fixed, parts, strict=True)):
             return parts
@@ -179,52 +180,6 @@ class ReplyModel:
             reverse=True,
         )
         return [name for weight, name in pushed[:limit] if weight > 0]
-
-
-_SPELLED_FROM = 5  # shorter words have too many neighbours one letter away
-
-
-def _deletions(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
-
-
-class _NearWords(dict[str, str]):
-    """word -> the known word one edit away (deletion, insertion, substitution or swap of
-    neighbours, through shared deletions), filled as words are met; known words map to
-    themselves."""
-
-    def __init__(self, strength: dict[str, float]) -> None:
-        super().__init__()
-        self.strength = strength
-        # Each deletion keeps only the word the model weighs most (ties: the first in
-        # alphabetical order): the one a typo is read as, in a fraction of the memory of sets.
-        self.by_deletion: dict[str, str] = {}
-        for word in sorted(strength):
-            if len(word) >= _SPELLED_FROM - 1:
-                for key in _deletions(word) | {word}:
-                    held = self.by_deletion.get(key)
-                    if held is None or strength[word] > strength[held]:
-                        self.by_deletion[key] = word
-
-    def __missing__(self, word: str) -> str:
-        found = word
-        if word not in self.strength and len(word) >= _SPELLED_FROM and word.isalpha():
-            keys = _deletions(word) | {word}
-            near = sorted(self.by_deletion[k] for k in keys if k in self.by_deletion)
-            if near:  # the word the examples weigh most: "confirmo" before its own typos
-                found = max(near, key=self.strength.__getitem__)
-        if len(self) < 65536:
-            self[word] = found
-        return found
-
-
-def _near_words(index: Mapping[str, int], weights: Sequence[array[float]]) -> _NearWords:
-    strength: dict[str, float] = {}
-    for name, row in index.items():
-        if name[:2] in ("w:", "n:"):
-            weight = sum(abs(column[row]) for column in weights)
-            strength[name[2:]] = max(strength.get(name[2:], 0.0), weight)
-    return _NearWords(strength)
 
 
 def _blocks(
