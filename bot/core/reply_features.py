@@ -110,6 +110,8 @@ CORRECTION_PAIRS = frozenset(
      ("nao", "desculpa"), ("nao", "desculpe"), ("o", "certo"), ("a", "certa"), ("ero", "meu"),
      ("sem", "querer"), ("por", "engano"), ("me", "enganei")}
 )  # fmt: skip
+# A correction starts at one of these words, or at a clause of negators alone.
+_CORRECTION_STARTS = CORRECTIONS | {pair[0] for pair in CORRECTION_PAIRS}
 # Slips owned, as (word,) or pair: they correct only up front (see ``_slip_said_first``).
 _SLIPS = frozenset(
     {("erado",), ("ero", "meu"), ("sem", "querer"), ("por", "engano"), ("me", "enganei")}
@@ -261,6 +263,10 @@ def correction_point(
 
     ``after_words=False``: also a correction of an earlier message ("ops, errei, o certo é
     *2*"), for a menu number named after it."""
+    if not any(
+        not _CORRECTION_STARTS.isdisjoint(c.tokens) or NEGATORS.issuperset(c.tokens) for c in parts
+    ):
+        return None  # most messages: no correction word, no clause of a bare "não"
     flat = [(i, j, t) for i, c in enumerate(parts) for j, t in enumerate(c.tokens)]
     said = not after_words
     words = False  # something was said in this message (not only before it)
@@ -318,7 +324,8 @@ def _split(parts: Sequence[Clause], point: tuple[int, int]) -> tuple[list[Clause
 
 def _blocks(parts: Sequence[Clause], many: bool, words: list[str], letters: list[str]) -> None:
     for index, clause in enumerate(parts):
-        tokens = [_word(t) for t in plainer(clause.tokens)]  # "deixa desmarcado": "desmarcar"
+        # "deixa desmarcado": "desmarcar"; most words have no digit to hide
+        tokens = [t if t.isalpha() else _word(t) for t in plainer(clause.tokens)]
         marks = negation_marks(tokens)
         _clause_features(tokens, marks, clause.question, many and index == len(parts) - 1, words)
         if clause.contrast:  # "ia cancelar mas meu chefe liberou": the "but" side decides
@@ -347,7 +354,7 @@ def features(text: str, parts: Sequence[Clause] | None = None) -> Features:
         _blocks(head, False, taken_words, taken_letters)
         _blocks(tail, True, words, letters)
         words.append("k:any")
-    all_tokens = [_word(t) for t in tokens_of(parts)]
+    all_tokens = [t if t.isalpha() else _word(t) for c in parts for t in c.tokens]
     seen = set(all_tokens)
     if seen & PEOPLE:
         words.append("s:other")

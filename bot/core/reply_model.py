@@ -29,6 +29,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from bot.core.reply_features import Features, features
+from bot.core.reply_spelling import near_words
 from bot.core.wording import Clause, clauses
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ TAKEN_BACK = 0.2  # 0.2-0.6 swept on the development splits (tests/data/replies/
 # and unseen endings. 1.4-2.0 read within 0.05 point of each other on the thirteen development
 # splits, 1.0 (equal, before) 0.35 point less (tests/data/replies/README.md).
 WORD_WEIGHT = 1.4
+_RECENT = 16  # readings kept: those of one message, not a cache of messages
 _TEMPERATURES = tuple(0.25 + 0.05 * i for i in range(76))  # 0.25 .. 4.0
 
 
@@ -103,6 +105,7 @@ class ReplyModel:
         # Calibrated probabilities of the training examples by the model itself (rows in
         # training order, one value per class): what ``flows check`` asks of every example.
         self.fitted = fitted
+        self._recent: dict[tuple[Clause, ...], Reading] = {}
 
     def fitted_reading(self, row: int) -> Reading:
         """The model's reading of its ``row``-th training example (as :meth:`read` gives it)."""
@@ -141,17 +144,25 @@ class ReplyModel:
         return logits
 
     def read(self, text: str, parts: Sequence[Clause] | None = None) -> Reading:
-        """The calibrated probability of each intent for ``text``."""
-        parts = self.spelled(clauses(text) if parts is None else parts)
-        logits = self._logits(features(text, parts))
-        return _reading(self.classes, [v / self.temperature for v in logits])
+        """The calibrated probability of each intent for ``text`` (``parts``: its clauses)."""
+        key = tuple(clauses(text) if parts is None else parts)
+        # One message's rules read the same clauses more than once (the whole message, then
+        # its opening, its pieces, the clash check): the last few readings are kept.
+        recent = self._recent
+        found = recent.get(key)
+        if found is None:
+            logits = self._logits(features("", self.spelled(key)))
+            found = recent[key] = _reading(self.classes, [v / self.temperature for v in logits])
+            if len(recent) > _RECENT:
+                recent.pop(next(iter(recent)), None)
+        return found
 
     def spelled(self, parts: Sequence[Clause]) -> Sequence[Clause]:
         """``parts`` with each word the examples never had replaced by the one word they had
         one typo away ("cnfirmo", "mamter", "desmarcaa")."""
         near = getattr(self, "_near", None)
         if near is None:
-            near = self._near = _near_words(self.index, self.weights)
+            near = self._near = near_words(self.index, self.weights)
         fixed = [tuple(near[t] for t in c.tokens) for c in parts]
         if all(f == c.tokens for f, c in zip(fixed, parts, strict=True)):
             return parts
@@ -169,52 +180,6 @@ class ReplyModel:
             reverse=True,
         )
         return [name for weight, name in pushed[:limit] if weight > 0]
-
-
-_SPELLED_FROM = 5  # shorter words have too many neighbours one letter away
-
-
-def _deletions(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
-
-
-class _NearWords(dict[str, str]):
-    """word -> the known word one edit away (deletion, insertion, substitution or swap of
-    neighbours, through shared deletions), filled as words are met; known words map to
-    themselves."""
-
-    def __init__(self, strength: dict[str, float]) -> None:
-        super().__init__()
-        self.strength = strength
-        # Each deletion keeps only the word the model weighs most (ties: the first in
-        # alphabetical order): the one a typo is read as, in a fraction of the memory of sets.
-        self.by_deletion: dict[str, str] = {}
-        for word in sorted(strength):
-            if len(word) >= _SPELLED_FROM - 1:
-                for key in _deletions(word) | {word}:
-                    held = self.by_deletion.get(key)
-                    if held is None or strength[word] > strength[held]:
-                        self.by_deletion[key] = word
-
-    def __missing__(self, word: str) -> str:
-        found = word
-        if word not in self.strength and len(word) >= _SPELLED_FROM and word.isalpha():
-            keys = _deletions(word) | {word}
-            near = sorted(self.by_deletion[k] for k in keys if k in self.by_deletion)
-            if near:  # the word the examples weigh most: "confirmo" before its own typos
-                found = max(near, key=self.strength.__getitem__)
-        if len(self) < 65536:
-            self[word] = found
-        return found
-
-
-def _near_words(index: Mapping[str, int], weights: Sequence[array[float]]) -> _NearWords:
-    strength: dict[str, float] = {}
-    for name, row in index.items():
-        if name[:2] in ("w:", "n:"):
-            weight = sum(abs(column[row]) for column in weights)
-            strength[name[2:]] = max(strength.get(name[2:], 0.0), weight)
-    return _NearWords(strength)
 
 
 def _blocks(

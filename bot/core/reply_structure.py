@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from bot.core.reply_features import NEGATORS, PEOPLE, tokens_of
 from bot.core.reply_model import ReplyModel
@@ -83,8 +84,14 @@ def names_in(text: str) -> frozenset[str]:
         token
         for word in _WORDS.findall(text)
         if word[:1].isupper() and not word.isupper()
-        for token in tokens_of(clauses(word))
+        for token in _name_tokens(word)
     )
+
+
+@lru_cache(maxsize=4096)
+def _name_tokens(word: str) -> tuple[str, ...]:
+    # Names and capitalised words recur ("Sim", "Dra", "Obrigada"): each is folded once.
+    return tokens_of(clauses(word))
 
 
 def _owners(tokens: Sequence[str]) -> set[str]:

@@ -29,6 +29,11 @@ _NUMBER_SIGN = re.compile("\\b([nN])\\s?\u00b0")
 _IGNORED = frozenset({"\ufe0f", "\u200d"})  # emoji variation selector, zero-width joiner
 _CLAUSE_END = frozenset(".!?;,\n")
 _REPEATED = re.compile(r"(.)\1+")
+# A run of ASCII letters and digits is a word; every other character but a space is looked
+# at alone (a clause end, an emoji, or a mark that only ends the word before it). One regex
+# pass instead of a Python step per character.
+_PIECES = re.compile("[A-Za-z0-9]+|[^A-Za-z0-9 ]")
+_WORD_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,52 +56,61 @@ def fold(text: str) -> str:
     if text.isascii():  # nothing to remove: accents, keycaps, emoji are all beyond ASCII
         return text.lower()
     text = _NUMBER_SIGN.sub(r"\1o ", _KEYCAP.sub(r"\1", text))
-    decomposed = unicodedata.normalize("NFKD", text)
-    kept = (
-        ch
-        for ch in decomposed
-        if not unicodedata.combining(ch)
-        and ch not in _IGNORED
-        and not 0x1F3FB <= ord(ch) <= 0x1F3FF  # skin tones: 👍🏽 is 👍
-    )
-    return "".join(kept).lower()
+    return unicodedata.normalize("NFKD", text).translate(_DROPPED).lower()
+
+
+class _Dropped(dict[int, int | None]):
+    """For ``str.translate``: None for the characters folding drops (accents and other
+    combining marks, emoji selectors and joiners, skin tones: 👍🏽 is 👍), the character
+    itself otherwise; each character looked up once, not once per message."""
+
+    def __missing__(self, code: int) -> int | None:
+        ch = chr(code)
+        dropped = unicodedata.combining(ch) or ch in _IGNORED or 0x1F3FB <= code <= 0x1F3FF
+        kept = None if dropped else code
+        if len(self) < _CHARACTERS_KEPT:
+            self[code] = kept
+        return kept
+
+
+_CHARACTERS_KEPT = 8192
+_DROPPED = _Dropped()
+
+
+@lru_cache(maxsize=4096)
+def _symbol(ch: str) -> bool:
+    return unicodedata.category(ch).startswith("S")
 
 
 def clauses(text: str) -> list[Clause]:
-    clauses: list[Clause] = []
+    """The clauses of ``text``: its words, folded and squeezed, split at punctuation and at
+    a conjunction of contrast (the clause after it is marked); an emoji is a word of its own."""
+    found: list[Clause] = []
     tokens: list[str] = []
-    word: list[str] = []
-    contrast = [False]  # the clause being read follows a "mas"
-
-    def end_word() -> None:
-        if word:
-            token = _squeeze("".join(word))
-            word.clear()
-            if token in _CONJUNCTIONS:
-                end_clause(False)
-                contrast[0] = True
-            else:
+    contrast = False  # the clause being read follows a "mas"
+    for piece in _PIECES.findall(fold(text)):
+        after_but = False
+        if piece[0] in _WORD_START:
+            token = _squeeze(piece)
+            if token not in _CONJUNCTIONS:
                 tokens.append(token)
-
-    def end_clause(question: bool) -> None:
+                continue
+            question, after_but = False, True  # "mas" ends a clause and opens one
+        elif piece in _CLAUSE_END:
+            question = piece == "?"
+        else:
+            if _symbol(piece):
+                tokens.append(piece)
+            continue  # any other mark only ends the word before it
         if tokens:
             asks = question or tokens[0] in _QUESTION_WORDS
-            clauses.append(Clause(tuple(tokens), asks, contrast[0]))
+            found.append(Clause(tuple(tokens), asks, contrast))
             tokens.clear()
-            contrast[0] = False
-
-    for ch in fold(text):
-        if ch.isascii() and ch.isalnum():
-            word.append(ch)
-            continue
-        end_word()
-        if ch in _CLAUSE_END:
-            end_clause(ch == "?")
-        elif unicodedata.category(ch).startswith("S"):
-            tokens.append(ch)  # an emoji is a word of its own
-    end_word()
-    end_clause(False)
-    return clauses
+            contrast = False
+        contrast = contrast or after_but
+    if tokens:
+        found.append(Clause(tuple(tokens), tokens[0] in _QUESTION_WORDS, contrast))
+    return found
 
 
 def phrase_tokens(phrase: str) -> tuple[str, ...]:
