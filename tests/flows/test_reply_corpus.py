@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FLOW = ROOT / "flows/confirmation.yaml"
 REPLIES = ROOT / "tests/data/replies"
 # The held-out fifth of each round's training replies (never examples).
-HELD_OUT = ("dev4", "dev5", "dev6", "dev7", "dev8", "dev9")
+HELD_OUT = ("dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "dev10")
 STATE_OF = {"reminder": "awaiting_reply", "cancel_question": "confirm_cancel"}
 STATE_OF["reschedule_offer"] = "cancelled"
 LISTENS = {
@@ -57,7 +57,7 @@ def test_held_out_splits_are_never_examples(split: str) -> None:
     examples = _examples_by_state(yaml.safe_load(FLOW.read_text(encoding="utf-8")))
     cases, problems = parse_cases((REPLIES / f"{split}.tsv").read_text(encoding="utf-8"))
     assert problems == []
-    assert len(cases) > 200
+    assert len(cases) > 150  # a parsed file, not an empty one (dev10 holds 185)
     taught = [(c.line, c.text) for c in cases if example_key(c.text) in examples[c.context]]
     assert taught == []
 
