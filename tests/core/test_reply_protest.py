@@ -26,7 +26,11 @@ CANCEL_QUESTION = "confirm_cancel"
 )
 def test_a_bare_protest_is_asked_again(text: str) -> None:
     decision = decide(text, CANCEL_QUESTION)
-    assert (decision.intent, decision.rule) == (UNKNOWN, "shape"), decision.reason
+    # Asked again: by the protest shape, or by the model itself when no answer clears its
+    # threshold (since the tenth round's examples, "Senhores, não solicitei..." reads no
+    # 0.53, under no's 0.6, before the shape is needed).
+    assert decision.intent == UNKNOWN, decision.reason
+    assert decision.rule in ("shape", "model"), decision.reason
 
 
 @pytest.mark.parametrize(

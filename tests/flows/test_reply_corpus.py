@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FLOW = ROOT / "flows/confirmation.yaml"
 REPLIES = ROOT / "tests/data/replies"
 # The held-out fifth of each round's training replies (never examples).
-HELD_OUT = ("dev4", "dev5", "dev6", "dev7", "dev8", "dev9")
+HELD_OUT = ("dev4", "dev5", "dev6", "dev7", "dev8", "dev9", "dev10")
 STATE_OF = {"reminder": "awaiting_reply", "cancel_question": "confirm_cancel"}
 STATE_OF["reschedule_offer"] = "cancelled"
 LISTENS = {
@@ -57,7 +57,7 @@ def test_held_out_splits_are_never_examples(split: str) -> None:
     examples = _examples_by_state(yaml.safe_load(FLOW.read_text(encoding="utf-8")))
     cases, problems = parse_cases((REPLIES / f"{split}.tsv").read_text(encoding="utf-8"))
     assert problems == []
-    assert len(cases) > 200
+    assert len(cases) > 150  # a parsed file, not an empty one (dev10 holds 185)
     taught = [(c.line, c.text) for c in cases if example_key(c.text) in examples[c.context]]
     assert taught == []
 
@@ -77,12 +77,14 @@ def flow() -> CompiledFlow:
     return compiled
 
 
-def test_a_bare_ok_acknowledges_the_cancellation_but_answers_the_other_questions(
+def test_a_bare_ok_confirms_the_reminder_and_answers_neither_yes_no_question(
     flow: CompiledFlow,
 ) -> None:
     offer = read_case(flow, "cancelled", "ok")
     assert (offer.intent, offer.firm) == ("unknown", False)
-    assert read_case(flow, "confirm_cancel", "ok").intent == "yes"
+    # Tenth round: to "quer mesmo desmarcar?" a bare "ok" picks no button, and an unclear
+    # reply to the cancel question must not cancel (it was read as yes before).
+    assert read_case(flow, "confirm_cancel", "ok").intent == "unknown"
     assert read_case(flow, "awaiting_reply", "ok").intent == "confirm"
     # 👍 still accepts the call: an exact yes.
     thumbs = read_case(flow, "cancelled", "👍")
@@ -98,3 +100,24 @@ def test_a_request_to_stop_the_messages_wins_over_the_answer(flow: CompiledFlow)
         ("confirm_cancel", "Sim, e não me mandem mais mensagem"),
     ):
         assert read_case(flow, state, text).intent == "opt_out", text
+
+
+@pytest.mark.parametrize(
+    ("state", "text", "intent"),
+    [
+        # Tenth round's settled conflicts (flows/README.md): a check mark alone does not say
+        # which button to "quer mesmo desmarcar?" (asked again, never cancelled); a cross
+        # says no there; "pode ser" after the reminder is an exact confirm; "deixa" (leave
+        # it) declines the team's call.
+        ("confirm_cancel", "✅", "unknown"),
+        ("confirm_cancel", "❌", "no"),
+        ("awaiting_reply", "✅", "confirm"),
+        ("awaiting_reply", "pode ser", "confirm"),
+        ("cancelled", "deixa", "no"),
+        ("cancelled", "pode ser", "yes"),
+    ],
+)
+def test_the_settled_label_conflicts_hold_in_the_flow(
+    flow: CompiledFlow, state: str, text: str, intent: str
+) -> None:
+    assert read_case(flow, state, text).intent == intent
