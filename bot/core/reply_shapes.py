@@ -35,6 +35,7 @@ from bot.core.reply_clash import answers_clash, ends_in_doubt
 from bot.core.reply_features import NEGATORS, correction_point, doubts, tokens_of
 from bot.core.reply_model import ReplyModel
 from bot.core.reply_protest import only_protests
+from bot.core.reply_visit import checks_after_but
 from bot.core.wording import Clause
 
 __all__ = [
@@ -185,6 +186,8 @@ def odd_shape(model: ReplyModel, parts: Sequence[Clause]) -> str | None:
         return "an answer and its opposite, neither taken back"
     if ends_in_doubt(model, parts):
         return "an answer, then doubt said on its own"
+    if checks_after_but(parts):
+        return "an answer, then the appointment checked after a but"
     return None
 
 
