@@ -32,6 +32,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.flow_spec import FlowSpec
+from bot.core.intent_names import UNKNOWN
 from bot.core.menu_words import menu_number
 from bot.core.reply_emphasis import plain_emphasis
 from bot.core.reply_features import example_key, tokens_of
@@ -59,7 +60,6 @@ __all__ = [
     "forget_models",
 ]
 
-UNKNOWN = "unknown"
 FIRM_RULES = frozenset({"button", "menu", "exact"})
 PERSON_RULES = frozenset({"non_text", "two_people"})
 # Courtesies that do not change what a short message means ("beleza, obrigada").

@@ -37,6 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from bot.core.intent_names import UNKNOWN
 from bot.core.reply_features import HEDGES, PEOPLE, correction_point, doubts
 from bot.core.reply_model import ReplyModel
 from bot.core.reply_shapes import conditional_branch
@@ -45,7 +46,6 @@ from bot.core.wording import Clause
 
 __all__ = ["ANSWER_SURE", "ASIDE_SURE", "Part", "Role", "answer_part", "parts_of", "pieces"]
 
-_UNKNOWN = "unknown"
 # How surely a piece must read unknown to be an aside, and an answer to be one: a piece the
 # model half reads ("ate mais" 0.69 unknown, 0.30 confirm) is a reason, not an answer.
 ASIDE_SURE = 0.75
@@ -158,7 +158,7 @@ def _hedged(tokens: Sequence[str]) -> bool:
 
 def _answers(model: ReplyModel, tokens: Sequence[str]) -> bool:
     reading = model.read("", [Clause(tuple(tokens), False)])
-    return reading.intent != _UNKNOWN and reading.confidence >= ANSWER_SURE
+    return reading.intent != UNKNOWN and reading.confidence >= ANSWER_SURE
 
 
 def _conditioned(model: ReplyModel, tokens: Sequence[str]) -> bool:
@@ -196,14 +196,14 @@ def _part(model: ReplyModel, piece: Clause) -> Part:
     intent = reading.intent
     if _conditioned(model, tokens):
         return Part(piece, Role.CONDITION, intent)
-    answers = intent != _UNKNOWN and reading.confidence >= ANSWER_SURE
+    answers = intent != UNKNOWN and reading.confidence >= ANSWER_SURE
     if piece.question or _asks(tokens):
         tag = len(tokens) <= _TAG_LENGTH and not _ASKS_BACK.isdisjoint(tokens)
         aside = piece.contrast and visit_question(tokens)  # "vou, mas onde fica?"
         back = (piece.contrast and not aside) or answers or tag or doubts(tokens)
         # "desmarca?", "vou, né?", "ok, mas qual consulta?", "não sei onde fica, é longe?"
         return Part(piece, Role.ASKED_BACK if back else Role.QUESTION, intent)
-    if intent == _UNKNOWN and reading.confidence >= ASIDE_SURE and _courtesy(tokens):
+    if intent == UNKNOWN and reading.confidence >= ASIDE_SURE and _courtesy(tokens):
         return Part(piece, Role.COURTESY, intent)
     if answers:
         return Part(piece, Role.QUALIFIED if _hedged(tokens) else Role.ANSWER, intent)
@@ -225,7 +225,7 @@ def _before_aside(found: list[Part]) -> tuple[list[Part], bool]:
     if not at:
         return found, False
     said = {part.intent for part in found[:at] if part.role is Role.ANSWER}
-    if any(part.intent not in said | {_UNKNOWN} for part in found[at:]):
+    if any(part.intent not in said | {UNKNOWN} for part in found[at:]):
         return found, False
     return found[:at], True
 

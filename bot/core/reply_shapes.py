@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from bot.core.intent_names import UNKNOWN
 from bot.core.menu_words import menu_number
 from bot.core.reply_acks import only_acknowledges
 from bot.core.reply_clash import answers_clash, ends_in_doubt
@@ -58,7 +59,6 @@ _ASKING = frozenset(
     {"o", "a", "que", "oque", "oq", "q", "por", "pq", "porque", "como", "assim", "mesmo", "e",
      "ue", "hein", "ein", "ne", "entao", "isso", "ai", "uai", "oxe", "eita", "hem", "pra", "qual"}
 )  # fmt: skip
-UNKNOWN = "unknown"
 _SURE = 0.5  # the model's reading of the piece alone that counts as an answer
 # A number that is a time, a date or a count, not a menu choice: "chego *às 2*", "*dia 3*",
 # "*2 pessoas*".
