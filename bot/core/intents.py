@@ -32,7 +32,9 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.flow_spec import FlowSpec
+from bot.core.intent_names import UNKNOWN
 from bot.core.menu_words import menu_number
+from bot.core.reply_emphasis import plain_emphasis
 from bot.core.reply_features import example_key, tokens_of
 from bot.core.reply_fitting import Fit, fit_here, forget_models, trained
 from bot.core.reply_model import Example, Reading, ReplyModel
@@ -58,7 +60,6 @@ __all__ = [
     "forget_models",
 ]
 
-UNKNOWN = "unknown"
 FIRM_RULES = frozenset({"button", "menu", "exact"})
 PERSON_RULES = frozenset({"non_text", "two_people"})
 # Courtesies that do not change what a short message means ("beleza, obrigada").
@@ -289,6 +290,7 @@ def _model_decision(
         return Decision(UNKNOWN, "no examples to read free text in this state", "none", 0.0)
     if two_people(model, parts, names=names):
         return Decision(UNKNOWN, "the message answers differently for two people", "two_people")
+    parts = plain_emphasis(parts) or parts  # "impossível eu não ir" read as "vou sim"
     whole = model.read("", parts)
     decision = _judge(understanding, whole)
     if decision.intent == UNKNOWN:

@@ -37,14 +37,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from bot.core.intent_names import UNKNOWN
 from bot.core.reply_features import HEDGES, PEOPLE, correction_point, doubts
 from bot.core.reply_model import ReplyModel
 from bot.core.reply_shapes import conditional_branch
+from bot.core.reply_visit import bare_acknowledgement, opens_aside, visit_question
 from bot.core.wording import Clause
 
 __all__ = ["ANSWER_SURE", "ASIDE_SURE", "Part", "Role", "answer_part", "parts_of", "pieces"]
 
-_UNKNOWN = "unknown"
 # How surely a piece must read unknown to be an aside, and an answer to be one: a piece the
 # model half reads ("ate mais" 0.69 unknown, 0.30 confirm) is a reason, not an answer.
 ASIDE_SURE = 0.75
@@ -110,6 +111,8 @@ _RECEIVED = frozenset({"informacao", "mensagem", "lembrete", "aviso", "lembranca
 
 
 def _asks(tokens: Sequence[str]) -> bool:
+    if tokens[:1] == ("eu",):  # "mas *eu* queria saber se…"
+        tokens = tokens[1:]
     return any(tuple(tokens[: len(start)]) == start for start in _ASKING_STARTS)
 
 
@@ -119,7 +122,11 @@ def pieces(parts: Sequence[Clause]) -> list[Clause]:
     found: list[Clause] = []
     for clause in parts:
         tokens = clause.tokens
-        cuts = [i for i, word in enumerate(tokens) if word == "e" and _asks(tokens[i + 1 :])]
+        cuts = [
+            i
+            for i, word in enumerate(tokens)
+            if word == "e" and (_asks(tokens[i + 1 :]) or opens_aside(tokens[i + 1 :]))
+        ]
         start = 0
         for cut in [*cuts, len(tokens)]:
             if cut > start:
@@ -151,7 +158,7 @@ def _hedged(tokens: Sequence[str]) -> bool:
 
 def _answers(model: ReplyModel, tokens: Sequence[str]) -> bool:
     reading = model.read("", [Clause(tuple(tokens), False)])
-    return reading.intent != _UNKNOWN and reading.confidence >= ANSWER_SURE
+    return reading.intent != UNKNOWN and reading.confidence >= ANSWER_SURE
 
 
 def _conditioned(model: ReplyModel, tokens: Sequence[str]) -> bool:
@@ -189,13 +196,14 @@ def _part(model: ReplyModel, piece: Clause) -> Part:
     intent = reading.intent
     if _conditioned(model, tokens):
         return Part(piece, Role.CONDITION, intent)
-    answers = intent != _UNKNOWN and reading.confidence >= ANSWER_SURE
+    answers = intent != UNKNOWN and reading.confidence >= ANSWER_SURE
     if piece.question or _asks(tokens):
         tag = len(tokens) <= _TAG_LENGTH and not _ASKS_BACK.isdisjoint(tokens)
-        back = piece.contrast or answers or tag or doubts(tokens)
+        aside = piece.contrast and visit_question(tokens)  # "vou, mas onde fica?"
+        back = (piece.contrast and not aside) or answers or tag or doubts(tokens)
         # "desmarca?", "vou, né?", "ok, mas qual consulta?", "não sei onde fica, é longe?"
         return Part(piece, Role.ASKED_BACK if back else Role.QUESTION, intent)
-    if intent == _UNKNOWN and reading.confidence >= ASIDE_SURE and _courtesy(tokens):
+    if intent == UNKNOWN and reading.confidence >= ASIDE_SURE and _courtesy(tokens):
         return Part(piece, Role.COURTESY, intent)
     if answers:
         return Part(piece, Role.QUALIFIED if _hedged(tokens) else Role.ANSWER, intent)
@@ -208,12 +216,26 @@ def parts_of(model: ReplyModel, parts: Sequence[Clause]) -> list[Part]:
     return [_part(model, piece) for piece in pieces(parts)]
 
 
+def _before_aside(found: list[Part]) -> tuple[list[Part], bool]:
+    """The parts before an aside that the writer opens after answering ("Confirmo.
+    *Aproveitando*, a doutora atende pelo plano? Mudei de plano"; :func:`opens_aside`), and
+    whether one was cut; an aside that leans to another answer ("Aproveitando, pode desmarcar
+    a de sexta?") is not cut off."""
+    at = next((i for i, part in enumerate(found) if opens_aside(part.clause.tokens)), None)
+    if not at:
+        return found, False
+    said = {part.intent for part in found[:at] if part.role is Role.ANSWER}
+    if any(part.intent not in said | {UNKNOWN} for part in found[at:]):
+        return found, False
+    return found[:at], True
+
+
 def answer_part(model: ReplyModel, parts: Sequence[Clause]) -> list[Clause]:
     """The pieces that answer, with the reasons said before any question; or nothing, and the
     whole reading stands: nothing beside the answer, or it waits on something (abstain)."""
     if correction_point(parts) is not None:
         return []  # the features read the last decision
-    found = parts_of(model, parts)
+    found, aside = _before_aside(parts_of(model, parts))
     roles = {part.role for part in found}
     if Role.ANSWER not in roles:
         return []
@@ -223,10 +245,15 @@ def answer_part(model: ReplyModel, parts: Sequence[Clause]) -> list[Clause]:
     late = {part.role for part in found[first:]}
     if (roles - {Role.ASKED_BACK}) & _ABSTAIN or Role.ASKED_BACK in late:
         return []
-    if not roles & (_BESIDE | {Role.ASKED_BACK}):
+    if not aside and not roles & (_BESIDE | {Role.ASKED_BACK}):
         return []
-    if len({part.intent for part in found if part.role is Role.ANSWER}) != 1:
+    answers = [part for part in found if part.role is Role.ANSWER]
+    if len({part.intent for part in answers}) != 1:
         return []  # the answers disagree
+    if any(p.role is Role.QUESTION and p.clause.contrast for p in found) and all(
+        bare_acknowledgement(part.clause.tokens) for part in answers
+    ):
+        return []  # "ok, mas qual andar?": heard, then asked (reply_visit)
     asked = answered = False
     for part in found:
         if part.role is Role.REASON and (asked or (answered and part.clause.contrast)):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.core.intent_names import UNKNOWN
 from bot.core.reply_model import ReplyModel
 from bot.core.wording import Clause
 
@@ -23,7 +24,6 @@ __all__ = ["only_protests"]
 _NEGATION = frozenset({"nao", "nunca", "jamais", "nem"})
 _REQUESTED = frozenset({"pedi", "solicitei", "pedimos", "solicitamos", "requisitei", "requeri"})
 _BETWEEN = frozenset({"eu", "a", "gente", "ninguem", "te", "lhe", "vos", "lhes"})
-_UNKNOWN = "unknown"
 
 
 def _protests(tokens: Sequence[str]) -> bool:
@@ -44,4 +44,4 @@ def only_protests(model: ReplyModel, parts: Sequence[Clause]) -> bool:
     if not protest:
         return False
     rest = [c for c in parts if c not in protest and not c.question]
-    return not rest or model.read("", rest).intent == _UNKNOWN
+    return not rest or model.read("", rest).intent == UNKNOWN

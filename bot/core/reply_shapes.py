@@ -29,12 +29,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from bot.core.intent_names import UNKNOWN
 from bot.core.menu_words import menu_number
 from bot.core.reply_acks import only_acknowledges
 from bot.core.reply_clash import answers_clash, ends_in_doubt
 from bot.core.reply_features import NEGATORS, correction_point, doubts, tokens_of
 from bot.core.reply_model import ReplyModel
 from bot.core.reply_protest import only_protests
+from bot.core.reply_visit import checks_after_but
 from bot.core.wording import Clause
 
 __all__ = [
@@ -57,7 +59,6 @@ _ASKING = frozenset(
     {"o", "a", "que", "oque", "oq", "q", "por", "pq", "porque", "como", "assim", "mesmo", "e",
      "ue", "hein", "ein", "ne", "entao", "isso", "ai", "uai", "oxe", "eita", "hem", "pra", "qual"}
 )  # fmt: skip
-UNKNOWN = "unknown"
 _SURE = 0.5  # the model's reading of the piece alone that counts as an answer
 # A number that is a time, a date or a count, not a menu choice: "chego *às 2*", "*dia 3*",
 # "*2 pessoas*".
@@ -185,6 +186,8 @@ def odd_shape(model: ReplyModel, parts: Sequence[Clause]) -> str | None:
         return "an answer and its opposite, neither taken back"
     if ends_in_doubt(model, parts):
         return "an answer, then doubt said on its own"
+    if checks_after_but(parts):
+        return "an answer, then the appointment checked after a but"
     return None
 
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from bot.core.intent_names import UNKNOWN
 from bot.core.reply_features import NEGATORS, PEOPLE, tokens_of
 from bot.core.reply_model import ReplyModel
 from bot.core.wording import Clause, clauses
@@ -21,7 +22,6 @@ __all__ = ["names_in", "two_people"]
 
 _WORDS = re.compile(r"\w+")
 
-_UNKNOWN = "unknown"
 # Words that point back at someone already named, or that name the patient in general.
 _POINTERS = frozenset({"ela", "ele", "dela", "dele", "dona", "senhor", "senhora", "paciente"})
 _INTRODUCTIONS = frozenset({("aqui", "e"), ("quem", "fala"), ("eu", "sou"), ("falo", "como")})
@@ -175,7 +175,7 @@ def two_people(
         if _is_topic(clause, who, reading.intent, clause.tokens in wholes):
             topic = who
             continue
-        if reading.intent != _UNKNOWN and reading.confidence >= threshold:
+        if reading.intent != UNKNOWN and reading.confidence >= threshold:
             answered.append((reading.intent, who))
         elif len(clause.tokens) <= _ELLIPTIC and NEGATORS & set(clause.tokens):
             answered.append(("not", who))  # "eu vou, mas o guri não": a "não" for another
@@ -189,7 +189,7 @@ def _is_topic(clause: Clause, who: frozenset[str], intent: str, whole: bool) -> 
     if not whole:
         return False  # "meu marido e eu vamos": a piece of a clause, not a topic of its own
     bare = set(clause.tokens) <= PEOPLE | _DETERMINERS  # a person named, nothing said of them
-    return intent == _UNKNOWN and "self" not in who and bare and len(clause.tokens) <= _TOPIC
+    return intent == UNKNOWN and "self" not in who and bare and len(clause.tokens) <= _TOPIC
 
 
 def _pointed(clause: Clause) -> set[str]:

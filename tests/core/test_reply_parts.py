@@ -148,7 +148,7 @@ def test_what_qualifies_the_answer_is_not_beside_it(text: str) -> None:
         "desmarca? e me diz se tem outro dia",  # the answer word asked
         "Confirmo. Não sei onde fica, me diz?",  # doubt
         "Desmarca, obrigada pelo lembrete",  # an acknowledgement, not a courtesy
-        "vou, mas queria saber se tem estacionamento?",  # after "mas": read whole
+        "vou, mas queria saber se é com o doutor Luís mesmo?",  # after "mas", checks it
         "acho que vou, e me diz se precisa de jejum?",  # a hedged answer
         "minha mãe vai, e me diz se precisa de jejum?",  # someone else: two people's rules
         "antes de confirmar, e me diz se atendem pelo plano?",  # about the answer, not one
