@@ -25,6 +25,7 @@ _WORDS = re.compile(r"\w+")
 # Words that point back at someone already named, or that name the patient in general.
 _POINTERS = frozenset({"ela", "ele", "dela", "dele", "dona", "senhor", "senhora", "paciente"})
 _INTRODUCTIONS = frozenset({("aqui", "e"), ("quem", "fala"), ("eu", "sou"), ("falo", "como")})
+_BEFORE_CHOICE = PEOPLE | {"eu", "mim", "minha", "meu", "ele", "ela", "dele", "dela"}
 _SELF_PAIRS = frozenset({("a", "minha"), ("o", "meu"), ("minha", "consulta"), ("meu", "horario")})
 # "a da Sofia", "a consulta do Pedro": an appointment named by its owner or its time.
 _APPOINTMENT_HEADS = frozenset({"a", "o", "consulta", "horario", "exame", "retorno"})
@@ -126,6 +127,22 @@ def _one_of_several(parts: Sequence[Clause]) -> bool:
     )
 
 
+def _numbers_for_two(parts: Sequence[Clause], names: frozenset[str]) -> bool:
+    """Two different menu numbers in a message that speaks of two people ("eu 1 ele 3", "a
+    minha 1, a dele 2"): each person's choice, which a person must match to an appointment.
+    A slip corrected ("2... não, 1") names nobody."""
+    tokens = tokens_of(parts)
+    numbers = {  # a number right after whom it is for: "ele 3", not "meu filho de 5 anos"
+        t
+        for before, t in itertools.pairwise(tokens)
+        if len(t) == 1 and t.isdigit() and (before in _BEFORE_CHOICE or before in names)
+    }
+    if len(numbers) < 2:
+        return False
+    who = set().union(*(_subjects(c, names) | _pointed(c) for c in parts))
+    return len(who) >= 2
+
+
 def _picks_one(words: Sequence[str]) -> bool:
     """ "na primeira", "a de quarta": one appointment, by its order or day."""
     if len(words) < 2 or words[0] not in _PICKS:
@@ -143,7 +160,7 @@ def two_people(
     people (or the writer and someone else): "eu vou, mas a consulta da minha filha pode
     cancelar". A clause that names nobody ("não vou poder ir... aí meu marido falou que fica com
     o bebê, então vou!") is the writer correcting themselves, not a second person's answer."""
-    if _one_of_several(parts):
+    if _one_of_several(parts) or _numbers_for_two(parts, names):
         return True
     subjects = set().union(*(_subjects(c, names) for c in parts))
     if len(subjects) < 2:

@@ -166,3 +166,25 @@ def test_a_relative_beside_the_writers_own_answer_is_not_a_topic(text: str) -> N
 def test_the_same_answer_for_two_people_is_read() -> None:
     decision = decide("eu vou e minha filha também")
     assert decision.rule == "model", decision.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "state"),
+    [
+        ("eu 1 ele 3", "awaiting_reply"),
+        ("a minha 1, a do meu marido 2", "awaiting_reply"),
+        ("eu 2 e ela 1", "confirm_cancel"),
+    ],
+)
+def test_a_menu_number_for_each_of_two_people_goes_to_a_person(text: str, state: str) -> None:
+    assert decide(text, state).rule == "two_people", decide(text, state).reason
+
+
+@pytest.mark.parametrize("text", ["2... não, pera, 1", "digitei 2 errado, era o 1"])
+def test_a_slip_between_two_numbers_names_nobody_and_is_read(text: str) -> None:
+    assert decide(text, "awaiting_reply").intent == "confirm"
+
+
+def test_numbers_that_count_something_are_not_two_choices() -> None:
+    decision = decide("meu filho tem 5 anos e ele vai sim, chegamos uns 2 minutinhos antes")
+    assert decision.rule != "two_people", decision.reason
