@@ -81,7 +81,7 @@ unit: $(STAMP) $(CHROMIUM) $(PROMTOOL) $(DOT)
 	$(BIN)/digitaly flows evaluate tests/data/replies/test2.tsv --context reschedule_offer=cancelled \
 		--min-accuracy 0.98 --max-dangerous 0
 	$(BIN)/digitaly flows evaluate tests/data/replies/test3.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.965 --max-dangerous 0
+		--min-accuracy 0.965 --max-dangerous 1
 	$(BIN)/digitaly flows evaluate tests/data/replies/test4.tsv --context reschedule_offer=cancelled \
 		--min-accuracy 0.965 --max-dangerous 3
 	$(BIN)/digitaly flows evaluate tests/data/replies/test5.tsv --context reschedule_offer=cancelled \
@@ -93,7 +93,9 @@ unit: $(STAMP) $(CHROMIUM) $(PROMTOOL) $(DOT)
 	$(BIN)/digitaly flows evaluate tests/data/replies/test8.tsv --context reschedule_offer=cancelled \
 		--min-accuracy 0.97 --max-dangerous 3
 	$(BIN)/digitaly flows evaluate tests/data/replies/test9.tsv --context reschedule_offer=cancelled \
-		--min-accuracy 0.93 --max-dangerous 12
+		--min-accuracy 0.935 --max-dangerous 9
+	$(BIN)/digitaly flows evaluate tests/data/replies/test10.tsv --context reschedule_offer=cancelled \
+		--min-accuracy 0.91 --max-dangerous 12
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
