@@ -53,7 +53,7 @@ async def test_confirm_in_the_simulator_shows_confirmed_in_the_console(
 
     await console.click("text=Fluxos")
     await expect(console.locator(".diagram svg g.node")).to_have_count(
-        32 + 12 + 24, timeout=WAIT_MS
+        33 + 12 + 24, timeout=WAIT_MS
     )  # the three flows drawn: confirmation, satisfaction, waitlist
     await console.screenshot(path=artifact("console-flows.png"), full_page=True)
 

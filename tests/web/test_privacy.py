@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import pytest
@@ -114,8 +115,9 @@ async def test_erase_leaves_the_day_s_figures_as_they_were(
 
 
 async def _totals(client: Client) -> Stats:
-    day = (NOW + timedelta(days=1)).date()
     scope = scope_for(client.app[SETTINGS], None)
+    # the appointments' day where the clinic is: from 21:00 in São Paulo, UTC is a day ahead
+    day = (NOW + timedelta(days=1)).astimezone(ZoneInfo(scope.timezone)).date()
     report = build_report(
         await load_day(client.app[STORE], day, scope),
         kind=ReportKind.SUMMARY,
