@@ -1,4 +1,4 @@
-"""``digitaly patients erase`` when something is wrong: one Portuguese line, exit non-zero.
+"""``digitaly patients erase`` (and ``export``) when something is wrong: one Portuguese line, exit non-zero.
 
 Through the command's entry point (``bot.cli.main``) against the test's real
 MongoDB-wire server, or a port where nothing listens.
@@ -19,10 +19,14 @@ from tests.cli_env import use_settings
 
 
 async def _erase(*args: str) -> Result:
+    return await _patients("erase", *args)
+
+
+async def _patients(command: str, *args: str) -> Result:
     runner = CliRunner()
     # catch_exceptions=False: a traceback would fail the test here, not hide in the output.
     return await asyncio.to_thread(
-        runner.invoke, main, ["patients", "erase", *args], catch_exceptions=False
+        runner.invoke, main, ["patients", command, *args], catch_exceptions=False
     )
 
 
@@ -33,17 +37,27 @@ def _closed_port() -> int:
     return port
 
 
+@pytest.mark.parametrize(
+    ("command", "nothing"),
+    [(["erase", "--yes"], "nada foi apagado"), (["export"], "nada foi exportado")],
+    ids=["erase", "export"],
+)
 async def test_a_number_held_nowhere_is_said_and_nothing_is_recorded(
-    settings: Settings, mongo_store: MongoStore, monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
+    mongo_store: MongoStore,
+    monkeypatch: pytest.MonkeyPatch,
+    command: list[str],
+    nothing: str,
 ) -> None:
     use_settings(monkeypatch, settings)
 
-    result = await _erase("+5511988887777", "--yes")
+    result = await _patients(command[0], "+5511988887777", *command[1:])
 
     assert result.exit_code == 1
     assert "nenhum dado guardado para este telefone" in result.stderr
+    assert nothing in result.stderr
     assert "Traceback" not in result.output
-    assert result.stdout == ""  # no {"erased": ...} that looks like a success
+    assert result.stdout == ""  # no {"erased": ...} nor empty export that looks like a success
     assert await mongo_store.db["privacy_audit"].count_documents({}) == 0
 
 

@@ -38,9 +38,10 @@ def _phone(raw: str) -> str:
 async def _with_db(settings: Settings, action: str, phone: str) -> Any:
     key = local_secret(settings.data_dir, "privacy.key")
     async with open_store(settings) as opened:
+        # Neither right leaves an audit record of nothing, nor a result that looks like one.
+        if not await holds_number(opened.db, opened.sealer, phone, key=key):
+            raise NotFoundError("nothing held on this number")
         if action == "erase":
-            if not await holds_number(opened.db, opened.sealer, phone, key=key):
-                raise NotFoundError("nothing held on this number")
             return await erase_patient(opened.db, opened.sealer, phone, at=utcnow(), key=key)
         return await export_patient(opened.db, opened.sealer, phone, at=utcnow(), key=key)
 
@@ -50,8 +51,9 @@ def _run(settings: Settings, action: str, phone: str) -> Any:
     try:
         return asyncio.run(_with_db(settings, action, phone))
     except NotFoundError:
+        nothing = "nada foi apagado" if action == "erase" else "nada foi exportado"
         raise click.ClickException(
-            "nenhum dado guardado para este telefone (nada foi apagado): confira o número"
+            f"nenhum dado guardado para este telefone ({nothing}): confira o número"
         ) from None
     except PyMongoError as error:
         after = (

@@ -26,7 +26,6 @@ from bot.core.effects import (
 )
 from bot.core.model import Conversation, is_reminder
 from bot.core.outbox import OPT_OUT_KIND
-from bot.core.phones import variants
 from bot.core.ports import Cancellation, OutboxEntry, Store
 from bot.services.waitlist_records import join_waitlist, record_opening
 
@@ -73,8 +72,9 @@ async def apply_effects(
             case RequestCancellation():
                 await _request_cancellation(tx, effect.appointment_id, now)
             case OptOut():
-                for phone in variants(conversation.phone):
-                    await tx.suppressions.add(phone, "patient opted out", now)
+                # One entry, in this transaction (a failed write fails the turn, which is
+                # run again): every reader matches it under both forms of the number.
+                await tx.suppressions.add(conversation.phone, "patient opted out", now)
             case HandOff():
                 log.info(
                     "handed off to staff",

@@ -33,10 +33,11 @@ async def outside_any(
     keys: list[str] = []
     async with store.transaction() as tx:
         if change is not None:
-            for phone in variants(last.phone):
-                if change.opting_out:
-                    await tx.suppressions.add(phone, "patient opted out", now)
-                else:
+            if change.opting_out:
+                # One entry: every reader matches it under both forms of the number.
+                await tx.suppressions.add(last.phone, "patient opted out", now)
+            else:
+                for phone in variants(last.phone):  # older opt-outs were kept under both
                     await tx.suppressions.remove(phone)
             entry = OutboxEntry(
                 key=change.key,

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.core.outbox import ERASED, SUPPRESSED
+from bot.core.phones import variants
 from bot.core.ports import OutboxState
 from bot.web.keys import CONVERSATIONS, DB, QUEUE
 from tests import builders
@@ -55,7 +56,7 @@ async def test_an_opted_out_patient_erased_then_imported_again_is_never_messaged
 
     # Kept as the number's blind index alone: no sealed copy that would give it back.
     kept = await world.client.app[DB]["suppressions"].find().to_list()
-    assert erased["suppressions"] == len(kept) >= 1
+    assert erased["suppressions"] == len(kept) == 1
     assert all(doc["_id"].startswith("bi:") and "phone_enc" not in doc for doc in kept)
     assert phone.removeprefix("+")[-8:] not in json.dumps(kept, default=str)
     # The clinic's robot pushes the patient in again: the new reminder is never sent.
@@ -72,6 +73,29 @@ async def test_an_opted_out_patient_erased_then_imported_again_is_never_messaged
     assert (await world.entry(key)).failure == SUPPRESSED.reason
     assert _sent_to(world, phone) == before
     assert await world.store.suppressions.is_suppressed(phone)
+
+
+@pytest.mark.parametrize("in_a_conversation", [True, False], ids=["replying", "unprompted"])
+async def test_one_sair_is_one_opt_out_that_covers_both_forms_of_the_number(
+    world: World, in_a_conversation: bool
+) -> None:
+    """One opt-out per number, keyed by its blind index: the readers match it under
+    either form (with or without the 9th digit), so a second entry adds nothing."""
+    phone = "+5511987654325"  # a real mobile's form: its 8-digit form is a mobile too
+    if in_a_conversation:
+        appointment = builders.patient(5, phone=phone, starts_at=T0 + timedelta(days=2))
+        await world.store.appointments.upsert(appointment)
+        assert await world.client.app[CONVERSATIONS].start("c5", "confirmation", [appointment])
+        assert await world.send(world.client.app[QUEUE].sends[-1]) is OutboxState.SENT
+
+    await world.patient_writes(phone, "SAIR", ago=timedelta(0))
+    await _settle(world.client)
+
+    kept = await world.client.app[DB]["suppressions"].find().to_list()
+    assert len(kept) == 1
+    assert variants(phone) == (phone, "+551187654325")
+    for form in variants(phone):  # how the sender and the console look it up
+        assert await world.store.suppressions.is_suppressed(*variants(form))
 
 
 async def test_the_erasure_cancels_the_patient_s_waiting_messages(
