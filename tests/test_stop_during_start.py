@@ -17,25 +17,12 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings
+from tests.processes import fitting_children
 from tests.test_run import DIGITALY, ROOT, _free_port
-
-FITTER = b"bot.adapters.model_fitting"
 
 
 def _fitting_child(parent: int) -> int | None:
-    """``parent``'s live child fitting reply models, if any (Linux's /proc)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes()
-        except OSError:  # gone meanwhile
-            continue
-        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
-        if int(ppid) == parent and state != "Z" and FITTER in command:
-            return int(entry.name)
-    return None
+    return next(iter(fitting_children(parent)), None)
 
 
 def _running(pid: int) -> bool:

@@ -21,6 +21,7 @@ from bot.web import app as web_app
 from bot.web import create_app
 from bot.web.keys import FLOWS
 from tests.flows.test_flow_directory import edit
+from tests.processes import fitting_children
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -119,17 +120,4 @@ async def test_the_web_stopping_during_a_reload_leaves_no_child_fitting(
 
 
 def _fitting_children() -> list[int]:
-    """This process's live children fitting reply models (Linux's /proc)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes()
-        except OSError:  # gone meanwhile
-            continue
-        state, parent = stat.rsplit(")", 1)[1].split()[:2]
-        if int(parent) == os.getpid() and state != "Z" and b"bot.adapters.model_fitting" in command:
-            found.append(int(entry.name))
-    return found
+    return fitting_children(os.getpid())

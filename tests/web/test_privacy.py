@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
